@@ -65,8 +65,9 @@ describe("FileMetadata (response)", () => {
   })
 
   it("rejects an answer without a required field", () => {
-    for (const key of ["id", "name", "uploaded", "createdTime", "lastUpdatedTime"]) {
-      const { [key]: _, ...rest } = { ...created }
+    for (const key of ["id", "name", "uploaded", "createdTime", "lastUpdatedTime"] as const) {
+      const rest: Record<string, unknown> = { ...created }
+      delete rest[key]
       expect(Either.isLeft(Schema.decodeUnknownEither(FileMetadata.FileMetadata)(rest)), key).toBe(true)
     }
   })
