@@ -9,3 +9,17 @@ export * as CdfError from "./CdfError.js"
  * @since 0.1.0
  */
 export * as FileMetadata from "./FileMetadata.js"
+
+/**
+ * The settings of a CDF client: base URL, project, client name, timeouts, retry schedules, transfer sizes.
+ *
+ * @since 0.1.0
+ */
+export * as CdfConfig from "./CdfConfig.js"
+
+/**
+ * How the client gets its bearer token: a static token, OAuth2 client credentials, or the environment.
+ *
+ * @since 0.1.0
+ */
+export * as CdfAuth from "./CdfAuth.js"

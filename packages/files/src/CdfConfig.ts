@@ -1,0 +1,236 @@
+/**
+ * The settings of a CDF client: where the API is (base URL and project), how it identifies itself, and how hard it
+ * tries (timeouts, retry schedules, transfer sizes and concurrency).
+ *
+ * Schedules are given through `layer` options, never through the environment.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { Config, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import { InvalidConfigError } from "./CdfError.js"
+import { validateServiceUrl } from "./internal/url.js"
+
+/**
+ * The options of `layer` (and of `layerConfig`, read from a `Config`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API origin, e.g. `https://api.cognitedata.com` (or the emulator's URL). */
+  readonly baseUrl: string
+  /** The CDF project. */
+  readonly project: string
+  /** Sent as `x-cdp-app`; default `effect-cdf`. */
+  readonly clientName?: string | undefined
+  /** Accept plain `http://` to a non-loopback host (e.g. an emulator in a container on another host). */
+  readonly allowInsecureHttp?: boolean | undefined
+  /** Sent as `cdf-version`; default `20230101`. */
+  readonly apiVersion?: string | undefined
+  /** Timeout of one API request attempt, up to its whole response; default 60 seconds. */
+  readonly apiTimeout?: Duration.DurationInput | undefined
+  /** Timeout of one transfer (PUT or part) attempt; default 600 seconds. */
+  readonly transferTimeout?: Duration.DurationInput | undefined
+  /** A transfer attempt fails when no bytes moved for this long; default 60 seconds. */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  /** An overall deadline for one `Files` call, retries and cleanup-free work included; default none. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** Retry schedule of API requests; default `defaultApiRetrySchedule`. */
+  readonly apiRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Retry schedule of transfers (each PUT or part on its own); default `defaultTransferRetrySchedule`. */
+  readonly transferRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** No retry waits longer than this, `Retry-After` included; default 30 seconds. */
+  readonly maxRetryDelay?: Duration.DurationInput | undefined
+  /** Content up to this many bytes goes in one PUT, larger content in parts; default 5,000,000,000 (the API limit). */
+  readonly singlePutThreshold?: number | undefined
+  /** Part size of multipart uploads (grown to fit 250 parts); default 50 MiB. */
+  readonly partSize?: number | undefined
+  /** Parts of one upload sent at the same time; default 3. */
+  readonly partConcurrency?: number | undefined
+  /** PUTs (single or part) in flight at the same time across the whole client; default 5. */
+  readonly maxConcurrentTransfers?: number | undefined
+  /** Compute the sha256 of what was sent; default false. */
+  readonly checksum?: boolean | undefined
+  /** A hook applied to the API client (not to the client for upload URLs), e.g. to add a header or a log. */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/**
+ * The resolved settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The API origin (and path prefix, if any), validated, without a trailing slash. */
+  readonly baseUrl: string
+  readonly project: string
+  readonly clientName: string
+  readonly apiVersion: string
+  readonly apiTimeout: Duration.Duration
+  readonly transferTimeout: Duration.Duration
+  readonly stallTimeout: Duration.Duration
+  readonly deadline: Option.Option<Duration.Duration>
+  readonly apiRetrySchedule: Schedule.Schedule<unknown, unknown>
+  readonly transferRetrySchedule: Schedule.Schedule<unknown, unknown>
+  readonly maxRetryDelay: Duration.Duration
+  readonly singlePutThreshold: number
+  readonly partSize: number
+  readonly partConcurrency: number
+  readonly maxConcurrentTransfers: number
+  readonly checksum: boolean
+  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class CdfConfig extends Context.Tag("@effect-cdf/files/CdfConfig")<CdfConfig, Service>() {}
+
+/**
+ * The default retry schedule of API requests: jittered exponential backoff from 500 ms (doubling), at most 8 retries.
+ * Every delay is further capped by `maxRetryDelay`.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const defaultApiRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("500 millis", 2).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(8))
+)
+
+/**
+ * The default retry schedule of each transfer (PUT or part): jittered exponential backoff from 1 s (doubling), at
+ * most 6 retries. Every delay is further capped by `maxRetryDelay`.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const defaultTransferRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 2)
+  .pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(6))
+  )
+
+/**
+ * The defaults of every optional setting.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults = {
+  clientName: "effect-cdf",
+  apiVersion: "20230101",
+  apiTimeout: Duration.seconds(60),
+  transferTimeout: Duration.seconds(600),
+  stallTimeout: Duration.seconds(60),
+  maxRetryDelay: Duration.seconds(30),
+  singlePutThreshold: 5_000_000_000,
+  partSize: 50 * 1024 * 1024,
+  partConcurrency: 3,
+  maxConcurrentTransfers: 5
+} as const
+
+const positiveInt = (setting: string, value: number | undefined, fallback: number) =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isSafeInteger(value) && value > 0
+    ? Effect.succeed(value)
+    : Effect.fail(setting)
+
+const duration = (setting: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
+  if (value === undefined) return Effect.succeed(fallback)
+  const decoded = Duration.decodeUnknown(value)
+  return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero)
+    ? Effect.succeed(decoded.value)
+    : Effect.fail(setting)
+}
+
+/**
+ * Validates options and fills in the defaults. Fails with `InvalidConfigError` on a malformed base URL, on plain
+ * `http://` to a non-loopback host without `allowInsecureHttp`, on an empty project, and on a non-positive size,
+ * count or duration.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Service, InvalidConfigError> =>
+  Effect.gen(function*() {
+    const baseUrl = yield* validateServiceUrl("baseUrl", options.baseUrl, options.allowInsecureHttp === true)
+    const invalid = (setting: string, message: string) => Effect.fail(new InvalidConfigError({ message, setting }))
+    const project = options.project.trim()
+    if (project === "" || /[/?#\s]/.test(project)) {
+      return yield* invalid("project", "project must be a non-empty CDF project name")
+    }
+    const settings = yield* Effect.all({
+      apiTimeout: duration("apiTimeout", options.apiTimeout, defaults.apiTimeout),
+      transferTimeout: duration("transferTimeout", options.transferTimeout, defaults.transferTimeout),
+      stallTimeout: duration("stallTimeout", options.stallTimeout, defaults.stallTimeout),
+      maxRetryDelay: duration("maxRetryDelay", options.maxRetryDelay, defaults.maxRetryDelay),
+      deadline: options.deadline === undefined
+        ? Effect.succeed(Option.none<Duration.Duration>())
+        : Effect.map(duration("deadline", options.deadline, Duration.zero), Option.some),
+      singlePutThreshold: positiveInt("singlePutThreshold", options.singlePutThreshold, defaults.singlePutThreshold),
+      partSize: positiveInt("partSize", options.partSize, defaults.partSize),
+      partConcurrency: positiveInt("partConcurrency", options.partConcurrency, defaults.partConcurrency),
+      maxConcurrentTransfers: positiveInt(
+        "maxConcurrentTransfers",
+        options.maxConcurrentTransfers,
+        defaults.maxConcurrentTransfers
+      )
+    }).pipe(Effect.catchAll((setting) => invalid(setting, `${setting} must be a positive number or duration`)))
+    return CdfConfig.of({
+      baseUrl,
+      project,
+      clientName: options.clientName ?? defaults.clientName,
+      apiVersion: options.apiVersion ?? defaults.apiVersion,
+      ...settings,
+      apiRetrySchedule: options.apiRetrySchedule ?? defaultApiRetrySchedule,
+      transferRetrySchedule: options.transferRetrySchedule ?? defaultTransferRetrySchedule,
+      checksum: options.checksum ?? false,
+      transformClient: options.transformClient ?? ((client) => client)
+    })
+  })
+
+/**
+ * A layer of the given settings.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<CdfConfig, InvalidConfigError> =>
+  Layer.effect(CdfConfig, make(options))
+
+/**
+ * The settings read from the environment names Cognite users already have (cognite-toolkit `.env`):
+ * `CDF_URL` (or `CDF_CLUSTER`, giving `https://{cluster}.cognitedata.com`), `CDF_PROJECT` and `CDF_CLIENT_NAME`
+ * (optional).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const environment: Config.Config<Options> = Config.all({
+  baseUrl: Config.string("CDF_URL").pipe(
+    Config.orElse(() =>
+      Config.string("CDF_CLUSTER").pipe(Config.map((cluster) => `https://${cluster.trim()}.cognitedata.com`))
+    )
+  ),
+  project: Config.string("CDF_PROJECT"),
+  clientName: Config.string("CDF_CLIENT_NAME").pipe(Config.option, Config.map(Option.getOrUndefined))
+})
+
+/**
+ * A layer of settings read through `Config`, by default from the environment names of `environment`.
+ * Pass a `Config.Wrap<Options>` to read other names or to add settings, e.g.
+ * `layerConfig(Config.map(CdfConfig.environment, (o) => ({ ...o, apiTimeout: "10 seconds" })))`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = environment
+): Layer.Layer<CdfConfig, ConfigError.ConfigError | InvalidConfigError> =>
+  Layer.effect(CdfConfig, Effect.flatMap(Config.unwrap(config), make))
