@@ -1,0 +1,163 @@
+/**
+ * One client run, in its own process: `node --expose-gc dist/client.js '<ClientSpec JSON>'`. It builds the client,
+ * warms it up (one connection, JIT), then measures wall time, CPU time (`process.cpuUsage`) and RSS (sampled every
+ * 2 ms, and the kernel's peak) over the measured uploads, and prints one `ClientResult` JSON line on stdout.
+ *
+ * @since 0.1.0
+ */
+import { performance } from "node:perf_hooks"
+import { sampleRss, readHwm, resetHwm } from "./internal/memory.js"
+import * as Ours from "./internal/ours.js"
+import { type ClientResult, type ClientSpec, decodeSpec, encodeResult } from "./internal/protocol.js"
+import * as Raw from "./internal/raw.js"
+import * as Sdk from "./internal/sdk.js"
+import { pool, type Uploader } from "./internal/uploader.js"
+
+const MiB = 1024 * 1024
+
+const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
+  switch (spec.client) {
+    case "ours":
+      return Ours.make(spec.target, { checksum: false })
+    case "ours-sha256":
+      return Ours.make(spec.target, { checksum: true })
+    case "raw": {
+      const agent = Raw.makeAgent()
+      return {
+        bytes: async (name, content) => {
+          await Raw.upload(agent, spec.target, name, content)
+          return "single"
+        },
+        many: (prefix, content, count, concurrency) =>
+          pool(count, concurrency, (i) => Raw.upload(agent, spec.target, `${prefix}-${i}`, content)),
+        close: () => {
+          agent.destroy()
+          return Promise.resolve()
+        }
+      }
+    }
+    case "sdk": {
+      const client = await Sdk.makeClient(spec.target)
+      return {
+        bytes: async (name, content) => {
+          await Sdk.upload(client, name, content)
+          return "single"
+        },
+        many: (prefix, content, count, concurrency) =>
+          pool(count, concurrency, (i) => Sdk.upload(client, `${prefix}-${i}`, content)),
+        close: () => Promise.resolve()
+      }
+    }
+  }
+}
+
+/** A stream of `size` bytes in fresh `chunk`-byte buffers, as a file or socket would hand them over. */
+const generate = (size: number, chunk: number) =>
+  async function*(): AsyncIterable<Uint8Array> {
+    let left = size
+    let n = 0
+    while (left > 0) {
+      const length = Math.min(chunk, left)
+      const buffer = Buffer.allocUnsafe(length)
+      buffer.fill(n++ & 0xff)
+      left -= length
+      yield buffer
+    }
+  }
+
+const collectGarbage = (): void => {
+  const gc: unknown = Reflect.get(globalThis, "gc")
+  if (typeof gc === "function") gc()
+}
+
+/** Runs `body` once, measuring wall time of each step it reports, CPU time and memory. */
+const measure = async (
+  body: (time: <A>(step: () => Promise<A>) => Promise<A>) => Promise<{ bytes: number; files: number; note?: string | undefined }>
+): Promise<ClientResult> => {
+  collectGarbage()
+  const hwmReset = resetHwm()
+  const rssBefore = process.memoryUsage.rss()
+  const durations: Array<number> = []
+  const sampler = sampleRss(2)
+  const cpu = process.cpuUsage()
+  const outcome = await body(async (step) => {
+    const start = performance.now()
+    const a = await step()
+    durations.push(performance.now() - start)
+    return a
+  })
+  const used = process.cpuUsage(cpu)
+  const rssPeak = sampler.stop()
+  const hwm = hwmReset ? readHwm() : undefined
+  return {
+    durations,
+    bytes: outcome.bytes,
+    files: outcome.files,
+    cpuUser: used.user,
+    cpuSystem: used.system,
+    rssBefore,
+    rssPeak,
+    ...(hwm === undefined ? {} : { hwm }),
+    ...(outcome.note === undefined ? {} : { note: outcome.note })
+  }
+}
+
+const run = async (spec: ClientSpec, uploader: Uploader): Promise<ClientResult> => {
+  const scenario = spec.scenario
+  switch (scenario._tag) {
+    case "Single": {
+      const payload = Buffer.alloc(scenario.size, "effect-cdf")
+      await uploader.bytes("warmup", payload.subarray(0, Math.min(scenario.size, MiB)))
+      return measure(async (time) => {
+        let note: string | undefined
+        for (let i = 0; i < scenario.reps; i++) {
+          note = await time(() => uploader.bytes(`single-${i}`, payload))
+        }
+        return { bytes: scenario.size * scenario.reps, files: scenario.reps, note }
+      })
+    }
+    case "Many": {
+      const payload = Buffer.alloc(scenario.size, "effect-cdf")
+      await uploader.many("warmup", payload, scenario.concurrency, scenario.concurrency)
+      return measure(async (time) => {
+        await time(() => uploader.many("many", payload, scenario.count, scenario.concurrency))
+        return { bytes: scenario.size * scenario.count, files: scenario.count }
+      })
+    }
+    case "Stream": {
+      const stream = uploader.stream
+      if (stream === undefined) throw new Error(`${spec.client} cannot upload a stream of unknown length`)
+      await stream("warmup", generate(scenario.chunk, scenario.chunk))
+      return measure(async (time) => {
+        const note = await time(() => stream("stream", generate(scenario.size, scenario.chunk)))
+        return { bytes: scenario.size, files: 1, note }
+      })
+    }
+    case "Multipart": {
+      const multipart = uploader.multipart
+      if (multipart === undefined) throw new Error(`${spec.client} has no multipart upload`)
+      const payload = Buffer.alloc(scenario.size, "effect-cdf")
+      await uploader.bytes("warmup", payload.subarray(0, Math.min(scenario.size, MiB)))
+      return measure(async (time) => {
+        const note = await time(() => multipart("multipart", payload, scenario.partSize, scenario.concurrency))
+        return { bytes: scenario.size, files: 1, note }
+      })
+    }
+  }
+}
+
+const main = async (): Promise<void> => {
+  const spec = decodeSpec(process.argv[2] ?? "")
+  const uploader = await makeUploader(spec)
+  const result = await run(spec, uploader)
+  await uploader.close()
+  process.stdout.write(encodeResult(result) + "\n")
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`client failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    process.exit(1)
+  }
+)

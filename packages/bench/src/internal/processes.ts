@@ -1,0 +1,94 @@
+/**
+ * Servers and clients as child processes of the orchestrator: a server prints one JSON line when it listens; a
+ * client prints one `ClientResult` JSON line when it is done.
+ */
+import * as ChildProcess from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { type ClientResult, type ClientSpec, decodeResult, encodeSpec } from "./protocol.js"
+
+/** The path of a script built next to this module's directory (`dist/<name>.js`). */
+export const script = (name: string): string => fileURLToPath(new URL(`../${name}.js`, import.meta.url))
+
+export interface Server<Info> {
+  readonly info: Info
+  readonly pid: number
+  readonly stop: () => Promise<void>
+}
+
+export const startServer = <Info>(
+  name: string,
+  args: ReadonlyArray<string>,
+  decode: (line: string) => Info,
+  nodeArgs: ReadonlyArray<string> = []
+): Promise<Server<Info>> =>
+  new Promise((resolve, reject) => {
+    const child = ChildProcess.spawn(process.execPath, [...nodeArgs, script(name), ...args], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    let started = false
+    const exited = new Promise<void>((r) => child.once("exit", () => r()))
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString("utf8")).slice(-4000)
+    })
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (started) return
+      stdout += chunk.toString("utf8")
+      const newline = stdout.indexOf("\n")
+      if (newline === -1) return
+      started = true
+      try {
+        const info = decode(stdout.slice(0, newline))
+        resolve({
+          info,
+          pid: child.pid ?? 0,
+          stop: () => {
+            if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+            return exited
+          }
+        })
+      } catch (e) {
+        child.kill("SIGKILL")
+        reject(e)
+      }
+    })
+    child.once("exit", (code) => {
+      if (!started) reject(new Error(`${name} exited with ${code} before listening: ${stderr}`))
+    })
+  })
+
+export type ClientOutcome =
+  | { readonly _tag: "Ok"; readonly result: ClientResult }
+  | { readonly _tag: "Failed"; readonly message: string }
+
+/** Runs one client in its own process and waits for its result. */
+export const runClient = (spec: ClientSpec, timeoutMillis: number): Promise<ClientOutcome> =>
+  new Promise((resolve) => {
+    const child = ChildProcess.spawn(process.execPath, ["--expose-gc", script("client"), encodeSpec(spec)], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8")
+    })
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString("utf8")).slice(-2000)
+    })
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMillis)
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer)
+      const line = stdout.trim().split("\n").pop() ?? ""
+      if (code === 0) {
+        try {
+          return resolve({ _tag: "Ok", result: decodeResult(line) })
+        } catch (e) {
+          return resolve({ _tag: "Failed", message: `unreadable result: ${String(e)}` })
+        }
+      }
+      const reason = signal === "SIGKILL" ? `timed out after ${timeoutMillis} ms` : `exit ${code ?? signal}`
+      const firstLines = stderr.trim().split("\n").slice(0, 2).join(" / ")
+      resolve({ _tag: "Failed", message: `${reason}: ${firstLines}` })
+    })
+  })

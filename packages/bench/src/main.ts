@@ -1,0 +1,417 @@
+/**
+ * `pnpm bench`: the benchmarks of issue 6. Servers (a byte-counting raw `node:http` sink, and the emulator) run as
+ * child processes; every client run is its own child process; rounds interleave the clients (the order rotates
+ * each round) so drift hits all alike; figures are medians with min–max over rounds, and ratios are taken within a
+ * round, then summarised.
+ *
+ * Usage: `node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator] [--rounds N]
+ * [--targets sink,emulator] [--json file]`. Environment: `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`,
+ * `BENCH_JSON`.
+ *
+ * @since 0.1.0
+ */
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { parseArgs } from "node:util"
+import { readHwm, readRss, resetHwm } from "./internal/memory.js"
+import { type ClientOutcome, runClient, type Server, startServer } from "./internal/processes.js"
+import * as Raw from "./internal/raw.js"
+import type { ClientName, ClientResult, Scenario, Target } from "./internal/protocol.js"
+import { formatSize, formatSummary, median, summarize, table, units } from "./internal/stats.js"
+
+const { KiB, MiB, GiB } = units
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settings
+
+const { values: flags } = parseArgs({
+  options: {
+    full: { type: "boolean", default: false },
+    only: { type: "string" },
+    rounds: { type: "string" },
+    json: { type: "string" },
+    targets: { type: "string" },
+    help: { type: "boolean", default: false }
+  }
+})
+if (flags.help) {
+  process.stdout.write(
+    "node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator] [--rounds N] [--json file]\n"
+  )
+  process.exit(0)
+}
+
+const full = flags.full || process.env["BENCH_FULL"] === "1"
+const sections = new Set(
+  (flags.only ?? process.env["BENCH_ONLY"] ?? "single,many,stream,throttle,emulator").split(",").map((s) => s.trim())
+)
+const rounds = Number(flags.rounds ?? process.env["BENCH_ROUNDS"] ?? (full ? 5 : 3))
+const jsonOut = flags.json ?? process.env["BENCH_JSON"]
+const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emulator").includes("emulator")
+
+const settings = {
+  single: {
+    sizes: full ? [KiB, MiB, 64 * MiB, 512 * MiB] : [KiB, MiB, 64 * MiB],
+    reps: (size: number) => (size <= 64 * KiB ? 40 : size <= 4 * MiB ? 10 : size <= 64 * MiB ? 3 : 1)
+  },
+  many: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16 },
+  stream: { size: full ? 2 * GiB : 256 * MiB, chunk: 64 * KiB, rounds: full ? 3 : 1 },
+  throttle: { bytesPerSecond: 40_000_000, partSize: 8 * MiB, size: full ? 96 * MiB : 48 * MiB, concurrencies: [1, 3, 6] },
+  emulatorMemory: { size: full ? GiB : 256 * MiB }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Servers
+
+interface Endpoint {
+  readonly baseUrl: string
+  readonly project?: string
+  readonly token?: string
+}
+
+const decodeEndpoint = (line: string): Endpoint => {
+  const parsed: unknown = JSON.parse(line)
+  if (typeof parsed !== "object" || parsed === null || !("baseUrl" in parsed) || typeof parsed.baseUrl !== "string") {
+    throw new Error(`not an endpoint: ${line}`)
+  }
+  const project = "project" in parsed && typeof parsed.project === "string" ? parsed.project : undefined
+  const token = "token" in parsed && typeof parsed.token === "string" ? parsed.token : undefined
+  return {
+    baseUrl: parsed.baseUrl,
+    ...(project === undefined ? {} : { project }),
+    ...(token === undefined ? {} : { token })
+  }
+}
+
+const startSink = async (): Promise<{ server: Server<Endpoint>; target: Target }> => {
+  const server = await startServer("sink", [], decodeEndpoint)
+  return { server, target: { name: "sink", baseUrl: server.info.baseUrl, project: "bench", token: "sink-token" } }
+}
+
+/** The emulator in its own process (`dist/emulator.js`), with options as JSON. */
+const startEmulator = async (
+  name: string,
+  options: Record<string, unknown>
+): Promise<{ server: Server<Endpoint>; target: Target }> => {
+  const server = await startServer("emulator", [JSON.stringify(options)], decodeEndpoint)
+  return {
+    server,
+    target: { name, baseUrl: server.info.baseUrl, project: server.info.project ?? "emulator", token: server.info.token ?? "" }
+  }
+}
+
+const control = Raw.makeAgent(1)
+
+/** Drops the emulator's stored files between runs, so memory-mode content does not pile up. */
+const resetEmulator = async (target: Target): Promise<void> => {
+  if (target.name === "sink") return
+  await Raw.request(control, "POST", `${target.baseUrl}/_emulator/reset`, {}, undefined)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs
+
+interface Run {
+  readonly section: string
+  readonly target: string
+  readonly client: ClientName
+  readonly label: string
+  readonly round: number
+  readonly outcome: ClientOutcome
+}
+
+const runs: Array<Run> = []
+const failures: Array<string> = []
+const timeout = (bytes: number) => 60_000 + Math.ceil(bytes / MiB) * 200
+
+const rotate = <A>(items: ReadonlyArray<A>, by: number): Array<A> =>
+  items.map((_, i) => items[(i + by) % items.length])
+
+const log = (line: string) => process.stderr.write(line + "\n")
+
+const one = async (
+  section: string,
+  target: Target,
+  client: ClientName,
+  label: string,
+  round: number,
+  scenario: Scenario,
+  bytes: number
+): Promise<ClientOutcome> => {
+  const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes))
+  await resetEmulator(target).catch(() => undefined)
+  runs.push({ section, target: target.name, client, label, round, outcome })
+  if (outcome._tag === "Failed") {
+    const line = `${section} ${label} ${client} @${target.name} round ${round}: ${outcome.message}`
+    failures.push(line)
+    log(`  FAILED ${line}`)
+  }
+  return outcome
+}
+
+const results = (section: string, target: string, label: string, client: ClientName): Array<ClientResult> =>
+  runs.flatMap((r) =>
+    r.section === section && r.target === target && r.label === label && r.client === client && r.outcome._tag === "Ok"
+      ? [r.outcome.result]
+      : []
+  )
+
+/** Ratios of a per-run figure between two clients, taken round by round. */
+const ratios = (
+  section: string,
+  target: string,
+  label: string,
+  a: ClientName,
+  b: ClientName,
+  figure: (r: ClientResult) => number
+): Array<number> => {
+  const of = (client: ClientName, round: number) =>
+    runs.find((r) =>
+      r.section === section && r.target === target && r.label === label && r.client === client && r.round === round
+    )
+  const out: Array<number> = []
+  for (let round = 0; round < rounds; round++) {
+    const ra = of(a, round)
+    const rb = of(b, round)
+    if (ra?.outcome._tag === "Ok" && rb?.outcome._tag === "Ok") out.push(figure(ra.outcome.result) / figure(rb.outcome.result))
+  }
+  return out
+}
+
+const perUploadMillis = (r: ClientResult) => median(r.durations)
+const bytesPerUpload = (r: ClientResult) => r.bytes / Math.max(1, r.durations.length)
+const throughput = (r: ClientResult) => bytesPerUpload(r) / MiB / (perUploadMillis(r) / 1000)
+const cpuPerGiB = (r: ClientResult) => (r.cpuUser + r.cpuSystem) / 1e6 / (r.bytes / GiB)
+const peak = (r: ClientResult) => Math.max(r.rssPeak, r.hwm ?? 0)
+const rise = (r: ClientResult) => (peak(r) - r.rssBefore) / MiB
+const filesPerSecond = (r: ClientResult) => r.files / (r.durations.reduce((a, b) => a + b, 0) / 1000)
+
+const output: Array<string> = []
+const print = (text: string) => {
+  output.push(text)
+  process.stdout.write(text + "\n")
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (a) one upload of each size, (e) CPU per GiB, and the checksum's cost
+
+const single = async (targets: ReadonlyArray<Target>) => {
+  const clients: ReadonlyArray<ClientName> = ["ours", "raw", "sdk"]
+  for (let round = 0; round < rounds; round++) {
+    log(`single: round ${round + 1}/${rounds}`)
+    for (const size of settings.single.sizes) {
+      const scenario: Scenario = { _tag: "Single", size, reps: settings.single.reps(size) }
+      const bytes = size * (scenario.reps + 1)
+      for (const target of rotate(targets, round)) {
+        const order: Array<ClientName> = rotate(clients, round)
+        if (target.name === "sink" && size >= MiB) order.push("ours-sha256")
+        for (const client of rotate(order, round)) {
+          await one("single", target, client, formatSize(size), round, scenario, bytes)
+        }
+      }
+    }
+  }
+  const rows: Array<Array<string>> = []
+  for (const target of targets) {
+    for (const size of settings.single.sizes) {
+      const label = formatSize(size)
+      for (const client of ["ours", "raw", "sdk", "ours-sha256"] as const) {
+        const rs = results("single", target.name, label, client)
+        if (rs.length === 0) continue
+        rows.push([
+          target.name,
+          label,
+          client,
+          formatSummary(summarize(rs.map(perUploadMillis)), 2),
+          formatSummary(summarize(rs.map(throughput)), 0),
+          client === "raw" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "raw", throughput))),
+          client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "sdk", throughput))),
+          size >= MiB ? formatSummary(summarize(rs.map(cpuPerGiB))) : "",
+          formatSummary(summarize(rs.map(rise)), 0)
+        ])
+      }
+    }
+  }
+  print("\n## (a) one upload of bytes, (e) CPU per GiB, checksum cost\n")
+  print(table(["target", "size", "client", "ms/upload", "MiB/s", "x raw", "x sdk", "CPU s/GiB", "RSS rise MiB"], rows))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (b) many small files
+
+const many = async (targets: ReadonlyArray<Target>) => {
+  const { size, count, concurrency } = settings.many
+  const label = `${count} x ${formatSize(size)} @${concurrency}`
+  const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw"]
+  for (let round = 0; round < rounds; round++) {
+    log(`many: round ${round + 1}/${rounds}`)
+    for (const target of rotate(targets, round)) {
+      for (const client of rotate(clients, round)) {
+        await one("many", target, client, label, round, { _tag: "Many", size, count, concurrency }, size * count)
+      }
+    }
+  }
+  const rows: Array<Array<string>> = []
+  for (const target of targets) {
+    for (const client of clients) {
+      const rs = results("many", target.name, label, client)
+      if (rs.length === 0) continue
+      rows.push([
+        target.name,
+        client,
+        formatSummary(summarize(rs.map(filesPerSecond)), 0),
+        client === "sdk" ? "" : formatSummary(summarize(ratios("many", target.name, label, client, "sdk", filesPerSecond))),
+        formatSummary(summarize(rs.map((r) => (r.cpuUser + r.cpuSystem) / 1e3 / r.files)), 3)
+      ])
+    }
+  }
+  print(`\n## (b) ${label}\n`)
+  print(table(["target", "client", "files/s", "x sdk", "CPU ms/file"], rows))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (c) a stream of unknown length
+
+const stream = async (target: Target) => {
+  const { size, chunk } = settings.stream
+  const label = formatSize(size)
+  for (let round = 0; round < settings.stream.rounds; round++) {
+    log(`stream: round ${round + 1}/${settings.stream.rounds}`)
+    await one("stream", target, "ours", label, round, { _tag: "Stream", size, chunk }, size)
+  }
+  const rs = results("stream", target.name, label, "ours")
+  print(`\n## (c) a ${label} stream of unknown length (${formatSize(chunk)} chunks), ours\n`)
+  print(table(["target", "MiB/s", "peak RSS MiB", "RSS before MiB", "CPU s/GiB", "plan"], [[
+    target.name,
+    formatSummary(summarize(rs.map(throughput)), 0),
+    formatSummary(summarize(rs.map((r) => peak(r) / MiB)), 0),
+    formatSummary(summarize(rs.map((r) => r.rssBefore / MiB)), 0),
+    formatSummary(summarize(rs.map(cpuPerGiB))),
+    rs[0]?.note ?? ""
+  ]]))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (d) multipart under a per-connection throttle
+
+const throttle = async (target: Target) => {
+  const { size, partSize, concurrencies, bytesPerSecond } = settings.throttle
+  for (let round = 0; round < rounds; round++) {
+    log(`throttle: round ${round + 1}/${rounds}`)
+    for (const concurrency of rotate(concurrencies, round)) {
+      await one("throttle", target, "ours", `c${concurrency}`, round, {
+        _tag: "Multipart",
+        size,
+        partSize,
+        concurrency
+      }, size)
+    }
+  }
+  const rows = concurrencies.map((c) => {
+    const rs = results("throttle", target.name, `c${c}`, "ours")
+    const speedup: Array<number> = []
+    for (let round = 0; round < rounds; round++) {
+      const base = runs.find((r) => r.section === "throttle" && r.label === "c1" && r.round === round)
+      const this_ = runs.find((r) => r.section === "throttle" && r.label === `c${c}` && r.round === round)
+      if (base?.outcome._tag === "Ok" && this_?.outcome._tag === "Ok") {
+        speedup.push(perUploadMillis(base.outcome.result) / perUploadMillis(this_.outcome.result))
+      }
+    }
+    return [
+      String(c),
+      formatSummary(summarize(rs.map(perUploadMillis)), 0),
+      formatSummary(summarize(rs.map(throughput)), 1),
+      formatSummary(summarize(speedup)),
+      rs[0]?.note ?? ""
+    ]
+  })
+  print(
+    `\n## (d) multipart ${formatSize(size)} in ${formatSize(partSize)} parts, emulator throttling each connection to ${
+      bytesPerSecond / 1e6
+    } MB/s\n`
+  )
+  print(table(["part concurrency", "ms", "MiB/s", "x concurrency 1", "plan"], rows))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The emulator's own memory for a large disk-mode upload
+
+const emulatorMemory = async () => {
+  const { size } = settings.emulatorMemory
+  const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-cdf-bench-"))
+  const { server, target } = await startEmulator("emulator-disk", { dataDir })
+  try {
+    const before = readRss(server.pid) ?? 0
+    const reset = resetHwm(server.pid)
+    let sampled = before
+    const timer = setInterval(() => {
+      sampled = Math.max(sampled, readRss(server.pid) ?? 0)
+    }, 5)
+    const outcome = await one("emulator", target, "raw", formatSize(size), 0, { _tag: "Single", size, reps: 1 }, size)
+    clearInterval(timer)
+    const hwm = reset ? readHwm(server.pid) ?? 0 : 0
+    const peakRss = Math.max(sampled, hwm)
+    print(`\n## Emulator memory, one ${formatSize(size)} upload in disk mode (raw client)\n`)
+    print(table(["emulator RSS before MiB", "peak MiB", "growth MiB", "client MiB/s"], [[
+      (before / MiB).toFixed(0),
+      (peakRss / MiB).toFixed(0),
+      ((peakRss - before) / MiB).toFixed(0),
+      outcome._tag === "Ok" ? throughput(outcome.result).toFixed(0) : "failed"
+    ]]))
+  } finally {
+    await server.stop()
+    Fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const machine = () => {
+  const cpu = Os.cpus()[0]?.model ?? "unknown"
+  return `${Os.cpus().length} x ${cpu}, ${(Os.totalmem() / GiB).toFixed(1)} GiB RAM, Node ${process.version}, ${Os.platform()} ${Os.release()}`
+}
+
+const main = async () => {
+  const started = Date.now()
+  print(`# effect-cdf benchmarks (${full ? "full" : "quick"}, ${rounds} rounds), ${new Date().toISOString()}`)
+  print(`machine: ${machine()}`)
+  print(`command: node packages/bench/dist/main.js ${process.argv.slice(2).join(" ")}`.trimEnd())
+  const servers: Array<Server<Endpoint>> = []
+  try {
+    const sink = await startSink()
+    servers.push(sink.server)
+    const needsEmulator = useEmulator && (sections.has("single") || sections.has("many"))
+    const emulator = needsEmulator ? await startEmulator("emulator", {}) : undefined
+    if (emulator !== undefined) servers.push(emulator.server)
+    const targets = emulator === undefined ? [sink.target] : [sink.target, emulator.target]
+    if (sections.has("single")) await single(targets)
+    if (sections.has("many")) await many(targets)
+    if (sections.has("stream")) await stream(sink.target)
+    if (sections.has("throttle")) {
+      const throttled = await startEmulator("emulator-throttled", {
+        faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: settings.throttle.bytesPerSecond } }]
+      })
+      servers.push(throttled.server)
+      await throttle(throttled.target)
+    }
+    if (sections.has("emulator")) await emulatorMemory()
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+    control.destroy()
+  }
+  if (failures.length > 0) {
+    print(`\n## Failed runs (${failures.length})\n`)
+    for (const f of failures) print(`- ${f}`)
+  }
+  print(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  if (jsonOut !== undefined) {
+    Fs.mkdirSync(Path.dirname(jsonOut), { recursive: true })
+    Fs.writeFileSync(jsonOut, JSON.stringify({ machine: machine(), full, rounds, settings, runs, output }, null, 2))
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})
