@@ -1,0 +1,148 @@
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import { createHash, randomUUID } from "node:crypto"
+import { createReadStream, createWriteStream, rmSync } from "node:fs"
+import type { WriteStream } from "node:fs"
+import { join } from "node:path"
+
+/** Where stored bytes live: chunks in memory, a file in the data dir, or parts in order. */
+export type Source =
+  | { readonly _tag: "Memory"; readonly chunks: ReadonlyArray<Uint8Array> }
+  | { readonly _tag: "File"; readonly path: string }
+  | { readonly _tag: "Concat"; readonly parts: ReadonlyArray<StoredContent> }
+
+export interface StoredContent {
+  readonly size: number
+  readonly sha256: string
+  readonly source: Source
+}
+
+export type StoreResult =
+  | { readonly _tag: "Stored"; readonly content: StoredContent }
+  | { readonly _tag: "TooLarge"; readonly bytes: number }
+
+const writeChunk = (stream: WriteStream, chunk: Uint8Array): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (stream.write(chunk)) {
+      resume(Effect.void)
+    } else {
+      stream.once("drain", () => resume(Effect.void))
+    }
+  })
+
+const endStream = (stream: WriteStream): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    stream.end(() => resume(Effect.void))
+  })
+
+const removeFile = (path: string) =>
+  Effect.sync(() => {
+    try {
+      rmSync(path, { force: true })
+    } catch (_) {
+      // best effort
+    }
+  })
+
+/**
+ * Streams a body through sha256 into memory (one copy of each chunk) or a file of `dataDir`. Stops reading, and
+ * answers `TooLarge`, as soon as more than `limit` bytes have arrived.
+ */
+export const store = <E>(
+  dataDir: string | undefined,
+  body: Stream.Stream<Uint8Array, E>,
+  limit: number | undefined
+): Effect.Effect<StoreResult, E> =>
+  Effect.suspend(() => {
+    const hash = createHash("sha256")
+    let size = 0
+    let tooLarge = false
+    const accept = (chunk: Uint8Array) => {
+      size += chunk.byteLength
+      if (limit !== undefined && size > limit) {
+        tooLarge = true
+        return false
+      }
+      hash.update(chunk)
+      return true
+    }
+    if (dataDir === undefined) {
+      const chunks: Array<Uint8Array> = []
+      return Stream.runForEachWhile(body, (chunk) =>
+        Effect.sync(() => {
+          if (!accept(chunk)) return false
+          chunks.push(Uint8Array.from(chunk))
+          return true
+        })).pipe(
+          Effect.map((): StoreResult =>
+            tooLarge
+              ? { _tag: "TooLarge", bytes: size }
+              : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source: { _tag: "Memory", chunks } } }
+          )
+        )
+    }
+    const path = join(dataDir, `${randomUUID()}.bin`)
+    return Effect.acquireUseRelease(
+      Effect.sync(() => createWriteStream(path)),
+      (file) =>
+        Stream.runForEachWhile(body, (chunk) =>
+          Effect.suspend(() => accept(chunk) ? Effect.as(writeChunk(file, chunk), true) : Effect.succeed(false))).pipe(
+            Effect.zipLeft(endStream(file)),
+            Effect.map((): StoreResult =>
+              tooLarge
+                ? { _tag: "TooLarge", bytes: size }
+                : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source: { _tag: "File", path } } }
+            )
+          ),
+      (file, exit) =>
+        Exit.isSuccess(exit) && exit.value._tag === "Stored"
+          ? Effect.void
+          : Effect.zipRight(Effect.sync(() => file.destroy()), removeFile(path))
+    )
+  })
+
+const hashFile = (path: string, update: (chunk: Uint8Array) => void): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    const stream = createReadStream(path)
+    stream.on("data", (chunk) => update(typeof chunk === "string" ? Buffer.from(chunk) : chunk))
+    stream.on("end", () => resume(Effect.void))
+    stream.on("error", (error) => resume(Effect.die(error)))
+    return Effect.sync(() => stream.destroy())
+  })
+
+const feed = (source: Source, update: (chunk: Uint8Array) => void): Effect.Effect<void> => {
+  switch (source._tag) {
+    case "Memory":
+      return Effect.sync(() => source.chunks.forEach(update))
+    case "File":
+      return hashFile(source.path, update)
+    case "Concat":
+      return Effect.forEach(source.parts, (part) => feed(part.source, update), { discard: true })
+  }
+}
+
+/** The parts in order, as one content, its sha256 computed by reading them through. */
+export const concat = (parts: ReadonlyArray<StoredContent>): Effect.Effect<StoredContent> =>
+  Effect.suspend(() => {
+    const hash = createHash("sha256")
+    const source: Source = { _tag: "Concat", parts }
+    return Effect.map(feed(source, (chunk) => hash.update(chunk)), () => ({
+      size: parts.reduce((total, part) => total + part.size, 0),
+      sha256: hash.digest("hex"),
+      source
+    }))
+  })
+
+/** Frees what a content holds on disk. */
+export const discard = (content: StoredContent | undefined): Effect.Effect<void> => {
+  if (content === undefined) return Effect.void
+  switch (content.source._tag) {
+    case "Memory":
+      return Effect.void
+    case "File":
+      return removeFile(content.source.path)
+    case "Concat":
+      return Effect.forEach(content.source.parts, discard, { discard: true })
+  }
+}

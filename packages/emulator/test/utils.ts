@@ -1,0 +1,48 @@
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Emulator } from "@effect-cdf/emulator"
+import * as Effect from "effect/Effect"
+import { createHash } from "node:crypto"
+
+/** sha256 (hex) of a string or bytes, as a user would compute it. */
+export const sha256 = (content: string | Uint8Array) => createHash("sha256").update(content).digest("hex")
+
+/** The API path of the emulator's project. */
+export const api = (emulator: Emulator.Service, path: string) =>
+  `${emulator.baseUrl}/api/v1/projects/${emulator.project}/${path}`
+
+/** A POST of JSON to the API with the start token. */
+export const postJson = (path: string, body: unknown, options: { readonly token?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const client = yield* HttpClient.HttpClient
+    let request = HttpClientRequest.post(api(emulator, path)).pipe(HttpClientRequest.bodyUnsafeJson(body))
+    if (options.token !== false) request = HttpClientRequest.bearerToken(request, emulator.token)
+    return yield* client.execute(request)
+  })
+
+/** A GET to the API with the start token. */
+export const getJson = (path: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const client = yield* HttpClient.HttpClient
+    return yield* client.execute(
+      HttpClientRequest.get(api(emulator, path)).pipe(HttpClientRequest.bearerToken(emulator.token))
+    )
+  })
+
+/** A PUT of bytes to an upload URL (no Authorization, as the design wants). */
+export const put = (url: string, content: Uint8Array, contentType?: string) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    // An empty content type sets no Content-Type header.
+    return yield* client.execute(
+      HttpClientRequest.put(url).pipe(HttpClientRequest.setBody(HttpBody.uint8Array(content, contentType ?? "")))
+    )
+  })
+
+/** The JSON body of a response as a record. */
+export const json = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.json, (body) => body as Record<string, unknown>)
