@@ -43,7 +43,7 @@ export interface Options {
   readonly transferRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** No retry waits longer than this, `Retry-After` included; default 30 seconds. */
   readonly maxRetryDelay?: Duration.DurationInput | undefined
-  /** Content up to this many bytes goes in one PUT, larger content in parts; default 5,000,000,000 (the API limit). */
+  /** Content up to this many bytes goes in one PUT, larger content in parts; default 100 MiB (above it, parts are faster and retried one by one). */
   readonly singlePutThreshold?: number | undefined
   /** Part size of multipart uploads (grown to fit 250 parts); default 50 MiB. */
   readonly partSize?: number | undefined
@@ -53,6 +53,11 @@ export interface Options {
   readonly maxConcurrentTransfers?: number | undefined
   /** Compute the sha256 of what was sent; default false. */
   readonly checksum?: boolean | undefined
+  /**
+   * `stream` (default): transfer bodies are streamed with Content-Length (Node clients); `buffer`: every body (a single
+   * PUT or a part) is sent from a buffer, for `FetchHttpClient` (browsers, Deno, Bun).
+   */
+  readonly bodyMode?: "stream" | "buffer" | undefined
   /** A hook applied to the API client (not to the client for upload URLs), e.g. to add a header or a log. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
@@ -81,6 +86,7 @@ export interface Service {
   readonly partConcurrency: number
   readonly maxConcurrentTransfers: number
   readonly checksum: boolean
+  readonly bodyMode: "stream" | "buffer"
   readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
@@ -128,7 +134,7 @@ export const defaults = {
   transferTimeout: Duration.seconds(600),
   stallTimeout: Duration.seconds(60),
   maxRetryDelay: Duration.seconds(30),
-  singlePutThreshold: 5_000_000_000,
+  singlePutThreshold: 100 * 1024 * 1024,
   partSize: 50 * 1024 * 1024,
   partConcurrency: 3,
   maxConcurrentTransfers: 5
@@ -191,6 +197,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
       apiRetrySchedule: options.apiRetrySchedule ?? defaultApiRetrySchedule,
       transferRetrySchedule: options.transferRetrySchedule ?? defaultTransferRetrySchedule,
       checksum: options.checksum ?? false,
+      bodyMode: options.bodyMode ?? "stream",
       transformClient: options.transformClient ?? ((client) => client)
     })
   })
