@@ -1,0 +1,40 @@
+/**
+ * Parsing of flag values that @effect/cli has no primitive for.
+ *
+ * @internal
+ */
+import { Either } from "effect"
+
+/**
+ * A time given as epoch milliseconds (`1700000000000`) or as an ISO 8601 date or date-time
+ * (`2024-01-31`, `2024-01-31T12:00:00Z`), as epoch milliseconds.
+ *
+ * @internal
+ */
+export const parseTime = (flag: string, text: string): Either.Either<number, string> => {
+  const trimmed = text.trim()
+  if (/^-?\d+$/.test(trimmed)) {
+    const millis = Number(trimmed)
+    return Number.isSafeInteger(millis) && millis >= 0
+      ? Either.right(millis)
+      : Either.left(`--${flag}: '${text}' is not a time (epoch milliseconds must be a non-negative integer)`)
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
+    const millis = Date.parse(trimmed)
+    if (!Number.isNaN(millis) && millis >= 0) return Either.right(millis)
+  }
+  return Either.left(`--${flag}: '${text}' is not a time (use ISO 8601, e.g. 2024-01-31T12:00:00Z, or epoch milliseconds)`)
+}
+
+/**
+ * A positive integer id (asset id, data set id, security category).
+ *
+ * @internal
+ */
+export const parseId = (flag: string, text: string): Either.Either<number, string> => {
+  const trimmed = text.trim()
+  const id = Number(trimmed)
+  return /^\d+$/.test(trimmed) && Number.isSafeInteger(id) && id >= 1
+    ? Either.right(id)
+    : Either.left(`--${flag}: '${text}' is not an id (a positive integer)`)
+}

@@ -1,0 +1,165 @@
+/**
+ * The progress display of `cdf-files upload`: a pure function from the state of the uploads to the lines a
+ * terminal shows, so that it can be tested without a terminal.
+ *
+ * @internal
+ */
+
+/** @internal */
+export type FileStatus = "queued" | "uploading" | "done" | "failed" | "cancelled"
+
+/** @internal */
+export interface FileProgress {
+  /** The path as the user sees it. */
+  readonly path: string
+  /** Its size in bytes, when known. */
+  readonly size: number | undefined
+  /** Bytes handed to the network so far. */
+  readonly sent: number
+  readonly status: FileStatus
+  /** Milliseconds since the epoch. */
+  readonly startedAt: number | undefined
+  readonly finishedAt: number | undefined
+}
+
+/** @internal */
+export interface ProgressState {
+  readonly files: ReadonlyArray<FileProgress>
+  /** When the command started, in milliseconds since the epoch. */
+  readonly startedAt: number
+}
+
+/** @internal */
+export interface RenderOptions {
+  /** The current time, in milliseconds since the epoch. */
+  readonly now: number
+  /** The width of the terminal, in columns. */
+  readonly width: number
+  /** How many files in flight get a bar of their own (default 8). */
+  readonly maxFiles?: number
+}
+
+const units = ["B", "KiB", "MiB", "GiB", "TiB"] as const
+
+/**
+ * `1536` -> `"1.5 KiB"`; bytes are shown whole, larger units with one decimal.
+ *
+ * @internal
+ */
+export const formatBytes = (bytes: number): string => {
+  let value = Math.max(0, bytes)
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`
+}
+
+/**
+ * A duration as `m:ss` (or `h:mm:ss`), rounded up to whole seconds.
+ *
+ * @internal
+ */
+export const formatDuration = (millis: number): string => {
+  const total = Math.max(0, Math.ceil(millis / 1000))
+  const hours = Math.floor(total / 3600)
+  const minutes = Math.floor((total % 3600) / 60)
+  const seconds = total % 60
+  const ss = String(seconds).padStart(2, "0")
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, "0")}:${ss}` : `${minutes}:${ss}`
+}
+
+/**
+ * A bar of `width` cells, `#` for the done fraction and `.` for the rest; all `.` when the fraction is unknown.
+ *
+ * @internal
+ */
+export const bar = (fraction: number | undefined, width: number): string => {
+  const cells = Math.max(0, width)
+  const done = fraction === undefined ? 0 : Math.round(Math.min(1, Math.max(0, fraction)) * cells)
+  return "#".repeat(done) + ".".repeat(cells - done)
+}
+
+const fit = (text: string, width: number): string => {
+  if (width <= 0) return ""
+  if (text.length <= width) return text.padEnd(width)
+  if (width <= 1) return text.slice(text.length - width)
+  return "…" + text.slice(text.length - width + 1)
+}
+
+interface Figures {
+  readonly done: number
+  readonly total: number | undefined
+  readonly elapsed: number
+}
+
+const describe = ({ done, elapsed, total }: Figures): string => {
+  const percent = total === undefined ? "  ?%" : `${String(Math.floor(total === 0 ? 100 : (done / total) * 100)).padStart(3)}%`
+  const amount = total === undefined ? formatBytes(done) : `${formatBytes(done)}/${formatBytes(total)}`
+  const rate = elapsed > 0 ? (done / elapsed) * 1000 : undefined
+  const rateText = rate === undefined ? "--/s" : `${formatBytes(rate)}/s`
+  const left = total === undefined
+    ? "--:--"
+    : done >= total
+    ? formatDuration(0)
+    : rate === undefined || rate === 0
+    ? "--:--"
+    : formatDuration(((total - done) / rate) * 1000)
+  return `${percent}  ${amount}  ${rateText}  ${left} left`
+}
+
+const line = (label: string, figures: Figures, width: number): string => {
+  const text = describe(figures)
+  const fraction = figures.total === undefined
+    ? undefined
+    : figures.total === 0
+    ? 1
+    : figures.done / figures.total
+  // label (up to 30 cols) + " [" + bar + "] " + text
+  const labelWidth = Math.min(30, Math.max(8, width - text.length - 16))
+  const barWidth = Math.max(5, Math.min(40, width - labelWidth - text.length - 4))
+  return `${fit(label, labelWidth)} [${bar(fraction, barWidth)}] ${text}`
+}
+
+/**
+ * The lines of one frame: a bar per file in flight (at most `maxFiles`, then a line counting the others), then the
+ * overall bar with bytes, rate, time left and the count of files done, failed and left.
+ *
+ * @internal
+ */
+export const render = (state: ProgressState, options: RenderOptions): ReadonlyArray<string> => {
+  const maxFiles = options.maxFiles ?? 8
+  const inFlight = state.files.filter((file) => file.status === "uploading")
+  const lines: Array<string> = []
+  for (const file of inFlight.slice(0, maxFiles)) {
+    lines.push(line(file.path, {
+      done: file.sent,
+      total: file.size,
+      elapsed: file.startedAt === undefined ? 0 : options.now - file.startedAt
+    }, options.width))
+  }
+  if (inFlight.length > maxFiles) {
+    lines.push(`  … and ${inFlight.length - maxFiles} more in flight`)
+  }
+  const sizes = state.files.map((file) => file.size)
+  const total = sizes.every((size) => size !== undefined)
+    ? sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0)
+    : undefined
+  const sent = state.files.reduce((sum, file) => sum + file.sent, 0)
+  const count = (status: FileStatus) => state.files.filter((file) => file.status === status).length
+  const done = count("done")
+  const failed = count("failed")
+  const label = `${done}/${state.files.length} files${failed > 0 ? `, ${failed} failed` : ""}`
+  lines.push(line(label, { done: sent, total, elapsed: options.now - state.startedAt }, options.width))
+  return lines
+}
+
+/**
+ * What to write to the terminal to replace the previous frame (of `previousLines` lines) with `lines`: move the
+ * cursor up, clear to the end of the screen, write the new lines.
+ *
+ * @internal
+ */
+export const frame = (previousLines: number, lines: ReadonlyArray<string>): string =>
+  (previousLines > 0 ? `\x1b[${previousLines}F\x1b[0J` : "") + lines.map((l) => l + "\n").join("")
