@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Array as Arr, Effect, Either, Option, ParseResult, Predicate, Schema } from "effect"
+import { InvalidFileMetadataError } from "./CdfError.js"
+import * as internal from "./internal/metadata.js"
 
 // -------------------------------------------------------------------------------------------------------------------
 // support types (response side: types only, the server is trusted to keep its own limits)
@@ -323,3 +325,456 @@ export const ErrorEnvelope = Schema.Struct({
  * @category models
  */
 export type ErrorEnvelope = typeof ErrorEnvelope.Type
+
+// -------------------------------------------------------------------------------------------------------------------
+// request side: the limits of the spec
+// -------------------------------------------------------------------------------------------------------------------
+
+/**
+ * The limits of the CDF Files API specification (`ExternalFilesMetadata`), as enforced by `UploadOptions`.
+ * String lengths count Unicode code points (what JSON Schema's `maxLength` counts); metadata sizes count UTF-8
+ * bytes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const Limits = {
+  name: 256,
+  externalId: 255,
+  directory: 512,
+  source: 128,
+  mimeType: 256,
+  metadataKeyBytes: 128,
+  metadataValueBytes: 10240,
+  metadataPairs: 256,
+  /** Keys and values together. */
+  metadataTotalBytes: 10240,
+  assetIds: 1000,
+  securityCategories: 100,
+  labels: 10,
+  /** The largest id (`assetIds`, `dataSetId`, `securityCategories`, `id`): 2^53 - 1. */
+  maxId: 9007199254740991
+} as const
+
+const maxChars = (max: number) =>
+  Schema.String.pipe(
+    Schema.filter((s) => internal.codePoints(s) <= max, { description: `a string of at most ${max} characters` })
+  )
+
+const ExternalIdString = maxChars(Limits.externalId)
+const NameString = maxChars(Limits.name)
+const SourceString = maxChars(Limits.source)
+const MimeTypeString = maxChars(Limits.mimeType)
+const DirectoryString = Schema.String.pipe(Schema.filter(
+  (s) =>
+    internal.codePoints(s) > Limits.directory
+      ? `a path of at most ${Limits.directory} characters`
+      : s.startsWith("/") || "an absolute unix-style path (starting with \"/\")",
+  { description: `an absolute unix-style path of at most ${Limits.directory} characters` }
+))
+
+const MetadataRecord = Schema.Record({ key: Schema.String, value: Schema.String }).pipe(Schema.filter(
+  (metadata) => {
+    const keys = Object.keys(metadata)
+    if (keys.length > Limits.metadataPairs) return `at most ${Limits.metadataPairs} key-value pairs`
+    let total = 0
+    for (const key of keys) {
+      const keyBytes = internal.utf8Bytes(key)
+      if (keyBytes > Limits.metadataKeyBytes) return `keys of at most ${Limits.metadataKeyBytes} UTF-8 bytes`
+      const valueBytes = internal.utf8Bytes(metadata[key])
+      if (valueBytes > Limits.metadataValueBytes) {
+        return { path: [key], message: `at most ${Limits.metadataValueBytes} UTF-8 bytes` }
+      }
+      total += keyBytes + valueBytes
+    }
+    return total <= Limits.metadataTotalBytes ||
+      `at most ${Limits.metadataTotalBytes} UTF-8 bytes in all keys and values together`
+  },
+  { description: "string keys and values within the metadata limits" }
+))
+
+const InternalId = Schema.Number.pipe(Schema.filter(
+  (n) => Number.isSafeInteger(n) && n >= 1,
+  { description: `an integer from 1 to ${Limits.maxId}` }
+))
+
+const EpochMillis = Schema.Number.pipe(Schema.filter(
+  (n) => Number.isSafeInteger(n) && n >= 0,
+  { description: "an integer number of milliseconds since the epoch, at least 0" }
+))
+
+const DateMillis = Schema.transform(
+  Schema.DateFromSelf.pipe(Schema.filter((d) => {
+    const t = d.getTime()
+    return Number.isSafeInteger(t) && t >= 0
+  }, { description: "a valid Date, not before 1970-01-01T00:00:00Z" })),
+  Schema.typeSchema(EpochMillis),
+  { strict: true, decode: (d) => d.getTime(), encode: (ms) => new Date(ms) }
+)
+
+const TimeInput = Schema.Union(EpochMillis, DateMillis).annotations({
+  description: "epoch milliseconds (an integer, at least 0) or a Date"
+})
+
+const AssetIds = Schema.Array(InternalId).pipe(Schema.filter(
+  (ids) => ids.length >= 1 && ids.length <= Limits.assetIds,
+  { description: `from 1 to ${Limits.assetIds} asset ids` }
+))
+
+const SecurityCategories = Schema.Array(InternalId).pipe(Schema.filter(
+  (ids) => ids.length <= Limits.securityCategories,
+  { description: `at most ${Limits.securityCategories} security categories` }
+))
+
+const StrictLabel = Schema.Struct({ externalId: ExternalIdString })
+
+const LabelFromString = Schema.transform(ExternalIdString, Schema.typeSchema(StrictLabel), {
+  strict: true,
+  decode: (externalId) => ({ externalId }),
+  encode: (label) => label.externalId
+})
+
+const LabelInput = Schema.Union(LabelFromString, StrictLabel).annotations({
+  description: "a label: a string, or { externalId: string }"
+})
+
+const checkLabels = (labels: ReadonlyArray<Label>): Schema.FilterOutput => {
+  if (labels.length > Limits.labels) return `at most ${Limits.labels} labels`
+  const seen = new Set<string>()
+  for (let i = 0; i < labels.length; i++) {
+    if (seen.has(labels[i].externalId)) return { path: [i], message: "unique (this label appears twice)" }
+    seen.add(labels[i].externalId)
+  }
+  return true
+}
+
+const labelsDescription = `at most ${Limits.labels} unique labels`
+const LabelsInput = Schema.Array(LabelInput).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
+const Labels = Schema.Array(StrictLabel).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
+
+const Position = Schema.Array(Schema.Number).pipe(Schema.filter(
+  (p) => p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]),
+  { description: "a position: exactly 2 finite numbers" }
+))
+
+const LineStringPositions = Schema.Array(Position).pipe(Schema.filter(
+  (line) => line.length >= 2,
+  { description: "a line string: at least 2 positions" }
+))
+
+const samePosition = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a[0] === b[0] && a[1] === b[1]
+
+const LinearRing = Schema.Array(Position).pipe(Schema.filter(
+  (ring) =>
+    ring.length < 4
+      ? "a linear ring of at least 4 positions"
+      : samePosition(ring[0], ring[ring.length - 1]) || "a closed linear ring (the last position equal to the first)",
+  { description: "a closed linear ring of at least 4 positions" }
+))
+
+const PolygonRings = Schema.Array(LinearRing).pipe(Schema.filter(
+  (rings) => rings.length >= 1,
+  { description: "a polygon: at least 1 linear ring" }
+))
+
+const StrictGeometry = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("Point"), coordinates: Position }),
+  Schema.Struct({ type: Schema.Literal("LineString"), coordinates: LineStringPositions }),
+  Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: PolygonRings }),
+  Schema.Struct({ type: Schema.Literal("MultiPoint"), coordinates: Schema.Array(Position) }),
+  Schema.Struct({ type: Schema.Literal("MultiLineString"), coordinates: Schema.Array(LineStringPositions) }),
+  Schema.Struct({ type: Schema.Literal("MultiPolygon"), coordinates: Schema.Array(PolygonRings) })
+).annotations({
+  description:
+    "a geometry { type, coordinates } of type Point, LineString, Polygon, MultiPoint, MultiLineString or MultiPolygon"
+})
+
+const JsonObject = Schema.transformOrFail(
+  Schema.Unknown,
+  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  {
+    strict: true,
+    decode: (u, _, ast) =>
+      Either.match(internal.copyJsonObject(u), {
+        onRight: ParseResult.succeed,
+        onLeft: (fault) => {
+          const leaf = new ParseResult.Type(ast, u, fault.limit)
+          return ParseResult.fail(
+            Arr.isNonEmptyReadonlyArray(fault.path) ? new ParseResult.Pointer(fault.path, u, leaf) : leaf
+          )
+        }
+      }),
+    encode: ParseResult.succeed
+  }
+).annotations({ description: "a JSON object" })
+
+const StrictGeoLocation = Schema.Struct({
+  type: Schema.Literal("Feature"),
+  geometry: StrictGeometry,
+  properties: Schema.optionalWith(JsonObject, { exact: true })
+})
+
+/** An optional option: absent or `undefined` in the input, absent in the output. */
+const opt = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
+  Schema.optionalToOptional(Schema.UndefinedOr(schema), Schema.typeSchema(schema), {
+    decode: Option.filter(Predicate.isNotUndefined),
+    encode: (o) => o
+  })
+
+/**
+ * The options of an upload, as the Python SDK's `upload_bytes` takes them (camelCase), checked against every limit
+ * of the spec. Decoding gives the normalized options: labels as `{ externalId }`, times as integer milliseconds,
+ * `undefined` options dropped. Keys the schema does not know are ignored.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UploadOptions = Schema.Struct({
+  externalId: opt(ExternalIdString),
+  name: NameString,
+  directory: opt(DirectoryString),
+  source: opt(SourceString),
+  mimeType: opt(MimeTypeString),
+  metadata: opt(MetadataRecord),
+  assetIds: opt(AssetIds),
+  dataSetId: opt(InternalId),
+  labels: opt(LabelsInput),
+  geoLocation: opt(StrictGeoLocation),
+  sourceCreatedTime: opt(TimeInput),
+  sourceModifiedTime: opt(TimeInput),
+  securityCategories: opt(SecurityCategories),
+  /** Replace the record with the same `externalId` (sent as the `overwrite` query parameter, not in the body). */
+  overwrite: opt(Schema.Boolean)
+}).annotations({ identifier: "UploadOptions", description: "an object of upload options" })
+
+/**
+ * What a caller passes: `name` and any of the optional options. `labels` may be strings or `{ externalId }`,
+ * times epoch milliseconds or `Date`s.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadOptions extends Schema.Schema.Encoded<typeof UploadOptions> {}
+
+/**
+ * Upload options that passed every limit, normalized (labels as `{ externalId }`, times as milliseconds).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValidUploadOptions extends Schema.Schema.Type<typeof UploadOptions> {}
+
+/**
+ * The JSON body of `POST files` and `POST files/initmultipartupload` (the spec's `ExternalFilesMetadata`), with
+ * every limit of the spec.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FileMetadataWrite = Schema.Struct({
+  externalId: optional(ExternalIdString),
+  name: NameString,
+  directory: optional(DirectoryString),
+  source: optional(SourceString),
+  mimeType: optional(MimeTypeString),
+  metadata: optional(MetadataRecord),
+  assetIds: optional(AssetIds),
+  dataSetId: optional(InternalId),
+  labels: optional(Labels),
+  geoLocation: optional(StrictGeoLocation),
+  sourceCreatedTime: optional(EpochMillis),
+  sourceModifiedTime: optional(EpochMillis),
+  securityCategories: optional(SecurityCategories)
+}).annotations({ identifier: "ExternalFilesMetadata" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileMetadataWrite extends Schema.Schema.Type<typeof FileMetadataWrite> {}
+
+const invalid = (option: string, limit: string) =>
+  new InvalidFileMetadataError({ option, limit, message: `Invalid option ${option}: must be ${limit}` })
+
+const fromParseError = (root: string) => (error: ParseResult.ParseError): InvalidFileMetadataError => {
+  const fault = internal.firstFault(error.issue)
+  return invalid(internal.formatPath(fault.path, root), fault.limit)
+}
+
+const unreadable = (root: string) => () => invalid(root, "an object whose properties can be read")
+
+const decodeUploadOptions = Schema.decodeUnknownEither(UploadOptions)
+
+/**
+ * Checks upload options against every limit of the spec, before any request. Any input (also a wrong type from a
+ * JavaScript caller, or an object whose getters throw) gives either the normalized options or an
+ * `InvalidFileMetadataError` naming the option (`metadata`, `labels[3].externalId`,
+ * `geoLocation.geometry.coordinates[0]`) and the limit in words; it never dies.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateUploadOptions = (input: unknown): Effect.Effect<ValidUploadOptions, InvalidFileMetadataError> =>
+  Effect.try({ try: () => decodeUploadOptions(input), catch: unreadable("options") }).pipe(
+    Effect.flatMap(Either.mapLeft(fromParseError("options")))
+  )
+
+/**
+ * The JSON body for `POST files` / `POST files/initmultipartupload`: keys absent when unset, in the order the
+ * Python SDK sends them, labels as `[{ externalId }]`, times as integer milliseconds. `overwrite` is not part of the
+ * body: it is the `overwrite` query parameter.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toWireBody = (options: ValidUploadOptions): FileMetadataWrite => ({
+  ...(options.externalId !== undefined ? { externalId: options.externalId } : {}),
+  name: options.name,
+  ...(options.directory !== undefined ? { directory: options.directory } : {}),
+  ...(options.source !== undefined ? { source: options.source } : {}),
+  ...(options.mimeType !== undefined ? { mimeType: options.mimeType } : {}),
+  ...(options.metadata !== undefined ? { metadata: { ...options.metadata } } : {}),
+  ...(options.assetIds !== undefined ? { assetIds: [...options.assetIds] } : {}),
+  ...(options.dataSetId !== undefined ? { dataSetId: options.dataSetId } : {}),
+  ...(options.labels !== undefined
+    ? { labels: options.labels.map((label) => ({ externalId: label.externalId })) }
+    : {}),
+  ...(options.geoLocation !== undefined ? { geoLocation: options.geoLocation } : {}),
+  ...(options.sourceCreatedTime !== undefined ? { sourceCreatedTime: options.sourceCreatedTime } : {}),
+  ...(options.sourceModifiedTime !== undefined ? { sourceModifiedTime: options.sourceModifiedTime } : {}),
+  ...(options.securityCategories !== undefined ? { securityCategories: [...options.securityCategories] } : {})
+})
+
+// -------------------------------------------------------------------------------------------------------------------
+// identifiers
+// -------------------------------------------------------------------------------------------------------------------
+
+const StrictInstanceId = Schema.Struct({
+  space: Schema.String.pipe(Schema.filter(
+    (s) => /^[a-zA-Z][a-zA-Z0-9_-]{0,41}[a-zA-Z0-9]?$/.test(s),
+    { description: "a space: 1 to 43 characters, a letter first, then letters, digits, _ or -" }
+  )),
+  externalId: Schema.String.pipe(Schema.filter(
+    (s) => /^[a-zA-Z]([a-zA-Z0-9_]{0,253}[a-zA-Z0-9])?$/.test(s),
+    { description: "an instance external id: 1 to 255 characters, a letter first, then letters, digits or _" }
+  ))
+})
+
+const ById = Schema.Struct({ id: InternalId })
+const ByExternalId = Schema.Struct({ externalId: ExternalIdString })
+const ByInstanceId = Schema.Struct({ instanceId: StrictInstanceId })
+
+/** Exactly one key, no other key; then the member of the union that key names. */
+const exactlyOne = <F extends object, FI, A, I>(
+  from: Schema.Schema<F, FI>,
+  to: Schema.Schema<A, I>,
+  pick: (input: F) => A | undefined,
+  description: string
+) =>
+  Schema.transformOrFail(
+    from.annotations({ parseOptions: { onExcessProperty: "error" } }).pipe(
+      Schema.filter((input) => Object.keys(input).length === 1, { description })
+    ),
+    Schema.typeSchema(to),
+    {
+      strict: true,
+      decode: (input, _, ast) => {
+        const picked = pick(input)
+        return picked === undefined
+          ? ParseResult.fail(new ParseResult.Type(ast, input, description))
+          : ParseResult.succeed(picked)
+      },
+      encode: (a, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, a, "encoding is not supported"))
+    }
+  ).annotations({ description })
+
+const identifierFields = {
+  id: optional(InternalId),
+  externalId: optional(ExternalIdString),
+  instanceId: optional(StrictInstanceId)
+}
+
+const fileIdentifierWords = "exactly one of { id }, { externalId } or { instanceId: { space, externalId } }"
+
+/**
+ * Which file: exactly one of `{ id }`, `{ externalId }` or `{ instanceId: { space, externalId } }` (for
+ * `retrieve`), with the spec's limits; no other key.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FileIdentifier = exactlyOne(
+  Schema.Struct(identifierFields),
+  Schema.Union(ById, ByExternalId, ByInstanceId),
+  (input) =>
+    input.id !== undefined
+      ? { id: input.id }
+      : input.externalId !== undefined
+      ? { externalId: input.externalId }
+      : input.instanceId !== undefined
+      ? { instanceId: input.instanceId }
+      : undefined,
+  fileIdentifierWords
+).annotations({ identifier: "FileIdentifier" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FileIdentifier = typeof FileIdentifier.Type
+
+const contentIdentifierWords = "exactly one of { externalId } or { instanceId: { space, externalId } }"
+
+/**
+ * The file whose content `uploadContentBytes` uploads (`files/uploadlink`): exactly one of `{ externalId }` or
+ * `{ instanceId: { space, externalId } }`, with the spec's limits and patterns; no other key.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ContentIdentifier = exactlyOne(
+  Schema.Struct({ externalId: identifierFields.externalId, instanceId: identifierFields.instanceId }),
+  Schema.Union(ByExternalId, ByInstanceId),
+  (input) =>
+    input.externalId !== undefined
+      ? { externalId: input.externalId }
+      : input.instanceId !== undefined
+      ? { instanceId: input.instanceId }
+      : undefined,
+  contentIdentifierWords
+).annotations({ identifier: "ContentIdentifier" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ContentIdentifier = typeof ContentIdentifier.Type
+
+const decodeFileIdentifier = Schema.decodeUnknownEither(FileIdentifier)
+const decodeContentIdentifier = Schema.decodeUnknownEither(ContentIdentifier)
+
+/**
+ * Checks a file identifier; fails with an `InvalidFileMetadataError` whose `option` is the path of the field at
+ * fault (`externalId`, `instanceId.space`), or `file` for the identifier as a whole. Never dies.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateFileIdentifier = (input: unknown): Effect.Effect<FileIdentifier, InvalidFileMetadataError> =>
+  Effect.try({ try: () => decodeFileIdentifier(input), catch: unreadable("file") }).pipe(
+    Effect.flatMap(Either.mapLeft(fromParseError("file")))
+  )
+
+/**
+ * Checks the identifier of `uploadContentBytes`; fails with an `InvalidFileMetadataError` whose `option` is the
+ * path of the field at fault (`externalId`, `instanceId.space`), or `file` for the identifier as a whole. Never dies.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateContentIdentifier = (
+  input: unknown
+): Effect.Effect<ContentIdentifier, InvalidFileMetadataError> =>
+  Effect.try({ try: () => decodeContentIdentifier(input), catch: unreadable("file") }).pipe(
+    Effect.flatMap(Either.mapLeft(fromParseError("file")))
+  )
