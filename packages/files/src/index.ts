@@ -23,3 +23,17 @@ export * as CdfConfig from "./CdfConfig.js"
  * @since 0.1.0
  */
 export * as CdfAuth from "./CdfAuth.js"
+
+/**
+ * What an upload sends: strings, bytes, Blobs, streams, async iterables, ReadableStreams, replayable factories.
+ *
+ * @since 0.1.0
+ */
+export * as Content from "./Content.js"
+
+/**
+ * Upload progress `{ sent, acknowledged, total }`, as an effectful callback or a `Stream`.
+ *
+ * @since 0.1.0
+ */
+export * as Progress from "./Progress.js"

@@ -1,0 +1,65 @@
+/**
+ * Progress accounting shared by the parts of one upload.
+ *
+ * @internal
+ */
+import { Clock, Effect } from "effect"
+import type { OnProgress, Progress } from "../Progress.js"
+
+/** @internal */
+export class Tracker {
+  private readonly sentBy = new Map<number, number>()
+  private sent = 0
+  private acknowledged = 0
+  private lastEmit = Number.NEGATIVE_INFINITY
+  private lastSent = -1
+  private lastAcknowledged = -1
+
+  constructor(
+    readonly total: number | undefined,
+    private readonly onProgress: OnProgress | undefined,
+    private readonly intervalMillis: number
+  ) {}
+
+  private snapshot(): Progress {
+    return { sent: this.sent, acknowledged: this.acknowledged, total: this.total }
+  }
+
+  private maybeEmit(force: boolean): Effect.Effect<void> {
+    const onProgress = this.onProgress
+    if (onProgress === undefined) return Effect.void
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (this.sent === this.lastSent && this.acknowledged === this.lastAcknowledged) return Effect.void
+      if (!force && now - this.lastEmit < this.intervalMillis) return Effect.void
+      this.lastEmit = now
+      this.lastSent = this.sent
+      this.lastAcknowledged = this.acknowledged
+      return onProgress(this.snapshot()).pipe(Effect.catchAllCause(() => Effect.void))
+    })
+  }
+
+  /** `bytes` of `key` (a part, or 0 for a single PUT) have been pulled by the current attempt. */
+  pulled(key: number, bytes: number): Effect.Effect<void> {
+    const before = this.sentBy.get(key) ?? 0
+    if (bytes <= before) return Effect.void
+    this.sentBy.set(key, bytes)
+    this.sent += bytes - before
+    return this.maybeEmit(false)
+  }
+
+  /** `key` was confirmed by storage with `bytes` bytes. */
+  ack(key: number, bytes: number): Effect.Effect<void> {
+    const before = this.sentBy.get(key) ?? 0
+    if (bytes > before) {
+      this.sentBy.set(key, bytes)
+      this.sent += bytes - before
+    }
+    this.acknowledged += bytes
+    return this.maybeEmit(false)
+  }
+
+  /** Emits the current value unless it was the last one emitted. */
+  get final(): Effect.Effect<void> {
+    return this.maybeEmit(true)
+  }
+}

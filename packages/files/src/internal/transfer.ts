@@ -1,0 +1,761 @@
+/**
+ * The bytes side of an upload: planning (single PUT or multipart), PUTs to upload URLs with retries, timeouts,
+ * progress and an optional checksum.
+ *
+ * @internal
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Chunk, Clock, Duration, Effect, FiberSet, Option, Schedule, type Scope, Stream } from "effect"
+import { CdfTimeoutError, FileSizeLimitError, RequestInfo, UploadError } from "../CdfError.js"
+import type * as Content from "../Content.js"
+import type { OnProgress, Progress } from "../Progress.js"
+import {
+  ContentImpl,
+  ContentReadError,
+  fromBytes,
+  isContent,
+  type Source,
+  streamOf
+} from "./content.js"
+import { Tracker } from "./progress.js"
+import { Sha256 } from "./sha256.js"
+import { Spooler } from "./spool.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settings and limits
+// ---------------------------------------------------------------------------------------------------------------
+
+/** @internal */
+export const MiB = 1024 * 1024
+
+/** The limits of the CDF Files API (reference §2). @internal */
+export const limits = {
+  /** Single-part upload URLs take up to 5000 MB (spec). */
+  singlePut: 5_000_000_000,
+  /** Every part but the last must be larger than this (spec). */
+  minPartSize: 5 * MiB,
+  maxPartSize: 4000 * MiB,
+  maxParts: 250,
+  /** 250 x 4000 MiB. */
+  multipart: 250 * 4000 * MiB
+} as const
+
+/** @internal */
+export interface TransferSettings {
+  /** Bytes: one PUT up to here, multipart above. */
+  readonly singlePutThreshold: number
+  /** Default 50 MiB (Python SDK planning, grows to fit 250 parts). */
+  readonly partSize: number
+  /** Default 3. */
+  readonly partConcurrency: number
+  /** Per PUT attempt (default 600 s like the Python SDK). */
+  readonly attemptTimeout: Duration.Duration
+  /** No bytes moving for this long fails the attempt. */
+  readonly stallTimeout: Duration.Duration
+  /** Bounded, jittered; Retry-After honoured up to maxRetryDelay. */
+  readonly retrySchedule: Schedule.Schedule<unknown, unknown>
+  readonly maxRetryDelay: Duration.Duration
+  /** sha256 of what was sent. */
+  readonly checksum: boolean
+  /** Client-wide limit on concurrent PUTs (created once per CdfClient). */
+  readonly transfers: Effect.Semaphore
+  /**
+   * `stream` (default): bodies are sent as streams with Content-Length (Node clients); `buffer`: every body (a
+   * single PUT or a part) is sent from a buffer, for `FetchHttpClient` (browsers, Deno, Bun), which drops
+   * Content-Length from streamed bodies.
+   */
+  readonly bodyMode?: "stream" | "buffer" | undefined
+  /** Least time between two progress callbacks (default 100 ms). */
+  readonly progressInterval?: Duration.Duration | undefined
+}
+
+/** @internal */
+export const defaults = {
+  /** See docs/large-files.md for the measurement behind it. */
+  singlePutThreshold: 100 * MiB,
+  partSize: 50 * MiB,
+  partConcurrency: 3,
+  attemptTimeout: Duration.seconds(600),
+  stallTimeout: Duration.seconds(60),
+  maxRetryDelay: Duration.seconds(30),
+  retrySchedule: Schedule.exponential("500 millis").pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(5)),
+    Schedule.upTo("5 minutes")
+  ),
+  transfers: 8,
+  progressInterval: Duration.millis(100)
+} as const
+
+/** Settings from `defaults` and `overrides`, with a new semaphore of `transfers` permits. @internal */
+export const makeSettings = (
+  overrides?: Partial<Omit<TransferSettings, "transfers">> & { readonly transfers?: number | Effect.Semaphore }
+): Effect.Effect<TransferSettings> =>
+  Effect.gen(function*() {
+    const transfers = typeof overrides?.transfers === "object"
+      ? overrides.transfers
+      : yield* Effect.makeSemaphore(overrides?.transfers ?? defaults.transfers)
+    return {
+      singlePutThreshold: defaults.singlePutThreshold,
+      partSize: defaults.partSize,
+      partConcurrency: defaults.partConcurrency,
+      attemptTimeout: defaults.attemptTimeout,
+      stallTimeout: defaults.stallTimeout,
+      retrySchedule: defaults.retrySchedule,
+      maxRetryDelay: defaults.maxRetryDelay,
+      checksum: false,
+      ...overrides,
+      transfers
+    }
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Planning
+// ---------------------------------------------------------------------------------------------------------------
+
+/** @internal */
+export type Plan =
+  | { readonly _tag: "Single"; readonly size: number | undefined }
+  | { readonly _tag: "Multipart"; readonly size: number; readonly partSize: number; readonly parts: number }
+
+/** @internal */
+export interface Prepared {
+  readonly plan: Plan
+  readonly content: Content.Content
+}
+
+/** @internal */
+export interface TransferResult {
+  readonly bytes: number
+  readonly sha256: string | undefined
+}
+
+/**
+ * Part size and count as the Python SDK plans them (`calculate_part_size_and_count`), with `partSize` in place of
+ * its 50 MiB default: one part up to `partSize`; otherwise max(partSize, ceil(size / 250)) capped at 4000 MiB.
+ *
+ * @internal
+ */
+export const planParts = (
+  size: number,
+  partSize: number
+): Effect.Effect<{ readonly partSize: number; readonly parts: number }, FileSizeLimitError> => {
+  if (size > limits.multipart) {
+    return Effect.fail(
+      new FileSizeLimitError({
+        message: `${size} bytes is more than a multipart upload can take (250 parts of at most 4000 MiB)`,
+        size,
+        limit: limits.multipart,
+        path: "multipart"
+      })
+    )
+  }
+  if (size <= partSize) return Effect.succeed({ partSize: Math.max(size, 1), parts: 1 })
+  const part = Math.min(Math.max(partSize, Math.ceil(size / limits.maxParts)), limits.maxPartSize)
+  return Effect.succeed({ partSize: part, parts: Math.ceil(size / part) })
+}
+
+const contentError = (message: string) => new UploadError({ message, reason: "Content" })
+
+const sizeOfSource = (source: Source): number | undefined =>
+  source._tag === "Bytes" ? source.bytes.byteLength : source._tag === "Ranged" ? source.size : undefined
+
+const implOf = (content: Content.Content): ContentImpl =>
+  isContent(content)
+    ? content
+    : new ContentImpl({ _tag: "OneShot", stream: Stream.fail(new Error("not made by Content.make")) }, undefined)
+
+const planSized = (
+  content: ContentImpl,
+  size: number,
+  settings: TransferSettings,
+  multipart: boolean | undefined
+): Effect.Effect<Prepared, FileSizeLimitError> => {
+  const useMultipart = multipart ?? size > settings.singlePutThreshold
+  if (!useMultipart) {
+    if (size > limits.singlePut) {
+      return Effect.fail(
+        new FileSizeLimitError({
+          message: `${size} bytes is more than a single PUT can take (${limits.singlePut} bytes)`,
+          size,
+          limit: limits.singlePut,
+          path: "single"
+        })
+      )
+    }
+    return Effect.succeed({ plan: { _tag: "Single", size }, content })
+  }
+  return Effect.map(planParts(size, settings.partSize), ({ partSize, parts }) => ({
+    plan: { _tag: "Multipart", size, partSize, parts },
+    content
+  }))
+}
+
+/**
+ * Decides the path before any request. A stream of unknown length is read up to one part (`partSize` bytes): if it
+ * ends there it is sent from that buffer in one PUT with Content-Length. Past one part: a replayable factory is
+ * read once to count its bytes; a one-shot stream is spooled by the `Spooler` in the context (on Node:
+ * `NodeFiles.layer`, to a temporary file) or fails with `FileSizeLimitError` (path `stream`, limit `partSize`).
+ *
+ * @internal
+ */
+export const prepare = (
+  content: Content.Content,
+  settings: TransferSettings,
+  options?: { readonly multipart?: boolean | undefined }
+): Effect.Effect<Prepared, FileSizeLimitError | UploadError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const impl = implOf(content)
+    const known = sizeOfSource(impl.source) ?? impl.size
+    if (known !== undefined) return yield* planSized(impl, known, settings, options?.multipart)
+    // Unknown length: buffer up to one part.
+    const limit = settings.partSize
+    const pull = yield* Stream.toPull(streamOf(impl.source).pipe(Stream.mapError((e) => new ContentReadError(e))))
+    const chunks: Array<Uint8Array> = []
+    let seen = 0
+    let ended = false
+    while (!ended && seen <= limit) {
+      const next = yield* Effect.either(pull)
+      if (next._tag === "Left") {
+        if (Option.isNone(next.left)) ended = true
+        else return yield* Effect.fail(contentError("reading the content failed"))
+      } else {
+        for (const chunk of next.right) {
+          chunks.push(chunk)
+          seen += chunk.byteLength
+        }
+      }
+    }
+    if (ended) return yield* planSized(fromBytes(concat(chunks, seen)), seen, settings, options?.multipart)
+    if (impl.source._tag === "Factory") {
+      // Replayable: count the rest, then read it again part by part.
+      const rest = yield* Stream.repeatEffectChunkOption(pull).pipe(
+        Stream.runFold(seen, (n, chunk) => n + chunk.byteLength),
+        Effect.mapError(() => contentError("reading the content failed"))
+      )
+      return yield* planSized(new ContentImpl(impl.source, rest), rest, settings, options?.multipart)
+    }
+    const spooler = yield* Effect.serviceOption(Spooler)
+    if (Option.isNone(spooler)) {
+      return yield* Effect.fail(
+        new FileSizeLimitError({
+          message: `a one-shot stream of unknown length can be sent only up to one part (${limit} bytes) ` +
+            "without spooling: give its size, use Content.fromFactory, or provide NodeFiles.layer",
+          size: seen,
+          limit,
+          path: "stream"
+        })
+      )
+    }
+    const spooled = yield* spooler.value.spool(
+      Stream.fromIterable(chunks).pipe(Stream.concat(Stream.repeatEffectChunkOption(pull))),
+      limits.multipart
+    )
+    return yield* planSized(spooled.content, spooled.size, settings, options?.multipart)
+  })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One PUT, retried
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Why one attempt failed. @internal */
+type Failure =
+  | { readonly _tag: "Status"; readonly status: number; readonly retryAfterMillis: number | undefined }
+  | { readonly _tag: "Transport" }
+  | { readonly _tag: "Timeout"; readonly kind: "attempt" | "stall"; readonly millis: number }
+  | { readonly _tag: "Content"; readonly message: string }
+  | { readonly _tag: "NotReplayable" }
+
+const retryableStatus = new Set([408, 429, 500, 502, 503, 504])
+
+const isRetryable = (failure: Failure): boolean =>
+  failure._tag === "Transport" || failure._tag === "Timeout" ||
+  (failure._tag === "Status" && retryableStatus.has(failure.status))
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds. @internal */
+export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** A body source for one PUT. @internal */
+type Body =
+  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
+  | {
+    readonly _tag: "Stream"
+    readonly stream: () => Stream.Stream<Uint8Array, unknown>
+    readonly replayable: boolean
+    readonly size: number | undefined
+  }
+
+const sliceSize = 64 * 1024
+
+/** A buffer as a stream of 64 KiB views, so progress moves while it is sent. */
+const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
+  bytes.byteLength <= sliceSize
+    ? Stream.succeed(bytes)
+    : Stream.fromIterable({
+      *[Symbol.iterator]() {
+        for (let offset = 0; offset < bytes.byteLength; offset += sliceSize) {
+          yield bytes.subarray(offset, Math.min(offset + sliceSize, bytes.byteLength))
+        }
+      }
+    })
+
+/** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. */
+const exactly = (size: number | undefined) => <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  size === undefined ? stream : Stream.suspend(() => {
+    let seen = 0
+    return stream.pipe(
+      Stream.mapChunksEffect((chunks) => {
+        seen += Chunk.reduce(chunks, 0, (n, c) => n + c.byteLength)
+        return seen > size
+          ? Effect.fail(new ContentReadError(`more than the declared ${size} bytes`))
+          : Effect.succeed(chunks)
+      }),
+      Stream.concat(Stream.suspend(() =>
+        seen === size ? Stream.empty : Stream.fail(new ContentReadError(`${seen} bytes, not the declared ${size}`))
+      ))
+    )
+  })
+
+interface PutOne {
+  readonly storage: HttpClient.HttpClient
+  readonly url: string
+  readonly part: number | undefined
+  readonly contentType: string | undefined
+  readonly body: Body
+  readonly settings: TransferSettings
+  readonly tracker: Tracker
+  /** Hash of what the successful attempt sent (streams only; buffers are hashed by the caller). */
+  readonly hash: boolean
+}
+
+const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Array, E> =>
+  Stream.runFold(stream, [] as Array<Uint8Array>, (acc, c) => {
+    acc.push(c)
+    return acc
+  }).pipe(Effect.map((chunks) => concat(chunks, chunks.reduce((n, c) => n + c.byteLength, 0))))
+
+const discard = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.ignore(Stream.runDrain(response.stream))
+
+/** One PUT (a single upload or a part), each attempt with its timeouts, retried on its own. */
+const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | CdfTimeoutError> =>
+  Effect.gen(function*() {
+    const { body, settings, tracker, url } = args
+    const key = args.part ?? 0
+    const stallMillis = Duration.toMillis(settings.stallTimeout)
+    const attemptMillis = Duration.toMillis(settings.attemptTimeout)
+    const maxDelay = Duration.toMillis(settings.maxRetryDelay)
+    let attempts = 0
+    let consumed = false
+    let sha256: string | undefined
+
+    const attempt: Effect.Effect<void, Failure> = Effect.gen(function*() {
+      attempts++
+      if (body._tag === "Stream" && !body.replayable && consumed) {
+        return yield* Effect.fail<Failure>({ _tag: "NotReplayable" })
+      }
+      let lastMoved = yield* Clock.currentTimeMillis
+      let readFailure: ContentReadError | undefined
+      let pulled = 0
+      const hasher = args.hash ? new Sha256() : undefined
+      const size = body._tag === "Bytes" ? body.bytes.byteLength : body.size
+      const source: Stream.Stream<Uint8Array, unknown> = body._tag === "Bytes"
+        ? bytesStream(body.bytes)
+        : Stream.suspend(() => {
+          consumed = true
+          return body.stream()
+        }).pipe(exactly(body.size))
+      const counted = source.pipe(
+        Stream.mapError((e) => {
+          readFailure = e instanceof ContentReadError ? e : new ContentReadError(e)
+          return readFailure
+        }),
+        Stream.tap((chunk) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            lastMoved = now
+            pulled += chunk.byteLength
+            hasher?.update(chunk)
+            return tracker.pulled(key, pulled)
+          })
+        )
+      )
+      const contentType = args.contentType ?? ""
+      const httpBody = settings.bodyMode === "buffer" || size === 0
+        ? HttpBody.uint8Array(
+          yield* collect(counted).pipe(
+            Effect.mapError((): Failure => ({ _tag: "Content", message: "reading the content failed" }))
+          ),
+          contentType
+        )
+        : HttpBody.stream(counted, contentType, size)
+      // An empty content type leaves the header out (HttpClientRequest sets it only when truthy).
+      const request = HttpClientRequest.put(url).pipe(
+        HttpClientRequest.setBody(httpBody),
+        // setBody leaves out `content-length: 0`; an empty body must still say so.
+        size === undefined ? (r) => r : HttpClientRequest.setHeader("content-length", String(size))
+      )
+      const send = Effect.gen(function*() {
+        const response = yield* args.storage.execute(request)
+        if (response.status >= 200 && response.status < 300) {
+          yield* discard(response)
+          return
+        }
+        const now = yield* Clock.currentTimeMillis
+        const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
+        yield* discard(response)
+        return yield* Effect.fail<Failure>({ _tag: "Status", status: response.status, retryAfterMillis: retryAfter })
+      }).pipe(
+        Effect.catchTags({
+          RequestError: (): Effect.Effect<never, Failure> =>
+            Effect.fail(
+              readFailure !== undefined
+                ? { _tag: "Content", message: contentMessage(readFailure) }
+                : { _tag: "Transport" }
+            ),
+          ResponseError: (): Effect.Effect<never, Failure> => Effect.fail({ _tag: "Transport" })
+        })
+      )
+      const stalled = Clock.currentTimeMillis.pipe(
+        Effect.flatMap((now) =>
+          now - lastMoved >= stallMillis
+            ? Effect.fail<Failure>({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+            : Effect.void
+        ),
+        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
+        Effect.zipRight(Effect.never)
+      )
+      yield* Effect.raceFirst(send, stalled).pipe(
+        Effect.timeoutFail({
+          duration: settings.attemptTimeout,
+          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "attempt", millis: attemptMillis })
+        }),
+        settings.transfers.withPermits(1)
+      )
+      if (readFailure !== undefined) {
+        return yield* Effect.fail<Failure>({ _tag: "Content", message: contentMessage(readFailure) })
+      }
+      if (hasher !== undefined) sha256 = hasher.digestHex()
+      yield* tracker.ack(key, size ?? pulled)
+    })
+
+    const schedule = Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
+      Schedule.whileInput(isRetryable),
+      Schedule.modifyDelay(([, failure], delay) =>
+        failure._tag === "Status" && failure.retryAfterMillis !== undefined
+          ? Duration.max(delay, Duration.millis(Math.min(failure.retryAfterMillis, maxDelay)))
+          : delay
+      )
+    )
+    yield* attempt.pipe(
+      Effect.retry(schedule),
+      Effect.mapError((failure) => toError(failure, url, args.part, attempts))
+    )
+    return { sha256 }
+  }).pipe(
+    Effect.withSpan("effect-cdf.files.put", {
+      kind: "client",
+      attributes: spanAttributes(args.url, args.part)
+    })
+  )
+
+const contentMessage = (e: ContentReadError): string =>
+  typeof e.cause === "string" ? `reading the content failed: ${e.cause}` : "reading the content failed"
+
+const spanAttributes = (url: string, part: number | undefined): Record<string, unknown> => {
+  const info = RequestInfo.fromUrl("PUT", url)
+  return {
+    "http.request.method": "PUT",
+    "url.origin": info.origin,
+    "url.path": info.path,
+    ...(part === undefined ? {} : { "cdf.part": part })
+  }
+}
+
+const toError = (
+  failure: Failure,
+  url: string,
+  part: number | undefined,
+  attempts: number
+): UploadError | CdfTimeoutError => {
+  const request = RequestInfo.fromUrl("PUT", url)
+  const where = part === undefined ? "the upload" : `part ${part}`
+  const partField = part === undefined ? {} : { part }
+  switch (failure._tag) {
+    case "Status":
+      return new UploadError({
+        message: `storage answered ${failure.status} to ${where} after ${attempts} attempt(s)`,
+        reason: "Status",
+        status: failure.status,
+        request,
+        attempts,
+        ...partField
+      })
+    case "Transport":
+      return new UploadError({
+        message: `the connection failed while sending ${where} (${attempts} attempt(s))`,
+        reason: "Transport",
+        request,
+        attempts,
+        ...partField
+      })
+    case "Timeout":
+      return new CdfTimeoutError({
+        message: failure.kind === "stall"
+          ? `no bytes moved for ${failure.millis} ms while sending ${where} (${attempts} attempt(s))`
+          : `an attempt to send ${where} took more than ${failure.millis} ms (${attempts} attempt(s))`,
+        kind: failure.kind,
+        timeoutMillis: failure.millis,
+        request
+      })
+    case "Content":
+      return new UploadError({ message: failure.message, reason: "Content", request, attempts, ...partField })
+    case "NotReplayable":
+      return new UploadError({
+        message: `${where} failed and would have to be sent again, but its content is a one-shot stream ` +
+          "(use bytes, a Blob, a file or Content.fromFactory to allow retries)",
+        reason: "NotReplayable",
+        request,
+        attempts: attempts - 1,
+        ...partField
+      })
+  }
+}
+
+const bodyOf = (source: Source, size: number | undefined): Body => {
+  switch (source._tag) {
+    case "Bytes":
+      return { _tag: "Bytes", bytes: source.bytes }
+    case "Ranged":
+      return { _tag: "Stream", stream: () => source.slice(0, source.size), replayable: true, size: source.size }
+    case "Factory":
+      return { _tag: "Stream", stream: source.make, replayable: true, size }
+    case "OneShot":
+      return { _tag: "Stream", stream: () => source.stream, replayable: false, size }
+  }
+}
+
+const intervalOf = (settings: TransferSettings): number =>
+  Duration.toMillis(settings.progressInterval ?? defaults.progressInterval)
+
+const hashBytes = (bytes: Uint8Array): string => new Sha256().update(bytes).digestHex()
+
+/** One PUT of the whole content. @internal */
+export const putSingle = (args: {
+  readonly storage: HttpClient.HttpClient
+  readonly url: string
+  readonly prepared: Prepared
+  readonly contentType: string | undefined
+  readonly settings: TransferSettings
+  readonly onProgress?: OnProgress | undefined
+}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+  Effect.gen(function*() {
+    const content = implOf(args.prepared.content)
+    const size = sizeOfSource(content.source) ?? content.size
+    const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
+    const body = bodyOf(content.source, size)
+    const result = yield* putOne({
+      storage: args.storage,
+      url: args.url,
+      part: undefined,
+      contentType: args.contentType,
+      body,
+      settings: args.settings,
+      tracker,
+      hash: args.settings.checksum && body._tag === "Stream"
+    })
+    yield* tracker.final
+    const sha256 = !args.settings.checksum ? undefined : body._tag === "Bytes" ? hashBytes(body.bytes) : result.sha256
+    return { bytes: size ?? 0, sha256 }
+  })
+
+/** One part of a multipart session. @internal */
+export const putPart = (args: {
+  readonly storage: HttpClient.HttpClient
+  readonly url: string
+  readonly part: number
+  readonly content: Content.Content
+  readonly settings: TransferSettings
+  readonly onProgress?: OnProgress | undefined
+}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+  Effect.gen(function*() {
+    const content = implOf(args.content)
+    const size = sizeOfSource(content.source) ?? content.size
+    const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
+    const body = bodyOf(content.source, size)
+    const result = yield* putOne({
+      storage: args.storage,
+      url: args.url,
+      part: args.part,
+      contentType: undefined,
+      body,
+      settings: args.settings,
+      tracker,
+      hash: args.settings.checksum && body._tag === "Stream"
+    })
+    yield* tracker.final
+    const sha256 = !args.settings.checksum ? undefined : body._tag === "Bytes" ? hashBytes(body.bytes) : result.sha256
+    return { bytes: size ?? 0, sha256 }
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Multipart
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Splits a byte stream into parts of exactly `partSize` bytes (the last may be shorter; an empty stream gives one
+ * empty part). A part's buffer is allocated when its first byte arrives.
+ *
+ * @internal
+ */
+export const toParts = <E>(stream: Stream.Stream<Uint8Array, E>, partSize: number): Stream.Stream<Uint8Array, E> =>
+  Stream.suspend(() => {
+    let buffer: Uint8Array | undefined
+    let filled = 0
+    let emitted = 0
+    return stream.pipe(
+      Stream.mapConcat((chunk) => {
+        const out: Array<Uint8Array> = []
+        let offset = 0
+        while (offset < chunk.byteLength) {
+          buffer ??= new Uint8Array(partSize)
+          const n = Math.min(partSize - filled, chunk.byteLength - offset)
+          buffer.set(chunk.subarray(offset, offset + n), filled)
+          filled += n
+          offset += n
+          if (filled === partSize) {
+            out.push(buffer)
+            emitted++
+            buffer = undefined
+            filled = 0
+          }
+        }
+        return out
+      }),
+      Stream.concat(Stream.suspend(() => {
+        if (buffer !== undefined && filled > 0) return Stream.succeed(buffer.subarray(0, filled))
+        return emitted === 0 ? Stream.succeed(new Uint8Array(0)) : Stream.empty
+      }))
+    )
+  })
+
+/**
+ * Sends every part of a multipart plan, `partConcurrency` at a time, each retried on its own, without Content-Type.
+ * Random-access content (bytes, a Blob, a file) is read part by part from its ranges, so a retry re-reads its
+ * range. Other content is read once, in order, into part buffers: at most `partConcurrency + 1` parts are held,
+ * and a retry resends from the buffer.
+ *
+ * @internal
+ */
+export const putParts = (args: {
+  readonly storage: HttpClient.HttpClient
+  readonly urls: ReadonlyArray<string>
+  readonly prepared: Prepared
+  readonly settings: TransferSettings
+  readonly onProgress?: OnProgress | undefined
+}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+  Effect.gen(function*() {
+    const { settings } = args
+    const content = implOf(args.prepared.content)
+    const plan = args.prepared.plan
+    const size = sizeOfSource(content.source) ?? content.size ?? 0
+    const { partSize, parts } = plan._tag === "Multipart" ? plan : { partSize: Math.max(size, 1), parts: 1 }
+    if (args.urls.length !== parts) {
+      return yield* Effect.fail(
+        new UploadError({
+          message: `the plan has ${parts} part(s) but ${args.urls.length} upload URL(s) were given`,
+          reason: "Incomplete"
+        })
+      )
+    }
+    const tracker = new Tracker(size, args.onProgress, intervalOf(settings))
+    const concurrency = Math.max(1, settings.partConcurrency)
+    const sendPart = (part: number, body: Body) =>
+      putOne({
+        storage: args.storage,
+        url: args.urls[part]!,
+        part,
+        contentType: undefined,
+        body,
+        settings,
+        tracker,
+        hash: false
+      })
+    const source = content.source
+    let sha256: string | undefined
+    if (source._tag === "Bytes" || (source._tag === "Ranged" && !settings.checksum)) {
+      yield* Effect.forEach(
+        Array.from({ length: parts }, (_, i) => i),
+        (part) => {
+          const start = part * partSize
+          const end = Math.min(start + partSize, size)
+          const body: Body = source._tag === "Bytes"
+            ? { _tag: "Bytes", bytes: source.bytes.subarray(start, end) }
+            : { _tag: "Stream", stream: () => source.slice(start, end), replayable: true, size: end - start }
+          return sendPart(part, body)
+        },
+        { concurrency, discard: true }
+      )
+      if (settings.checksum && source._tag === "Bytes") sha256 = hashBytes(source.bytes)
+    } else {
+      const hasher = settings.checksum ? new Sha256() : undefined
+      let readFailure: string | undefined
+      let index = 0
+      const partsStream = toParts(
+        streamOf(source).pipe(
+          exactly(size),
+          Stream.tap((chunk) => Effect.sync(() => hasher?.update(chunk)))
+        ),
+        partSize
+      ).pipe(Stream.mapError((e) => {
+        readFailure = e instanceof ContentReadError && typeof e.cause === "string" ? e.cause : "failed"
+        return contentError(`reading the content failed${readFailure === "failed" ? "" : `: ${readFailure}`}`)
+      }))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const running = yield* FiberSet.make<unknown, UploadError | CdfTimeoutError>()
+        const permits = yield* Effect.makeSemaphore(concurrency)
+        const produce = partsStream.pipe(
+          Stream.runForEach((bytes) =>
+            Effect.gen(function*() {
+              const part = index++
+              if (part >= parts) {
+                return yield* Effect.fail(contentError(`the content has more than the planned ${parts} parts`))
+              }
+              yield* permits.take(1)
+              yield* FiberSet.run(running, sendPart(part, { _tag: "Bytes", bytes }).pipe(Effect.ensuring(permits.release(1))))
+            })
+          ),
+          Effect.zipRight(permits.take(concurrency))
+        )
+        yield* Effect.raceFirst(produce, FiberSet.join(running))
+      }))
+      if (index !== parts) {
+        return yield* Effect.fail(contentError(`the content has ${index} part(s), not the planned ${parts}`))
+      }
+      sha256 = hasher?.digestHex()
+    }
+    yield* tracker.final
+    return { bytes: size, sha256 }
+  }).pipe(Effect.withSpan("effect-cdf.files.putParts", { attributes: { "cdf.parts": args.urls.length } }))
+
+/** @internal */
+export type { Progress }
