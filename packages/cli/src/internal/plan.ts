@@ -1,0 +1,202 @@
+/**
+ * Turns the paths and flags of `cdf-files upload` into the list of files to upload, each with its upload options.
+ *
+ * @internal
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import { Effect, Option } from "effect"
+import { guess } from "./mime.js"
+
+/**
+ * The metadata flags, parsed.
+ *
+ * @internal
+ */
+export interface MetadataFlags {
+  readonly name: Option.Option<string>
+  readonly externalId: Option.Option<string>
+  readonly externalIdPrefix: Option.Option<string>
+  readonly directory: Option.Option<string>
+  readonly source: Option.Option<string>
+  readonly mimeType: Option.Option<string>
+  readonly metadata: Option.Option<Record<string, string>>
+  readonly overwrite: boolean
+  readonly labels: ReadonlyArray<string>
+  readonly assetIds: ReadonlyArray<number>
+  readonly dataSetId: Option.Option<number>
+  readonly sourceCreatedTime: Option.Option<number>
+  readonly sourceModifiedTime: Option.Option<number>
+  readonly securityCategories: ReadonlyArray<number>
+}
+
+/**
+ * The options of one upload, in the library's names.
+ *
+ * @internal
+ */
+export interface UploadOptions {
+  readonly name: string
+  readonly externalId?: string
+  readonly directory?: string
+  readonly source?: string
+  readonly mimeType?: string
+  readonly metadata?: Record<string, string>
+  readonly overwrite?: boolean
+  readonly labels?: ReadonlyArray<{ readonly externalId: string }>
+  readonly assetIds?: ReadonlyArray<number>
+  readonly dataSetId?: number
+  readonly sourceCreatedTime?: number
+  readonly sourceModifiedTime?: number
+  readonly securityCategories?: ReadonlyArray<number>
+}
+
+/**
+ * One file to upload.
+ *
+ * @internal
+ */
+export interface PlannedFile {
+  /** The path to read. */
+  readonly path: string
+  /** The path as shown to the user (as given, or relative to the directory given). */
+  readonly display: string
+  readonly size: number
+  readonly options: UploadOptions
+}
+
+/**
+ * A mistake in what the user typed (exit code 2).
+ *
+ * @internal
+ */
+export class UsageError {
+  readonly _tag = "UsageError"
+  constructor(readonly message: string) {}
+}
+
+interface Found {
+  readonly path: string
+  readonly display: string
+  /** Path of the file relative to its directory argument (posix separators); its base name for a file argument. */
+  readonly relative: string
+  readonly size: number
+}
+
+const posixDirname = (relative: string): string => {
+  const slash = relative.lastIndexOf("/")
+  return slash === -1 ? "" : relative.slice(0, slash)
+}
+
+const joinDirectory = (base: string | undefined, sub: string): string | undefined => {
+  const trimmed = base === undefined ? undefined : base.replace(/\/+$/, "")
+  if (sub === "") return trimmed === "" ? "/" : trimmed
+  return `${trimmed ?? ""}/${sub}`
+}
+
+/**
+ * The files under `paths` (directories: their files; with `recursive`, their subdirectories' files too), in a stable
+ * order, each once.
+ *
+ * @internal
+ */
+export const collect = (
+  paths: ReadonlyArray<string>,
+  recursive: boolean
+): Effect.Effect<ReadonlyArray<Found>, UsageError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const found: Array<Found> = []
+    const seen = new Set<string>()
+    const failed = (p: string) => (error: { readonly message: string }) =>
+      new UsageError(`cannot read ${p}: ${error.message}`)
+    const walk = (root: string, dir: string, visited: Set<string>): Effect.Effect<void, UsageError> =>
+      Effect.gen(function*() {
+        const real = yield* fs.realPath(dir).pipe(Effect.mapError(failed(dir)))
+        if (visited.has(real)) return
+        visited.add(real)
+        const names = [...(yield* fs.readDirectory(dir).pipe(Effect.mapError(failed(dir))))].sort()
+        for (const name of names) {
+          const full = path.join(dir, name)
+          const info = yield* fs.stat(full).pipe(Effect.mapError(failed(full)))
+          if (info.type === "File") {
+            const relative = path.relative(root, full).split(path.sep).join("/")
+            const key = yield* fs.realPath(full).pipe(Effect.mapError(failed(full)))
+            if (seen.has(key)) continue
+            seen.add(key)
+            found.push({ path: full, display: full, relative, size: Number(info.size) })
+          } else if (info.type === "Directory" && recursive) {
+            yield* walk(root, full, visited)
+          }
+        }
+      })
+    for (const given of paths) {
+      const info = yield* fs.stat(given).pipe(Effect.mapError(failed(given)))
+      if (info.type === "Directory") {
+        yield* walk(given, given, new Set())
+      } else if (info.type === "File") {
+        const key = yield* fs.realPath(given).pipe(Effect.mapError(failed(given)))
+        if (seen.has(key)) continue
+        seen.add(key)
+        found.push({ path: given, display: given, relative: path.basename(given), size: Number(info.size) })
+      } else {
+        return yield* Effect.fail(new UsageError(`${given} is neither a file nor a directory`))
+      }
+    }
+    return found
+  })
+
+/**
+ * The upload options of each file from the flags. `--name` and `--external-id` name one file and so need exactly
+ * one; `--external-id-prefix` gives `<prefix><relative path>`.
+ *
+ * @internal
+ */
+export const plan = (
+  files: ReadonlyArray<Found>,
+  flags: MetadataFlags
+): Effect.Effect<ReadonlyArray<PlannedFile>, UsageError> => {
+  if (files.length === 0) return Effect.fail(new UsageError("no files to upload (use --recursive for subdirectories)"))
+  if (files.length > 1 && Option.isSome(flags.name)) {
+    return Effect.fail(new UsageError(`--name names one file, but ${files.length} files were given`))
+  }
+  if (files.length > 1 && Option.isSome(flags.externalId)) {
+    return Effect.fail(
+      new UsageError(`--external-id names one file, but ${files.length} files were given: use --external-id-prefix`)
+    )
+  }
+  if (Option.isSome(flags.externalId) && Option.isSome(flags.externalIdPrefix)) {
+    return Effect.fail(new UsageError("--external-id and --external-id-prefix cannot be used together"))
+  }
+  if (Option.isSome(flags.directory) && !flags.directory.value.startsWith("/")) {
+    return Effect.fail(new UsageError(`--directory must be an absolute path such as /reports (got ${flags.directory.value})`))
+  }
+  const base = Option.getOrUndefined(flags.directory)
+  return Effect.succeed(files.map((file): PlannedFile => {
+    const name = Option.getOrElse(flags.name, () => file.relative.slice(file.relative.lastIndexOf("/") + 1))
+    const externalId = Option.isSome(flags.externalId)
+      ? flags.externalId.value
+      : Option.isSome(flags.externalIdPrefix)
+      ? flags.externalIdPrefix.value + file.relative
+      : undefined
+    const directory = joinDirectory(base, posixDirname(file.relative))
+    const mimeType = Option.isSome(flags.mimeType) ? flags.mimeType.value : guess(name)
+    const options: UploadOptions = {
+      name,
+      ...(externalId === undefined ? {} : { externalId }),
+      ...(directory === undefined ? {} : { directory }),
+      ...(Option.isSome(flags.source) ? { source: flags.source.value } : {}),
+      ...(mimeType === undefined ? {} : { mimeType }),
+      ...(Option.isSome(flags.metadata) ? { metadata: flags.metadata.value } : {}),
+      ...(flags.overwrite ? { overwrite: true } : {}),
+      ...(flags.labels.length > 0 ? { labels: flags.labels.map((externalId) => ({ externalId })) } : {}),
+      ...(flags.assetIds.length > 0 ? { assetIds: flags.assetIds } : {}),
+      ...(Option.isSome(flags.dataSetId) ? { dataSetId: flags.dataSetId.value } : {}),
+      ...(Option.isSome(flags.sourceCreatedTime) ? { sourceCreatedTime: flags.sourceCreatedTime.value } : {}),
+      ...(Option.isSome(flags.sourceModifiedTime) ? { sourceModifiedTime: flags.sourceModifiedTime.value } : {}),
+      ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {})
+    }
+    return { path: file.path, display: file.display, size: file.size, options }
+  }))
+}

@@ -1,0 +1,183 @@
+import { NodeContext } from "@effect/platform-node"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Option } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { guess } from "../src/internal/mime.js"
+import { parseId, parseTime } from "../src/internal/parse.js"
+import type { MetadataFlags } from "../src/internal/plan.js"
+import { collect, plan } from "../src/internal/plan.js"
+
+const none: MetadataFlags = {
+  name: Option.none(),
+  externalId: Option.none(),
+  externalIdPrefix: Option.none(),
+  directory: Option.none(),
+  source: Option.none(),
+  mimeType: Option.none(),
+  metadata: Option.none(),
+  overwrite: false,
+  labels: [],
+  assetIds: [],
+  dataSetId: Option.none(),
+  sourceCreatedTime: Option.none(),
+  sourceModifiedTime: Option.none(),
+  securityCategories: []
+}
+
+const roots: Array<string> = []
+afterAll(() => {
+  for (const root of roots) fs.rmSync(root, { recursive: true, force: true })
+})
+
+const tree = () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-files-plan-"))
+  roots.push(root)
+  fs.mkdirSync(path.join(root, "sub", "deeper"), { recursive: true })
+  fs.writeFileSync(path.join(root, "b.csv"), "x,y\n")
+  fs.writeFileSync(path.join(root, "a.txt"), "hello")
+  fs.writeFileSync(path.join(root, "sub", "c.json"), "{}")
+  fs.writeFileSync(path.join(root, "sub", "deeper", "d"), "1234567")
+  return root
+}
+
+describe("planning an upload", () => {
+  it.effect("a directory without --recursive gives its own files, in name order", () =>
+    Effect.gen(function*() {
+      const root = tree()
+      const found = yield* collect([root], false)
+      expect(found.map((f) => f.relative)).toEqual(["a.txt", "b.csv"])
+      expect(found.map((f) => f.size)).toEqual([5, 4])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("--recursive descends, keeps subdirectories as CDF directories and prefixes external ids", () =>
+    Effect.gen(function*() {
+      const root = tree()
+      const found = yield* collect([root, path.join(root, "a.txt")], true)
+      expect(found.map((f) => f.relative)).toEqual(["a.txt", "b.csv", "sub/c.json", "sub/deeper/d"])
+      const files = yield* plan(found, {
+        ...none,
+        externalIdPrefix: Option.some("run-1/"),
+        directory: Option.some("/uploads/"),
+        metadata: Option.some({ k: "v" }),
+        labels: ["l1"],
+        assetIds: [7],
+        overwrite: true
+      })
+      expect(files.map((f) => f.options)).toEqual([
+        {
+          name: "a.txt",
+          externalId: "run-1/a.txt",
+          directory: "/uploads",
+          mimeType: "text/plain",
+          metadata: { k: "v" },
+          overwrite: true,
+          labels: [{ externalId: "l1" }],
+          assetIds: [7]
+        },
+        {
+          name: "b.csv",
+          externalId: "run-1/b.csv",
+          directory: "/uploads",
+          mimeType: "text/csv",
+          metadata: { k: "v" },
+          overwrite: true,
+          labels: [{ externalId: "l1" }],
+          assetIds: [7]
+        },
+        {
+          name: "c.json",
+          externalId: "run-1/sub/c.json",
+          directory: "/uploads/sub",
+          mimeType: "application/json",
+          metadata: { k: "v" },
+          overwrite: true,
+          labels: [{ externalId: "l1" }],
+          assetIds: [7]
+        },
+        {
+          name: "d",
+          externalId: "run-1/sub/deeper/d",
+          directory: "/uploads/sub/deeper",
+          metadata: { k: "v" },
+          overwrite: true,
+          labels: [{ externalId: "l1" }],
+          assetIds: [7]
+        }
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("without --directory, files in subdirectories get /<subdirectory>", () =>
+    Effect.gen(function*() {
+      const root = tree()
+      const files = yield* plan(yield* collect([root], true), none)
+      expect(files.map((f) => f.options.directory)).toEqual([undefined, undefined, "/sub", "/sub/deeper"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("one file takes --name, --external-id, --mime-type and every other flag as given", () =>
+    Effect.gen(function*() {
+      const root = tree()
+      const [file] = yield* plan(yield* collect([path.join(root, "a.txt")], false), {
+        ...none,
+        name: Option.some("renamed.bin"),
+        externalId: Option.some("ext-1"),
+        mimeType: Option.some("application/x-custom"),
+        source: Option.some("scanner"),
+        dataSetId: Option.some(42),
+        sourceCreatedTime: Option.some(1000),
+        sourceModifiedTime: Option.some(2000),
+        securityCategories: [3, 4]
+      })
+      expect(file.options).toEqual({
+        name: "renamed.bin",
+        externalId: "ext-1",
+        source: "scanner",
+        mimeType: "application/x-custom",
+        dataSetId: 42,
+        sourceCreatedTime: 1000,
+        sourceModifiedTime: 2000,
+        securityCategories: [3, 4]
+      })
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("refuses --name or --external-id with several files, and a relative --directory", () =>
+    Effect.gen(function*() {
+      const found = yield* collect([tree()], false)
+      const byName = yield* Effect.flip(plan(found, { ...none, name: Option.some("x") }))
+      expect(byName.message).toContain("--name names one file, but 2 files were given")
+      const byId = yield* Effect.flip(plan(found, { ...none, externalId: Option.some("x") }))
+      expect(byId.message).toContain("--external-id-prefix")
+      const relative = yield* Effect.flip(plan(found, { ...none, directory: Option.some("reports") }))
+      expect(relative.message).toContain("--directory must be an absolute path")
+      const empty = yield* Effect.flip(plan([], none))
+      expect(empty.message).toContain("no files to upload")
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
+
+describe("flag values", () => {
+  it("times are ISO 8601 or epoch milliseconds", () => {
+    expect(parseTime("t", "1700000000000")).toEqual(Either.right(1_700_000_000_000))
+    expect(parseTime("t", "2024-01-31T12:00:00Z")).toEqual(Either.right(Date.UTC(2024, 0, 31, 12)))
+    expect(parseTime("t", "2024-01-31")).toEqual(Either.right(Date.UTC(2024, 0, 31)))
+    expect(Either.isLeft(parseTime("t", "yesterday"))).toBe(true)
+    expect(Either.isLeft(parseTime("t", "-5"))).toBe(true)
+    expect(Either.isLeft(parseTime("t", "2024-13-45"))).toBe(true)
+  })
+
+  it("ids are positive integers", () => {
+    expect(parseId("asset-id", "12")).toEqual(Either.right(12))
+    expect(parseId("asset-id", "0")).toEqual(Either.left("--asset-id: '0' is not an id (a positive integer)"))
+    expect(Either.isLeft(parseId("asset-id", "1.5"))).toBe(true)
+    expect(Either.isLeft(parseId("asset-id", "abc"))).toBe(true)
+  })
+
+  it("MIME types are guessed from the extension, case-insensitively", () => {
+    expect(guess("report.PDF")).toBe("application/pdf")
+    expect(guess("dir/photo.jpeg")).toBe("image/jpeg")
+    expect(guess("archive.tar.gz")).toBe("application/gzip")
+    expect(guess("Makefile")).toBeUndefined()
+    expect(guess(".env")).toBeUndefined()
+    expect(guess("data.unknownext")).toBeUndefined()
+  })
+})
