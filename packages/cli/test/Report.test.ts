@@ -1,0 +1,95 @@
+import { CdfError, FileMetadata } from "@effect-cdf/files"
+import { describe, expect, it } from "@effect/vitest"
+import type { Outcome } from "../src/internal/report.js"
+import { exitCodeOf, interruptedLines, jsonLine, plainLine, summarize, summaryLine } from "../src/internal/report.js"
+
+const record = new FileMetadata.FileMetadata({
+  id: 17,
+  externalId: "ext-a",
+  name: "a.txt",
+  mimeType: "text/plain",
+  uploaded: true,
+  createdTime: 1000,
+  lastUpdatedTime: 2000
+})
+
+const uploaded: Outcome = { _tag: "Uploaded", display: "dir/a.txt", size: 2048, file: record }
+const apiFailure: Outcome = {
+  _tag: "Failed",
+  display: "dir/b.txt",
+  size: 10,
+  error: new CdfError.CdfApiError({ message: "Duplicate external ids", status: 409, code: 409, requestId: "r-1" })
+}
+const authFailure: Outcome = {
+  _tag: "Failed",
+  display: "c.txt",
+  size: 1,
+  error: new CdfError.AuthError({ message: "Unauthorized", reason: "Unauthorized", status: 401 })
+}
+const badOption: Outcome = {
+  _tag: "Failed",
+  display: "d.txt",
+  size: 1,
+  error: new CdfError.InvalidFileMetadataError({ message: "too long", option: "source", limit: "at most 128" })
+}
+
+describe("reporting", () => {
+  it("exit codes: 0 all uploaded, 4 a failure, 2 an option the API refuses, 3 an auth error (wins)", () => {
+    expect(exitCodeOf([uploaded])).toBe(0)
+    expect(exitCodeOf([uploaded, apiFailure])).toBe(4)
+    expect(exitCodeOf([uploaded, badOption, apiFailure])).toBe(2)
+    expect(exitCodeOf([apiFailure, authFailure, badOption])).toBe(3)
+    expect(exitCodeOf([uploaded, { _tag: "NotStarted", display: "x", size: 1, reason: "r" }])).toBe(4)
+    expect(summarize([uploaded], 10, true).exitCode).toBe(130)
+  })
+
+  it("plain lines name the file, its size and id, or the error", () => {
+    expect(plainLine(uploaded)).toBe("uploaded dir/a.txt (2.0 KiB) id=17 externalId=ext-a")
+    expect(plainLine(apiFailure)).toBe("failed dir/b.txt: CdfApiError: Duplicate external ids")
+  })
+
+  it("JSON lines carry the wire record, or the error's tag and fields", () => {
+    const ok = JSON.parse(jsonLine(uploaded))
+    expect(ok).toEqual({
+      type: "file",
+      path: "dir/a.txt",
+      size: 2048,
+      status: "uploaded",
+      file: {
+        id: 17,
+        externalId: "ext-a",
+        name: "a.txt",
+        mimeType: "text/plain",
+        uploaded: true,
+        createdTime: 1000,
+        lastUpdatedTime: 2000
+      }
+    })
+    const failed = JSON.parse(jsonLine(apiFailure))
+    expect(failed.status).toBe("failed")
+    expect(failed.error).toMatchObject({
+      _tag: "CdfApiError",
+      message: "Duplicate external ids",
+      status: 409,
+      code: 409,
+      requestId: "r-1"
+    })
+  })
+
+  it("the summary counts and totals", () => {
+    const summary = summarize([uploaded, apiFailure], 1500, false)
+    expect(summary).toMatchObject({ files: 2, uploaded: 1, failed: 1, bytes: 2048, exitCode: 4 })
+    expect(summaryLine(summary)).toBe("1 uploaded, 1 failed of 2 files; 2.0 KiB in 0:02")
+  })
+
+  it("an interrupted run lists what was not uploaded", () => {
+    const lines = interruptedLines([
+      uploaded,
+      { _tag: "Cancelled", display: "big.bin", size: 1 },
+      { _tag: "NotStarted", display: "later.bin", size: 1, reason: "interrupted" }
+    ])
+    expect(lines[0]).toContain("interrupted. 1 of 3 uploaded; 1 in flight cancelled")
+    expect(lines[0]).toContain("1 not started")
+    expect(lines.slice(1)).toEqual(["Not uploaded:", "  big.bin", "  later.bin"])
+  })
+})
