@@ -37,3 +37,17 @@ export * as Content from "./Content.js"
  * @since 0.1.0
  */
 export * as Progress from "./Progress.js"
+
+/**
+ * The one place that talks to the CDF API: base URL, auth, identification headers, typed errors, retries.
+ *
+ * @since 0.1.0
+ */
+export * as CdfClient from "./CdfClient.js"
+
+/**
+ * The CDF Files service: `uploadBytes` and `retrieve`.
+ *
+ * @since 0.1.0
+ */
+export * as Files from "./Files.js"

@@ -1,0 +1,324 @@
+/**
+ * The one place that talks to the CDF API: base URL and project path, `Authorization` from `CdfAuth` (re-read on
+ * every attempt), the SDK identification headers, JSON bodies through Schema, decoding of the CDF error envelope and
+ * `x-request-id` into typed errors, per-attempt timeouts, retries as a `Schedule` honouring `Retry-After`, and one
+ * token refresh-and-retry on a 401.
+ *
+ * It also hands out the client for upload URLs (`storage`: no `Authorization`, no `x-cdp-*`/`cdf-version`, no
+ * platform tracing) and the transfer settings shared by every upload of the client.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as UrlParams from "@effect/platform/UrlParams"
+import {
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  type ParseResult,
+  Redacted,
+  Ref,
+  Schedule,
+  Schema
+} from "effect"
+import * as CdfAuth from "./CdfAuth.js"
+import * as CdfConfig from "./CdfConfig.js"
+import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "./CdfError.js"
+import * as Api from "./internal/api.js"
+import type { TransferSettings } from "./internal/transfer.js"
+
+/**
+ * The version sent in `x-cdp-sdk`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const sdkVersion = "0.1.0"
+
+/**
+ * The value of the `x-cdp-sdk` header.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const sdkHeader = `EffectCdfFiles:${sdkVersion}`
+
+/**
+ * Which failures a request may retry: `idempotent` (GET, `byids`, `uploadlink`, `multiuploadlink`,
+ * `completemultipartupload`): transport errors, attempt timeouts, 408/429/500/502/503/504 and responses with
+ * `cdf-is-auto-retryable`; `nonIdempotent` (creates): only 429 and connect-phase failures, where the request was
+ * provably not processed; `never`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetryPolicy = Api.RetryPolicy
+
+/**
+ * A JSON body, encoded through a Schema when the request is made.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JsonBody {
+  readonly encoded: Effect.Effect<unknown, ParseResult.ParseError>
+}
+
+/**
+ * A JSON body encoded through `schema`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const jsonBody = <A, I>(schema: Schema.Schema<A, I>, value: A): JsonBody => ({
+  encoded: Schema.encode(schema)(value)
+})
+
+/**
+ * One API request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestOptions<A, I> {
+  readonly method: "GET" | "POST"
+  /** The path below `/api/v1/projects/{project}/`, e.g. `files/byids`. */
+  readonly path: string
+  readonly urlParams?: UrlParams.Input | undefined
+  readonly body?: JsonBody | undefined
+  /** The schema of the 2xx answer. */
+  readonly response: Schema.Schema<A, I>
+  readonly retry: RetryPolicy
+  /** Overrides the attempt timeout of the config (e.g. a short one for best-effort cleanup). */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Overrides the retry schedule of the config. */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Called before each retry with the error of the failed attempt. */
+  readonly onRetry?: ((error: CdfError, attempt: number) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A decoded 2xx answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Response<A> {
+  readonly value: A
+  readonly status: number
+  readonly requestId: string | undefined
+  /** How many attempts it took. */
+  readonly attempts: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly config: CdfConfig.Service
+  /** `{baseUrl}/api/v1/projects/{project}`. */
+  readonly projectUrl: string
+  /**
+   * The API client with the project URL prepended, `Authorization`, `accept` and identification headers, and the
+   * `transformClient` hook of the config; no retries or timeouts (those are in `request`).
+   */
+  readonly api: HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthError>
+  /** Makes one API request: attempt timeout, typed errors, retries per `retry`, one refresh-and-retry on 401. */
+  readonly request: <A, I>(options: RequestOptions<A, I>) => Effect.Effect<Response<A>, CdfError>
+  /**
+   * The client for upload URLs: the platform client as given, without `Authorization`, `x-cdp-*` or `cdf-version`,
+   * with the platform tracer (which records `url.full`, signature included) and trace propagation disabled.
+   */
+  readonly storage: HttpClient.HttpClient
+  /** An upload URL as given by the API, joined to the base URL when it has no origin (Private Link projects). */
+  readonly resolveUploadUrl: (url: string) => string
+  /** The transfer settings of this client, with its client-wide limit on concurrent transfers. */
+  readonly transfer: TransferSettings
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class CdfClient extends Context.Tag("@effect-cdf/files/CdfClient")<CdfClient, Service>() {}
+
+const addSpanEvent = (name: string, attributes: Record<string, unknown>) =>
+  Effect.currentSpan.pipe(
+    Effect.flatMap((span) => Effect.map(Clock.currentTimeNanos, (now) => span.event(name, now, attributes))),
+    Effect.ignore
+  )
+
+/**
+ * Builds the client from the config, the auth service and the platform `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.CdfAuth | HttpClient.HttpClient> = Effect.gen(
+  function*() {
+    const config = yield* CdfConfig.CdfConfig
+    const auth = yield* CdfAuth.CdfAuth
+    const platform = yield* HttpClient.HttpClient
+    const projectUrl = `${config.baseUrl}/api/v1/projects/${encodeURIComponent(config.project)}`
+
+    const api = config.transformClient(
+      platform.pipe(
+        HttpClient.mapRequest((request) =>
+          request.pipe(
+            HttpClientRequest.acceptJson,
+            HttpClientRequest.setHeaders({
+              "x-cdp-sdk": sdkHeader,
+              "x-cdp-app": config.clientName,
+              "cdf-version": config.apiVersion
+            })
+          )
+        )
+      )
+    ).pipe(
+      HttpClient.mapRequestEffect((request) =>
+        Effect.map(auth.token, (token) => HttpClientRequest.bearerToken(request, token))
+      )
+    )
+    const apiOk = HttpClient.filterStatusOk(api)
+
+    const storage = platform.pipe(
+      HttpClient.withTracerDisabledWhen(() => true),
+      HttpClient.withTracerPropagation(false)
+    )
+
+    const resolveUploadUrl = (url: string): string => {
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url
+      return `${config.baseUrl}/${url.replace(/^\/+/, "")}`
+    }
+
+    const transfers = yield* Effect.makeSemaphore(config.maxConcurrentTransfers)
+    const transfer: TransferSettings = {
+      singlePutThreshold: config.singlePutThreshold,
+      partSize: config.partSize,
+      partConcurrency: config.partConcurrency,
+      attemptTimeout: config.transferTimeout,
+      stallTimeout: config.stallTimeout,
+      retrySchedule: config.transferRetrySchedule,
+      maxRetryDelay: config.maxRetryDelay,
+      checksum: config.checksum,
+      transfers,
+      bodyMode: config.bodyMode
+    }
+
+    const request = <A, I>(options: RequestOptions<A, I>): Effect.Effect<Response<A>, CdfError> =>
+      Effect.gen(function*() {
+        const url = `${projectUrl}/${options.path}`
+        const info = RequestInfo.fromUrl(options.method, url)
+        const timeout = options.timeout === undefined ? config.apiTimeout : Duration.decode(options.timeout)
+        let base = HttpClientRequest.make(options.method)(url)
+        if (options.urlParams !== undefined) base = HttpClientRequest.setUrlParams(base, options.urlParams)
+        if (options.body !== undefined) {
+          const encoded = yield* Effect.orDie(options.body.encoded)
+          base = HttpClientRequest.bodyUnsafeJson(base, encoded)
+        }
+        const req = base
+        const decode = HttpClientResponse.schemaBodyJson(options.response)
+
+        const attempts = yield* Ref.make(0)
+        const lastFailure = yield* Ref.make(Option.none<Api.Failure>())
+
+        const attempt = Effect.gen(function*() {
+          const n = yield* Ref.updateAndGet(attempts, (k) => k + 1)
+          const previous = yield* Ref.get(lastFailure)
+          if (n > 1 && Option.isSome(previous)) {
+            yield* addSpanEvent("cdf.retry", {
+              "cdf.retry.attempt": n,
+              "cdf.retry.reason": Api.reasonOf(previous.value)
+            })
+            if (options.onRetry !== undefined) yield* options.onRetry(previous.value.error, n)
+          }
+          const response = yield* apiOk.execute(req).pipe(
+            Effect.catchTags({
+              RequestError: (error) => Effect.fail(Api.failureOfRequestError(info, error)),
+              ResponseError: (error) => Effect.flatMap(Api.failureOfResponse(info, error.response), Effect.fail),
+              AuthError: (error) => Effect.fail(new Api.Failure(error, "fatal"))
+            })
+          )
+          const value = yield* decode(response).pipe(
+            Effect.mapError((error) => {
+              const requestId = Api.requestIdOf(response.headers)
+              return new Api.Failure(
+                new CdfDecodeError({
+                  message: `${info.method} ${info.path} answered ${response.status} with a body that is not what the API specifies${
+                    error._tag === "ParseError" ? "" : " (not JSON)"
+                  }`,
+                  request: info,
+                  status: response.status,
+                  ...(requestId === undefined ? {} : { requestId })
+                }),
+                "fatal"
+              )
+            })
+          )
+          return { value, status: response.status, requestId: Api.requestIdOf(response.headers), attempts: n }
+        }).pipe(
+          Effect.timeoutFail({ duration: timeout, onTimeout: () => Api.attemptTimeoutFailure(info, timeout) }),
+          Effect.tapError((failure) => Ref.set(lastFailure, Option.some(failure)))
+        )
+
+        const retryAfter = Schedule.identity<Api.Failure>().pipe(
+          Schedule.addDelay((failure) => Option.getOrElse(failure.retryAfter, () => Duration.zero))
+        )
+        const schedule = Schedule.intersect(options.schedule ?? config.apiRetrySchedule, retryAfter).pipe(
+          Schedule.modifyDelay((_, delay) => Duration.min(delay, config.maxRetryDelay))
+        )
+        const withRetries = attempt.pipe(
+          Effect.retry({ schedule, while: (failure) => Api.isRetryable(options.retry, failure) })
+        )
+
+        return yield* withRetries.pipe(
+          Effect.catchIf(
+            (failure) => failure.kind === "unauthorized" && Option.isSome(failure.rejectedToken),
+            (failure) =>
+              Effect.gen(function*() {
+                const rejected = Option.getOrThrow(failure.rejectedToken)
+                const fresh = yield* auth.refresh(rejected).pipe(
+                  Effect.mapError((error) => new Api.Failure(error, "fatal"))
+                )
+                if (Redacted.value(fresh) === Redacted.value(rejected)) return yield* Effect.fail(failure)
+                yield* addSpanEvent("cdf.auth.refreshed", { "cdf.retry.reason": "status 401" })
+                yield* Ref.set(lastFailure, Option.none())
+                return yield* withRetries
+              })
+          ),
+          Effect.mapError((failure) => failure.error)
+        )
+      }).pipe(
+        Effect.withSpan(`CdfClient ${options.method} ${options.path.replace(/\/\d+$/, "/{id}")}`, {
+          kind: "client",
+          attributes: { "http.request.method": options.method, "cdf.project": config.project }
+        })
+      )
+
+    return CdfClient.of({
+      config,
+      projectUrl,
+      api,
+      request,
+      storage,
+      resolveUploadUrl,
+      transfer
+    })
+  }
+)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<CdfClient, never, CdfConfig.CdfConfig | CdfAuth.CdfAuth | HttpClient.HttpClient> = Layer.effect(
+  CdfClient,
+  make
+)

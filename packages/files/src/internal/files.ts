@@ -1,0 +1,255 @@
+/**
+ * The API steps of the `Files` operations: creating a record under the no-duplicate rules, resuming on a record a
+ * lost first attempt created, completing multipart uploads, retrieving, and best-effort cleanup.
+ *
+ * @internal
+ */
+import { Clock, Duration, Effect, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import * as CdfClient from "../CdfClient.js"
+import { type CdfApiError, type CdfError, Cleanup, withCleanup } from "../CdfError.js"
+import * as FileMetadata from "../FileMetadata.js"
+
+/** How much earlier than our first attempt a record we created may say it was created (clock skew). @internal */
+export const ownershipSkewMillis = 5_000
+
+const Items = Schema.Struct({ items: Schema.Array(Schema.Unknown) })
+const AnyJson = Schema.Unknown
+
+/** A record created (or, on a proven retry, resumed) by a call, with its upload URL(s). @internal */
+export interface Created<A> {
+  readonly record: A
+  /** Whether the call created the record (so it must delete it if it fails), as opposed to overwriting one. */
+  readonly isNew: boolean
+  /** Whether the record came from a resume after a 409 proved our first attempt landed. */
+  readonly resumed: boolean
+}
+
+const encodeMetadata = Schema.encodeSync(FileMetadata.FileMetadata)
+const decodeMetadata = Schema.decodeSync(FileMetadata.FileMetadata)
+
+/** The record without the upload URL(s) (only the fields of `FileMetadata`). @internal */
+export const plainMetadata = (record: FileMetadata.FileMetadata): FileMetadata.FileMetadata =>
+  decodeMetadata(encodeMetadata(record))
+
+const canonical = (u: unknown): unknown => {
+  if (Array.isArray(u)) return u.map(canonical)
+  if (typeof u === "object" && u !== null) {
+    return Object.fromEntries(
+      Object.entries(u).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => [k, canonical(v)])
+    )
+  }
+  return u
+}
+
+const sortedSet = (u: unknown): unknown =>
+  Array.isArray(u) ? u.map((x) => JSON.stringify(canonical(x))).sort() : u
+
+const unordered = new Set(["assetIds", "securityCategories", "labels"])
+
+/** Whether a record shows every field of the body we sent (arrays of ids and labels compared as sets). @internal */
+export const showsEveryField = (sent: FileMetadata.FileMetadataWrite, record: FileMetadata.FileMetadata): boolean =>
+  {
+    const fields: Record<string, unknown> = { ...encodeMetadata(record) }
+    return Object.entries(sent).every(([key, value]) => {
+    if (value === undefined) return true
+    const actual = fields[key]
+    if (unordered.has(key)) return JSON.stringify(sortedSet(value)) === JSON.stringify(sortedSet(actual))
+    return JSON.stringify(canonical(value)) === JSON.stringify(canonical(actual))
+    })
+  }
+
+/** `files/byids` for one file. @internal */
+export const retrieve = (
+  client: CdfClient.Service,
+  identifier: FileMetadata.FileIdentifier
+): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+  client.request({
+    method: "POST",
+    path: "files/byids",
+    body: CdfClient.jsonBody(Items, { items: [identifier] }),
+    response: FileMetadata.FileMetadataItems,
+    retry: "idempotent"
+  }).pipe(
+    Effect.flatMap((response) =>
+      Option.match(Option.fromNullable(response.value.items[0]), {
+        onNone: () => Effect.dieMessage("files/byids answered 2xx without the requested item"),
+        onSome: Effect.succeed
+      })
+    )
+  )
+
+/**
+ * Creates a record with `POST files` (single) or `POST files/initmultipartupload` (multipart), following the
+ * no-duplicate rules:
+ * - without an external id, retried only on 429 and connect-phase failures (the request was provably not processed);
+ * - with an external id, retried on every transient failure, since the API refuses a second record with the same
+ *   external id; a 409 on a retry (overwrite off) resumes on the record only if it is ours: `byids` shows every
+ *   field we sent, `uploaded=false`, and `createdTime` no earlier than our first attempt minus 5 s; then `resume`
+ *   gets fresh upload URL(s) for it. Otherwise the 409 is the error.
+ *
+ * @internal
+ */
+export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: {
+  readonly client: CdfClient.Service
+  readonly path: "files" | "files/initmultipartupload"
+  readonly urlParams: Record<string, string>
+  readonly body: FileMetadata.FileMetadataWrite
+  readonly overwrite: boolean
+  readonly response: Schema.Schema<A, I>
+  readonly resume: (externalId: string) => Effect.Effect<A, CdfError>
+}): Effect.Effect<Created<A>, CdfError> =>
+  Effect.gen(function*() {
+    const { body, client } = args
+    const externalId = body.externalId
+    const start = yield* Clock.currentTimeMillis
+    const retried = yield* Ref.make(false)
+    const ours = (record: FileMetadata.FileMetadata) => record.createdTime >= start - ownershipSkewMillis
+    return yield* client.request({
+      method: "POST",
+      path: args.path,
+      urlParams: args.urlParams,
+      body: CdfClient.jsonBody(FileMetadata.FileMetadataWrite, body),
+      response: args.response,
+      retry: externalId === undefined ? "nonIdempotent" : "idempotent",
+      onRetry: () => Ref.set(retried, true)
+    }).pipe(
+      Effect.map((response): Created<A> => ({
+        record: response.value,
+        isNew: !args.overwrite || ours(response.value),
+        resumed: false
+      })),
+      Effect.catchIf(
+        (error): error is CdfApiError =>
+          error._tag === "CdfApiError" && error.status === 409 && externalId !== undefined && !args.overwrite,
+        (conflict) =>
+          Effect.gen(function*() {
+            if (externalId === undefined || !(yield* Ref.get(retried))) return yield* Effect.fail(conflict)
+            const existing = yield* retrieve(client, { externalId }).pipe(Effect.option)
+            const owned = Option.exists(existing, (record) =>
+              !record.uploaded && ours(record) && showsEveryField(body, record))
+            yield* Effect.annotateCurrentSpan("cdf.create.resume", owned)
+            if (!owned) return yield* Effect.fail(conflict)
+            const record = yield* args.resume(externalId)
+            return { record, isNew: true, resumed: true }
+          })
+      ),
+      Effect.withSpan("Files.create", {
+        attributes: { "cdf.endpoint": args.path, "cdf.overwrite": args.overwrite }
+      }),
+      Effect.tap(({ record, resumed }) =>
+        Effect.annotateCurrentSpan({ "cdf.file.id": record.id, "cdf.create.resumed": resumed })
+      )
+    )
+  })
+
+/** `files/uploadlink` for one file by external id (resume of a single upload). @internal */
+export const uploadLink = (
+  client: CdfClient.Service,
+  identifier: FileMetadata.ContentIdentifier
+): Effect.Effect<FileMetadata.UploadFileMetadata, CdfError> =>
+  client.request({
+    method: "POST",
+    path: "files/uploadlink",
+    body: CdfClient.jsonBody(Items, { items: [identifier] }),
+    response: FileMetadata.UploadLinkResponse,
+    retry: "idempotent"
+  }).pipe(Effect.map((response) => response.value), Effect.withSpan("Files.uploadLink"))
+
+/** `files/multiuploadlink?parts=` for one file (resume of a multipart upload). @internal */
+export const multiUploadLink = (
+  client: CdfClient.Service,
+  identifier: FileMetadata.ContentIdentifier,
+  parts: number
+): Effect.Effect<FileMetadata.MultiPartUploadFileMetadata, CdfError> =>
+  client.request({
+    method: "POST",
+    path: "files/multiuploadlink",
+    urlParams: { parts: String(parts) },
+    body: CdfClient.jsonBody(Items, { items: [identifier] }),
+    response: FileMetadata.MultiUploadLinkResponse,
+    retry: "idempotent"
+  }).pipe(Effect.map((response) => response.value), Effect.withSpan("Files.multiUploadLink"))
+
+/** `files/completemultipartupload`. @internal */
+export const completeMultipart = (
+  client: CdfClient.Service,
+  args: { readonly id: number; readonly uploadId: string }
+): Effect.Effect<void, CdfError> =>
+  client.request({
+    method: "POST",
+    path: "files/completemultipartupload",
+    body: CdfClient.jsonBody(Schema.Struct({ id: Schema.Number, uploadId: Schema.String }), args),
+    response: AnyJson,
+    retry: "idempotent"
+  }).pipe(
+    Effect.asVoid,
+    Effect.withSpan("Files.complete", { attributes: { "cdf.file.id": args.id } })
+  )
+
+/** How long best-effort cleanup may take. @internal */
+export const cleanupTimeout = Duration.seconds(15)
+
+/**
+ * Deletes a record the call created (best effort: uninterruptible, short timeout, retried only where no harm can
+ * come of it) and says what happened.
+ *
+ * @internal
+ */
+export const deleteCreated = (client: CdfClient.Service, fileId: number): Effect.Effect<Cleanup> =>
+  client.request({
+    method: "POST",
+    path: "files/delete",
+    body: CdfClient.jsonBody(Items, { items: [{ id: fileId }] }),
+    response: AnyJson,
+    retry: "nonIdempotent",
+    timeout: Duration.seconds(10),
+    schedule: Schedule.exponential("200 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+  }).pipe(
+    Effect.timeoutFail({ duration: cleanupTimeout, onTimeout: () => "timed out" as const }),
+    Effect.as(new Cleanup({ fileId, deleted: true })),
+    Effect.catchAll((error) =>
+      Effect.succeed(
+        new Cleanup({
+          fileId,
+          deleted: false,
+          reason: typeof error === "string" ? error : error.message
+        })
+      )
+    ),
+    Effect.withSpan("Files.cleanup", { attributes: { "cdf.file.id": fileId } }),
+    Effect.uninterruptible
+  )
+
+/**
+ * Runs `use` with a slot where it records the id of a record it created; if `use` fails (or is interrupted) after
+ * that, deletes the record and, for a failure, annotates the error with `CdfError.withCleanup`.
+ *
+ * @internal
+ */
+export const withCleanupOf = <A>(
+  client: CdfClient.Service,
+  use: (created: Ref.Ref<Option.Option<number>>) => Effect.Effect<A, CdfError>
+): Effect.Effect<A, CdfError> =>
+  Effect.gen(function*() {
+    const created = yield* Ref.make(Option.none<number>())
+    const takeCreated = Ref.getAndSet(created, Option.none())
+    return yield* use(created).pipe(
+      Effect.catchAll((error) =>
+        Effect.flatMap(takeCreated, (id) =>
+          Option.match(id, {
+            onNone: () => Effect.fail(error),
+            onSome: (fileId) => Effect.flatMap(deleteCreated(client, fileId), (c) => Effect.fail(withCleanup(error, c)))
+          }))
+      ),
+      Effect.onExit((exit) =>
+        exit._tag === "Success"
+          ? Effect.void
+          : Effect.flatMap(takeCreated, (id) =>
+            Option.match(id, { onNone: () => Effect.void, onSome: (fileId) => deleteCreated(client, fileId) }))
+      )
+    )
+  })
+
+/** The URL to PUT to, resolved against the base URL, out of its `Redacted`. @internal */
+export const uploadUrlOf = (client: CdfClient.Service, url: Redacted.Redacted<string>): string =>
+  client.resolveUploadUrl(Redacted.value(url))

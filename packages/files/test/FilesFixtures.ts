@@ -1,0 +1,48 @@
+/**
+ * Test wiring of the client engineer's tests: the client stack over the emulator, in memory or on a real port.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+
+export type ConfigOverrides = Partial<Omit<CdfConfig.Options, "baseUrl" | "project">>
+
+/** CdfClient (and CdfConfig) over whatever Emulator + HttpClient are provided, with the emulator's static token. */
+export const clientOver = (overrides: ConfigOverrides = {}, auth?: Layer.Layer<CdfAuth.CdfAuth, never, Emulator.Emulator | HttpClient.HttpClient>) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const config = CdfConfig.layer({
+      baseUrl: emulator.baseUrl,
+      project: emulator.project,
+      allowInsecureHttp: true,
+      ...overrides
+    })
+    return CdfClient.layer.pipe(
+      Layer.provideMerge(config),
+      Layer.provide(auth ?? CdfAuth.layerToken(emulator.token))
+    )
+  }))
+
+/** Files + CdfClient + Emulator + HttpClient, all in memory. */
+export const inMemory = (
+  options: Emulator.Options = {},
+  overrides: ConfigOverrides = {},
+  auth?: Layer.Layer<CdfAuth.CdfAuth, never, Emulator.Emulator | HttpClient.HttpClient>
+) =>
+  Files.layer.pipe(
+    Layer.provideMerge(clientOver(overrides, auth)),
+    Layer.provideMerge(Emulator.layerInMemory(options))
+  )
+
+/** Files + CdfClient + Emulator on a real loopback port, over undici. */
+export const onPort = (
+  options: Emulator.ServerOptions = {},
+  overrides: ConfigOverrides = {}
+) =>
+  Files.layer.pipe(
+    Layer.provideMerge(clientOver(overrides)),
+    Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
+    Layer.provideMerge(NodeHttpClient.layerUndici)
+  )
