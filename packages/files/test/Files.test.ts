@@ -1,7 +1,7 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Schedule, TestClock } from "effect"
 import { createHash } from "node:crypto"
 import { inMemory } from "./FilesFixtures.js"
 
@@ -125,4 +125,115 @@ describe("Files.uploadBytes (in memory)", () => {
       expect(missing._tag).toBe("CdfApiError")
       if (missing._tag === "CdfApiError") expect(missing.missing).toEqual([{ id: 424242 }])
     }).pipe(Effect.provide(inMemory())))
+
+  const fastRetries = { apiRetrySchedule: Schedule.recurs(3) }
+
+  for (const mode of ["status", "drop"] as const) {
+    it.effect(`CommitThenFail (${mode}) without externalId: no retry, one record, the error`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "CommitThenFail", mode } })
+        const error = yield* Effect.flip(Files.uploadBytes("bytes", { name: "a.txt" }))
+        expect(error._tag).toBe(mode === "status" ? "CdfApiError" : "CdfTransportError")
+        if (error._tag === "CdfTransportError") expect(error.phase).toBe("request")
+        expect((yield* emulator.files).length).toBe(1)
+        expect((yield* emulator.requests).filter((r) => r.route === "files.create").length).toBe(1)
+      }).pipe(Effect.provide(inMemory({}, fastRetries))))
+
+    it.effect(`CommitThenFail (${mode}) with externalId: the retry's 409 resumes on our record`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "CommitThenFail", mode } })
+        const file = yield* Files.uploadBytes("resumed bytes", {
+          name: "a.txt",
+          externalId: "ext-1",
+          mimeType: "text/plain",
+          assetIds: [3, 1, 2],
+          labels: ["b", "a"]
+        })
+        const stored = yield* emulator.files
+        expect(stored.length).toBe(1)
+        expect(stored[0].id).toBe(file.id)
+        expect(stored[0].sha256).toBe(sha256("resumed bytes"))
+        expect(stored[0].puts[0].contentType).toBe("text/plain")
+        const routes = (yield* emulator.requests).map((r) => `${r.route} ${r.status}`)
+        expect(routes.filter((r) => r.startsWith("files.create")).length).toBe(2)
+        expect(routes).toContain("files.create 409")
+        expect(routes.filter((r) => r.startsWith("files.uploadlink")).length).toBe(1)
+      }).pipe(Effect.provide(inMemory({}, fastRetries))))
+
+    it.effect(`CommitThenFail (${mode}) on initmultipartupload with externalId resumes via multiuploadlink`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.addFault({
+          route: "files.initmultipartupload",
+          attempts: [1],
+          action: { _tag: "CommitThenFail", mode }
+        })
+        const content = new Uint8Array(25).map((_, i) => i)
+        const file = yield* Files.uploadBytes(content, { name: "big.bin", externalId: "big" })
+        const stored = yield* emulator.files
+        expect(stored.length).toBe(1)
+        expect(stored[0].id).toBe(file.id)
+        expect(stored[0].sha256).toBe(sha256(content))
+        expect(stored[0].puts.map((p) => p.part)).toEqual(expect.arrayContaining([0, 1, 2]))
+        const routes = (yield* emulator.requests).map((r) => r.route)
+        expect(routes.filter((r) => r === "files.multiuploadlink").length).toBe(1)
+        expect(routes.filter((r) => r === "files.completemultipartupload").length).toBe(1)
+      }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { ...fastRetries, singlePutThreshold: 10, partSize: 10 }))))
+  }
+
+  it.effect("a retry's 409 on someone else's record is a CdfApiError, and their record is untouched", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "Status", status: 503 } })
+      const mine = yield* Effect.fork(Files.uploadBytes("mine", { name: "mine.txt", externalId: "contested" }))
+      yield* TestClock.adjust("1 millis")
+      // attempt 1 failed with 503 (nothing created); another writer creates the externalId before our retry
+      const theirs = yield* Files.uploadBytes("theirs", { name: "theirs.txt", externalId: "contested" })
+      yield* TestClock.adjust("1 minute")
+      const error = yield* Effect.flip(Fiber.join(mine))
+      expect(error._tag).toBe("CdfApiError")
+      if (error._tag === "CdfApiError") expect(error.status).toBe(409)
+      expect(error.cleanup).toBeUndefined()
+      const stored = yield* emulator.files
+      expect(stored.length).toBe(1)
+      expect(stored[0].id).toBe(theirs.id)
+      expect(stored[0].sha256).toBe(sha256("theirs"))
+      expect((yield* emulator.requests).filter((r) => r.route === "files.uploadlink").length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("a 409 on the first attempt is never resumed", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* Files.uploadBytes("old", { name: "same.txt", externalId: "dup" })
+      const error = yield* Effect.flip(Files.uploadBytes("new", { name: "same.txt", externalId: "dup" }))
+      expect(error._tag).toBe("CdfApiError")
+      expect((yield* emulator.requests).filter((r) => r.route === "files.byids").length).toBe(0)
+      expect((yield* emulator.files)[0].sha256).toBe(sha256("old"))
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("multipart: parts without Content-Type, completed, exact bytes", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const content = new Uint8Array(35).map((_, i) => 255 - i)
+      const file = yield* Files.uploadBytes(content, { name: "parts.bin", mimeType: "application/x-test" })
+      const stored = yield* emulator.files
+      expect(stored.length).toBe(1)
+      expect(stored[0].id).toBe(file.id)
+      expect(stored[0].uploaded).toBe(true)
+      expect(stored[0].sha256).toBe(sha256(content))
+      expect(stored[0].puts.length).toBe(4)
+      expect(stored[0].puts.every((p) => p.contentType === undefined)).toBe(true)
+    }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))
+
+  it.effect("multipart: a failed completion deletes the new record", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.completemultipartupload", action: { _tag: "Status", status: 400 } })
+      const error = yield* Effect.flip(Files.uploadBytes(new Uint8Array(30), { name: "parts.bin" }))
+      expect(error._tag).toBe("CdfApiError")
+      expect(error.cleanup?.deleted).toBe(true)
+      expect((yield* emulator.files).length).toBe(0)
+    }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))
 })
