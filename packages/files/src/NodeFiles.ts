@@ -1,0 +1,125 @@
+/**
+ * The Node entry point of `@effect-cdf/files` (`@effect-cdf/files/NodeFiles`): files on disk as replayable content
+ * of known size read by range (so a failed part is re-read from the file, not held in memory), `uploadFile`, and
+ * spooling of one-shot streams of unknown length to a temporary file, so that they can go through multipart.
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { Chunk, Effect, Layer, Stream } from "effect"
+import { FileSizeLimitError, UploadError } from "./CdfError.js"
+import type { CdfError } from "./CdfError.js"
+import type * as Content from "./Content.js"
+import type * as FileMetadata from "./FileMetadata.js"
+import * as Files from "./Files.js"
+import { type ContentImpl, ContentReadError, fromRanged } from "./internal/content.js"
+import { Spooler, type SpoolerService } from "./internal/spool.js"
+
+const chunkSize = FileSystem.KiB(256)
+
+const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): ContentImpl =>
+  fromRanged(size, (start, end) =>
+    end <= start
+      ? Stream.empty
+      : fs.stream(path, { offset: FileSystem.Size(start), bytesToRead: FileSystem.Size(end - start), chunkSize }))
+
+/**
+ * A file as replayable `Content` of known size (its size when this runs). Every read (an attempt, a part) opens the
+ * file again at the range it needs.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const content = (path: string): Effect.Effect<Content.Content, UploadError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(path).pipe(
+      Effect.mapError((e) =>
+        new UploadError({ message: `cannot read the file ${path}: ${e.message}`, reason: "Content" })
+      )
+    )
+    if (info.type !== "File") {
+      return yield* new UploadError({ message: `${path} is not a file`, reason: "Content" })
+    }
+    return rangedFile(fs, path, Number(info.size))
+  })
+
+/**
+ * The spooler `NodeFiles.layer` provides: writes a one-shot stream of unknown length to a temporary file (removed
+ * when the upload ends), failing with `FileSizeLimitError` (path `stream`) as soon as it passes the limit.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSpooler: Effect.Effect<SpoolerService, never, FileSystem.FileSystem> = Effect.map(
+  FileSystem.FileSystem,
+  (fs): SpoolerService => ({
+    spool: (stream, limit) =>
+      Effect.gen(function*() {
+        const failed = (e: { readonly message: string }) =>
+          new UploadError({ message: `spooling to a temporary file failed: ${e.message}`, reason: "Content" })
+        const dir = yield* fs.makeTempDirectoryScoped({ prefix: "effect-cdf-spool-" }).pipe(Effect.mapError(failed))
+        const path = `${dir}/content`
+        let size = 0
+        const counted = stream.pipe(
+          Stream.mapError((e): FileSizeLimitError | UploadError =>
+            e instanceof ContentReadError
+              ? new UploadError({ message: "reading the content failed", reason: "Content" })
+              : e
+          ),
+          Stream.mapChunksEffect((chunks) => {
+            size += Chunk.reduce(chunks, 0, (n, c) => n + c.byteLength)
+            return size > limit
+              ? Effect.fail(
+                new FileSizeLimitError({
+                  message: `the stream passed ${limit} bytes, the most a multipart upload can take`,
+                  size,
+                  limit,
+                  path: "stream"
+                })
+              )
+              : Effect.succeed(chunks)
+          })
+        )
+        yield* Stream.run(counted, fs.sink(path)).pipe(
+          Effect.catchTag("SystemError", (e) => Effect.fail(failed(e))),
+          Effect.catchTag("BadArgument", (e) => Effect.fail(failed(e)))
+        )
+        return { content: rangedFile(fs, path, size), size }
+      }).pipe(Effect.withSpan("effect-cdf.files.spool"))
+  })
+)
+
+/**
+ * Provides spooling (to the `FileSystem`'s temporary directory) to uploads of one-shot streams of unknown length.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSpool: Layer.Layer<Spooler, never, FileSystem.FileSystem> = Layer.effect(Spooler, makeSpooler)
+
+/**
+ * Node's `FileSystem` and spooling to `os.tmpdir()`: provide it to uploads (or to your program) on Node.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Spooler | FileSystem.FileSystem> = layerSpool.pipe(
+  Layer.provideMerge(NodeFileSystem.layer)
+)
+
+/**
+ * Uploads a file from disk, streamed with its known size: one PUT up to the single-PUT threshold, multipart above
+ * it, every part re-read from the file if it has to be sent again.
+ *
+ * @since 0.1.0
+ * @category uploads
+ */
+export const uploadFile = (
+  path: string,
+  options: Files.UploadBytesOptions
+): Effect.Effect<FileMetadata.FileMetadata, CdfError, Files.Files | FileSystem.FileSystem> =>
+  Effect.flatMap(content(path), (c) => Files.uploadBytes(c, options)).pipe(
+    Effect.withSpan("NodeFiles.uploadFile")
+  )

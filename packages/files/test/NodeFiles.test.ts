@@ -1,0 +1,104 @@
+import * as FileSystem from "@effect/platform/FileSystem"
+import { describe, expect, it } from "@effect/vitest"
+import { Emulator } from "@effect-cdf/emulator"
+import { Content, Files } from "@effect-cdf/files"
+import * as NodeFiles from "@effect-cdf/files/NodeFiles"
+import { Effect, Layer, Schedule, Stream } from "effect"
+import { readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { inMemory } from "./FilesFixtures.js"
+import { bytesOf, sha256, storagePuts } from "./TransferFixtures.js"
+
+const small = {
+  partSize: 4096,
+  singlePutThreshold: 8192,
+  transferRetrySchedule: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+}
+
+const env = (options: Emulator.Options = {}) =>
+  Effect.provide(Layer.merge(inMemory({ minPartSize: 1024, ...options }, small), NodeFiles.layer))
+
+/** Writes `bytes` to a new temporary file (removed with the scope). */
+const tempFile = (bytes: Uint8Array) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* fs.makeTempDirectoryScoped({ prefix: "nodefiles-test-" })
+    const path = `${dir}/data.bin`
+    yield* fs.writeFile(path, bytes)
+    return path
+  }).pipe(Effect.orDie)
+
+const spools = () => readdirSync(tmpdir()).filter((name) => name.startsWith("effect-cdf-spool-")).length
+
+const stored = (id: number) =>
+  Effect.flatMap(Emulator.Emulator, (e) => Effect.map(e.files, (files) => files.find((f) => f.id === id)))
+
+describe("NodeFiles", () => {
+  it.scoped("content: a file is replayable content of known size; a missing file is UploadError Content", () =>
+    Effect.gen(function*() {
+      const path = yield* tempFile(bytesOf(1234))
+      const content = yield* NodeFiles.content(path)
+      expect([content.size, content.replayable]).toEqual([1234, true])
+      const error = yield* Effect.flip(NodeFiles.content(`${path}.missing`))
+      expect([error._tag, error.reason]).toEqual(["UploadError", "Content"])
+    }).pipe(Effect.provide(NodeFiles.layer)))
+
+  it.scoped("uploadFile: small file in one PUT, large file in parts, exact bytes", () =>
+    Effect.gen(function*() {
+      for (const size of [5000, 4096 * 5 + 17]) {
+        const bytes = bytesOf(size, size)
+        const path = yield* tempFile(bytes)
+        const file = yield* NodeFiles.uploadFile(path, { name: "data.bin" })
+        const record = yield* stored(file.id)
+        expect([record?.sha256, record?.size]).toEqual([sha256(bytes), size])
+        expect(record?.puts.length).toBe(size > 8192 ? 6 : 1)
+        expect(record?.puts.every((p) => p.contentLength !== undefined && !p.chunked)).toBe(true)
+      }
+    }).pipe(env()))
+
+  // live clock: file reads are real I/O, the retry schedule is 10 ms
+  it.scopedLive("uploadFile: a failing part is re-read from the file and resent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", attempts: [2], action: { _tag: "Status", status: 503 } })
+      const bytes = bytesOf(4096 * 3)
+      const path = yield* tempFile(bytes)
+      const file = yield* NodeFiles.uploadFile(path, { name: "data.bin" })
+      expect((yield* stored(file.id))?.sha256).toBe(sha256(bytes))
+      expect((yield* storagePuts).map((p) => p.status).filter((s) => s === 503)).toEqual([503])
+    }).pipe(env()))
+
+  it.scoped("a one-shot stream of unknown length past one part is spooled, then sent in parts; the spool is removed", () =>
+    Effect.gen(function*() {
+      const before = spools()
+      const bytes = bytesOf(4096 * 4 + 100)
+      const stream = Stream.fromIterable([bytes.subarray(0, 3000), bytes.subarray(3000, 9000), bytes.subarray(9000)])
+      const file = yield* Files.uploadBytes(stream, { name: "spooled.bin" })
+      const record = yield* stored(file.id)
+      expect([record?.sha256, record?.puts.length]).toEqual([sha256(bytes), 5])
+      expect(spools()).toBe(before)
+    }).pipe(env()))
+})
+
+describe("without spooling", () => {
+  it.scoped("a one-shot stream of unknown length past one part: FileSizeLimitError before any request", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const stream = Stream.fromIterable([bytesOf(3000), bytesOf(3000)])
+      const error = yield* Effect.flip(Files.uploadBytes(stream, { name: "x.bin" }))
+      expect(error._tag === "FileSizeLimitError" ? [error.path, error.limit] : error._tag).toEqual(["stream", 4096])
+      expect((yield* emulator.requests).filter((r) => r.route !== "token")).toEqual([])
+    }).pipe(Effect.provide(inMemory({ minPartSize: 1024 }, small))))
+
+  it.scoped("content beyond 250 x 4000 MiB: FileSizeLimitError before any request", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const huge = Content.fromFactory(() => Stream.empty, { size: 250 * 4000 * 1024 * 1024 + 1 })
+      const error = yield* Effect.flip(Files.uploadBytes(huge, { name: "x.bin" }))
+      expect(error._tag === "FileSizeLimitError" ? [error.path, error.limit] : error._tag).toEqual([
+        "multipart",
+        250 * 4000 * 1024 * 1024
+      ])
+      expect((yield* emulator.requests).filter((r) => r.route !== "token")).toEqual([])
+    }).pipe(Effect.provide(inMemory({ minPartSize: 1024 }, small))))
+})
