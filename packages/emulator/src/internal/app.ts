@@ -164,7 +164,7 @@ const queryParts = (ctx: Ctx) =>
 
 /** Throttles a byte stream to `bytesPerSecond` on the Effect clock. */
 const throttle = <E>(body: Stream.Stream<Uint8Array, E>, bytesPerSecond: number): Stream.Stream<Uint8Array, E> => {
-  const slice = Math.max(1, Math.floor(bytesPerSecond / 20))
+  const slice = Math.max(1, Math.floor(bytesPerSecond / 4))
   return body.pipe(
     Stream.mapConcat((chunk) => {
       const pieces: Array<Uint8Array> = []
@@ -226,7 +226,7 @@ export const make = (state: State) => {
     })
 
   /** The shared frame of every route: attempts, request id, log, faults, errors. */
-  const route = (name: RouteName, kind: Kind, handler: Handler) =>
+  const route = (name: RouteName, kind: Kind, handler: Handler, prepare?: (ctx: Ctx) => void) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const params = yield* HttpRouter.params
@@ -253,6 +253,7 @@ export const make = (state: State) => {
       if (action?._tag === "Throttle") body = throttle(body, action.bytesPerSecond)
       if (action?._tag === "ResetAfterBytes") body = resetAfter(body, action.bytes)
       const ctx: Ctx = { request, params, query, body, put: undefined, bytesRead: 0 }
+      prepare?.(ctx)
 
       const guarded: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = Effect.suspend(() =>
         kind === "api" ? Effect.zipRight(checkToken(ctx), handler(ctx)) : handler(ctx)
@@ -551,6 +552,32 @@ export const make = (state: State) => {
   // ---------------------------------------------------------------------------------------------------------------
   // Storage
 
+  const contentLengthOf = (ctx: Ctx): number | undefined => {
+    const value = header(ctx, "content-length")
+    const length = value === undefined ? NaN : Number(value)
+    return Number.isSafeInteger(length) && length >= 0 ? length : undefined
+  }
+
+  /** Records every PUT to a known upload URL (faulted ones too) on its file, before faults apply. */
+  const recordPut = (ctx: Ctx): void => {
+    const target = state.targets.get(ctx.params["key"] ?? "")
+    const entry = target === undefined ? undefined : state.files.get(target.fileId)
+    if (target === undefined || entry === undefined) return
+    const names = Object.keys(ctx.request.headers)
+    const put = {
+      part: target.part,
+      status: 0,
+      bytes: 0,
+      authorization: header(ctx, "authorization") !== undefined,
+      cdfHeaders: names.filter((n) => n.toLowerCase().startsWith("x-cdp-") || n.toLowerCase() === "cdf-version"),
+      contentType: header(ctx, "content-type"),
+      contentLength: contentLengthOf(ctx),
+      chunked: (header(ctx, "transfer-encoding") ?? "").toLowerCase().includes("chunked")
+    }
+    entry.puts.push(put)
+    ctx.put = put
+  }
+
   const storagePut = (multipart: boolean): Handler => (ctx) =>
     Effect.gen(function*() {
       const key = ctx.params["key"] ?? ""
@@ -565,23 +592,7 @@ export const make = (state: State) => {
         })
       }
       const entry = state.files.get(target.fileId)
-      const contentLengthHeader = header(ctx, "content-length")
-      const contentLength = contentLengthHeader === undefined ? undefined : Number(contentLengthHeader)
-      if (entry !== undefined) {
-        const names = Object.keys(ctx.request.headers)
-        const put = {
-          part: target.part,
-          status: 0,
-          bytes: 0,
-          authorization: header(ctx, "authorization") !== undefined,
-          cdfHeaders: names.filter((n) => n.toLowerCase().startsWith("x-cdp-") || n.toLowerCase() === "cdf-version"),
-          contentType: header(ctx, "content-type"),
-          contentLength: Number.isFinite(contentLength) ? contentLength : undefined,
-          chunked: (header(ctx, "transfer-encoding") ?? "").toLowerCase().includes("chunked")
-        }
-        entry.puts.push(put)
-        ctx.put = put
-      }
+      const contentLength = contentLengthOf(ctx)
       if (!secretEquals(signature, target.signature)) {
         return yield* new StorageError({
           status: 403,
@@ -732,8 +743,8 @@ export const make = (state: State) => {
       `${files}/completemultipartupload`,
       route("files.completemultipartupload", "api", filesComplete)
     ),
-    HttpRouter.put("/storage/:project/files/:key", route("storage.put", "storage", storagePut(false))),
-    HttpRouter.put("/storage/:project/parts/:key", route("storage.put", "storage", storagePut(true))),
+    HttpRouter.put("/storage/:project/files/:key", route("storage.put", "storage", storagePut(false), recordPut)),
+    HttpRouter.put("/storage/:project/parts/:key", route("storage.put", "storage", storagePut(true), recordPut)),
     HttpRouter.post("/oauth2/token", route("token", "token", token))
   )
 
