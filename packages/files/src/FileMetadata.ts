@@ -5,9 +5,45 @@
  *
  * @since 0.1.0
  */
-import { Array as Arr, Effect, Either, Option, ParseResult, Predicate, Schema } from "effect"
+import { Array as Arr, Effect, Either, Option, ParseResult, Predicate, Schema, SchemaAST } from "effect"
 import { InvalidFileMetadataError } from "./CdfError.js"
 import * as internal from "./internal/metadata.js"
+
+const fromFault = (ast: SchemaAST.AST, u: unknown, fault: internal.JsonFault): ParseResult.ParseIssue => {
+  const leaf = new ParseResult.Type(ast, u, fault.limit)
+  return Arr.isNonEmptyReadonlyArray(fault.path) ? new ParseResult.Pointer(fault.path, u, leaf) : leaf
+}
+
+const copying = <A>(copy: (u: unknown) => Either.Either<A, internal.JsonFault>) => () =>
+(
+  u: unknown,
+  _: SchemaAST.ParseOptions,
+  ast: SchemaAST.Declaration
+): Effect.Effect<A, ParseResult.ParseIssue> =>
+  Either.match(copy(u), {
+    onRight: ParseResult.succeed,
+    onLeft: (fault) => ParseResult.fail(fromFault(ast, u, fault))
+  })
+
+/** A record of strings, copied (keys like `__proto__` stay ordinary keys, unlike with `Schema.Record`). */
+const StringRecord = Schema.declare(
+  [],
+  { decode: copying(internal.copyStringRecord), encode: copying(internal.copyStringRecord) },
+  {
+    description: "an object of string values",
+    arbitrary: () => (fc) => fc.dictionary(fc.string(), fc.string())
+  }
+)
+
+/** A JSON object, deep-copied (plain objects, arrays, strings, finite numbers, booleans, null; no cycles). */
+const JsonObject = Schema.declare(
+  [],
+  { decode: copying(internal.copyJsonObject), encode: copying(internal.copyJsonObject) },
+  {
+    description: "a JSON object",
+    arbitrary: () => (fc) => fc.dictionary(fc.string(), fc.jsonValue())
+  }
+)
 
 // -------------------------------------------------------------------------------------------------------------------
 // support types (response side: types only, the server is trusted to keep its own limits)
@@ -116,7 +152,7 @@ export type Geometry = typeof Geometry.Type
 export const GeoLocation = Schema.Struct({
   type: Schema.Literal("Feature"),
   geometry: Geometry,
-  properties: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { exact: true })
+  properties: Schema.optionalWith(JsonObject, { exact: true })
 }).annotations({ identifier: "GeoLocation" })
 
 /**
@@ -164,7 +200,7 @@ export class FileMetadata extends Schema.Class<FileMetadata>("@effect-cdf/files/
   directory: optional(Schema.String),
   source: optional(Schema.String),
   mimeType: optional(Schema.String),
-  metadata: optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  metadata: optional(StringRecord),
   assetIds: optional(Schema.Array(Schema.Number)),
   dataSetId: optional(Schema.Number),
   labels: optional(Schema.Array(Label)),
@@ -373,7 +409,7 @@ const DirectoryString = Schema.String.pipe(Schema.filter(
   { description: `an absolute unix-style path of at most ${Limits.directory} characters` }
 ))
 
-const MetadataRecord = Schema.Record({ key: Schema.String, value: Schema.String }).pipe(Schema.filter(
+const MetadataRecord = StringRecord.pipe(Schema.filter(
   (metadata) => {
     const keys = Object.keys(metadata)
     if (keys.length > Limits.metadataPairs) return `at most ${Limits.metadataPairs} key-value pairs`
@@ -488,25 +524,6 @@ const StrictGeometry = Schema.Union(
   description:
     "a geometry { type, coordinates } of type Point, LineString, Polygon, MultiPoint, MultiLineString or MultiPolygon"
 })
-
-const JsonObject = Schema.transformOrFail(
-  Schema.Unknown,
-  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  {
-    strict: true,
-    decode: (u, _, ast) =>
-      Either.match(internal.copyJsonObject(u), {
-        onRight: ParseResult.succeed,
-        onLeft: (fault) => {
-          const leaf = new ParseResult.Type(ast, u, fault.limit)
-          return ParseResult.fail(
-            Arr.isNonEmptyReadonlyArray(fault.path) ? new ParseResult.Pointer(fault.path, u, leaf) : leaf
-          )
-        }
-      }),
-    encode: ParseResult.succeed
-  }
-).annotations({ description: "a JSON object" })
 
 const StrictGeoLocation = Schema.Struct({
   type: Schema.Literal("Feature"),

@@ -323,6 +323,19 @@ describe("UploadOptions limits", () => {
     expectInvalid(revoked.proxy, "options")
   })
 
+  it("keeps keys such as __proto__ as ordinary keys (metadata, properties, response)", () => {
+    const input = JSON.parse(
+      "{\"name\":\"x\",\"metadata\":{\"__proto__\":\"v\",\"a\":\"b\"},\"geoLocation\":{\"type\":\"Feature\"," +
+        "\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]},\"properties\":{\"__proto__\":{\"x\":1}}}}"
+    )
+    const body = JSON.stringify(FileMetadata.toWireBody(expectValid(input)))
+    expect(body).toContain("\"metadata\":{\"__proto__\":\"v\",\"a\":\"b\"}")
+    expect(body).toContain("\"properties\":{\"__proto__\":{\"x\":1}}")
+    const response = Schema.decodeUnknownSync(FileMetadata.FileMetadata)({ ...created, metadata: input.metadata })
+    expect(Object.keys(response.metadata ?? {})).toEqual(["__proto__", "a"])
+    expect(() => Schema.decodeUnknownSync(FileMetadata.FileMetadata)({ ...created, metadata: { a: 1 } })).toThrow()
+  })
+
   it("undefined options count as unset; unknown keys are ignored", () => {
     const valid = expectValid({ name: "f", externalId: undefined, labels: undefined, onProgress: () => 1 })
     expect(valid).toEqual({ name: "f" })

@@ -119,6 +119,25 @@ export const copyJsonObject = (u: unknown): Either.Either<Record<string, unknown
   return goObject(u, [], seen)
 }
 
+/**
+ * A copy of an object of string values (own enumerable string keys of a plain object), or where and why it is not
+ * one. Keys such as `__proto__` are kept as ordinary keys.
+ *
+ * @internal
+ */
+export const copyStringRecord = (u: unknown): Either.Either<Record<string, string>, JsonFault> => {
+  if (typeof u !== "object" || u === null || Array.isArray(u) || !isPlainObject(u)) {
+    return Either.left({ path: [], limit: "an object of string values" })
+  }
+  const entries: Array<[string, string]> = []
+  for (const key of Object.keys(u)) {
+    const value: unknown = Reflect.get(u, key)
+    if (typeof value !== "string") return Either.left({ path: [key], limit: "a string" })
+    entries.push([key, value])
+  }
+  return Either.right(Object.fromEntries(entries))
+}
+
 // -------------------------------------------------------------------------------------------------------------------
 // From a ParseIssue to the option at fault and the limit in words
 // -------------------------------------------------------------------------------------------------------------------
