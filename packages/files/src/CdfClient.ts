@@ -151,7 +151,12 @@ export class CdfClient extends Context.Tag("@effect-cdf/files/CdfClient")<CdfCli
 
 const addSpanEvent = (name: string, attributes: Record<string, unknown>) =>
   Effect.currentSpan.pipe(
-    Effect.flatMap((span) => Effect.map(Clock.currentTimeNanos, (now) => span.event(name, now, attributes))),
+    Effect.flatMap((span) =>
+      Effect.map(
+        Clock.currentTimeMillis,
+        (now) => span.event(name, BigInt(Math.round(now)) * 1_000_000n, attributes)
+      )
+    ),
     Effect.ignore
   )
 
@@ -272,7 +277,9 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
           Schedule.addDelay((failure) => Option.getOrElse(failure.retryAfter, () => Duration.zero))
         )
         const schedule = Schedule.intersect(options.schedule ?? config.apiRetrySchedule, retryAfter).pipe(
-          Schedule.modifyDelay((_, delay) => Duration.min(delay, config.maxRetryDelay))
+          Schedule.modifyDelay((_, delay) =>
+            Duration.millis(Math.round(Duration.toMillis(Duration.min(delay, config.maxRetryDelay))))
+          )
         )
         const withRetries = attempt.pipe(
           Effect.retry({ schedule, while: (failure) => Api.isRetryable(options.retry, failure) })
