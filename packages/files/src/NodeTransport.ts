@@ -1,0 +1,71 @@
+/**
+ * The Node transport: `@effect/platform-node`'s undici `HttpClient` with undici's `EnvHttpProxyAgent` as its
+ * dispatcher, so `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are honoured as curl and most tools honour them.
+ * Node only (subpath `@effect-cdf/files/NodeTransport`); needs the optional peers `@effect/platform-node` and
+ * `undici`.
+ *
+ * ```ts
+ * import * as NodeTransport from "@effect-cdf/files/NodeTransport"
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Effect, Layer } from "effect"
+import { EnvHttpProxyAgent } from "undici"
+
+/**
+ * Proxy settings; each overrides its environment variable. Unset: read from the environment when the layer is
+ * built.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProxyOptions {
+  /** Overrides `HTTP_PROXY` (proxy for `http://` URLs). */
+  readonly httpProxy?: string | undefined
+  /** Overrides `HTTPS_PROXY` (proxy for `https://` URLs). */
+  readonly httpsProxy?: string | undefined
+  /** Overrides `NO_PROXY`: comma-separated hosts (with optional port) and domain suffixes that bypass the proxy. */
+  readonly noProxy?: string | undefined
+}
+
+/**
+ * An undici dispatcher honouring the proxy environment variables, closed with the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const dispatcherLayer = (options: ProxyOptions = {}): Layer.Layer<NodeHttpClient.Dispatcher> =>
+  Layer.scoped(
+    NodeHttpClient.Dispatcher,
+    Effect.acquireRelease(
+      Effect.sync(() =>
+        new EnvHttpProxyAgent({
+          ...(options.httpProxy === undefined ? {} : { httpProxy: options.httpProxy }),
+          ...(options.httpsProxy === undefined ? {} : { httpsProxy: options.httpsProxy }),
+          ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy })
+        })
+      ),
+      (dispatcher) => Effect.promise(() => dispatcher.destroy())
+    )
+  )
+
+/**
+ * `NodeHttpClient.layerUndici` with an `EnvHttpProxyAgent` dispatcher: the transport to use on Node. Proxy
+ * settings come from `options`, else from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (also lower case) at build time.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: ProxyOptions = {}): Layer.Layer<HttpClient.HttpClient> =>
+  NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(dispatcherLayer(options)))
+
+/**
+ * `layerWith()`: undici, with the proxy taken from the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith()
