@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
+import { Duration, Either, Option } from "effect"
 
 /**
  * A time given as epoch milliseconds (`1700000000000`) or as an ISO 8601 date or date-time
@@ -37,4 +37,18 @@ export const parseId = (flag: string, text: string): Either.Either<number, strin
   return /^\d+$/.test(trimmed) && Number.isSafeInteger(id) && id >= 1
     ? Either.right(id)
     : Either.left(`--${flag}: '${text}' is not an id (a positive integer)`)
+}
+
+/**
+ * A duration as seconds (`90`) or in words (`10 minutes`).
+ *
+ * @internal
+ */
+export const parseDuration = (flag: string, text: string): Either.Either<Duration.Duration, string> => {
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return Either.right(Duration.seconds(Number(trimmed)))
+  return Option.match(Duration.decodeUnknown(trimmed), {
+    onNone: () => Either.left(`--${flag}: '${text}' is not a duration (seconds, or e.g. "10 minutes")`),
+    onSome: Either.right
+  })
 }

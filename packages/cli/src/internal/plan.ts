@@ -132,6 +132,8 @@ export const collect = (
         }
       })
     for (const given of paths) {
+      const exists = yield* fs.exists(given).pipe(Effect.mapError(failed(given)))
+      if (!exists) return yield* Effect.fail(new UsageError(`${given}: no such file or directory`))
       const info = yield* fs.stat(given).pipe(Effect.mapError(failed(given)))
       if (info.type === "Directory") {
         yield* walk(given, given, new Set())

@@ -144,6 +144,9 @@ export const summarize = (
   }
 }
 
+const formatElapsed = (millis: number): string =>
+  millis < 60_000 ? `${(millis / 1000).toFixed(1)} s` : formatDuration(millis)
+
 /**
  * The last line on a pipe or terminal.
  *
@@ -156,7 +159,7 @@ export const summaryLine = (summary: Summary): string => {
   if (summary.notStarted > 0) parts.push(`${summary.notStarted} not started`)
   return `${parts.join(", ")} of ${summary.files} file${summary.files === 1 ? "" : "s"}; ${
     formatBytes(summary.bytes)
-  } in ${formatDuration(summary.millis)}${summary.interrupted ? " (interrupted)" : ""}`
+  } in ${formatElapsed(summary.millis)}${summary.interrupted ? " (interrupted)" : ""}`
 }
 
 /**

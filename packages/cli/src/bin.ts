@@ -1,0 +1,22 @@
+/**
+ * The `cdf-files` executable: runs `Cli.run` on `process.argv` and exits with its code (130 after Ctrl-C).
+ *
+ * @since 0.1.0
+ */
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import * as Cli from "./Cli.js"
+
+Cli.run(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : 0)
+      if (Cause.isInterruptedOnly(exit.cause)) return onExit(130)
+      process.stderr.write(`cdf-files: unexpected failure: ${Cause.squash(exit.cause)}\n`)
+      onExit(1)
+    }
+  })
+)
