@@ -5,22 +5,23 @@
  * @internal
  */
 import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Emulator } from "@effect-cdf/emulator"
 import { Config, Effect, Layer } from "effect"
 import type { Settings } from "./settings.js"
 
-/**
- * Sets the proxy names found only in the `.env` file in `process.env`, where undici's proxy agent reads them.
- *
- * @internal
- */
-const proxyFromDotEnv = (settings: Settings) =>
-  Layer.effectDiscard(Effect.sync(() => {
-    for (const [name, value] of settings.proxy) {
-      if (process.env[name] === undefined) process.env[name] = value
-    }
-  }))
+const proxyOptions = (settings: Settings): NodeTransport.ProxyOptions => {
+  const pick = (upper: string, lower: string) => settings.proxy.get(upper) ?? settings.proxy.get(lower)
+  const httpsProxy = pick("HTTPS_PROXY", "https_proxy")
+  const httpProxy = pick("HTTP_PROXY", "http_proxy")
+  const noProxy = pick("NO_PROXY", "no_proxy")
+  return {
+    ...(httpsProxy === undefined ? {} : { httpsProxy }),
+    ...(httpProxy === undefined ? {} : { httpProxy }),
+    ...(noProxy === undefined ? {} : { noProxy })
+  }
+}
 
 /**
  * `Files` configured from the settings.
@@ -39,8 +40,7 @@ export const fromSettings = (settings: Settings) => {
       }))),
       CdfAuth.layerConfig(insecure)
     )),
-    Layer.provide(NodeHttpClient.layerUndici),
-    Layer.provide(proxyFromDotEnv(settings)),
+    Layer.provide(NodeTransport.layerWith(proxyOptions(settings))),
     Layer.provide(Layer.setConfigProvider(settings.provider))
   )
 }
@@ -61,6 +61,7 @@ export const embedded = (notice: (emulator: Emulator.Service) => Effect.Effect<v
         CdfConfig.layer({ baseUrl: emulator.baseUrl, project: emulator.project, clientName: "cdf-files" }),
         CdfAuth.layerToken(emulator.token)
       )),
+      // loopback: no proxy, whatever the environment says
       Layer.provide(NodeHttpClient.layerUndici)
     )
   }))
