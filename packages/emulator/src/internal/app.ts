@@ -4,12 +4,15 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { identity } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -202,6 +205,27 @@ const drop = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<HttpS
   return Effect.succeed(HttpServerResponse.empty({ status: 599, headers: { [DROP_HEADER]: "1" } }))
 }
 
+/**
+ * After this response: stop reading the request body and close the connection (a 413 must not read the rest of a
+ * large body). On Node the socket stops being read once the response is written, gets a FIN, and is destroyed a
+ * second later; in memory the client simply stops being pulled.
+ */
+const closeAfterResponse = (
+  request: HttpServerRequest.HttpServerRequest,
+  response: HttpServerResponse.HttpServerResponse
+): HttpServerResponse.HttpServerResponse => {
+  const source = request.source
+  if (source instanceof IncomingMessage) {
+    const socket = source.socket
+    NodeHttpServerRequest.toServerResponse(request).once("finish", () => {
+      socket.pause()
+      socket.end()
+      setTimeout(() => socket.destroy(), 1000).unref()
+    })
+  }
+  return HttpServerResponse.setHeader(response, "connection", "close")
+}
+
 const MALFORMED = "{\"items\":[{\"id\":1,\"name\":\"trunc"
 
 export const make = (state: State) => {
@@ -246,7 +270,12 @@ export const make = (state: State) => {
       state.log.push(entry)
       const fault = findFault(name, attempt)
       const action = fault?.action
-      let body: Stream.Stream<Uint8Array, Dropped> = request.stream.pipe(
+      // On Node, a handler that stops reading early (413) must not destroy the request: the answer still goes out.
+      const source = request.source
+      const raw: Stream.Stream<Uint8Array, unknown> = source instanceof IncomingMessage
+        ? NodeStream.fromReadable<unknown, Uint8Array>(() => source, identity, { closeOnDone: false })
+        : request.stream
+      let body: Stream.Stream<Uint8Array, Dropped> = raw.pipe(
         Stream.tap((chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength))),
         Stream.mapError(() => new Dropped())
       )
@@ -619,21 +648,14 @@ export const make = (state: State) => {
         })
       }
       const limit = multipart ? MAX_PART_BYTES : state.singlePutLimit
-      if (contentLength !== undefined && contentLength > limit) {
-        return HttpServerResponse.setHeader(
-          storageError(413, "RequestBodyTooLarge", `The request body is larger than ${limit} bytes.`),
-          "connection",
-          "close"
+      const tooLarge = () =>
+        closeAfterResponse(
+          ctx.request,
+          storageError(413, "RequestBodyTooLarge", `The request body is larger than ${limit} bytes.`)
         )
-      }
+      if (contentLength !== undefined && contentLength > limit) return tooLarge()
       const result = yield* Content.store(state.dataDir, ctx.body, limit)
-      if (result._tag === "TooLarge") {
-        return HttpServerResponse.setHeader(
-          storageError(413, "RequestBodyTooLarge", `The request body is larger than ${limit} bytes.`),
-          "connection",
-          "close"
-        )
-      }
+      if (result._tag === "TooLarge") return tooLarge()
       if (session !== undefined && target.part !== undefined) {
         const old = session.received[target.part]
         session.received[target.part] = result.content
