@@ -460,10 +460,13 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
 
     const schedule = Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
       Schedule.whileInput(isRetryable),
+      // whole milliseconds: TestClock cannot represent a jittered fractional instant in nanoseconds
       Schedule.modifyDelay(([, failure], delay) =>
-        failure._tag === "Status" && failure.retryAfterMillis !== undefined
-          ? Duration.max(delay, Duration.millis(Math.min(failure.retryAfterMillis, maxDelay)))
-          : delay
+        Duration.millis(Math.round(Duration.toMillis(
+          failure._tag === "Status" && failure.retryAfterMillis !== undefined
+            ? Duration.max(delay, Duration.millis(Math.min(failure.retryAfterMillis, maxDelay)))
+            : delay
+        )))
       )
     )
     yield* attempt.pipe(
