@@ -157,7 +157,9 @@ describe("putSingle", () => {
       const { file } = yield* Fiber.join(fiber)
       const record = yield* stored(file.id)
       expect((yield* storagePuts).map((p) => p.status)).toEqual([503, 201])
-      expect(record.puts.map((p) => [p.bytes, p.contentLength])).toEqual([[60_000, 60_000]])
+      // the resend carries the whole buffer again, never an empty body
+      expect(record.puts.at(-1)).toMatchObject({ bytes: 60_000, contentLength: 60_000 })
+      expect(record.puts.every((p) => p.contentLength === 60_000 && p.bytes !== 0)).toBe(true)
       expect(record.sha256).toBe(sha256(bytes))
     }).pipe(inMemory()))
 
