@@ -238,3 +238,14 @@ describe("storage PUT details over the in-memory transport", () => {
       expect(error._tag === "RequestError" && error.reason).toBe("Transport")
     }).pipe(provide()))
 })
+
+describe("in-memory transport parity with a real port", () => {
+  it.effect("an empty 201 from storage streams as an empty body, as undici gives it", () =>
+    Effect.gen(function*() {
+      const url = yield* createUrl("e")
+      const response = yield* put(url, new Uint8Array([1]))
+      expect(response.status).toBe(201)
+      const chunks = yield* Stream.runCollect(response.stream)
+      expect(chunks.length).toBe(0)
+    }).pipe(provide()))
+})

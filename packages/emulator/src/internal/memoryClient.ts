@@ -58,6 +58,21 @@ const toWebBody = (
   }
 }
 
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304])
+
+/**
+ * An empty answer (e.g. storage's 201) has a null web body, whose `stream` would fail with `EmptyBody`; on a real
+ * port undici gives an empty stream. Give it an empty body so both transports behave alike.
+ */
+const withEmptyBody = (response: Response): Response =>
+  response.body !== null || NULL_BODY_STATUSES.has(response.status)
+    ? response
+    : new Response(new Uint8Array(0), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers
+    })
+
 /** Builds the client: it answers the given origins from `app`; any other origin is a refused connection. */
 export const make = (app: App, origins: ReadonlyArray<string>): Effect.Effect<HttpClient.HttpClient> =>
   Effect.map(Effect.runtime<never>(), (runtime) => {
@@ -84,7 +99,7 @@ export const make = (app: App, origins: ReadonlyArray<string>): Effect.Effect<Ht
         Effect.flatMap((response) =>
           response.headers.has(DROP_HEADER)
             ? Effect.fail(transportError(request, "connection reset by the emulator"))
-            : Effect.succeed(HttpClientResponse.fromWeb(request, response))
+            : Effect.succeed(HttpClientResponse.fromWeb(request, withEmptyBody(response)))
         )
       )
     })
