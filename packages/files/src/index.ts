@@ -51,3 +51,10 @@ export * as CdfClient from "./CdfClient.js"
  * @since 0.1.0
  */
 export * as Files from "./Files.js"
+
+/**
+ * The Promise entry point: `makeFilesClient(config)` for code that is not an Effect program (Node: `NodeFilesClient`).
+ *
+ * @since 0.1.0
+ */
+export * as FilesClient from "./FilesClient.js"

@@ -1,0 +1,203 @@
+/**
+ * The machinery of the Promise entry points (`FilesClient`, `NodeFilesClient`): a `ManagedRuntime` of the library's
+ * layers, and the conversion of an Effect into a Promise that rejects with the library's own errors.
+ *
+ * @internal
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { Cause, Config, ConfigProvider, Effect, Exit, FiberId, Layer, ManagedRuntime, Redacted } from "effect"
+import * as CdfAuth from "../CdfAuth.js"
+import * as CdfClient from "../CdfClient.js"
+import * as CdfConfig from "../CdfConfig.js"
+import type { CdfError } from "../CdfError.js"
+import { AuthError, InvalidConfigError } from "../CdfError.js"
+import type * as Content from "../Content.js"
+import type * as FileMetadata from "../FileMetadata.js"
+import * as Files from "../Files.js"
+import type * as Progress from "../Progress.js"
+
+/** @internal */
+export type Secret = string | Redacted.Redacted<string>
+
+/** @internal */
+export interface ClientCredentials {
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly clientSecret: Secret
+  readonly scopes?: ReadonlyArray<string> | undefined
+  readonly audience?: string | undefined
+}
+
+/** @internal */
+export type Config =
+  | (CdfConfig.Options & { readonly token: Secret | (() => Promise<string>) })
+  | (CdfConfig.Options & { readonly clientCredentials: ClientCredentials })
+  | (Partial<CdfConfig.Options> & {
+    readonly fromEnv: true
+    readonly env?: Readonly<Record<string, string | undefined>> | undefined
+  })
+
+/** @internal */
+export interface CallOptions {
+  readonly signal?: AbortSignal | undefined
+  readonly onProgress?: ((progress: Progress.Progress) => void) | undefined
+}
+
+/** @internal */
+export interface UploadOptions extends Omit<Files.UploadBytesOptions, "onProgress">, CallOptions {}
+
+/** @internal */
+export type Services = Files.Files | CdfClient.CdfClient | CdfConfig.CdfConfig
+
+const redact = (secret: Secret): Redacted.Redacted<string> =>
+  typeof secret === "string" ? Redacted.make(secret) : secret
+
+const envProvider = (env: Readonly<Record<string, string | undefined>>) => {
+  const map = new Map<string, string>()
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) map.set(name, value)
+  return ConfigProvider.fromMap(map)
+}
+
+const throwFailure = <A, E>(exit: Exit.Exit<A, E>): A => {
+  if (Exit.isSuccess(exit)) return exit.value
+  throw rejection(exit.cause, undefined)
+}
+
+const readEnvironment = <A>(config: Config.Config<A>, provider: ConfigProvider.ConfigProvider): A =>
+  throwFailure(Effect.runSyncExit(
+    config.pipe(
+      Effect.withConfigProvider(provider),
+      Effect.mapError((error) =>
+        new InvalidConfigError({
+          message: `cannot read the settings from the environment: ${error.message}`,
+          setting: [...new Set([...error.message.matchAll(/(?:Missing data at |Expected )([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]))]
+            .join(", ") || "environment"
+        })
+      )
+    )
+  ))
+
+const tokenLayer = (token: Secret | (() => Promise<string>)): Layer.Layer<CdfAuth.CdfAuth> => {
+  if (typeof token !== "function") return CdfAuth.layerToken(redact(token))
+  return CdfAuth.layerToken(Effect.map(
+    Effect.tryPromise({
+      try: token,
+      catch: (error) =>
+        new AuthError({
+          reason: "TokenRequest",
+          message: `the token function failed: ${error instanceof Error ? error.message : String(error)}`
+        })
+    }),
+    Redacted.make
+  ))
+}
+
+/**
+ * The layers behind a Promise client. The `CdfConfig` settings are checked here, synchronously: a bad setting
+ * throws `InvalidConfigError` from `makeFilesClient` itself, as `CdfConfig.layer` would fail with it. Auth settings
+ * that need the network (client credentials) fail the first call instead.
+ *
+ * @internal
+ */
+export const layer = (
+  config: Config,
+  transport: Layer.Layer<HttpClient.HttpClient>,
+  defaults: Partial<CdfConfig.Options>
+): Layer.Layer<Services, InvalidConfigError> => {
+  let settings: Layer.Layer<CdfConfig.CdfConfig | CdfAuth.CdfAuth, InvalidConfigError, HttpClient.HttpClient>
+  if ("fromEnv" in config) {
+    const { env, fromEnv: _fromEnv, ...overrides } = config
+    const provider = env === undefined ? ConfigProvider.fromEnv() : envProvider(env)
+    const checked = check({ ...defaults, ...readEnvironment(CdfConfig.environment, provider), ...overrides })
+    const environment = readEnvironment(CdfAuth.environment, provider)
+    settings = Layer.merge(
+      Layer.succeed(CdfConfig.CdfConfig, checked),
+      Layer.effect(CdfAuth.CdfAuth, CdfAuth.fromEnvironment(environment, overrides))
+    )
+  } else if ("clientCredentials" in config) {
+    const { clientCredentials, ...options } = config
+    const checked = check({ ...defaults, ...options })
+    settings = Layer.merge(
+      Layer.succeed(CdfConfig.CdfConfig, checked),
+      CdfAuth.layerClientCredentials({
+        tokenUrl: clientCredentials.tokenUrl,
+        clientId: clientCredentials.clientId,
+        clientSecret: redact(clientCredentials.clientSecret),
+        scopes: clientCredentials.scopes ?? [`${checked.baseUrl}/.default`],
+        audience: clientCredentials.audience,
+        allowInsecureHttp: options.allowInsecureHttp
+      })
+    )
+  } else {
+    const { token, ...options } = config
+    settings = Layer.merge(Layer.succeed(CdfConfig.CdfConfig, check({ ...defaults, ...options })), tokenLayer(token))
+  }
+  return Files.layer.pipe(
+    Layer.provideMerge(CdfClient.layer),
+    Layer.provideMerge(settings),
+    Layer.provide(transport)
+  )
+}
+
+const check = (options: CdfConfig.Options): CdfConfig.Service => throwFailure(Effect.runSyncExit(CdfConfig.make(options)))
+
+/**
+ * What a Promise rejects with for the failure of a call: the library's own error (the `FiberFailure` wrapper of
+ * `runPromise` removed: `_tag`, fields and `instanceof` kept), the signal's reason when the caller aborted, else the
+ * defect.
+ *
+ * @internal
+ */
+export const rejection = (cause: Cause.Cause<unknown>, signal: AbortSignal | undefined): unknown => {
+  if (Cause.isInterruptedOnly(cause)) {
+    return signal?.aborted === true && signal.reason !== undefined
+      ? signal.reason
+      : new DOMException("The operation was aborted.", "AbortError")
+  }
+  const failure = Cause.failureOption(cause)
+  return failure._tag === "Some" ? failure.value : Cause.squash(cause)
+}
+
+/**
+ * The methods every Promise client has, on a `ManagedRuntime` of `layer`.
+ *
+ * @internal
+ */
+export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, InvalidConfigError>) => {
+  const run = <A>(effect: Effect.Effect<A, CdfError, R | Files.Files>, signal: AbortSignal | undefined): Promise<A> => {
+    if (signal?.aborted === true) return Promise.reject(rejection(Cause.interrupt(FiberId.none), signal))
+    return runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      throw rejection(exit.cause, signal)
+    })
+  }
+  const split = (options: UploadOptions): Files.UploadBytesOptions => {
+    const { onProgress: callback, signal: _signal, ...rest } = options
+    return callback === undefined ? rest : { ...rest, onProgress: onProgress(callback) }
+  }
+  return {
+    run,
+    split,
+    uploadBytes: (content: Content.Input, options: UploadOptions): Promise<FileMetadata.FileMetadata> =>
+      run(Files.uploadBytes(content, split(options)), options.signal),
+    retrieve: (
+      file: Files.FileIdentifier,
+      options?: { readonly signal?: AbortSignal | undefined }
+    ): Promise<FileMetadata.FileMetadata> => run(Files.retrieve(file), options?.signal),
+    dispose: (): Promise<void> => runtime.dispose()
+  }
+}
+
+/**
+ * The effectful progress callback for a plain one; a callback that throws is ignored, never fails the upload.
+ *
+ * @internal
+ */
+export const onProgress = (callback: (progress: Progress.Progress) => void): Progress.OnProgress => (progress) =>
+  Effect.sync(() => {
+    try {
+      callback(progress)
+    } catch {
+      // a throwing callback must not break the upload
+    }
+  })
