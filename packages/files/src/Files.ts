@@ -9,13 +9,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, Ref, type Schedule, type Scope } from "effect"
 import * as CdfClient from "./CdfClient.js"
-import { type CdfError, CdfTimeoutError } from "./CdfError.js"
+import { type CdfError, CdfTimeoutError, type UploadError } from "./CdfError.js"
 import * as Content from "./Content.js"
 import * as FileMetadata from "./FileMetadata.js"
 import * as FilesApi from "./internal/files.js"
 import * as Transfer from "./internal/transfer.js"
+import * as TransferFiles from "./internal/transferFiles.js"
 import type { OnProgress } from "./Progress.js"
 
 /**
@@ -30,6 +31,79 @@ export interface UploadBytesOptions extends FileMetadata.UploadOptions {
   readonly onProgress?: OnProgress | undefined
   /** Force multipart (true) or a single PUT (false); default: by size, see `CdfConfig.singlePutThreshold`. */
   readonly multipart?: boolean | undefined
+  /** `"sha256"`: compute the sha256 of what was sent (returned by `upload`); default off (it costs CPU). */
+  readonly checksum?: "sha256" | undefined
+}
+
+/**
+ * The options of `uploadContentBytes`: progress, path and checksum (the record's metadata is not changed).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadContentOptions {
+  readonly onProgress?: OnProgress | undefined
+  readonly multipart?: boolean | undefined
+  readonly checksum?: "sha256" | undefined
+}
+
+/**
+ * What `upload` returns: the record (as the create call answered it), the bytes sent and, with
+ * `checksum: "sha256"`, the hex sha256 of what was sent.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadResult {
+  readonly file: FileMetadata.FileMetadata
+  readonly bytes: number
+  readonly sha256: string | undefined
+}
+
+/**
+ * What one part of a session sent: its size and, with `checksum: "sha256"`, its sha256.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PartResult {
+  readonly bytes: number
+  readonly sha256: string | undefined
+}
+
+/**
+ * A multipart upload in progress (`withMultipartUploadSession`): send each part `0 .. parts - 1` once, in any order,
+ * concurrently if you like. Every part but the last must be larger than 5 MiB (the API checks it at completion).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MultipartUploadSession {
+  /** The record, as `initmultipartupload` / `multiuploadlink` answered. */
+  readonly file: FileMetadata.FileMetadata
+  /** How many parts were asked for. */
+  readonly parts: number
+  /**
+   * Sends part `part` (0-based). Fails with `UploadError` reason `Incomplete` for a part out of range or already
+   * sent (or being sent); a part whose upload failed may be sent again.
+   */
+  readonly uploadPart: (
+    part: number,
+    content: Content.Input,
+    options?: { readonly onProgress?: OnProgress | undefined }
+  ) => Effect.Effect<PartResult, UploadError | CdfTimeoutError>
+}
+
+/**
+ * The options of `withMultipartUploadSession`: the record's metadata (as for `uploadBytes`), the number of parts
+ * (1 to 250) and the checksum option.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MultipartUploadSessionOptions extends FileMetadata.UploadOptions {
+  readonly parts: number
+  readonly checksum?: "sha256" | undefined
 }
 
 /**
@@ -59,6 +133,45 @@ export interface Service {
   ) => Effect.Effect<FileMetadata.FileMetadata, CdfError>
   /** Reads one file record (`files/byids`). */
   readonly retrieve: (file: FileIdentifier) => Effect.Effect<FileMetadata.FileMetadata, CdfError>
+  /** `uploadBytes`, returning also the bytes sent and (with `checksum: "sha256"`) their sha256. */
+  readonly upload: (content: Content.Input, options: UploadBytesOptions) => Effect.Effect<UploadResult, CdfError>
+  /**
+   * Uploads `content` to an existing file, by `{ externalId }` or `{ instanceId }` (the Python SDK's
+   * `upload_content_bytes`): `files/uploadlink` and one PUT, or `files/multiuploadlink`, the parts and completion
+   * above the single-PUT threshold. Returns the record as the link call answered it.
+   */
+  readonly uploadContentBytes: (
+    content: Content.Input,
+    file: FileMetadata.ContentIdentifier,
+    options?: UploadContentOptions
+  ) => Effect.Effect<FileMetadata.FileMetadata, CdfError>
+  /**
+   * Creates a record with `initmultipartupload` for `parts` parts and runs `use` with the session; once `use`
+   * succeeds, checks every part was sent (else `UploadError` reason `Incomplete`) and completes the upload, as a
+   * typed step. If `use` fails or is interrupted, or completion fails, the record is deleted (best effort).
+   */
+  readonly withMultipartUploadSession: <A, E, R>(
+    options: MultipartUploadSessionOptions,
+    use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CdfError, R>
+  /**
+   * The same as `withMultipartUploadSession` for new content of an existing file (`multiuploadlink`); nothing is
+   * deleted on failure.
+   */
+  readonly withMultipartUploadContentSession: <A, E, R>(
+    file: FileMetadata.ContentIdentifier,
+    options: { readonly parts: number; readonly checksum?: "sha256" | undefined },
+    use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CdfError, R>
+  /**
+   * Polls `files/byids` on `schedule` (default: from 200 ms growing to 2 s apart, 12 polls) until the file's
+   * `uploaded` is true, and returns that record; fails with `CdfTimeoutError` kind `deadline` when the schedule
+   * ends first.
+   */
+  readonly waitUntilAcknowledged: (
+    file: FileIdentifier,
+    options?: { readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined }
+  ) => Effect.Effect<FileMetadata.FileMetadata, CdfError>
 }
 
 /**
@@ -90,32 +203,39 @@ export const withDeadline = (client: CdfClient.Service) =>
       })
   })
 
-const uploadBytesWith = (client: CdfClient.Service) =>
+const uploadWith = (client: CdfClient.Service) =>
 (
   input: Content.Input,
   options: UploadBytesOptions
-): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+): Effect.Effect<UploadResult, CdfError> =>
   Effect.gen(function*() {
-    const valid = yield* FileMetadata.validateUploadOptions(options)
+    const { checksum, multipart, onProgress: _, ...metadata } = options
+    const valid = yield* FileMetadata.validateUploadOptions(metadata)
     const body = FileMetadata.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const onProgress = options.onProgress
+    const settings = TransferFiles.settingsFor(client, { checksum })
     return yield* FilesApi.withCleanupOf(client, (created) =>
       Effect.scoped(
         Effect.gen(function*() {
-          const prepared = yield* Transfer.prepare(Content.make(input), client.transfer, {
-            multipart: options.multipart
-          })
+          const prepared = yield* Transfer.prepare(Content.make(input), settings, { multipart })
           yield* Effect.annotateCurrentSpan({
             "cdf.upload.plan": prepared.plan._tag,
             ...(prepared.plan.size === undefined ? {} : { "cdf.upload.size": prepared.plan.size })
           })
-          return yield* prepared.plan._tag === "Single"
-            ? uploadSingle(client, { prepared, body, overwrite, created, onProgress })
-            : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress })
+          const { file, transfer } = yield* prepared.plan._tag === "Single"
+            ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
+            : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress, settings })
+          return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
         })
       ).pipe(withDeadline(client)))
   }).pipe(Effect.withSpan("Files.uploadBytes"))
+
+const uploadBytesWith = (client: CdfClient.Service) => {
+  const upload = uploadWith(client)
+  return (input: Content.Input, options: UploadBytesOptions): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+    Effect.map(upload(input, options), (result) => result.file)
+}
 
 const uploadSingle = (
   client: CdfClient.Service,
@@ -125,8 +245,9 @@ const uploadSingle = (
     readonly overwrite: boolean
     readonly created: Ref.Ref<Option.Option<number>>
     readonly onProgress: OnProgress | undefined
+    readonly settings: Transfer.TransferSettings
   }
-): Effect.Effect<FileMetadata.FileMetadata, CdfError, Scope.Scope> =>
+): Effect.Effect<TransferFiles.ContentUploadResult, CdfError, Scope.Scope> =>
   Effect.gen(function*() {
     const { isNew, record } = yield* FilesApi.createRecord({
       client,
@@ -138,12 +259,12 @@ const uploadSingle = (
       resume: (externalId) => FilesApi.uploadLink(client, { externalId })
     })
     if (isNew) yield* Ref.set(args.created, Option.some(record.id))
-    yield* Transfer.putSingle({
+    const transfer = yield* Transfer.putSingle({
       storage: client.storage,
       url: FilesApi.uploadUrlOf(client, record.uploadUrl),
       prepared: args.prepared,
       contentType: record.mimeType,
-      settings: client.transfer,
+      settings: args.settings,
       onProgress: args.onProgress
     }).pipe(
       Effect.withSpan("Files.transfer", {
@@ -153,7 +274,7 @@ const uploadSingle = (
         }
       })
     )
-    return FilesApi.plainMetadata(record)
+    return { file: FilesApi.plainMetadata(record), transfer }
   })
 
 const uploadMultipart = (
@@ -165,8 +286,9 @@ const uploadMultipart = (
     readonly overwrite: boolean
     readonly created: Ref.Ref<Option.Option<number>>
     readonly onProgress: OnProgress | undefined
+    readonly settings: Transfer.TransferSettings
   }
-): Effect.Effect<FileMetadata.FileMetadata, CdfError, Scope.Scope> =>
+): Effect.Effect<TransferFiles.ContentUploadResult, CdfError, Scope.Scope> =>
   Effect.gen(function*() {
     const { plan } = args
     const { isNew, record } = yield* FilesApi.createRecord({
@@ -179,11 +301,11 @@ const uploadMultipart = (
       resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, plan.parts)
     })
     if (isNew) yield* Ref.set(args.created, Option.some(record.id))
-    yield* Transfer.putParts({
+    const transfer = yield* Transfer.putParts({
       storage: client.storage,
       urls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),
       prepared: args.prepared,
-      settings: client.transfer,
+      settings: args.settings,
       onProgress: args.onProgress
     }).pipe(
       Effect.withSpan("Files.transfer", {
@@ -191,7 +313,7 @@ const uploadMultipart = (
       })
     )
     yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
-    return FilesApi.plainMetadata(record)
+    return { file: FilesApi.plainMetadata(record), transfer }
   })
 
 const retrieveWith = (client: CdfClient.Service) => (file: FileIdentifier) =>
@@ -211,7 +333,17 @@ export const make: Effect.Effect<Service, never, CdfClient.CdfClient> = Effect.g
   const client = yield* CdfClient.CdfClient
   return Files.of({
     uploadBytes: uploadBytesWith(client),
-    retrieve: retrieveWith(client)
+    retrieve: retrieveWith(client),
+    upload: uploadWith(client),
+    uploadContentBytes: (content, file, options = {}) =>
+      TransferFiles.uploadContentBytes(client, content, file, options).pipe(
+        Effect.map((result) => result.file),
+        withDeadline(client)
+      ),
+    withMultipartUploadSession: (options, use) => TransferFiles.withMultipartUploadSession(client, options, use),
+    withMultipartUploadContentSession: (file, options, use) =>
+      TransferFiles.withMultipartUploadContentSession(client, file, options, use),
+    waitUntilAcknowledged: (file, options) => TransferFiles.waitUntilAcknowledged(client, file, options?.schedule)
   })
 })
 
@@ -241,3 +373,67 @@ export const uploadBytes = (
  */
 export const retrieve = (file: FileIdentifier): Effect.Effect<FileMetadata.FileMetadata, CdfError, Files> =>
   Effect.flatMap(Files, (files) => files.retrieve(file))
+
+/**
+ * Uploads `content` as a new file and returns the record, the bytes sent and (with `checksum: "sha256"`) their
+ * sha256 (see `Service.upload`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const upload = (
+  content: Content.Input,
+  options: UploadBytesOptions
+): Effect.Effect<UploadResult, CdfError, Files> => Effect.flatMap(Files, (files) => files.upload(content, options))
+
+/**
+ * Uploads `content` to an existing file by external id or instance id (see `Service.uploadContentBytes`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const uploadContentBytes = (
+  content: Content.Input,
+  file: FileMetadata.ContentIdentifier,
+  options?: UploadContentOptions
+): Effect.Effect<FileMetadata.FileMetadata, CdfError, Files> =>
+  Effect.flatMap(Files, (files) => files.uploadContentBytes(content, file, options))
+
+/**
+ * Runs `use` with a multipart upload session to a new record, completed after `use` succeeds (see
+ * `Service.withMultipartUploadSession`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const withMultipartUploadSession = <A, E, R>(
+  options: MultipartUploadSessionOptions,
+  use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | CdfError, R | Files> =>
+  Effect.flatMap(Files, (files) => files.withMultipartUploadSession(options, use))
+
+/**
+ * Runs `use` with a multipart upload session of new content for an existing file (see
+ * `Service.withMultipartUploadContentSession`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const withMultipartUploadContentSession = <A, E, R>(
+  file: FileMetadata.ContentIdentifier,
+  options: { readonly parts: number; readonly checksum?: "sha256" | undefined },
+  use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | CdfError, R | Files> =>
+  Effect.flatMap(Files, (files) => files.withMultipartUploadContentSession(file, options, use))
+
+/**
+ * Polls until the API marks the file uploaded (see `Service.waitUntilAcknowledged`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const waitUntilAcknowledged = (
+  file: FileIdentifier,
+  options?: { readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined }
+): Effect.Effect<FileMetadata.FileMetadata, CdfError, Files> =>
+  Effect.flatMap(Files, (files) => files.waitUntilAcknowledged(file, options))
