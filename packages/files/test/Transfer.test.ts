@@ -234,4 +234,19 @@ describe("putSingle", () => {
         undefined
       ])
     }).pipe(inMemory()))
+
+  it.effect("bodyMode buffer (for FetchHttpClient): every body sent from a buffer, with Content-Length", () =>
+    Effect.gen(function*() {
+      const bytes = bytesOf(90_000)
+      const s = yield* settings({ bodyMode: "buffer" })
+      for (const content of [Content.make(bytes), Content.fromFactory(() => Stream.make(bytes), { size: 90_000 })]) {
+        const { file } = yield* upload(content, { settings: s })
+        const record = yield* stored(file.id)
+        expect([record.sha256, record.puts[0]?.contentLength, record.puts[0]?.chunked]).toEqual([
+          sha256(bytes),
+          90_000,
+          false
+        ])
+      }
+    }).pipe(inMemory()))
 })
