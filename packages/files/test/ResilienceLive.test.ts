@@ -27,8 +27,14 @@ describe("Resilience on a real port (undici, live clock)", () => {
         req.socket.on("close", () => Deferred.unsafeDone(closed, Exit.void))
       })
       yield* Effect.acquireRelease(
-        Effect.async<void>((resume) => server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-        () => Effect.sync(() => server.closeAllConnections()).pipe(Effect.zipRight(Effect.async<void>((resume) => server.close(() => resume(Effect.void)))))
+        Effect.async<void>((resume) => {
+          server.listen(0, "127.0.0.1", () => resume(Effect.void))
+        }),
+        () =>
+          Effect.async<void>((resume) => {
+            server.closeAllConnections()
+            server.close(() => resume(Effect.void))
+          })
       )
       const address = server.address()
       const port = typeof address === "object" && address !== null ? address.port : 0
