@@ -1,0 +1,244 @@
+/**
+ * The real `cdf-files` binary (packages/cli/dist/bin.js, built by `npx tsc -b tsconfig.build.json`) run as a child
+ * process, as a user runs it. Each test starts its own emulator (in this process on a loopback port, or the
+ * `cdf-files emulator` command as a child) and passes its URL, project and token through the environment or `.env`.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Redacted, Scope } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** The environment of this process without any CDF setting, plus `env`. */
+const environment = (env: Record<string, string>): NodeJS.ProcessEnv => {
+  const clean: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(CDF_|IDP_|LOGIN_FLOW$)/.test(name)) clean[name] = value
+  }
+  return { ...clean, NO_COLOR: "1", ...env }
+}
+
+const start = (args: ReadonlyArray<string>, options: { env?: Record<string, string>; cwd?: string } = {}) =>
+  spawn(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? work,
+    env: environment(options.env ?? {}),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+
+const finish = (child: ChildProcess): Promise<Run> =>
+  new Promise((resolve) => {
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.on("data", (chunk) => (stdout += chunk))
+    child.stderr!.on("data", (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 80_000)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+
+const run = (args: ReadonlyArray<string>, options: { env?: Record<string, string>; cwd?: string } = {}) =>
+  finish(start(args, options))
+
+const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex")
+
+/** An emulator in this process, on a loopback port, closed after the test. */
+const emulators: Array<Scope.CloseableScope> = []
+const emulator = async () => {
+  const scope = Effect.runSync(Scope.make())
+  emulators.push(scope)
+  const service = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
+  const env = { CDF_URL: service.baseUrl, CDF_PROJECT: service.project, CDF_TOKEN: Redacted.value(service.token) }
+  const stored = () => Effect.runPromise(service.files)
+  return { service, env, stored }
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m)
+
+let work: string
+beforeAll(() => {
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b tsconfig.build.json\` first`)
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-files-bin-"))
+  fs.mkdirSync(path.join(work, "tree", "sub"), { recursive: true })
+  fs.writeFileSync(path.join(work, "tree", "a.txt"), "alpha\n")
+  fs.writeFileSync(path.join(work, "tree", "b.csv"), "x,y\n1,2\n")
+  fs.writeFileSync(path.join(work, "tree", "sub", "c.bin"), new Uint8Array(70_000).map((_, i) => i % 253))
+})
+
+afterAll(async () => {
+  for (const scope of emulators) await Effect.runPromise(Scope.close(scope, Exit.void))
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+// Node start-up dominates (about 0.5 s a process on an idle machine, several seconds on a loaded one): the tests
+// run concurrently, with room for a loaded machine.
+describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
+  it("`emulator --json` starts an emulator; `upload -r --json` uploads a directory tree with its metadata", async () => {
+    const child = start(["emulator", "--port", "0", "--json"])
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = ""
+        child.stdout!.on("data", (chunk) => {
+          out += chunk
+          if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")))
+        })
+        child.on("close", (code) => reject(new Error(`the emulator exited with ${code}`)))
+      })
+      const info = JSON.parse(line)
+      expect(info).toMatchObject({ project: "emulator", clientId: "emulator-client" })
+      expect(info.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+
+      const result = await run(
+        [
+          "upload",
+          "tree",
+          "--recursive",
+          "--json",
+          "--external-id-prefix",
+          "t/",
+          "--directory",
+          "/in",
+          "--metadata",
+          "site=oslo",
+          "--metadata",
+          "line=4",
+          "--label",
+          "lab",
+          "--source",
+          "cli-test",
+          "--source-created-time",
+          "2024-01-31T12:00:00Z"
+        ],
+        { env: { CDF_URL: info.baseUrl, CDF_PROJECT: info.project, CDF_TOKEN: info.token } }
+      )
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l))
+      expect(lines).toHaveLength(4)
+      const files = lines.filter((l) => l.type === "file")
+      expect(files.map((f) => [f.path, f.status]).sort()).toEqual([
+        [path.join("tree", "a.txt"), "uploaded"],
+        [path.join("tree", "b.csv"), "uploaded"],
+        [path.join("tree", "sub", "c.bin"), "uploaded"]
+      ])
+      const c = files.find((f) => f.path.endsWith("c.bin"))
+      expect(c.file).toMatchObject({
+        name: "c.bin",
+        externalId: "t/sub/c.bin",
+        directory: "/in/sub",
+        source: "cli-test",
+        metadata: { site: "oslo", line: "4" },
+        labels: [{ externalId: "lab" }],
+        sourceCreatedTime: Date.UTC(2024, 0, 31, 12)
+      })
+      expect(lines[3]).toMatchObject({ type: "summary", files: 3, uploaded: 3, failed: 0, exitCode: 0 })
+
+      // what the emulator stored is byte for byte what is on disk
+      const stored: Array<{ name: string; sha256: string; record: Record<string, unknown> }> =
+        await (await fetch(`${info.baseUrl}/_emulator/files`)).json()
+      const byName = Object.fromEntries(stored.map((s) => [s.name, s]))
+      for (const [name, file] of [["a.txt", "a.txt"], ["b.csv", "b.csv"], ["c.bin", "sub/c.bin"]]) {
+        expect(byName[name].sha256).toBe(sha256(fs.readFileSync(path.join(work, "tree", file))))
+      }
+      expect(byName["b.csv"].record).toMatchObject({ mimeType: "text/csv", directory: "/in" })
+    } finally {
+      child.kill("SIGINT")
+      await finish(child)
+    }
+  })
+
+  it("on a pipe: one plain line per finished file and a summary; a failed file gives exit code 4", async () => {
+    const { env, service } = await emulator()
+    // someone else's file already has the external id that b.csv would get
+    const taken = await fetch(`${service.baseUrl}/api/v1/projects/${service.project}/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.CDF_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "other", externalId: "p/b.csv" })
+    })
+    expect(taken.status).toBe(201)
+    const result = await run(["upload", "tree/a.txt", "tree/b.csv", "--external-id-prefix", "p/"], { env })
+    expect(result.code).toBe(4)
+    const lines = result.stdout.trim().split("\n")
+    expect(lines).toHaveLength(3)
+    expect(lines).toContainEqual(expect.stringMatching(/^uploaded tree\/a\.txt \(6 B\) id=\d+ externalId=p\/a\.txt$/))
+    expect(lines).toContainEqual(expect.stringMatching(/^failed tree\/b\.csv: CdfApiError: .*409/))
+    expect(lines[2]).toMatch(/^1 uploaded, 1 failed of 2 files; 6 B in \d+\.\d s$/)
+    expect(result.stdout).not.toContain("\x1b[") // no progress bars on a pipe
+  })
+
+  it("a bad flag or argument: exit code 2, a usage message, no stack trace", async () => {
+    const [unknown, value, missing] = await Promise.all([
+      run(["upload", "--bogus", "tree"]),
+      run(["upload", "tree", "--source-created-time", "yesterday"]),
+      run(["upload", "no-such-file.txt"])
+    ])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain("unknown flag --bogus")
+    expect(value.code).toBe(2)
+    expect(value.stderr).toContain("--source-created-time: 'yesterday' is not a time")
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("no-such-file.txt: no such file or directory")
+    for (const r of [unknown, value, missing]) {
+      expect(r.stdout).toBe("")
+      noStackTrace(r.stderr)
+    }
+  })
+
+  it("a wrong token (read from ./.env): exit code 3, nothing stored, the token not printed", async () => {
+    const { service, stored } = await emulator()
+    const dir = fs.mkdtempSync(path.join(work, "dotenv-"))
+    fs.writeFileSync(path.join(dir, "a.txt"), "a")
+    fs.writeFileSync(
+      path.join(dir, ".env"),
+      `CDF_URL=${service.baseUrl}\nCDF_PROJECT=${service.project}\nCDF_TOKEN="wrong-token-123"\n`
+    )
+    const result = await run(["upload", "a.txt"], { cwd: dir })
+    expect(result.code).toBe(3)
+    expect(result.stdout).toContain("failed a.txt: AuthError")
+    expect(result.stderr).not.toContain("EMBEDDED") // the .env settings were used
+    expect(result.stdout + result.stderr).not.toContain("wrong-token-123")
+    noStackTrace(result.stderr)
+    expect(await stored()).toHaveLength(0)
+  })
+
+  it("with no CDF settings it uploads to an embedded emulator and says so on stderr", async () => {
+    const dir = fs.mkdtempSync(path.join(work, "bare-"))
+    fs.writeFileSync(path.join(dir, "hello.txt"), "hello")
+    const result = await run(["upload", "hello.txt"], { cwd: dir })
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain("no CDF settings found")
+    expect(result.stderr).toMatch(/EMBEDDED CDF EMULATOR started in this process:\s+http:\/\/127\.0\.0\.1:\d+/)
+    expect(result.stdout).toMatch(/^uploaded hello\.txt \(5 B\) id=1\n1 uploaded of 1 file; 5 B in/)
+  })
+
+  it("Ctrl-C cancels: exit code 130, the in-flight upload's record deleted, what was left listed", async () => {
+    const { env, service, stored } = await emulator()
+    // storage takes 20 KB/s: c.bin (70 KB) is in flight when SIGINT arrives
+    await Effect.runPromise(service.addFault({ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 20_000 } }))
+    const child = start(["upload", "tree/sub/c.bin", "tree/a.txt", "--concurrency", "1"], { env })
+    const result = finish(child)
+    for (let i = 0; i < 500 && (await stored()).length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 300)) // the create answer is read, the PUT is under way
+    child.kill("SIGINT")
+    const { code, stderr, stdout } = await result
+    expect(code).toBe(130)
+    expect(stderr).toContain("cdf-files: interrupted. 0 of 2 uploaded; 1 in flight cancelled")
+    expect(stderr).toContain("Not uploaded:\n  tree/sub/c.bin\n  tree/a.txt")
+    expect(stdout).toContain("(interrupted)")
+    noStackTrace(stderr)
+    expect(await stored()).toHaveLength(0)
+  })
+})
