@@ -48,6 +48,9 @@ const removeFile = (path: string) =>
 /**
  * Streams a body through sha256 into memory (one copy of each chunk) or a file of `dataDir`. Stops reading, and
  * answers `TooLarge`, as soon as more than `limit` bytes have arrived.
+ *
+ * (`Stream.runFoldWhileEffect`, not `runForEachWhile`: in effect 3.22 the latter keeps every element alive until
+ * the stream ends, i.e. a whole upload in memory.)
  */
 export const store = <E>(
   dataDir: string | undefined,
@@ -58,43 +61,35 @@ export const store = <E>(
     const hash = createHash("sha256")
     let size = 0
     let tooLarge = false
-    const accept = (chunk: Uint8Array) => {
-      size += chunk.byteLength
-      if (limit !== undefined && size > limit) {
-        tooLarge = true
-        return false
-      }
-      hash.update(chunk)
-      return true
-    }
+    const fold = (sink: (chunk: Uint8Array) => Effect.Effect<void>) =>
+      Stream.runFoldWhileEffect(body, true, (go) => go, (_, chunk) => {
+        size += chunk.byteLength
+        if (limit !== undefined && size > limit) {
+          tooLarge = true
+          return Effect.succeed(false)
+        }
+        hash.update(chunk)
+        return Effect.as(sink(chunk), true)
+      })
+    const result = (source: Source): StoreResult =>
+      tooLarge
+        ? { _tag: "TooLarge", bytes: size }
+        : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source } }
     if (dataDir === undefined) {
       const chunks: Array<Uint8Array> = []
-      return Stream.runForEachWhile(body, (chunk) =>
-        Effect.sync(() => {
-          if (!accept(chunk)) return false
-          chunks.push(Uint8Array.from(chunk))
-          return true
-        })).pipe(
-          Effect.map((): StoreResult =>
-            tooLarge
-              ? { _tag: "TooLarge", bytes: size }
-              : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source: { _tag: "Memory", chunks } } }
-          )
-        )
+      return Effect.map(
+        fold((chunk) => Effect.sync(() => void chunks.push(Uint8Array.from(chunk)))),
+        () => result({ _tag: "Memory", chunks })
+      )
     }
     const path = join(dataDir, `${randomUUID()}.bin`)
     return Effect.acquireUseRelease(
       Effect.sync(() => createWriteStream(path)),
       (file) =>
-        Stream.runForEachWhile(body, (chunk) =>
-          Effect.suspend(() => accept(chunk) ? Effect.as(writeChunk(file, chunk), true) : Effect.succeed(false))).pipe(
-            Effect.zipLeft(endStream(file)),
-            Effect.map((): StoreResult =>
-              tooLarge
-                ? { _tag: "TooLarge", bytes: size }
-                : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source: { _tag: "File", path } } }
-            )
-          ),
+        fold((chunk) => writeChunk(file, chunk)).pipe(
+          Effect.zipLeft(endStream(file)),
+          Effect.map(() => result({ _tag: "File", path }))
+        ),
       (file, exit) =>
         Exit.isSuccess(exit) && exit.value._tag === "Stored"
           ? Effect.void
