@@ -249,16 +249,16 @@ const uploadSingle = (
   }
 ): Effect.Effect<TransferFiles.ContentUploadResult, CdfError, Scope.Scope> =>
   Effect.gen(function*() {
-    const { isNew, record } = yield* FilesApi.createRecord({
+    const { record } = yield* FilesApi.createRecord({
       client,
       path: "files",
       urlParams: { overwrite: String(args.overwrite) },
       body: args.body,
       overwrite: args.overwrite,
       response: FileMetadata.UploadFileMetadata,
+      register: args.created,
       resume: (externalId) => FilesApi.uploadLink(client, { externalId })
     })
-    if (isNew) yield* Ref.set(args.created, Option.some(record.id))
     const transfer = yield* Transfer.putSingle({
       storage: client.storage,
       url: FilesApi.uploadUrlOf(client, record.uploadUrl),
@@ -291,16 +291,16 @@ const uploadMultipart = (
 ): Effect.Effect<TransferFiles.ContentUploadResult, CdfError, Scope.Scope> =>
   Effect.gen(function*() {
     const { plan } = args
-    const { isNew, record } = yield* FilesApi.createRecord({
+    const { record } = yield* FilesApi.createRecord({
       client,
       path: "files/initmultipartupload",
       urlParams: { overwrite: String(args.overwrite), parts: String(plan.parts) },
       body: args.body,
       overwrite: args.overwrite,
       response: FileMetadata.InitMultiPartUploadResponse,
+      register: args.created,
       resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, plan.parts)
     })
-    if (isNew) yield* Ref.set(args.created, Option.some(record.id))
     const transfer = yield* Transfer.putParts({
       storage: client.storage,
       urls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),

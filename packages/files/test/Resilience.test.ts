@@ -168,3 +168,20 @@ describe("Effect.runPromise, as a user runs it", () => {
       }
     }))
 })
+
+describe("Interruption while the create is in flight", () => {
+  it.effect("waits for the create to answer, then deletes the record it made", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.create", action: { _tag: "Delay", millis: 3000 } })
+      const upload = yield* Effect.fork(Files.uploadBytes("x", { name: "a" }))
+      yield* TestClock.adjust("1 second")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(upload))
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(interrupting)
+      expect(yield* attemptsOf("files.create")).toBe(1)
+      expect(yield* attemptsOf("files.delete")).toBe(1)
+      expect((yield* emulator.files).length).toBe(0)
+      expect(yield* attemptsOf("storage.put")).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+})

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Clock, Duration, Effect, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import * as CdfClient from "../CdfClient.js"
 import { type CdfApiError, type CdfError, Cleanup, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
@@ -90,6 +90,51 @@ export const retrieve = (
  * @internal
  */
 export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: {
+  readonly client: CdfClient.Service
+  readonly path: "files" | "files/initmultipartupload"
+  readonly urlParams: Record<string, string>
+  readonly body: FileMetadata.FileMetadataWrite
+  readonly overwrite: boolean
+  readonly response: Schema.Schema<A, I>
+  readonly resume: (externalId: string) => Effect.Effect<A, CdfError>
+  /**
+   * Where to record the id of a record this call created, atomically with its creation: if the call is interrupted
+   * while the create is in flight, the create is given `createGrace` to answer, and a record it created is recorded
+   * here (so the caller's cleanup deletes it) before the interruption proceeds.
+   */
+  readonly register?: Ref.Ref<Option.Option<number>> | undefined
+}): Effect.Effect<Created<A>, CdfError> =>
+  args.register === undefined ? createUnregistered(args) : registered(createUnregistered(args), args.register)
+
+/** How long an interrupted call waits for its in-flight create to answer, to learn what to delete. @internal */
+export const createGrace = Duration.seconds(10)
+
+const registered = <A extends FileMetadata.FileMetadata>(
+  create: Effect.Effect<Created<A>, CdfError>,
+  slot: Ref.Ref<Option.Option<number>>
+): Effect.Effect<Created<A>, CdfError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const record = (created: Created<A>) =>
+        created.isNew ? Ref.set(slot, Option.some(created.record.id)) : Effect.void
+      const fiber = yield* Effect.forkDaemon(restore(create))
+      const created = yield* restore(Fiber.join(fiber)).pipe(
+        Effect.onInterrupt(() =>
+          Fiber.await(fiber).pipe(
+            Effect.timeoutOption(createGrace),
+            Effect.flatMap(Option.match({
+              onNone: () => Fiber.interrupt(fiber),
+              onSome: (exit) => Exit.isSuccess(exit) ? record(exit.value) : Effect.void
+            }))
+          )
+        )
+      )
+      yield* record(created)
+      return created
+    })
+  )
+
+const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
   readonly client: CdfClient.Service
   readonly path: "files" | "files/initmultipartupload"
   readonly urlParams: Record<string, string>
