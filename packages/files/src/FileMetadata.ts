@@ -416,7 +416,7 @@ const MetadataRecord = StringRecord.pipe(Schema.filter(
     let total = 0
     for (const key of keys) {
       const keyBytes = internal.utf8Bytes(key)
-      if (keyBytes > Limits.metadataKeyBytes) return `keys of at most ${Limits.metadataKeyBytes} UTF-8 bytes`
+      if (keyBytes > Limits.metadataKeyBytes) return `at most ${Limits.metadataKeyBytes} UTF-8 bytes per key`
       const valueBytes = internal.utf8Bytes(metadata[key])
       if (valueBytes > Limits.metadataValueBytes) {
         return { path: [key], message: `at most ${Limits.metadataValueBytes} UTF-8 bytes` }

@@ -159,7 +159,7 @@ describe("UploadOptions limits", () => {
     expectValid({ ...base, metadata: { [chars(128)]: "v" } })
     expectValid({ ...base, metadata: { [chars(64, "ø")]: "v" } }) // ø is 2 bytes
     expectValid({ ...base, metadata: { [chars(32, "😀")]: "v" } }) // an emoji is 4 bytes
-    expectInvalid({ ...base, metadata: { [chars(129)]: "v" } }, "metadata", "keys of at most 128 UTF-8 bytes")
+    expectInvalid({ ...base, metadata: { [chars(129)]: "v" } }, "metadata", "at most 128 UTF-8 bytes per key")
     expectInvalid({ ...base, metadata: { [chars(64, "ø") + "a"]: "v" } }, "metadata", /128 UTF-8 bytes/)
     expectInvalid({ ...base, metadata: { [chars(32, "😀") + "a"]: "v" } }, "metadata", /128 UTF-8 bytes/)
     // 65 "ø" is 65 characters but 130 bytes
