@@ -57,7 +57,7 @@ export const processOutput: Output = {
   out: (text) => Effect.sync(() => void process.stdout.write(text)),
   err: (text) => Effect.sync(() => void process.stderr.write(text)),
   isTTY: process.stdout.isTTY === true,
-  columns: () => process.stdout.columns ?? 80
+  columns: () => process.stdout.columns || 80
 }
 
 const printError = (output: Output, message: string) => output.err(`cdf-files: ${message}\n`)

@@ -109,17 +109,26 @@ const describe = ({ done, elapsed, total }: Figures): string => {
   return `${percent}  ${amount}  ${rateText}  ${left} left`
 }
 
-const line = (label: string, figures: Figures, width: number): string => {
-  const text = describe(figures)
-  const fraction = figures.total === undefined
-    ? undefined
-    : figures.total === 0
-    ? 1
-    : figures.done / figures.total
-  // label (up to 30 cols) + " [" + bar + "] " + text
-  const labelWidth = Math.min(30, Math.max(8, width - text.length - 16))
-  const barWidth = Math.max(5, Math.min(40, width - labelWidth - text.length - 4))
-  return `${fit(label, labelWidth)} [${bar(fraction, barWidth)}] ${text}`
+interface Row {
+  readonly label: string
+  readonly fraction: number | undefined
+  readonly text: string
+}
+
+const row = (label: string, figures: Figures): Row => ({
+  label,
+  fraction: figures.total === undefined ? undefined : figures.total === 0 ? 1 : figures.done / figures.total,
+  text: describe(figures)
+})
+
+/** Lays rows out in aligned columns: label, bar, figures; never wider than `width - 1` (a wrapped line would break the redraw). */
+const layout = (rows: ReadonlyArray<Row>, width: number): Array<string> => {
+  const textWidth = Math.max(0, ...rows.map((r) => r.text.length))
+  const labelWidth = Math.min(30, Math.max(8, width - textWidth - 25))
+  const barWidth = Math.max(5, Math.min(40, width - labelWidth - textWidth - 5))
+  return rows.map((r) =>
+    `${fit(r.label, labelWidth)} [${bar(r.fraction, barWidth)}] ${r.text}`.slice(0, Math.max(1, width - 1))
+  )
 }
 
 /**
@@ -131,17 +140,13 @@ const line = (label: string, figures: Figures, width: number): string => {
 export const render = (state: ProgressState, options: RenderOptions): ReadonlyArray<string> => {
   const maxFiles = options.maxFiles ?? 8
   const inFlight = state.files.filter((file) => file.status === "uploading")
-  const lines: Array<string> = []
-  for (const file of inFlight.slice(0, maxFiles)) {
-    lines.push(line(file.path, {
+  const rows = inFlight.slice(0, maxFiles).map((file) =>
+    row(file.path, {
       done: file.sent,
       total: file.size,
       elapsed: file.startedAt === undefined ? 0 : options.now - file.startedAt
-    }, options.width))
-  }
-  if (inFlight.length > maxFiles) {
-    lines.push(`  … and ${inFlight.length - maxFiles} more in flight`)
-  }
+    })
+  )
   const sizes = state.files.map((file) => file.size)
   const total = sizes.every((size) => size !== undefined)
     ? sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0)
@@ -151,7 +156,11 @@ export const render = (state: ProgressState, options: RenderOptions): ReadonlyAr
   const done = count("done")
   const failed = count("failed")
   const label = `${done}/${state.files.length} files${failed > 0 ? `, ${failed} failed` : ""}`
-  lines.push(line(label, { done: sent, total, elapsed: options.now - state.startedAt }, options.width))
+  rows.push(row(label, { done: sent, total, elapsed: options.now - state.startedAt }))
+  const lines = layout(rows, options.width)
+  if (inFlight.length > maxFiles) {
+    lines.splice(lines.length - 1, 0, `  … and ${inFlight.length - maxFiles} more in flight`)
+  }
   return lines
 }
 
