@@ -14,7 +14,9 @@ import type * as Content from "./Content.js"
 import type * as FileMetadata from "./FileMetadata.js"
 import * as Files from "./Files.js"
 import { type ContentImpl, ContentReadError, fromRanged } from "./internal/content.js"
+import { Sha256Factory } from "./internal/sha256.js"
 import { Spooler, type SpoolerService } from "./internal/spool.js"
+import { createHash } from "node:crypto"
 
 const chunkSize = FileSystem.KiB(256)
 
@@ -100,13 +102,26 @@ export const makeSpooler: Effect.Effect<SpoolerService, never, FileSystem.FileSy
 export const layerSpool: Layer.Layer<Spooler, never, FileSystem.FileSystem> = Layer.effect(Spooler, makeSpooler)
 
 /**
- * Node's `FileSystem` and spooling to `os.tmpdir()`: provide it to uploads (or to your program) on Node.
+ * The sha256 of `checksum: "sha256"` from node:crypto (native, about ten times the portable one's speed).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Spooler | FileSystem.FileSystem> = layerSpool.pipe(
-  Layer.provideMerge(NodeFileSystem.layer)
+export const layerSha256: Layer.Layer<Sha256Factory> = Layer.succeed(Sha256Factory, () => {
+  const hash = createHash("sha256")
+  return { update: (data) => void hash.update(data), digestHex: () => hash.digest("hex") }
+})
+
+/**
+ * Node's `FileSystem`, spooling to `os.tmpdir()` and node:crypto's sha256: provide it to uploads (or to your program)
+ * on Node.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Spooler | Sha256Factory | FileSystem.FileSystem> = Layer.merge(
+  layerSpool.pipe(Layer.provideMerge(NodeFileSystem.layer)),
+  layerSha256
 )
 
 /**

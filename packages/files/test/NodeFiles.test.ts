@@ -7,6 +7,7 @@ import { Effect, Layer, Schedule, Stream } from "effect"
 import { readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { inMemory } from "./FilesFixtures.js"
+import { Sha256Factory } from "../src/internal/sha256.js"
 import { bytesOf, sha256, storagePuts } from "./TransferFixtures.js"
 
 const small = {
@@ -78,6 +79,29 @@ describe("NodeFiles", () => {
       expect([record?.sha256, record?.puts.length]).toEqual([sha256(bytes), 5])
       expect(spools()).toBe(before)
     }).pipe(env()))
+})
+
+describe("NodeFiles checksum", () => {
+  it.scoped("with NodeFiles.layer the checksum comes from node:crypto and matches the stored bytes", () =>
+    Effect.gen(function*() {
+      const bytes = bytesOf(4096 * 3 + 9)
+      for (const content of [bytes, Stream.make(bytes)]) {
+        const result = yield* Files.upload(content, { name: "sum.bin", checksum: "sha256" })
+        expect([result.sha256, (yield* stored(result.file.id))?.sha256]).toEqual([sha256(bytes), sha256(bytes)])
+      }
+    }).pipe(env()))
+
+  it.scoped("the hash factory in the context is the one used", () =>
+    Effect.gen(function*() {
+      const result = yield* Files.upload("abc", { name: "sum.bin", checksum: "sha256" })
+      expect(result.sha256).toBe("fake:3")
+    }).pipe(
+      Effect.provide(Layer.succeed(Sha256Factory, () => {
+        let n = 0
+        return { update: (d: Uint8Array) => void (n += d.byteLength), digestHex: () => `fake:${n}` }
+      })),
+      env()
+    ))
 })
 
 describe("without spooling", () => {

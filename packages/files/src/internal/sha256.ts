@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import { Context, Effect, Option } from "effect"
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -103,3 +104,28 @@ export class Sha256 {
     h[7] = (h[7]! + hh) | 0
   }
 }
+
+/** An incremental hash. @internal */
+export interface Hash {
+  readonly update: (data: Uint8Array) => void
+  readonly digestHex: () => string
+}
+
+/**
+ * Makes SHA-256 hashes; a platform entry point may provide a native one (`NodeFiles.layer`: node:crypto). Without
+ * it, the portable `Sha256` above is used.
+ *
+ * @internal
+ */
+export class Sha256Factory extends Context.Tag("@effect-cdf/files/Sha256Factory")<Sha256Factory, () => Hash>() {}
+
+const portable = (): Hash => {
+  const hash = new Sha256()
+  return { update: (data) => void hash.update(data), digestHex: () => hash.digestHex() }
+}
+
+/** The factory in the context, or the portable one. @internal */
+export const sha256Factory: Effect.Effect<() => Hash> = Effect.map(
+  Effect.serviceOption(Sha256Factory),
+  Option.getOrElse(() => portable)
+)

@@ -21,7 +21,7 @@ import {
   streamOf
 } from "./content.js"
 import { Tracker } from "./progress.js"
-import { Sha256 } from "./sha256.js"
+import { type Hash, sha256Factory } from "./sha256.js"
 import { Spooler } from "./spool.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -345,7 +345,8 @@ interface PutOne {
   readonly settings: TransferSettings
   readonly tracker: Tracker
   /** Hash of what the successful attempt sent (streams only; buffers are hashed by the caller). */
-  readonly hash: boolean
+  /** Makes the hash of what the successful attempt sends, when asked. */
+  readonly hash: (() => Hash) | undefined
 }
 
 const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Array, E> =>
@@ -377,7 +378,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       let lastMoved = yield* Clock.currentTimeMillis
       let readFailure: ContentReadError | undefined
       let pulled = 0
-      const hasher = args.hash ? new Sha256() : undefined
+      const hasher = args.hash?.()
       const size = body._tag === "Bytes" ? body.bytes.byteLength : body.size
       const source: Stream.Stream<Uint8Array, unknown> = body._tag === "Bytes"
         ? bytesStream(body.bytes)
@@ -560,7 +561,11 @@ const bodyOf = (source: Source, size: number | undefined): Body => {
 const intervalOf = (settings: TransferSettings): number =>
   Duration.toMillis(settings.progressInterval ?? defaults.progressInterval)
 
-const hashBytes = (bytes: Uint8Array): string => new Sha256().update(bytes).digestHex()
+const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
+  const hash = make()
+  hash.update(bytes)
+  return hash.digestHex()
+}
 
 /** One PUT of the whole content. @internal */
 export const putSingle = (args: {
@@ -576,6 +581,7 @@ export const putSingle = (args: {
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
     const body = bodyOf(content.source, size)
+    const makeHash = yield* sha256Factory
     const result = yield* putOne({
       storage: args.storage,
       url: args.url,
@@ -584,10 +590,14 @@ export const putSingle = (args: {
       body,
       settings: args.settings,
       tracker,
-      hash: args.settings.checksum && body._tag === "Stream"
+      hash: args.settings.checksum && body._tag === "Stream" ? makeHash : undefined
     })
     yield* tracker.final
-    const sha256 = !args.settings.checksum ? undefined : body._tag === "Bytes" ? hashBytes(body.bytes) : result.sha256
+    const sha256 = !args.settings.checksum
+      ? undefined
+      : body._tag === "Bytes"
+      ? hashBytes(makeHash, body.bytes)
+      : result.sha256
     return { bytes: size ?? 0, sha256 }
   })
 
@@ -605,6 +615,7 @@ export const putPart = (args: {
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
     const body = bodyOf(content.source, size)
+    const makeHash = yield* sha256Factory
     const result = yield* putOne({
       storage: args.storage,
       url: args.url,
@@ -613,10 +624,14 @@ export const putPart = (args: {
       body,
       settings: args.settings,
       tracker,
-      hash: args.settings.checksum && body._tag === "Stream"
+      hash: args.settings.checksum && body._tag === "Stream" ? makeHash : undefined
     })
     yield* tracker.final
-    const sha256 = !args.settings.checksum ? undefined : body._tag === "Bytes" ? hashBytes(body.bytes) : result.sha256
+    const sha256 = !args.settings.checksum
+      ? undefined
+      : body._tag === "Bytes"
+      ? hashBytes(makeHash, body.bytes)
+      : result.sha256
     return { bytes: size ?? 0, sha256 }
   })
 
@@ -701,7 +716,7 @@ export const putParts = (args: {
         body,
         settings,
         tracker,
-        hash: false
+        hash: undefined
       })
     const source = content.source
     let sha256: string | undefined
@@ -718,9 +733,9 @@ export const putParts = (args: {
         },
         { concurrency, discard: true }
       )
-      if (settings.checksum && source._tag === "Bytes") sha256 = hashBytes(source.bytes)
+      if (settings.checksum && source._tag === "Bytes") sha256 = hashBytes(yield* sha256Factory, source.bytes)
     } else {
-      const hasher = settings.checksum ? new Sha256() : undefined
+      const hasher = settings.checksum ? (yield* sha256Factory)() : undefined
       let readFailure: string | undefined
       let index = 0
       const partsStream = toParts(
