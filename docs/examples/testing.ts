@@ -4,7 +4,7 @@
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, FileMetadata, Files } from "@effect-cdf/files"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer, TestClock } from "effect"
 
 // Your code: it needs the Files service, not a transport or credentials.
 export const archiveReport = (report: string) =>
@@ -36,6 +36,20 @@ export const testWithEmulator = Effect.gen(function*() {
   // assert what a user would check: the record and the bytes that arrived
   if (stored?.id !== id || stored.size !== 19) return yield* Effect.dieMessage("not stored")
   return stored.sha256
+}).pipe(Effect.provide(filesOnEmulator))
+
+// With @effect/vitest: `it.effect("retries a throttled create", () => retriesThrottledCreate)`. it.effect runs on
+// a TestClock, and the in-memory emulator sleeps on the Effect clock: no real waiting.
+export const retriesThrottledCreate = Effect.gen(function*() {
+  const emulator = yield* Emulator.Emulator
+  yield* emulator.addFault({
+    route: "files.create",
+    attempts: [1],
+    action: { _tag: "Status", status: 429, retryAfter: "5" }
+  })
+  const fiber = yield* Effect.fork(archiveReport("a,b\n"))
+  yield* TestClock.adjust("5 seconds")
+  return yield* Fiber.join(fiber)
 }).pipe(Effect.provide(filesOnEmulator))
 
 // 2. A stub: Layer.succeed(Files.Files, ...) with only what your code calls.
