@@ -6,6 +6,8 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Context from "effect/Context"
@@ -315,9 +317,13 @@ export const makeServer = (options: ServerOptions = {}): Effect.Effect<Service, 
     }
     const state = yield* State.make(options, { baseUrl, storageUrl })
     const app = yield* App.make(state)
-    yield* apiServer.serve(app)
+    // The emulator plays a remote server: no server spans in the caller's tracer (they would record upload URLs
+    // with their signatures).
+    const serve = (server: HttpServer.HttpServer) =>
+      Effect.locally(server.serve(app), HttpMiddleware.currentTracerDisabledWhen, () => true)
+    yield* serve(apiServer)
     if (storageServer !== apiServer) {
-      yield* storageServer.serve(app)
+      yield* serve(storageServer)
     }
     return yield* makeService(state)
   })

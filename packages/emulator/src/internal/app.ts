@@ -333,6 +333,15 @@ export const make = (state: State) => {
       })()
 
       return yield* faulted.pipe(
+        Effect.catchAllDefect(() =>
+          Effect.succeed(
+            kind === "storage"
+              ? storageError(500, "InternalError", "The emulator failed")
+              : kind === "token"
+              ? oauthError(500, "server_error", "The emulator failed")
+              : cdfError(500, "The emulator failed")
+          )
+        ),
         Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId)),
         Effect.tap((response) =>
           Effect.sync(() => {
@@ -674,7 +683,14 @@ export const make = (state: State) => {
 
   const token: Handler = (ctx) =>
     Effect.gen(function*() {
-      const chunks = yield* Stream.runCollect(ctx.body)
+      let size = 0
+      const chunks = yield* ctx.body.pipe(
+        Stream.takeWhile((chunk) => (size += chunk.byteLength) <= 65536),
+        Stream.runCollect
+      )
+      if (size > 65536) {
+        return yield* new OAuthError({ status: 413, error: "invalid_request", description: "request too large" })
+      }
       const form = Object.fromEntries(
         new URLSearchParams(Buffer.concat(Chunk.toReadonlyArray(chunks)).toString("utf8"))
       )

@@ -6,6 +6,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type { App } from "./app.js"
@@ -75,7 +76,9 @@ const withEmptyBody = (response: Response): Response =>
 
 /** Builds the client: it answers the given origins from `app`; any other origin is a refused connection. */
 export const make = (app: App, origins: ReadonlyArray<string>): Effect.Effect<HttpClient.HttpClient> =>
-  Effect.map(Effect.runtime<never>(), (runtime) => {
+  // The emulator plays a remote server: no server spans in the caller's tracer (they would record upload URLs
+  // with their signatures).
+  Effect.map(Effect.locally(Effect.runtime<never>(), HttpMiddleware.currentTracerDisabledWhen, () => true), (runtime) => {
     const handler = HttpApp.toWebHandlerRuntime(runtime)(app)
     return HttpClient.make((request, url, signal) => {
       if (!origins.includes(url.origin)) {
