@@ -445,7 +445,10 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
         Effect.zipRight(Effect.never)
       )
-      yield* Effect.raceFirst(send, stalled).pipe(
+      // A buffered body (bodyMode "buffer", or an empty one) shows no movement while it is sent: only the attempt
+      // timeout applies to it.
+      const buffered = settings.bodyMode === "buffer" || size === 0
+      yield* (buffered ? send : Effect.raceFirst(send, stalled)).pipe(
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
           onTimeout: (): Failure => ({ _tag: "Timeout", kind: "attempt", millis: attemptMillis })
