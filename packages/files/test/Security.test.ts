@@ -3,7 +3,7 @@ import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schedule } from "effect"
-import { clientOver, inMemory } from "./FilesFixtures.js"
+import { clientOver, inMemory, onPort } from "./FilesFixtures.js"
 import { makeRecorder } from "./FilesTracing.js"
 
 const fast = { apiRetrySchedule: Schedule.recurs(3), transferRetrySchedule: Schedule.recurs(2) }
@@ -60,6 +60,25 @@ describe("Security: upload URLs get no credentials", () => {
             allowInsecureHttp: true
           }).pipe(Layer.orDie)))
       ))))
+  }
+})
+
+describe("Security: upload URLs get no credentials, over real sockets (undici)", () => {
+  for (const storageOrigin of ["same", "separate"] as const) {
+    it.live(`no Authorization, x-cdp-* or cdf-version at upload URLs (${storageOrigin} origin, real port)`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* Files.uploadBytes("single over a socket", { name: "s.txt", mimeType: "text/plain" })
+        yield* Files.uploadBytes(new Uint8Array(30).fill(1), { name: "m.bin", multipart: true })
+        const puts = (yield* emulator.files).flatMap((f) => f.puts)
+        expect(puts.length).toBe(4)
+        for (const put of puts) {
+          expect(put.authorization).toBe(false)
+          expect(put.cdfHeaders).toEqual([])
+        }
+        const create = (yield* emulator.requests).find((r) => r.route === "files.create")
+        expect(create?.headers["authorization"]).toBeDefined()
+      }).pipe(Effect.provide(onPort({ storageOrigin, minPartSize: 1 }, { partSize: 10 }))))
   }
 })
 
