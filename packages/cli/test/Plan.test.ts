@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { guess } from "../src/internal/mime.js"
-import { parseId, parseTime } from "../src/internal/parse.js"
+import { parseEntry, parseId, parseTime } from "../src/internal/parse.js"
 import type { MetadataFlags } from "../src/internal/plan.js"
 import { collect, plan } from "../src/internal/plan.js"
 
@@ -163,6 +163,13 @@ describe("flag values", () => {
     expect(Either.isLeft(parseTime("t", "yesterday"))).toBe(true)
     expect(Either.isLeft(parseTime("t", "-5"))).toBe(true)
     expect(Either.isLeft(parseTime("t", "2024-13-45"))).toBe(true)
+  })
+
+  it("metadata entries are key=value, the value may contain =", () => {
+    expect(parseEntry("metadata", "a=b=c")).toEqual(Either.right(["a", "b=c"]))
+    expect(parseEntry("metadata", "a=")).toEqual(Either.right(["a", ""]))
+    expect(parseEntry("metadata", "noequals")).toEqual(Either.left("--metadata: 'noequals' is not key=value"))
+    expect(Either.isLeft(parseEntry("metadata", "=v"))).toBe(true)
   })
 
   it("ids are positive integers", () => {

@@ -4,8 +4,8 @@
  * @internal
  */
 import { Args, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Duration, Effect, Either, HashMap, Option } from "effect"
-import { parseDuration, parseId, parseTime } from "./parse.js"
+import { Duration, Effect, Either, Option } from "effect"
+import { parseDuration, parseEntry, parseId, parseTime } from "./parse.js"
 
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
 
@@ -62,7 +62,8 @@ export const connection = {
   allowInsecureHttp: Options.boolean("allow-insecure-http").pipe(
     Options.withDescription("accept plain http:// to a host that is not loopback")
   ),
-  envFile: Options.file("env-file").pipe(
+  // not --env-file: Node 20 takes that flag for itself wherever it appears on the command line
+  envFile: Options.file("dotenv").pipe(
     Options.withDescription("read settings from this file instead of ./.env"),
     Options.optional
   )
@@ -97,10 +98,15 @@ export const upload = {
   directory: optionalText("directory", "the CDF directory (absolute, e.g. /reports); subdirectories are appended"),
   source: optionalText("source", "the source of the files"),
   mimeType: optionalText("mime-type", "the MIME type (default: guessed from the extension)"),
-  metadata: Options.keyValueMap("metadata").pipe(
+  metadata: Options.text("metadata").pipe(
     Options.withDescription("a metadata entry key=value (repeat the flag for more)"),
-    Options.optional,
-    Options.map(Option.map((map) => Object.fromEntries(HashMap.toEntries(map))))
+    Options.repeated,
+    Options.mapEffect((entries) =>
+      Effect.map(
+        Effect.forEach(entries, (entry) => fromEither(parseEntry("metadata", entry))),
+        (pairs) => pairs.length === 0 ? Option.none() : Option.some(Object.fromEntries(pairs))
+      )
+    )
   ),
   overwrite: Options.boolean("overwrite").pipe(
     Options.withDescription("replace the content of an existing file with the same external id")

@@ -52,3 +52,15 @@ export const parseDuration = (flag: string, text: string): Either.Either<Duratio
     onSome: Either.right
   })
 }
+
+/**
+ * A `key=value` pair (the value may contain `=`; the key may not be empty).
+ *
+ * @internal
+ */
+export const parseEntry = (flag: string, text: string): Either.Either<readonly [string, string], string> => {
+  const at = text.indexOf("=")
+  return at > 0
+    ? Either.right([text.slice(0, at), text.slice(at + 1)] as const)
+    : Either.left(`--${flag}: '${text}' is not key=value`)
+}

@@ -92,8 +92,8 @@ export interface Settings {
 }
 
 /**
- * Reads the `.env` file (`--env-file`, else `./.env` when it exists) and layers flags, environment and file.
- * A missing `--env-file` fails with its message; a missing `./.env` is not an error.
+ * Reads the `.env` file (`--dotenv`, else `./.env` when it exists) and layers flags, environment and file.
+ * A missing `--dotenv` file fails with its message; a missing `./.env` is not an error.
  *
  * @internal
  */
@@ -112,7 +112,7 @@ export const resolve = (
         Effect.mapError((error) => `cannot read ${path}: ${error.message}`)
       )
     } else if (explicit !== undefined) {
-      return yield* Effect.fail(`the --env-file ${explicit} does not exist`)
+      return yield* Effect.fail(`the --dotenv file ${explicit} does not exist`)
     }
     let provider = ConfigProvider.fromMap(new Map(flagEntries(flags))).pipe(ConfigProvider.orElse(() => env))
     if (dotEnvProvider !== undefined) {
