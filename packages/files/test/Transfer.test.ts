@@ -163,6 +163,18 @@ describe("putSingle", () => {
       expect(record.sha256).toBe(sha256(bytes))
     }).pipe(inMemory()))
 
+  it.effect("a one-shot stream of declared size within one part is buffered first, so it is resent whole", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "Status", status: 503 } })
+      const bytes = bytesOf(50_000)
+      const fiber = yield* Effect.fork(upload(Content.make(Stream.make(bytes), { size: 50_000 })))
+      yield* TestClock.adjust("1 second")
+      const { file } = yield* Fiber.join(fiber)
+      expect((yield* storagePuts).map((p) => p.status)).toEqual([503, 201])
+      expect((yield* stored(file.id)).sha256).toBe(sha256(bytes))
+    }).pipe(inMemory()))
+
   it.effect("a stream yielding another size than declared fails with reason Content", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(upload(Content.make(Stream.make(bytesOf(10)), { size: 20 })))

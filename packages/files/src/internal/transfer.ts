@@ -210,7 +210,23 @@ export const prepare = (
   Effect.gen(function*() {
     const impl = implOf(content)
     const known = sizeOfSource(impl.source) ?? impl.size
-    if (known !== undefined) return yield* planSized(impl, known, settings, options?.multipart)
+    if (known !== undefined) {
+      if (impl.source._tag === "OneShot" && known <= settings.partSize) {
+        // A one-shot stream of declared size within one part is read into a buffer first, so a failed PUT can be
+        // sent again (from the buffer); the memory bound (one part) holds.
+        const bytes = yield* collect(impl.source.stream.pipe(exactly(known))).pipe(
+          Effect.mapError((e) =>
+            contentError(
+              e instanceof ContentReadError && typeof e.cause === "string"
+                ? `reading the content failed: ${e.cause}`
+                : "reading the content failed"
+            )
+          )
+        )
+        return yield* planSized(fromBytes(bytes), known, settings, options?.multipart)
+      }
+      return yield* planSized(impl, known, settings, options?.multipart)
+    }
     // Unknown length: buffer up to one part.
     const limit = settings.partSize
     const pull = yield* Stream.toPull(streamOf(impl.source).pipe(Stream.mapError((e) => new ContentReadError(e))))
