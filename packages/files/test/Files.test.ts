@@ -183,6 +183,17 @@ describe("Files.uploadBytes (in memory)", () => {
       }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { ...fastRetries, singlePutThreshold: 10, partSize: 10 }))))
   }
 
+  it.effect("CommitThenFail with externalId and overwrite: the retry overwrites our own record, one record", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "CommitThenFail", mode: "drop" } })
+      const file = yield* Files.uploadBytes("overwritten", { name: "o.txt", externalId: "ow", overwrite: true })
+      const stored = yield* emulator.files
+      expect(stored.length).toBe(1)
+      expect(stored[0].id).toBe(file.id)
+      expect(stored[0].sha256).toBe(sha256("overwritten"))
+    }).pipe(Effect.provide(inMemory({}, fastRetries))))
+
   it.effect("a retry's 409 on someone else's record is a CdfApiError, and their record is untouched", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
