@@ -15,12 +15,24 @@ import { pool, type Uploader } from "./internal/uploader.js"
 
 const MiB = 1024 * 1024
 
+/** Settings of our client that a scenario implies (what an application would configure for that workload). */
+const oursOptions = (scenario: ClientSpec["scenario"], checksum: boolean): Ours.OursOptions => {
+  switch (scenario._tag) {
+    case "Multipart":
+      return { checksum, partSize: scenario.partSize, partConcurrency: scenario.concurrency }
+    case "Many":
+      return { checksum, maxConcurrentTransfers: scenario.concurrency }
+    default:
+      return { checksum }
+  }
+}
+
 const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
   switch (spec.client) {
     case "ours":
-      return Ours.make(spec.target, { checksum: false })
+      return Ours.make(spec.target, oursOptions(spec.scenario, false))
     case "ours-sha256":
-      return Ours.make(spec.target, { checksum: true })
+      return Ours.make(spec.target, oursOptions(spec.scenario, true))
     case "raw": {
       const agent = Raw.makeAgent()
       return {
