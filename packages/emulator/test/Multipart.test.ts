@@ -159,3 +159,21 @@ describe("multipart upload", () => {
       expect(record.uploadedTime).toBeTypeOf("number")
     }).pipe(provide({ uploadedDelay: "5 seconds" })))
 })
+
+describe("multipart completion races", () => {
+  it.effect("concurrent completions: both 200 {} and the content is stored once", () =>
+    Effect.gen(function*() {
+      const session = yield* init(2)
+      yield* put(session.uploadUrls[0], bytes(10, 1))
+      yield* put(session.uploadUrls[1], bytes(5, 2))
+      const statuses = yield* Effect.all(
+        [1, 2, 3].map(() => Effect.map(complete({ id: session.id, uploadId: session.uploadId }), (r) => r.status)),
+        { concurrency: "unbounded" }
+      )
+      expect(statuses).toEqual([200, 200, 200])
+      const emulator = yield* Emulator.Emulator
+      expect((yield* emulator.files)[0].sha256).toBe(sha256(concat(bytes(10, 1), bytes(5, 2))))
+      // a part PUT after completion is refused
+      expect((yield* put(session.uploadUrls[0], bytes(10, 1))).status).toBe(404)
+    }).pipe(provide()))
+})

@@ -427,7 +427,7 @@ export const make = (state: State) => {
       fileId: entry.id,
       parts,
       received: Array.from({ length: parts }, () => undefined),
-      completed: false
+      completion: undefined
     }
     state.sessions.set(session.uploadId, session)
     const uploadUrls = Array.from({ length: parts }, (_, part) => state.newTarget(entry.id, part, session))
@@ -549,7 +549,11 @@ export const make = (state: State) => {
       if (session === undefined || session.fileId !== entry.id) {
         return yield* new ApiError({ status: 400, message: "uploadId: no such multipart upload for this file" })
       }
-      if (session.completed) return HttpServerResponse.unsafeJson({}, { status: 200 })
+      if (session.completion !== undefined) {
+        // a repeated (or concurrent) completion: 200 {} once the first one has stored the content
+        yield* session.completion
+        return HttpServerResponse.unsafeJson({}, { status: 200 })
+      }
       const received = session.received.flatMap((content, part) => content === undefined ? [] : [part])
       const count = received.length === 0 ? 0 : received[received.length - 1] + 1
       const holes = Array.from({ length: count }, (_, part) => part).filter((part) =>
@@ -578,12 +582,16 @@ export const make = (state: State) => {
           } bytes: every part but the last must be at least ${state.minPartSize} bytes`
         })
       }
-      const content = yield* Content.concat(parts)
-      const old = entry.content
-      entry.content = content
-      entry.arrivedAt = yield* Clock.currentTimeMillis
-      session.completed = true
-      if (old !== undefined && old !== content) yield* Content.discard(old)
+      // set before any other fiber can run (no yield in between): a concurrent completion awaits this one
+      const completion = Effect.runSync(Effect.cached(Effect.gen(function*() {
+        const content = yield* Content.concat(parts)
+        const old = entry.content
+        entry.content = content
+        entry.arrivedAt = yield* Clock.currentTimeMillis
+        yield* Content.discard(old)
+      })))
+      session.completion = completion
+      yield* completion
       return HttpServerResponse.unsafeJson({}, { status: 200 })
     })
 
@@ -642,7 +650,7 @@ export const make = (state: State) => {
         return yield* new StorageError({ status: 404, code: "BlobNotFound", message: "The file no longer exists." })
       }
       const session = target.session
-      if (session !== undefined && session.completed) {
+      if (session !== undefined && session.completion !== undefined) {
         return yield* new StorageError({
           status: 404,
           code: "NoSuchUpload",

@@ -25,7 +25,8 @@ export interface MultipartSession {
   readonly fileId: number
   readonly parts: number
   readonly received: Array<StoredContent | undefined>
-  completed: boolean
+  /** set (synchronously, once the parts are checked) by the first completion; later ones await it */
+  completion: Effect.Effect<void> | undefined
 }
 
 export interface UploadTarget {
