@@ -126,6 +126,21 @@ describe("CdfClient", () => {
       expect((yield* countRoute("files.byids")).map((r) => r.status)).toEqual([503, 503, 200])
     }).pipe(Effect.provide(inMemory())))
 
+  it.effect("every attempt re-reads the token from CdfAuth", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const reads = yield* Ref.make(0)
+      const layer = clientOver({}, CdfAuth.layerToken(Effect.as(Ref.update(reads, (n) => n + 1), emulator.token)))
+      const client = yield* CdfClient.CdfClient.pipe(Effect.provide(layer))
+      const files = yield* Files.make.pipe(Effect.provideService(CdfClient.CdfClient, client))
+      yield* emulator.addFault({ route: "files.byids", attempts: [1, 2], action: { _tag: "Status", status: 503 } })
+      const fiber = yield* Effect.fork(Effect.either(files.retrieve({ id: 1 })))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+      expect((yield* countRoute("files.byids")).length).toBe(3)
+      expect(yield* Ref.get(reads)).toBe(3)
+    }).pipe(Effect.provide(inMemory())))
+
   it.effect("retries any response marked cdf-is-auto-retryable", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
