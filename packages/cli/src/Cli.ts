@@ -99,8 +99,8 @@ const uploadCommand = (output: Output) =>
       const fs = yield* FileSystem.FileSystem
       const layer: Layer.Layer<Files.Files, ConfigError.ConfigError | InvalidConfigError | ServeError> = settings
           .hasCdfSettings
-        ? Layers.fromSettings(settings)
-        : Layers.embedded((emulator) => output.err(describeEmbedded(emulator)))
+        ? Layers.fromSettings(settings, flags.concurrency)
+        : Layers.embedded((emulator) => output.err(describeEmbedded(emulator)), flags.concurrency)
       const summary = yield* Effect.scoped(Effect.gen(function*() {
         const context = yield* Layer.build(layer).pipe(
           Effect.catchTags({

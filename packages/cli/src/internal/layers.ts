@@ -28,7 +28,7 @@ const proxyOptions = (settings: Settings): NodeTransport.ProxyOptions => {
  *
  * @internal
  */
-export const fromSettings = (settings: Settings) => {
+export const fromSettings = (settings: Settings, concurrency: number) => {
   const insecure = settings.allowInsecureHttp ? { allowInsecureHttp: true } : {}
   return Files.layer.pipe(
     Layer.provide(CdfClient.layer),
@@ -36,6 +36,8 @@ export const fromSettings = (settings: Settings) => {
       CdfConfig.layerConfig(Config.map(CdfConfig.environment, (options) => ({
         ...options,
         clientName: options.clientName ?? "cdf-files",
+        // --concurrency files at a time each get a PUT slot (the library caps PUTs client-wide)
+        maxConcurrentTransfers: Math.max(concurrency, CdfConfig.defaults.maxConcurrentTransfers),
         ...insecure
       }))),
       CdfAuth.layerConfig(insecure)
@@ -51,14 +53,19 @@ export const fromSettings = (settings: Settings) => {
  *
  * @internal
  */
-export const embedded = (notice: (emulator: Emulator.Service) => Effect.Effect<void>) =>
+export const embedded = (notice: (emulator: Emulator.Service) => Effect.Effect<void>, concurrency: number) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const emulator = yield* Emulator.makeServer({})
     yield* notice(emulator)
     return Files.layer.pipe(
       Layer.provide(CdfClient.layer),
       Layer.provide(Layer.mergeAll(
-        CdfConfig.layer({ baseUrl: emulator.baseUrl, project: emulator.project, clientName: "cdf-files" }),
+        CdfConfig.layer({
+          baseUrl: emulator.baseUrl,
+          project: emulator.project,
+          clientName: "cdf-files",
+          maxConcurrentTransfers: Math.max(concurrency, CdfConfig.defaults.maxConcurrentTransfers)
+        }),
         CdfAuth.layerToken(emulator.token)
       )),
       // loopback: no proxy, whatever the environment says
