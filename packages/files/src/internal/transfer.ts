@@ -755,7 +755,6 @@ export const putParts = (args: {
       if (settings.checksum && source._tag === "Bytes") sha256 = hashBytes(yield* sha256Factory, source.bytes)
     } else {
       const hasher = settings.checksum ? (yield* sha256Factory)() : undefined
-      let readFailure: string | undefined
       let index = 0
       const partsStream = toParts(
         streamOf(source).pipe(
@@ -763,10 +762,13 @@ export const putParts = (args: {
           Stream.tap((chunk) => Effect.sync(() => hasher?.update(chunk)))
         ),
         partSize
-      ).pipe(Stream.mapError((e) => {
-        readFailure = e instanceof ContentReadError && typeof e.cause === "string" ? e.cause : "failed"
-        return contentError(`reading the content failed${readFailure === "failed" ? "" : `: ${readFailure}`}`)
-      }))
+      ).pipe(Stream.mapError((e) =>
+        contentError(
+          e instanceof ContentReadError && typeof e.cause === "string"
+            ? `reading the content failed: ${e.cause}`
+            : "reading the content failed"
+        )
+      ))
       yield* Effect.scoped(Effect.gen(function*() {
         const running = yield* FiberSet.make<unknown, UploadError | CdfTimeoutError>()
         const permits = yield* Effect.makeSemaphore(concurrency)
