@@ -222,13 +222,13 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
         const url = `${projectUrl}/${options.path}`
         const info = RequestInfo.fromUrl(options.method, url)
         const timeout = options.timeout === undefined ? config.apiTimeout : Duration.decode(options.timeout)
-        let base = HttpClientRequest.make(options.method)(url)
-        if (options.urlParams !== undefined) base = HttpClientRequest.setUrlParams(base, options.urlParams)
+        let req = HttpClientRequest.make(options.method)(url)
+        if (options.urlParams !== undefined) req = HttpClientRequest.setUrlParams(req, options.urlParams)
         if (options.body !== undefined) {
+          // the body was validated before (a failure here is a defect of this library, not of the input)
           const encoded = yield* Effect.orDie(options.body.encoded)
-          base = HttpClientRequest.bodyUnsafeJson(base, encoded)
+          req = HttpClientRequest.bodyUnsafeJson(req, encoded)
         }
-        const req = base
         const decode = HttpClientResponse.schemaBodyJson(options.response)
 
         const attempts = yield* Ref.make(0)
