@@ -7,10 +7,8 @@
  */
 import { performance } from "node:perf_hooks"
 import { sampleRss, readHwm, resetHwm } from "./internal/memory.js"
-import * as Ours from "./internal/ours.js"
+import type * as Ours from "./internal/ours.js"
 import { type ClientResult, type ClientSpec, decodeSpec, encodeResult } from "./internal/protocol.js"
-import * as Raw from "./internal/raw.js"
-import * as Sdk from "./internal/sdk.js"
 import { pool, type Uploader } from "./internal/uploader.js"
 
 const MiB = 1024 * 1024
@@ -19,7 +17,12 @@ const MiB = 1024 * 1024
 const oursOptions = (scenario: ClientSpec["scenario"], checksum: boolean): Ours.OursOptions => {
   switch (scenario._tag) {
     case "Multipart":
-      return { checksum, partSize: scenario.partSize, partConcurrency: scenario.concurrency }
+      return {
+        checksum,
+        partSize: scenario.partSize,
+        partConcurrency: scenario.concurrency,
+        maxConcurrentTransfers: Math.max(5, scenario.concurrency)
+      }
     case "Many":
       return { checksum, maxConcurrentTransfers: scenario.concurrency }
     default:
@@ -27,13 +30,16 @@ const oursOptions = (scenario: ClientSpec["scenario"], checksum: boolean): Ours.
   }
 }
 
+/** Each client's modules are loaded only in its own process, so that its RSS carries no other client's code. */
 const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
   switch (spec.client) {
     case "ours":
-      return Ours.make(spec.target, oursOptions(spec.scenario, false))
-    case "ours-sha256":
-      return Ours.make(spec.target, oursOptions(spec.scenario, true))
+    case "ours-sha256": {
+      const Ours = await import("./internal/ours.js")
+      return Ours.make(spec.target, oursOptions(spec.scenario, spec.client === "ours-sha256"))
+    }
     case "raw": {
+      const Raw = await import("./internal/raw.js")
       const agent = Raw.makeAgent()
       return {
         bytes: async (name, content) => {
@@ -49,6 +55,7 @@ const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
       }
     }
     case "sdk": {
+      const Sdk = await import("./internal/sdk.js")
       const client = await Sdk.makeClient(spec.target)
       return {
         bytes: async (name, content) => {
