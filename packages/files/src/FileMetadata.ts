@@ -686,6 +686,7 @@ const exactlyOne = <F extends object, FI, A, I>(
   from: Schema.Schema<F, FI>,
   to: Schema.Schema<A, I>,
   pick: (input: F) => A | undefined,
+  widen: (a: A) => F,
   description: string
 ) =>
   Schema.transformOrFail(
@@ -701,7 +702,7 @@ const exactlyOne = <F extends object, FI, A, I>(
           ? ParseResult.fail(new ParseResult.Type(ast, input, description))
           : ParseResult.succeed(picked)
       },
-      encode: (a, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, a, "encoding is not supported"))
+      encode: (a) => ParseResult.succeed(widen(a))
     }
   ).annotations({ description })
 
@@ -731,6 +732,7 @@ export const FileIdentifier = exactlyOne(
       : input.instanceId !== undefined
       ? { instanceId: input.instanceId }
       : undefined,
+  (identifier) => identifier,
   fileIdentifierWords
 ).annotations({ identifier: "FileIdentifier" })
 
@@ -758,6 +760,7 @@ export const ContentIdentifier = exactlyOne(
       : input.instanceId !== undefined
       ? { instanceId: input.instanceId }
       : undefined,
+  (identifier) => identifier,
   contentIdentifierWords
 ).annotations({ identifier: "ContentIdentifier" })
 

@@ -343,6 +343,33 @@ describe("UploadOptions limits", () => {
   })
 })
 
+describe("UploadOptions type", () => {
+  it("takes what a TypeScript user writes (strings or objects as labels, Dates, undefined)", () => {
+    const options: FileMetadata.UploadOptions = {
+      name: "plan.pdf",
+      externalId: undefined,
+      labels: ["a", { externalId: "b" }],
+      sourceCreatedTime: new Date(1000),
+      sourceModifiedTime: 2000,
+      metadata: { site: "oslo" },
+      geoLocation: { type: "Feature", geometry: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] } },
+      overwrite: true
+    }
+    const valid: FileMetadata.ValidUploadOptions = expectValid(options)
+    expect(valid).toEqual({
+      name: "plan.pdf",
+      labels: [{ externalId: "a" }, { externalId: "b" }],
+      sourceCreatedTime: 1000,
+      sourceModifiedTime: 2000,
+      metadata: { site: "oslo" },
+      geoLocation: { type: "Feature", geometry: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] } },
+      overwrite: true
+    })
+    const identifier: FileMetadata.FileIdentifier = Effect.runSync(FileMetadata.validateFileIdentifier({ id: 1 }))
+    expect(Schema.encodeSync(FileMetadata.FileIdentifier)(identifier)).toEqual({ id: 1 })
+  })
+})
+
 describe("toWireBody", () => {
   it("writes the body the Python SDK writes: its key order, labels as objects, times in ms, no overwrite", () => {
     const valid = expectValid({
