@@ -54,8 +54,8 @@ export interface Output extends RunnerOutput {}
  * @category constructors
  */
 export const processOutput: Output = {
-  out: (text) => Effect.sync(() => void process.stdout.write(text)),
-  err: (text) => Effect.sync(() => void process.stderr.write(text)),
+  out: (text) => Effect.sync(() => void (process.stdout.destroyed || process.stdout.write(text))),
+  err: (text) => Effect.sync(() => void (process.stderr.destroyed || process.stderr.write(text))),
   isTTY: process.stdout.isTTY === true,
   columns: () => process.stdout.columns || 80
 }

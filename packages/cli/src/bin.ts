@@ -7,6 +7,10 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
 import * as Cli from "./Cli.js"
 
+// A reader that goes away (`cdf-files upload ... | head -1`) must not crash the command with EPIPE: the uploads go
+// on, and what cannot be written is dropped.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
+
 Cli.run(process.argv).pipe(
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({
