@@ -13,6 +13,7 @@
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { readHwm, readRss, resetHwm } from "./internal/memory.js"
 import { type ClientOutcome, runClient, type Server, startServer } from "./internal/processes.js"
@@ -47,7 +48,8 @@ const sections = new Set(
   (flags.only ?? process.env["BENCH_ONLY"] ?? "single,many,stream,throttle,emulator").split(",").map((s) => s.trim())
 )
 const rounds = Number(flags.rounds ?? process.env["BENCH_ROUNDS"] ?? (full ? 5 : 3))
-const jsonOut = flags.json ?? process.env["BENCH_JSON"]
+const jsonOut = flags.json ?? process.env["BENCH_JSON"] ??
+  fileURLToPath(new URL("../../../reports/bench-latest.json", import.meta.url))
 const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emulator").includes("emulator")
 
 const settings = {
@@ -109,6 +111,15 @@ const resetEmulator = async (target: Target): Promise<void> => {
   await Raw.request(control, "POST", `${target.baseUrl}/_emulator/reset`, {}, undefined)
 }
 
+/** Bytes the sink has received so far (a check that every client really sent what it reports). */
+const sinkBytes = async (target: Target): Promise<number> => {
+  if (target.name !== "sink") return 0
+  const response = await Raw.request(control, "GET", `${target.baseUrl}/_sink/stats`, {}, undefined)
+  const stats: unknown = JSON.parse(response.body.toString("utf8"))
+  const bytes = typeof stats === "object" && stats !== null ? Reflect.get(stats, "bytes") : undefined
+  return typeof bytes === "number" ? bytes : 0
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Runs
 
@@ -139,8 +150,13 @@ const one = async (
   scenario: Scenario,
   bytes: number
 ): Promise<ClientOutcome> => {
+  const before = await sinkBytes(target)
   const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes))
   await resetEmulator(target).catch(() => undefined)
+  const received = (await sinkBytes(target)) - before
+  if (outcome._tag === "Ok" && target.name === "sink" && received < outcome.result.bytes) {
+    failures.push(`${section} ${label} ${client}: the sink received ${received} bytes, fewer than the ${outcome.result.bytes} reported`)
+  }
   runs.push({ section, target: target.name, client, label, round, outcome })
   if (outcome._tag === "Failed") {
     const line = `${section} ${label} ${client} @${target.name} round ${round}: ${outcome.message}`
@@ -224,7 +240,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
           label,
           client,
           formatSummary(summarize(rs.map(perUploadMillis)), 2),
-          formatSummary(summarize(rs.map(throughput)), 0),
+          size >= MiB ? formatSummary(summarize(rs.map(throughput)), 0) : "",
           client === "raw" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "raw", throughput))),
           client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "sdk", throughput))),
           size >= MiB ? formatSummary(summarize(rs.map(cpuPerGiB))) : "",
@@ -405,10 +421,9 @@ const main = async () => {
     for (const f of failures) print(`- ${f}`)
   }
   print(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`)
-  if (jsonOut !== undefined) {
-    Fs.mkdirSync(Path.dirname(jsonOut), { recursive: true })
-    Fs.writeFileSync(jsonOut, JSON.stringify({ machine: machine(), full, rounds, settings, runs, output }, null, 2))
-  }
+  Fs.mkdirSync(Path.dirname(jsonOut), { recursive: true })
+  Fs.writeFileSync(jsonOut, JSON.stringify({ machine: machine(), full, rounds, settings, runs, output }, null, 2))
+  log(`every run: ${jsonOut}`)
 }
 
 main().catch((error: unknown) => {
