@@ -275,12 +275,11 @@ export const make = (state: State) => {
       const raw: Stream.Stream<Uint8Array, unknown> = source instanceof IncomingMessage
         ? NodeStream.fromReadable<unknown, Uint8Array>(() => source, identity, { closeOnDone: false })
         : request.stream
-      let body: Stream.Stream<Uint8Array, Dropped> = raw.pipe(
-        Stream.tap((chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength))),
-        Stream.mapError(() => new Dropped())
-      )
+      let body: Stream.Stream<Uint8Array, Dropped> = Stream.mapError(raw, () => new Dropped())
       if (action?._tag === "Throttle") body = throttle(body, action.bytesPerSecond)
       if (action?._tag === "ResetAfterBytes") body = resetAfter(body, action.bytes)
+      // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
+      body = Stream.tap(body, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
       const ctx: Ctx = { request, params, query, body, put: undefined, bytesRead: 0 }
       prepare?.(ctx)
 
