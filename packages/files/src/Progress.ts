@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Queue, Stream } from "effect"
+import { Effect, Fiber, Option, Queue, Stream } from "effect"
 
 /**
  * - `sent`: bytes handed to the socket (counted as the request body is pulled). Never decreases, across retries
@@ -35,14 +35,15 @@ export type OnProgress = (progress: Progress) => Effect.Effect<void>
 
 /**
  * Runs `upload` with an `onProgress` callback and exposes the progress values as a `Stream` that ends when the
- * upload ends; the upload's result (or failure) is the stream's last step: the stream fails as the upload fails.
+ * upload ends, and fails as the upload fails. The upload runs while the stream is consumed: stopping the stream
+ * early interrupts the upload.
  *
  * @example
  * ```ts
  * import { Files, Progress } from "@effect-cdf/files"
  * import { Effect, Stream } from "effect"
  *
- * const progress = Progress.stream((onProgress) => Files.uploadBytes(bytes, { name: "big.bin", onProgress }))
+ * const progress = Progress.stream((onProgress) => Files.uploadBytes(new Uint8Array(1024), { name: "big.bin", onProgress }))
  * const program = progress.pipe(Stream.runForEach((p) => Effect.log(`${p.acknowledged}/${p.total}`)))
  * ```
  *
@@ -53,13 +54,16 @@ export const stream = <A, E, R>(
   upload: (onProgress: OnProgress) => Effect.Effect<A, E, R>
 ): Stream.Stream<Progress, E, R> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const queue = yield* Queue.unbounded<Progress>()
-    const run = upload((p) => Queue.offer(queue, p)).pipe(
-      Effect.ensuring(Queue.shutdown(queue))
+    // `None` marks the end, so that no value is lost to a shutdown
+    const queue = yield* Queue.unbounded<Option.Option<Progress>>()
+    const run = upload((p) => Queue.offer(queue, Option.some(p))).pipe(
+      Effect.ensuring(Queue.offer(queue, Option.none()))
     )
     const fiber = yield* Effect.forkScoped(run)
     return Stream.fromQueue(queue).pipe(
-      Stream.concat(Stream.fromEffect(fiber.await).pipe(
+      Stream.takeWhile(Option.isSome),
+      Stream.filterMap((value) => value),
+      Stream.concat(Stream.fromEffect(Fiber.await(fiber)).pipe(
         Stream.flatMap((exit) => exit._tag === "Success" ? Stream.empty : Stream.failCause(exit.cause))
       ))
     )
