@@ -11,7 +11,7 @@
  */
 import { Context, Duration, Effect, Layer, Option, Ref, type Schedule, type Scope } from "effect"
 import * as CdfClient from "./CdfClient.js"
-import { type CdfError, CdfTimeoutError, type UploadError } from "./CdfError.js"
+import { type CdfError, CdfTimeoutError, InvalidFileMetadataError, type UploadError } from "./CdfError.js"
 import * as Content from "./Content.js"
 import * as FileMetadata from "./FileMetadata.js"
 import * as FilesApi from "./internal/files.js"
@@ -209,11 +209,12 @@ const uploadWith = (client: CdfClient.Service) =>
   options: UploadBytesOptions
 ): Effect.Effect<UploadResult, CdfError> =>
   Effect.gen(function*() {
-    const { checksum, multipart, onProgress: _, ...metadata } = options
-    const valid = yield* FileMetadata.validateUploadOptions(metadata)
+    // Validate first: a JavaScript caller may pass anything (null, a number, an object whose getters throw).
+    // Keys the metadata schema does not know (onProgress, multipart, checksum) are ignored by it.
+    const valid = yield* FileMetadata.validateUploadOptions(options)
+    const { checksum, multipart, onProgress } = options
     const body = FileMetadata.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
-    const onProgress = options.onProgress
     const settings = TransferFiles.settingsFor(client, { checksum })
     return yield* FilesApi.withCleanupOf(client, (created) =>
       Effect.scoped(
@@ -323,6 +324,18 @@ const retrieveWith = (client: CdfClient.Service) => (file: FileIdentifier) =>
     Effect.withSpan("Files.retrieve")
   )
 
+/** Options from a JavaScript caller may be anything: anything but an object fails as an invalid option. */
+const anObject = <A>(options: A): Effect.Effect<A, InvalidFileMetadataError> =>
+  typeof options === "object" && options !== null
+    ? Effect.succeed(options)
+    : Effect.fail(
+      new InvalidFileMetadataError({
+        option: "options",
+        limit: "an object",
+        message: "Invalid option options: must be an object"
+      })
+    )
+
 /**
  * Builds the service on a `CdfClient`.
  *
@@ -335,14 +348,18 @@ export const make: Effect.Effect<Service, never, CdfClient.CdfClient> = Effect.g
     uploadBytes: uploadBytesWith(client),
     retrieve: retrieveWith(client),
     upload: uploadWith(client),
-    uploadContentBytes: (content, file, options = {}) =>
-      TransferFiles.uploadContentBytes(client, content, file, options).pipe(
+    uploadContentBytes: (content, file, options) =>
+      TransferFiles.uploadContentBytes(client, content, file, options ?? {}).pipe(
         Effect.map((result) => result.file),
         withDeadline(client)
       ),
-    withMultipartUploadSession: (options, use) => TransferFiles.withMultipartUploadSession(client, options, use),
+    withMultipartUploadSession: (options, use) =>
+      Effect.flatMap(anObject(options), (options) => TransferFiles.withMultipartUploadSession(client, options, use)),
     withMultipartUploadContentSession: (file, options, use) =>
-      TransferFiles.withMultipartUploadContentSession(client, file, options, use),
+      Effect.flatMap(
+        anObject(options),
+        (options) => TransferFiles.withMultipartUploadContentSession(client, file, options, use)
+      ),
     waitUntilAcknowledged: (file, options) => TransferFiles.waitUntilAcknowledged(client, file, options?.schedule)
   })
 })

@@ -248,3 +248,22 @@ describe("Files.uploadBytes (in memory)", () => {
       expect((yield* emulator.files).length).toBe(0)
     }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))
 })
+
+describe("Files from JavaScript callers", () => {
+  const anything = (u: unknown): Files.UploadBytesOptions => u as Files.UploadBytesOptions
+
+  it.effect("null, a number or a string as options fail with InvalidFileMetadataError, before any request", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      for (const options of [null, undefined, 42, "name.txt"]) {
+        const error = yield* Effect.flip(Files.uploadBytes("x", anything(options)))
+        expect(error._tag).toBe("InvalidFileMetadataError")
+        if (error._tag === "InvalidFileMetadataError") expect(error.option).toBe("options")
+      }
+      const session = yield* Effect.flip(
+        Files.withMultipartUploadSession(null as unknown as { name: string; parts: number }, () => Effect.void)
+      )
+      expect(session._tag).toBe("InvalidFileMetadataError")
+      expect((yield* emulator.requests).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+})
