@@ -165,20 +165,34 @@ const queryParts = (ctx: Ctx) =>
       )
   })
 
-/** Throttles a byte stream to `bytesPerSecond` on the Effect clock. */
-const throttle = <E>(body: Stream.Stream<Uint8Array, E>, bytesPerSecond: number): Stream.Stream<Uint8Array, E> => {
-  const slice = Math.max(1, Math.floor(bytesPerSecond / 4))
-  return body.pipe(
-    Stream.mapConcat((chunk) => {
-      const pieces: Array<Uint8Array> = []
-      for (let offset = 0; offset < chunk.byteLength; offset += slice) {
-        pieces.push(chunk.subarray(offset, offset + slice))
-      }
-      return pieces
-    }),
-    Stream.tap((piece) => Effect.sleep(Duration.millis((piece.byteLength * 1000) / bytesPerSecond)))
-  )
-}
+/**
+ * Throttles a byte stream to `bytesPerSecond` on the Effect clock: each slice waits until the time at which the
+ * bytes so far are due (start + bytes / rate), so the average rate holds whatever the chunk sizes and timer
+ * granularity.
+ */
+const throttle = <E>(body: Stream.Stream<Uint8Array, E>, bytesPerSecond: number): Stream.Stream<Uint8Array, E> =>
+  Stream.suspend(() => {
+    const slice = Math.max(1, Math.floor(bytesPerSecond / 4))
+    let start: number | undefined
+    let passed = 0
+    return body.pipe(
+      Stream.mapConcat((chunk) => {
+        const pieces: Array<Uint8Array> = []
+        for (let offset = 0; offset < chunk.byteLength; offset += slice) {
+          pieces.push(chunk.subarray(offset, offset + slice))
+        }
+        return pieces
+      }),
+      Stream.tap((piece) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          start ??= now
+          passed += piece.byteLength
+          const wait = start + (passed * 1000) / bytesPerSecond - now
+          return wait >= 1 ? Effect.sleep(Duration.millis(Math.ceil(wait))) : Effect.void
+        })
+      )
+    )
+  })
 
 /** Passes the first `bytes` bytes, then fails with `Dropped` (also when the body ends before). */
 const resetAfter = (body: Stream.Stream<Uint8Array, Dropped>, bytes: number): Stream.Stream<Uint8Array, Dropped> =>
