@@ -259,7 +259,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
 const many = async (targets: ReadonlyArray<Target>) => {
   const { size, count, concurrency } = settings.many
   const label = `${count} x ${formatSize(size)} @${concurrency}`
-  const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw"]
+  const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw", "undici", "platform"]
   for (let round = 0; round < rounds; round++) {
     log(`many: round ${round + 1}/${rounds}`)
     for (const target of rotate(targets, round)) {
