@@ -24,7 +24,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type { Layer, ManagedRuntime } from "effect"
+import type { Layer, ManagedRuntime, Schedule } from "effect"
 import { ManagedRuntime as Runtime } from "effect"
 import type * as CdfConfig from "./CdfConfig.js"
 import type { InvalidConfigError } from "./CdfError.js"
@@ -60,6 +60,15 @@ export type Config = internal.Config
 export interface UploadOptions extends internal.UploadOptions {}
 
 /**
+ * The options of `uploadContentBytes`: `multipart`, `checksum`, with `onProgress` as a plain callback, and a
+ * `signal` to cancel.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadContentOptions extends internal.UploadContentOptions {}
+
+/**
  * A client with Promise methods.
  *
  * @since 0.1.0
@@ -68,6 +77,22 @@ export interface UploadOptions extends internal.UploadOptions {}
 export interface FilesClient {
   /** `Files.uploadBytes` as a Promise: creates the record, uploads `content`, resolves with the record. */
   readonly uploadBytes: (content: Content.Input, options: UploadOptions) => Promise<FileMetadata.FileMetadata>
+  /** `Files.upload` as a Promise: `uploadBytes` that also gives the bytes sent and (`checksum: "sha256"`) their sha256. */
+  readonly upload: (content: Content.Input, options: UploadOptions) => Promise<Files.UploadResult>
+  /** `Files.uploadContentBytes` as a Promise: new content for an existing file, by `{ externalId }` or `{ instanceId }`. */
+  readonly uploadContentBytes: (
+    content: Content.Input,
+    file: FileMetadata.ContentIdentifier,
+    options?: UploadContentOptions
+  ) => Promise<FileMetadata.FileMetadata>
+  /** `Files.waitUntilAcknowledged` as a Promise: polls until the file's `uploaded` is true. */
+  readonly waitUntilAcknowledged: (
+    file: Files.FileIdentifier,
+    options?: {
+      readonly signal?: AbortSignal | undefined
+      readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+    }
+  ) => Promise<FileMetadata.FileMetadata>
   /** `Files.retrieve` as a Promise: one record by `{ id }`, `{ externalId }` or `{ instanceId }`. */
   readonly retrieve: (
     file: Files.FileIdentifier,
@@ -91,8 +116,8 @@ export const makeWith = (
   defaults: Partial<CdfConfig.Options> = {}
 ): FilesClient => {
   const runtime = Runtime.make(internal.layer(config, transport, defaults))
-  const { dispose, retrieve, uploadBytes } = internal.make(runtime)
-  return { uploadBytes, retrieve, dispose, runtime }
+  const { dispose, retrieve, upload, uploadBytes, uploadContentBytes, waitUntilAcknowledged } = internal.make(runtime)
+  return { uploadBytes, upload, uploadContentBytes, retrieve, waitUntilAcknowledged, dispose, runtime }
 }
 
 /**

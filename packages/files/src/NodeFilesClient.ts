@@ -52,10 +52,14 @@ export interface NodeFilesClient extends Omit<FilesClient.FilesClient, "runtime"
  */
 export const makeFilesClient = (config: FilesClient.Config): NodeFilesClient => {
   const runtime = Runtime.make(Layer.merge(internal.layer(config, NodeTransport.layer, {}), NodeFiles.layer))
-  const { dispose, retrieve, run, split, uploadBytes } = internal.make(runtime)
+  const { dispose, retrieve, run, split, upload, uploadBytes, uploadContentBytes, waitUntilAcknowledged } = internal
+    .make(runtime)
   return {
     uploadBytes,
+    upload,
+    uploadContentBytes,
     retrieve,
+    waitUntilAcknowledged,
     uploadFile: (path, options) => run(NodeFiles.uploadFile(path, split(options)), options.signal),
     dispose,
     runtime

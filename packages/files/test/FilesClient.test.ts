@@ -75,6 +75,22 @@ describe("makeFilesClient (Promise API) against the emulator on a real port", ()
     }
   })
 
+  it("upload gives the sha256 sent; uploadContentBytes replaces content; waitUntilAcknowledged sees uploaded", async () => {
+    const client = makeFilesClient(connection())
+    try {
+      const result = await client.upload("checked", { name: "promise-checked.txt", externalId: "promise-checked", checksum: "sha256" })
+      expect(result).toMatchObject({ bytes: 7, sha256: sha256("checked") })
+      await client.uploadContentBytes("replaced content", { externalId: "promise-checked" })
+      const [record] = await stored("promise-checked.txt")
+      expect(record.id).toBe(result.file.id)
+      expect(record.sha256).toBe(sha256("replaced content"))
+      const acknowledged = await client.waitUntilAcknowledged({ id: result.file.id })
+      expect(acknowledged.uploaded).toBe(true)
+    } finally {
+      await client.dispose()
+    }
+  })
+
   it("uploads a Node stream of unknown length (Node client)", async () => {
     const client = makeFilesClient(connection())
     try {

@@ -5,7 +5,7 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Cause, Config, ConfigProvider, Effect, Exit, FiberId, Layer, ManagedRuntime, Redacted } from "effect"
+import { Cause, Config, ConfigProvider, Effect, Exit, FiberId, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
 import * as CdfAuth from "../CdfAuth.js"
 import * as CdfClient from "../CdfClient.js"
 import * as CdfConfig from "../CdfConfig.js"
@@ -45,6 +45,9 @@ export interface CallOptions {
 
 /** @internal */
 export interface UploadOptions extends Omit<Files.UploadBytesOptions, "onProgress">, CallOptions {}
+
+/** @internal */
+export interface UploadContentOptions extends Omit<Files.UploadContentOptions, "onProgress">, CallOptions {}
 
 /** @internal */
 export type Services = Files.Files | CdfClient.CdfClient | CdfConfig.CdfConfig
@@ -171,7 +174,9 @@ export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, 
       throw rejection(exit.cause, signal)
     })
   }
-  const split = (options: UploadOptions): Files.UploadBytesOptions => {
+  const split = <O extends CallOptions>(options: O): Omit<O, keyof CallOptions> & {
+    readonly onProgress?: Progress.OnProgress
+  } => {
     const { onProgress: callback, signal: _signal, ...rest } = options
     return callback === undefined ? rest : { ...rest, onProgress: onProgress(callback) }
   }
@@ -180,10 +185,29 @@ export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, 
     split,
     uploadBytes: (content: Content.Input, options: UploadOptions): Promise<FileMetadata.FileMetadata> =>
       run(Files.uploadBytes(content, split(options)), options.signal),
+    upload: (content: Content.Input, options: UploadOptions): Promise<Files.UploadResult> =>
+      run(Files.upload(content, split(options)), options.signal),
+    uploadContentBytes: (
+      content: Content.Input,
+      file: FileMetadata.ContentIdentifier,
+      options: UploadContentOptions = {}
+    ): Promise<FileMetadata.FileMetadata> =>
+      run(Files.uploadContentBytes(content, file, split(options)), options.signal),
     retrieve: (
       file: Files.FileIdentifier,
       options?: { readonly signal?: AbortSignal | undefined }
     ): Promise<FileMetadata.FileMetadata> => run(Files.retrieve(file), options?.signal),
+    waitUntilAcknowledged: (
+      file: Files.FileIdentifier,
+      options?: {
+        readonly signal?: AbortSignal | undefined
+        readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+      }
+    ): Promise<FileMetadata.FileMetadata> =>
+      run(
+        Files.waitUntilAcknowledged(file, options?.schedule === undefined ? undefined : { schedule: options.schedule }),
+        options?.signal
+      ),
     dispose: (): Promise<void> => runtime.dispose()
   }
 }
