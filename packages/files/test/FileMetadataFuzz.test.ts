@@ -92,14 +92,18 @@ layer(inMemory())("Files fuzz (in-memory emulator)", (it) => {
 
   it.effect.prop(
     "uploadBytes with options that are not an object at all: typed error, zero requests",
-    // null and undefined are left out until Files.ts stops destructuring options before validating them
-    [fc.anything({ withBigInt: true, withDate: true }).filter((x) =>
-      x !== null && x !== undefined && (typeof x !== "object" || Array.isArray(x))
+    [fc.oneof(
+      fc.constantFrom(null, undefined),
+      fc.anything({ withBigInt: true, withDate: true }).filter((x) =>
+        typeof x !== "object" || x === null || Array.isArray(x)
+      )
     )],
     ([junk]) =>
       Effect.gen(function*() {
-        const error = yield* failsBeforeAnyRequest(Files.uploadBytes("x", fromJavaScript(junk)))
-        expect(error._tag).toBe("InvalidFileMetadataError")
+        const upload = yield* failsBeforeAnyRequest(Files.uploadBytes("x", fromJavaScript(junk)))
+        expect(upload).toMatchObject({ _tag: "InvalidFileMetadataError", option: "options" })
+        // (typed, before any request; which check reports it first, `parts` or the metadata, is the session's choice)
+        yield* failsBeforeAnyRequest(Files.withMultipartUploadSession(fromJavaScript(junk), () => Effect.void))
       }),
     { fastCheck: { numRuns: 50 } }
   )
