@@ -13,7 +13,7 @@ import * as Files from "@effect-cdf/files/Files"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Schedule, Stream } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Schedule, Stream, Tracer } from "effect"
 import { createHash } from "node:crypto"
 import { appendFileSync } from "node:fs"
 
@@ -302,7 +302,49 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 // ---------------------------------------------------------------------------------------------------------------
 // Capture: log lines (every level), the secrets that crossed the wire (tokens issued, upload-URL signatures)
 
-const captured = { lines: [] as Array<string>, secrets: new Set<string>() }
+const captured = { lines: [] as Array<string>, spans: [] as Array<string>, secrets: new Set<string>() }
+
+/** A tracer that keeps every span's name, attributes and events as text, to look for secrets in them. */
+const CaptureTracer = Tracer.make({
+  span: (name, parent, context, links, startTime, kind) => {
+    const attributes = new Map<string, unknown>()
+    const events: Array<string> = []
+    let status: Tracer.SpanStatus = { _tag: "Started", startTime }
+    const id = String(captured.spans.length)
+    const span: Tracer.Span = {
+      _tag: "Span",
+      name,
+      spanId: id,
+      traceId: "soak",
+      parent,
+      context,
+      get status() {
+        return status
+      },
+      attributes,
+      links: [...links],
+      sampled: true,
+      kind,
+      end: (endTime, exit) => {
+        status = { _tag: "Ended", startTime, endTime, exit }
+        captured.spans.push(
+          `${name} ${JSON.stringify([...attributes.entries()], (_, v) => typeof v === "bigint" ? String(v) : v)} ${
+            events.join(" ")
+          } ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""}`
+        )
+      },
+      attribute: (key, value) => {
+        attributes.set(key, value)
+      },
+      event: (eventName, _time, eventAttributes) => {
+        events.push(`${eventName} ${JSON.stringify(eventAttributes ?? {})}`)
+      },
+      addLinks: () => {}
+    }
+    return span
+  },
+  context: (f) => f()
+})
 
 const CaptureLogger = Logger.replace(
   Logger.defaultLogger,
@@ -483,10 +525,13 @@ describe("fault soak", () => {
         const outcomes: Array<Outcome> = []
         for (const upload of uploads) outcomes.push(yield* runOne(upload))
 
-        // No secret in the captured logs (every level).
+        // No secret in the captured logs (every level) or spans (names, attributes, events, failures).
         expect(captured.secrets.size).toBeGreaterThan(2)
-        for (const line of captured.lines) {
-          for (const secret of captured.secrets) expect(line.includes(secret), `a secret in a log line`).toBe(false)
+        expect(captured.spans.length).toBeGreaterThan(UPLOADS)
+        for (const line of [...captured.lines, ...captured.spans]) {
+          for (const secret of captured.secrets) {
+            expect(line.includes(secret), `a secret in a log line or span: ${line.slice(0, 200)}`).toBe(false)
+          }
         }
 
         // Counts.
@@ -518,7 +563,9 @@ describe("fault soak", () => {
             `(token ${requests.filter((r) => r.route === "token").length}, storage PUT ${
               requests.filter((r) => r.route === "storage.put").length
             }, 401 answered ${requests.filter((r) => r.status === 401).length})`,
-            `  log lines checked ${captured.lines.length}, secrets watched ${captured.secrets.size}`,
+            `  log lines checked ${captured.lines.length}, spans checked ${captured.spans.length}, secrets watched ${
+              captured.secrets.size
+            }`,
             "  outcome per fault class:",
             ...[...byClass.entries()].sort().map(([c, row]) =>
               `    ${c.padEnd(15)} ${[...row.entries()].map(([r, n]) => `${r} ${n}`).join(", ")}`
@@ -530,6 +577,7 @@ describe("fault soak", () => {
       }).pipe(
         Effect.provide(soakLayer),
         Effect.provide(CaptureLogger),
+        Effect.withTracer(CaptureTracer),
         Logger.withMinimumLogLevel(LogLevel.All)
       ),
     { timeout: 60_000 + UPLOADS * 1_000 }
