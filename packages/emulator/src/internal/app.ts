@@ -113,7 +113,7 @@ const queryValue = (ctx: Ctx, name: string): string | undefined => {
 const header = (ctx: Ctx, name: string): string | undefined => ctx.request.headers[name]
 
 /** Reads a (possibly gzip-compressed) JSON body and decodes it strictly: unknown fields are rejected. */
-const readJson = <A, I>(ctx: Ctx, schema: Schema.Schema<A, I>): Effect.Effect<A, Dropped | ApiError> =>
+const readJson = <A>(ctx: Ctx, decode: S.JsonDecoder<A>): Effect.Effect<A, Dropped | ApiError> =>
   Effect.gen(function*() {
     let size = 0
     const chunks = yield* ctx.body.pipe(
@@ -134,9 +134,7 @@ const readJson = <A, I>(ctx: Ctx, schema: Schema.Schema<A, I>): Effect.Effect<A,
     } else if (encoding !== "identity" && encoding !== "") {
       return yield* new ApiError({ status: 400, message: `Unsupported Content-Encoding: ${encoding}` })
     }
-    const decoded = Schema.decodeUnknownEither(Schema.parseJson(schema), { errors: "all", onExcessProperty: "error" })(
-      bytes.toString("utf8")
-    )
+    const decoded = decode(bytes.toString("utf8"))
     if (Either.isLeft(decoded)) {
       return yield* new ApiError({ status: 400, message: S.formatIssues(decoded.left) })
     }
@@ -449,7 +447,7 @@ export const make = (state: State) => {
 
   const findUploadTarget = (ctx: Ctx) =>
     Effect.gen(function*() {
-      const { items } = yield* readJson(ctx, S.UploadIds)
+      const { items } = yield* readJson(ctx, S.decodeUploadIds)
       const identifier = items[0]
       const entry = findByIdentifier(identifier)
       if (entry === undefined) return yield* notFound([identifier])
@@ -459,7 +457,7 @@ export const make = (state: State) => {
   const filesCreate: Handler = (ctx) =>
     Effect.gen(function*() {
       const overwrite = yield* queryBoolean(ctx, "overwrite")
-      const fields = yield* readJson(ctx, S.ExternalFilesMetadata)
+      const fields = yield* readJson(ctx, S.decodeExternalFilesMetadata)
       const entry = yield* createOrOverwrite(fields, overwrite)
       const uploadUrl = state.newTarget(entry.id, undefined, undefined)
       const record = yield* render(entry)
@@ -476,7 +474,7 @@ export const make = (state: State) => {
 
   const filesByIds: Handler = (ctx) =>
     Effect.gen(function*() {
-      const { ignoreUnknownIds, items } = yield* readJson(ctx, S.ByIds)
+      const { ignoreUnknownIds, items } = yield* readJson(ctx, S.decodeByIds)
       const seen = new Set<string>()
       const duplicated = items.filter((item) => {
         const key = identifierKey(item)
@@ -515,7 +513,7 @@ export const make = (state: State) => {
 
   const filesDelete: Handler = (ctx) =>
     Effect.gen(function*() {
-      const { ignoreUnknownIds, items } = yield* readJson(ctx, S.DeleteIds)
+      const { ignoreUnknownIds, items } = yield* readJson(ctx, S.decodeDeleteIds)
       const missing = items.filter((item) => findByIdentifier(item) === undefined)
       if (missing.length > 0 && ignoreUnknownIds !== true) return yield* notFound(missing)
       for (const item of items) {
@@ -532,7 +530,7 @@ export const make = (state: State) => {
     Effect.gen(function*() {
       const overwrite = yield* queryBoolean(ctx, "overwrite")
       const parts = yield* queryParts(ctx)
-      const fields = yield* readJson(ctx, S.ExternalFilesMetadata)
+      const fields = yield* readJson(ctx, S.decodeExternalFilesMetadata)
       const entry = yield* createOrOverwrite(fields, overwrite)
       const session = openSession(entry, parts)
       const record = yield* render(entry)
@@ -550,7 +548,7 @@ export const make = (state: State) => {
 
   const filesComplete: Handler = (ctx) =>
     Effect.gen(function*() {
-      const body = yield* readJson(ctx, S.Complete)
+      const body = yield* readJson(ctx, S.decodeComplete)
       const identifier: S.FileIdentifier = "id" in body
         ? { id: body.id }
         : "externalId" in body
@@ -715,7 +713,7 @@ export const make = (state: State) => {
       const form = Object.fromEntries(
         new URLSearchParams(Buffer.concat(Chunk.toReadonlyArray(chunks)).toString("utf8"))
       )
-      const decoded = Schema.decodeUnknownEither(S.TokenRequest)(form)
+      const decoded = S.decodeTokenRequest(form)
       if (Either.isLeft(decoded)) {
         return yield* new OAuthError({ status: 400, error: "invalid_request", description: "grant_type is required" })
       }

@@ -2,6 +2,7 @@
  * Request bodies of the CDF Files API, with the limits of the spec (cdf-files-openapi.json, reference §3).
  * Written from the spec alone: nothing here is shared with the client.
  */
+import type * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
@@ -163,6 +164,21 @@ export const TokenRequest = Schema.Struct({
   scope: opt(Schema.String),
   audience: opt(Schema.String)
 })
+
+/** Decodes a JSON text strictly: unknown fields rejected, every violation reported. */
+export type JsonDecoder<A> = (text: string) => Either.Either<A, ParseResult.ParseError>
+
+const strictJson = <A, I>(schema: Schema.Schema<A, I>): JsonDecoder<A> =>
+  Schema.decodeUnknownEither(Schema.parseJson(schema), { errors: "all", onExcessProperty: "error" })
+
+// built once: building a decoder per request costs more than the decoding
+export const decodeExternalFilesMetadata = strictJson(ExternalFilesMetadata)
+export const decodeUploadIds = strictJson(UploadIds)
+export const decodeByIds = strictJson(ByIds)
+export const decodeDeleteIds = strictJson(DeleteIds)
+export const decodeComplete = strictJson(Complete)
+
+export const decodeTokenRequest = Schema.decodeUnknownEither(TokenRequest)
 
 /** A boolean query parameter in any case ("true", "True", "TRUE"). */
 export const parseBoolean = (value: string | undefined): boolean | undefined => {
