@@ -1,0 +1,74 @@
+/**
+ * Runs every example of docs/examples against the emulator, as CI promises in the docs: an example exports
+ * `program` (an Effect needing only `Files`, run on the in-memory emulator) and/or `main(env)` (run against the
+ * emulator on a loopback port). Every file in docs/examples must be listed here.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Emulator } from "@effect-cdf/emulator"
+import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import { Effect, Layer, Redacted } from "effect"
+import { readdirSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as Configuration from "../../../docs/examples/configuration.js"
+import * as EmulatorExample from "../../../docs/examples/emulator.js"
+import * as Errors from "../../../docs/examples/errors.js"
+import * as GettingStarted from "../../../docs/examples/getting-started.js"
+import * as LargeFiles from "../../../docs/examples/large-files.js"
+import * as PromiseApi from "../../../docs/examples/promise.js"
+import * as Resilience from "../../../docs/examples/resilience.js"
+import * as Testing from "../../../docs/examples/testing.js"
+
+const mains = {
+  "configuration.ts": Configuration.main,
+  "emulator.ts": EmulatorExample.main,
+  "errors.ts": Errors.main,
+  "getting-started.ts": GettingStarted.main,
+  "promise.ts": PromiseApi.main,
+  "resilience.ts": Resilience.main,
+  "testing.ts": Testing.main
+} as const
+
+const programs = {
+  "large-files.ts": LargeFiles.program
+} as const
+
+const examplesDir = fileURLToPath(new URL("../../../docs/examples/", import.meta.url))
+
+/** The Files service on the in-memory emulator, with small parts so multipart paths run quickly. */
+const FilesInMemory = Layer.unwrapEffect(Effect.gen(function*() {
+  const emulator = yield* Emulator.Emulator
+  return Files.layer.pipe(
+    Layer.provide(CdfClient.layer),
+    Layer.provide(CdfConfig.layer({ baseUrl: emulator.baseUrl, project: emulator.project, allowInsecureHttp: true })),
+    Layer.provide(CdfAuth.layerToken(emulator.token))
+  )
+})).pipe(Layer.provideMerge(Emulator.layerInMemory({ uploadedDelay: "100 millis" })))
+
+describe("docs/examples", () => {
+  it("every example file is run by this test", () => {
+    const files = readdirSync(examplesDir).filter((f) => f.endsWith(".ts")).sort()
+    expect(files).toEqual([...Object.keys(mains), ...Object.keys(programs)].sort())
+  })
+
+  for (const [file, program] of Object.entries(programs)) {
+    it.live(`${file}: program runs on the in-memory emulator`, () =>
+      Effect.gen(function*() {
+        const result = yield* program.pipe(Effect.provide(FilesInMemory))
+        expect(result).toBeDefined()
+      }), 60_000)
+  }
+
+  for (const [file, main] of Object.entries(mains)) {
+    it.live(`${file}: main runs against the emulator on a loopback port`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const env = { baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) }
+        const result = yield* Effect.promise(() => main(env))
+        expect(result).toBeDefined()
+      }).pipe(
+        Effect.provide(Emulator.layerServer({ port: 0 })),
+        Effect.provide(NodeHttpClient.layerUndici)
+      ), 60_000)
+  }
+})
