@@ -5,7 +5,10 @@
  * two records for one call; never an Authorization (or x-cdp-*, cdf-version) header at the storage origin; no secret
  * in the captured logs or errors; no defect; retries bounded.
  *
- * SOAK_UPLOADS (default 60) sets the count, SOAK_SEED replays a run (the seed is printed).
+ * A sequential phase (one upload at a time, the emulator reset in between, so every fault is aimed at one upload and
+ * its right outcome is exact) and a concurrent phase (8 at a time, faults landing on whichever request comes).
+ * SOAK_UPLOADS (default 60) and SOAK_CONCURRENT (default 40) set the counts, SOAK_SEED replays a run (the seed is
+ * printed).
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, CdfError, Content } from "@effect-cdf/files"
@@ -18,6 +21,7 @@ import { createHash } from "node:crypto"
 import { appendFileSync } from "node:fs"
 
 const UPLOADS = Number(process.env["SOAK_UPLOADS"] ?? 60)
+const CONCURRENT = Number(process.env["SOAK_CONCURRENT"] ?? 40)
 const SEED = process.env["SOAK_SEED"] !== undefined && process.env["SOAK_SEED"] !== ""
   ? Number(process.env["SOAK_SEED"]) >>> 0
   : (Date.now() ^ (process.pid << 16)) >>> 0
@@ -142,7 +146,8 @@ const planUpload = (random: Random, index: number): Upload => {
   const plan: Plan = actualSize > settings.singlePutThreshold ? "multipart" : "single"
   const externalId = random.chance(0.5) ? `soak-${SEED}-${index}` : undefined
   const options: Files.UploadBytesOptions = {
-    name: random.pick(["soak.bin", "data é.csv", `file-${index}`, "日本.txt"]),
+    // The index makes names unique, so that records can be told apart when uploads run concurrently.
+    name: `${index} ${random.pick(["soak.bin", "data é.csv", "file", "日本.txt"])}`,
     ...(externalId === undefined ? {} : { externalId }),
     ...(random.chance(0.3) ? { mimeType: random.pick(["text/plain", "application/octet-stream"]) } : {}),
     ...(random.chance(0.2) ? { metadata: { soak: String(index), seed: String(SEED) } } : {}),
@@ -510,9 +515,83 @@ const runOne = (upload: Upload) =>
     return { upload, result: error._tag, records: files.length, requests } satisfies Outcome
   })
 
+/** Errors any fault may cause when uploads run concurrently and faults hit whichever request comes. */
+const concurrentErrors: ReadonlySet<string> = new Set([
+  "UploadError",
+  "CdfTimeoutError",
+  "CdfApiError",
+  "CdfTransportError",
+  "CdfDecodeError",
+  "AuthError"
+])
+
+/**
+ * The concurrent phase: uploads 8 at a time while faults hit random attempt numbers of random routes, so a fault
+ * lands on whichever upload's request comes. Outcomes are told apart by the unique file names.
+ */
+const runConcurrent = (uploads: ReadonlyArray<Upload>, faults: ReadonlyArray<PlannedFault>) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    yield* emulator.reset
+    for (const f of faults) yield* emulator.addFault({ route: f.route, attempts: f.attempts, action: f.action })
+    trace(`concurrent phase: ${uploads.length} uploads, faults ${JSON.stringify(faults)}`)
+    const exits = yield* Effect.forEach(
+      uploads,
+      (upload) =>
+        Files.uploadBytes(contentOf(upload), upload.options).pipe(
+          Effect.timeoutFail({
+            duration: "20 seconds",
+            onTimeout: () => new Error(`upload ${upload.index} did not end within 20 s`)
+          }),
+          Effect.exit
+        ),
+      { concurrency: 8 }
+    )
+    yield* emulator.clearFaults
+    const files = yield* emulator.files
+    const requests = yield* emulator.requests
+    const where = (upload: Upload) =>
+      `concurrent upload ${upload.index} (seed ${SEED}, ${upload.kind}, ${upload.size} B, ${upload.plan})`
+    const results: Array<string> = []
+    uploads.forEach((upload, i) => {
+      const exit = exits[i]
+      const records = files.filter((f) => f.name === upload.options.name)
+      expect(records.length, `${where(upload)}: records`).toBeLessThanOrEqual(1)
+      if (Exit.isSuccess(exit)) {
+        expect(records[0]?.id, `${where(upload)}: the record`).toBe(exit.value.id)
+        expect(records[0]?.sha256, `${where(upload)}: sha256 of stored bytes`).toBe(sha256(upload.bytes))
+        results.push("stored")
+        return
+      }
+      expect(Cause.isDie(exit.cause), `${where(upload)}: defect ${Cause.pretty(exit.cause)}`).toBe(false)
+      expect(Cause.isInterrupted(exit.cause), `${where(upload)}: interrupted`).toBe(false)
+      const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
+      if (!CdfError.isCdfError(error)) throw new Error(`${where(upload)}: not a CdfError: ${Cause.pretty(exit.cause)}`)
+      const mustFailEarly = upload.kind === "oneShotUnsized" && upload.size > settings.partSize
+      if (mustFailEarly) expect(error._tag, where(upload)).toBe("FileSizeLimitError")
+      else expect([...concurrentErrors], `${where(upload)}: ${error._tag}: ${error.message}`).toContain(error._tag)
+      for (const file of records) {
+        if (file.sha256 !== undefined) expect(file.sha256, `${where(upload)}: leftover`).toBe(sha256(upload.bytes))
+      }
+      results.push(error._tag)
+    })
+    for (const request of requests.filter((r) => r.route === "storage.put")) {
+      const names = Object.keys(request.headers).map((h) => h.toLowerCase())
+      expect(names, `concurrent phase: storage headers`).not.toContain("authorization")
+    }
+    // Retries bounded, over the whole phase.
+    const perOperation = settings.retries + 2
+    const bound = uploads.reduce(
+      (n, u) => n + (Math.ceil(Math.max(1, u.size) / settings.partSize) + 3) * perOperation,
+      0
+    )
+    expect(requests.length, "concurrent phase: requests").toBeLessThanOrEqual(bound)
+    return { results, requests: requests.length, faults: faults.length }
+  })
+
 describe("fault soak", () => {
   it.live(
-    `${UPLOADS} uploads under injected faults store exactly their bytes or fail with the right typed error`,
+    `${UPLOADS} + ${CONCURRENT} uploads under injected faults store exactly their bytes or fail with the right typed error`,
     () =>
       Effect.gen(function*() {
         const random = makeRandom(SEED)
@@ -524,6 +603,17 @@ describe("fault soak", () => {
         )
         const outcomes: Array<Outcome> = []
         for (const upload of uploads) outcomes.push(yield* runOne(upload))
+
+        const concurrentUploads = Array.from({ length: CONCURRENT }, (_, i) => planUpload(random, UPLOADS + i))
+        const concurrentFaults: Array<PlannedFault> = []
+        for (let i = 0; i < 2 + Math.ceil(CONCURRENT / 5); i++) {
+          const plan = random.pick<Plan>(["single", "multipart"])
+          const fault = random.pick<FaultClass>(["429", "5xx", "reset", "hang", "malformed", "commitThenFail", "tokenExpiry"])
+          const planned = planFault(random, fault, plan, 64 * KiB)
+          const attempts = [random.int(1, CONCURRENT), random.int(1, CONCURRENT)]
+          if (planned !== undefined) concurrentFaults.push({ ...planned, attempts })
+        }
+        const concurrent = yield* runConcurrent(concurrentUploads, concurrentFaults)
 
         // No secret in the captured logs (every level) or spans (names, attributes, events, failures).
         expect(captured.secrets.size).toBeGreaterThan(2)
@@ -566,7 +656,12 @@ describe("fault soak", () => {
             `  log lines checked ${captured.lines.length}, spans checked ${captured.spans.length}, secrets watched ${
               captured.secrets.size
             }`,
-            "  outcome per fault class:",
+            `  concurrent phase (8 at a time): ${concurrent.results.length} uploads under ${concurrent.faults} faults, ` +
+            `${concurrent.requests} requests: ${
+              [...new Set(concurrent.results)].map((r) => `${r} ${concurrent.results.filter((x) => x === r).length}`)
+                .join(", ")
+            }`,
+            "  outcome per fault class (sequential phase):",
             ...[...byClass.entries()].sort().map(([c, row]) =>
               `    ${c.padEnd(15)} ${[...row.entries()].map(([r, n]) => `${r} ${n}`).join(", ")}`
             )
@@ -574,12 +669,13 @@ describe("fault soak", () => {
         )
         expect(outcomes.length).toBe(UPLOADS)
         expect(total((o) => o.result === "stored")).toBeGreaterThan(0)
+        expect(concurrent.results.filter((r) => r === "stored").length).toBeGreaterThan(0)
       }).pipe(
         Effect.provide(soakLayer),
         Effect.provide(CaptureLogger),
         Effect.withTracer(CaptureTracer),
         Logger.withMinimumLogLevel(LogLevel.All)
       ),
-    { timeout: 60_000 + UPLOADS * 1_000 }
+    { timeout: 60_000 + (UPLOADS + CONCURRENT) * 1_000 }
   )
 })
