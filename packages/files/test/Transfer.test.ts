@@ -217,20 +217,21 @@ describe("putSingle", () => {
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "Status", status: 500 } })
       const seen: Array<Progress.Progress> = []
-      const bytes = bytesOf(200_000)
+      const bytes = bytesOf(3 * 1024 * 1024 + 5)
       const s = yield* settings({ progressInterval: Duration.zero })
       const fiber = yield* Effect.fork(
         upload(Content.make(bytes), { settings: s, onProgress: (p) => Effect.sync(() => seen.push(p)) })
       )
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
-      expect(seen.length).toBeGreaterThan(3) // movement while the PUT runs, not 0 then 100%
+      // movement while the PUT runs (1 MiB at a time), not 0 then 100%
+      expect(seen.filter((p) => p.acknowledged === 0).map((p) => p.sent)).toEqual([1, 2, 3, 3 * 1024 * 1024 + 5].map((n) => n < 100 ? n * 1024 * 1024 : n))
       for (let i = 1; i < seen.length; i++) {
         expect(seen[i]!.sent).toBeGreaterThanOrEqual(seen[i - 1]!.sent)
         expect(seen[i]!.acknowledged).toBeGreaterThanOrEqual(seen[i - 1]!.acknowledged)
       }
       expect(seen.every((p) => p.sent <= bytes.byteLength && p.total === bytes.byteLength)).toBe(true)
-      expect(seen.at(-1)).toEqual({ sent: 200_000, acknowledged: 200_000, total: 200_000 })
+      expect(seen.at(-1)).toEqual({ sent: bytes.byteLength, acknowledged: bytes.byteLength, total: bytes.byteLength })
     }).pipe(inMemory()))
 
   it.effect("checksum: the sha256 of what was sent, only when asked", () =>

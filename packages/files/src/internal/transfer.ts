@@ -321,9 +321,9 @@ type Body =
     readonly size: number | undefined
   }
 
-const sliceSize = 64 * 1024
+const sliceSize = 1024 * 1024
 
-/** A buffer as a stream of 64 KiB views, so progress moves while it is sent. */
+/** A buffer as a stream of 1 MiB views, so progress moves while it is sent. */
 const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
   bytes.byteLength <= sliceSize
     ? Stream.succeed(bytes)
@@ -417,7 +417,12 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         )
       )
       const contentType = args.contentType ?? ""
-      const httpBody = settings.bodyMode === "buffer" || size === 0
+      // Small buffers (and every buffer in "buffer" mode) go as they are: no stream machinery per upload.
+      const direct = body._tag === "Bytes" && (settings.bodyMode === "buffer" || body.bytes.byteLength <= sliceSize)
+      if (direct) yield* tracker.pulled(key, body.bytes.byteLength)
+      const httpBody = direct
+        ? HttpBody.uint8Array(body.bytes, contentType)
+        : settings.bodyMode === "buffer" || size === 0
         ? HttpBody.uint8Array(
           yield* collect(counted).pipe(
             Effect.mapError((): Failure => ({ _tag: "Content", message: "reading the content failed" }))
@@ -461,9 +466,9 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
         Effect.zipRight(Effect.never)
       )
-      // A buffered body (bodyMode "buffer", or an empty one) shows no movement while it is sent: only the attempt
-      // timeout applies to it.
-      const buffered = settings.bodyMode === "buffer" || size === 0
+      // A large buffer sent whole (bodyMode "buffer") shows no movement while it is sent: only the attempt timeout
+      // applies to it. A small one (<= 1 MiB) is stalled if no answer comes within the stall timeout.
+      const buffered = httpBody._tag === "Uint8Array" && (size ?? 0) > sliceSize
       yield* (buffered ? send : Effect.raceFirst(send, stalled)).pipe(
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
@@ -497,6 +502,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
   }).pipe(
     Effect.withSpan("effect-cdf.files.put", {
       kind: "client",
+      captureStackTrace: false,
       attributes: spanAttributes(args.url, args.part)
     })
   )
@@ -794,7 +800,10 @@ export const putParts = (args: {
     }
     yield* tracker.final
     return { bytes: size, sha256 }
-  }).pipe(Effect.withSpan("effect-cdf.files.putParts", { attributes: { "cdf.parts": args.urls.length } }))
+  }).pipe(Effect.withSpan("effect-cdf.files.putParts", {
+    attributes: { "cdf.parts": args.urls.length },
+    captureStackTrace: false
+  }))
 
 /** @internal */
 export type { Progress }
