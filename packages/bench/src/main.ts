@@ -298,13 +298,12 @@ const stream = async (target: Target) => {
   }
   const rs = results("stream", target.name, label, "ours")
   print(`\n## (c) a ${label} stream of unknown length (${formatSize(chunk)} chunks), ours\n`)
-  print(table(["target", "MiB/s", "peak RSS MiB", "RSS before MiB", "CPU s/GiB", "plan"], [[
+  print(table(["target", "MiB/s", "peak RSS MiB", "RSS before MiB", "CPU s/GiB"], [[
     target.name,
     formatSummary(summarize(rs.map(throughput)), 0),
     formatSummary(summarize(rs.map((r) => peak(r) / MiB)), 0),
     formatSummary(summarize(rs.map((r) => r.rssBefore / MiB)), 0),
-    formatSummary(summarize(rs.map(cpuPerGiB))),
-    rs[0]?.note ?? ""
+    formatSummary(summarize(rs.map(cpuPerGiB)))
   ]]))
 }
 
