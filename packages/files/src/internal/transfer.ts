@@ -466,10 +466,18 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
         Effect.zipRight(Effect.never)
       )
-      // A large buffer sent whole (bodyMode "buffer") shows no movement while it is sent: only the attempt timeout
-      // applies to it. A small one (<= 1 MiB) is stalled if no answer comes within the stall timeout.
-      const buffered = httpBody._tag === "Uint8Array" && (size ?? 0) > sliceSize
-      yield* (buffered ? send : Effect.raceFirst(send, stalled)).pipe(
+      // A buffer is handed over whole, so nothing can be seen moving while it is sent. A large one (bodyMode
+      // "buffer") gets only the attempt timeout; a small one (<= 1 MiB) fails as stalled when no answer comes within
+      // the stall timeout. A stream is watched: no byte pulled for the stall timeout fails the attempt.
+      const guarded = httpBody._tag !== "Uint8Array"
+        ? Effect.raceFirst(send, stalled)
+        : (size ?? 0) > sliceSize
+        ? send
+        : Effect.timeoutFail(send, {
+          duration: settings.stallTimeout,
+          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+        })
+      yield* guarded.pipe(
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
           onTimeout: (): Failure => ({ _tag: "Timeout", kind: "attempt", millis: attemptMillis })
