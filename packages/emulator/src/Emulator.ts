@@ -305,13 +305,22 @@ const formatOrigin = (host: string, port: number) =>
 export const makeServer = (options: ServerOptions = {}): Effect.Effect<Service, ServeError, Scope.Scope> =>
   Effect.gen(function*() {
     const host = options.host ?? "127.0.0.1"
-    const apiServer = yield* NodeHttpServer.make(() => createServer(), { port: options.port ?? 0, host })
+    // On shutdown, end every open connection first (a hung or throttled request, a keep-alive socket), so that
+    // closing the listener does not wait for them. Finalizers run in reverse: these run before the server's.
+    const listen = (port: number) =>
+      Effect.gen(function*() {
+        const node = createServer()
+        const server = yield* NodeHttpServer.make(() => node, { port, host })
+        yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
+        return server
+      })
+    const apiServer = yield* listen(options.port ?? 0)
     const apiPort = apiServer.address._tag === "TcpAddress" ? apiServer.address.port : 0
     const baseUrl = formatOrigin(host, apiPort)
     let storageServer = apiServer
     let storageUrl = baseUrl
     if (options.storageOrigin === "separate") {
-      storageServer = yield* NodeHttpServer.make(() => createServer(), { port: options.storagePort ?? 0, host })
+      storageServer = yield* listen(options.storagePort ?? 0)
       const storagePort = storageServer.address._tag === "TcpAddress" ? storageServer.address.port : 0
       storageUrl = formatOrigin(host, storagePort)
     }

@@ -207,3 +207,31 @@ describe("server: faults, control routes, disk mode", () => {
       expect(onDisk.map((content) => sha256(content)).sort()).toEqual([sha256(one), sha256(a), sha256(b)].sort())
     }).pipe(provide({ dataDir, minPartSize: 1024 })))
 })
+
+describe("server: shutdown does not wait for abandoned requests", () => {
+  const abandon = (action: Emulator.FaultAction) =>
+    Effect.gen(function*() {
+      yield* Effect.scoped(Effect.gen(function*() {
+        const emulator = yield* Emulator.makeServer({ faults: [{ route: "storage.put", action }] })
+        const client = yield* HttpClient.HttpClient
+        const created = yield* client.execute(
+          HttpClientRequest.post(`${emulator.baseUrl}/api/v1/projects/${emulator.project}/files`).pipe(
+            HttpClientRequest.bearerToken(emulator.token),
+            HttpClientRequest.bodyUnsafeJson({ name: "x" })
+          )
+        )
+        const { uploadUrl } = yield* json(created)
+        const result = yield* Effect.either(Effect.timeout(put(uploadUrl as string, new Uint8Array(400_000)), "100 millis"))
+        expect(result._tag).toBe("Left")
+      }))
+      // reaching this line means the listeners closed (the test's timeout fails it otherwise)
+      return "closed"
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+
+  it.live("after a Hang", () => Effect.map(abandon({ _tag: "Hang" }), (r) => expect(r).toBe("closed")), 10_000)
+  it.live(
+    "after a Throttle of 20 KB/s",
+    () => Effect.map(abandon({ _tag: "Throttle", bytesPerSecond: 20_000 }), (r) => expect(r).toBe("closed")),
+    10_000
+  )
+})

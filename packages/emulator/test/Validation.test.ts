@@ -159,3 +159,24 @@ describe("strict validation of the other bodies", () => {
         .toBe(400)
     }).pipe(provide))
 })
+
+describe("what is stored is what was sent", () => {
+  it.effect("a metadata key named __proto__ is kept; an empty label externalId is allowed (no minLength in the spec)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* HttpClient.HttpClient
+      const response = yield* client.execute(
+        HttpClientRequest.post(`${emulator.baseUrl}/api/v1/projects/${emulator.project}/files`).pipe(
+          HttpClientRequest.bearerToken(emulator.token),
+          HttpClientRequest.bodyText(
+            "{\"name\":\"p\",\"metadata\":{\"__proto__\":\"x\",\"k\":\"v\"},\"labels\":[{\"externalId\":\"\"}]}",
+            "application/json"
+          )
+        )
+      )
+      expect(response.status).toBe(201)
+      const text = yield* response.text
+      expect(text).toContain("\"metadata\":{\"__proto__\":\"x\",\"k\":\"v\"}")
+      expect(text).toContain("\"labels\":[{\"externalId\":\"\"}]")
+    }).pipe(provide))
+})

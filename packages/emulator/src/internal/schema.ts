@@ -41,12 +41,21 @@ const arrayOf = <S extends Schema.Schema.Any>(item: S, min: number, max: number)
 
 const ExternalId = chars(255)
 
-const Metadata = Schema.Record({ key: Schema.String, value: Schema.String }).pipe(
+const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * string -> string metadata with the spec's byte limits. Checked on the object as parsed (not through
+ * `Schema.Record`, which drops a `__proto__` key): what is stored is exactly what was sent.
+ */
+const Metadata = Schema.Unknown.pipe(
   Schema.filter((metadata) => {
+    if (!isPlainObject(metadata)) return "must be an object of string values"
     const entries = Object.entries(metadata)
     if (entries.length > 256) return `must have at most 256 key-value pairs, got ${entries.length}`
     let total = 0
     for (const [key, value] of entries) {
+      if (typeof value !== "string") return `value of "${key.slice(0, 40)}" must be a string`
       const k = utf8Bytes(key)
       const v = utf8Bytes(value)
       if (k > 128) return `key "${key.slice(0, 40)}" is ${k} bytes in UTF-8, at most 128 allowed`
@@ -58,7 +67,7 @@ const Metadata = Schema.Record({ key: Schema.String, value: Schema.String }).pip
   })
 )
 
-const Label = Schema.Struct({ externalId: chars(255, 1) })
+const Label = Schema.Struct({ externalId: chars(255) })
 
 const Labels = arrayOf(Label, 0, 10).pipe(
   Schema.filter((labels) =>
@@ -92,7 +101,10 @@ const Geometry = Schema.Union(
 const GeoLocation = Schema.Struct({
   type: Schema.Literal("Feature"),
   geometry: Geometry,
-  properties: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { exact: true })
+  properties: Schema.optionalWith(
+    Schema.Unknown.pipe(Schema.filter((u) => isPlainObject(u) || "must be an object")),
+    { exact: true }
+  )
 })
 
 const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
