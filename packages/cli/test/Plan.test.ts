@@ -150,6 +150,11 @@ describe("planning an upload", () => {
       expect(byId.message).toContain("--external-id-prefix")
       const relative = yield* Effect.flip(plan(found, { ...none, directory: Option.some("reports") }))
       expect(relative.message).toContain("--directory must be an absolute path")
+      const twice = yield* Effect.flip(plan(
+        yield* collect([tree(), tree()], false),
+        { ...none, externalIdPrefix: Option.some("x/") }
+      ))
+      expect(twice.message).toContain("would both get the external id x/a.txt")
       const empty = yield* Effect.flip(plan([], none))
       expect(empty.message).toContain("no files to upload")
     }).pipe(Effect.provide(NodeContext.layer)))

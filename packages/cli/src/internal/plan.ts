@@ -175,7 +175,7 @@ export const plan = (
     return Effect.fail(new UsageError(`--directory must be an absolute path such as /reports (got ${flags.directory.value})`))
   }
   const base = Option.getOrUndefined(flags.directory)
-  return Effect.succeed(files.map((file): PlannedFile => {
+  const planned = files.map((file): PlannedFile => {
     const name = Option.getOrElse(flags.name, () => file.relative.slice(file.relative.lastIndexOf("/") + 1))
     const externalId = Option.isSome(flags.externalId)
       ? flags.externalId.value
@@ -200,5 +200,18 @@ export const plan = (
       ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {})
     }
     return { path: file.path, display: file.display, size: file.size, options }
-  }))
+  })
+  const owners = new Map<string, string>()
+  for (const file of planned) {
+    const externalId = file.options.externalId
+    if (externalId === undefined) continue
+    const other = owners.get(externalId)
+    if (other !== undefined) {
+      return Effect.fail(
+        new UsageError(`${other} and ${file.display} would both get the external id ${externalId}: upload them separately`)
+      )
+    }
+    owners.set(externalId, file.display)
+  }
+  return Effect.succeed(planned)
 }
