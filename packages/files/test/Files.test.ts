@@ -238,12 +238,17 @@ describe("Files.uploadBytes (in memory)", () => {
       expect(stored[0].puts.every((p) => p.contentType === undefined)).toBe(true)
     }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))
 
-  it.effect("multipart: a failed completion deletes the new record", () =>
+  it.effect("multipart: a failed completion is an UploadError (Completion) and deletes the new record", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "files.completemultipartupload", action: { _tag: "Status", status: 400 } })
       const error = yield* Effect.flip(Files.uploadBytes(new Uint8Array(30), { name: "parts.bin" }))
-      expect(error._tag).toBe("CdfApiError")
+      expect(error._tag).toBe("UploadError")
+      if (error._tag === "UploadError") {
+        expect(error.reason).toBe("Completion")
+        expect(error.status).toBe(400)
+        expect(error.request?.path).toBe("/api/v1/projects/emulator/files/completemultipartupload")
+      }
       expect(error.cleanup?.deleted).toBe(true)
       expect((yield* emulator.files).length).toBe(0)
     }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))

@@ -6,7 +6,7 @@
  */
 import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import * as CdfClient from "../CdfClient.js"
-import { type CdfApiError, type CdfError, Cleanup, withCleanup } from "../CdfError.js"
+import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
 
 /** How much earlier than our first attempt a record we created may say it was created (clock skew). @internal */
@@ -215,7 +215,13 @@ export const multiUploadLink = (
     retry: "idempotent"
   }).pipe(Effect.map((response) => response.value), Effect.withSpan("Files.multiUploadLink"))
 
-/** `files/completemultipartupload`. @internal */
+/**
+ * `files/completemultipartupload`. A failure after its retries means the bytes did not become the file's content:
+ * it is an `UploadError` with reason `Completion` (status and message of the API's answer kept); an `AuthError`
+ * stays an `AuthError`.
+ *
+ * @internal
+ */
 export const completeMultipart = (
   client: CdfClient.Service,
   args: { readonly id: number; readonly uploadId: string }
@@ -228,6 +234,14 @@ export const completeMultipart = (
     retry: "idempotent"
   }).pipe(
     Effect.asVoid,
+    Effect.mapError((error): CdfError =>
+      error._tag === "AuthError" ? error : new UploadError({
+        message: `completing the multipart upload of file ${args.id} failed: ${error.message}`,
+        reason: "Completion",
+        ...(error.request === undefined ? {} : { request: error.request }),
+        ...("status" in error && typeof error.status === "number" ? { status: error.status } : {})
+      })
+    ),
     Effect.withSpan("Files.complete", { attributes: { "cdf.file.id": args.id } })
   )
 
