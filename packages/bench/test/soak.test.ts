@@ -489,6 +489,7 @@ const runOne = (upload: Upload) =>
       expect(stored?.size, `${where}: size`).toBe(upload.size)
       if (upload.externalId !== undefined) expect(stored?.externalId).toBe(upload.externalId)
       expect(allowed.has("stored"), `${where}: stored although ${[...allowed].join("/")} was due`).toBe(true)
+      trace(`  -> stored`)
       return { upload, result: "stored", records: files.length, requests } satisfies Outcome
     }
     // No defect, no interruption: a typed error.
@@ -512,6 +513,7 @@ const runOne = (upload: Upload) =>
     if (error._tag === "FileSizeLimitError") {
       expect(requests.filter((r) => r.route !== "token"), `${where}: requests before FileSizeLimitError`).toEqual([])
     }
+    trace(`  -> ${error._tag}: ${error.message}`)
     return { upload, result: error._tag, records: files.length, requests } satisfies Outcome
   })
 
