@@ -235,3 +235,13 @@ describe("server: shutdown does not wait for abandoned requests", () => {
     10_000
   )
 })
+
+describe("server: listening", () => {
+  it.live("a port already taken is a ServeError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const first = yield* Emulator.makeServer()
+      const port = Number(new URL(first.baseUrl).port)
+      const error = yield* Effect.flip(Emulator.makeServer({ port }))
+      expect(error._tag).toBe("ServeError")
+    })))
+})
