@@ -262,4 +262,26 @@ describe("putSingle", () => {
         ])
       }
     }).pipe(inMemory()))
+
+  it.effect("waiting for a permit of the client-wide limit counts toward neither the stall nor the attempt timeout", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 900 } })
+      const s = yield* settings({
+        transfers: 1,
+        stallTimeout: Duration.seconds(1),
+        attemptTimeout: Duration.millis(1500),
+        retrySchedule: Schedule.stop
+      })
+      const bytes = bytesOf(100_000)
+      const content = Content.fromFactory(() => Stream.make(bytes), { size: bytes.byteLength })
+      const fiber = yield* Effect.fork(
+        Effect.all([upload(content, { settings: s }), upload(content, { settings: s }), upload(content, { settings: s })], {
+          concurrency: 3
+        })
+      )
+      yield* TestClock.adjust("5 seconds")
+      const results = yield* Fiber.join(fiber)
+      for (const { file } of results) expect((yield* stored(file.id)).sha256).toBe(sha256(bytes))
+    }).pipe(inMemory()))
 })

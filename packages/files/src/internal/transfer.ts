@@ -386,11 +386,9 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
     let consumed = false
     let sha256: string | undefined
 
-    const attempt: Effect.Effect<void, Failure> = Effect.gen(function*() {
-      attempts++
-      if (body._tag === "Stream" && !body.replayable && consumed) {
-        return yield* Effect.fail<Failure>({ _tag: "NotReplayable" })
-      }
+    // Runs while holding a permit of the client-wide limit: the timeouts count from when the permit is had, and no
+    // body is read (or buffered) before.
+    const attemptBody: Effect.Effect<void, Failure> = Effect.gen(function*() {
       let lastMoved = yield* Clock.currentTimeMillis
       let readFailure: ContentReadError | undefined
       let pulled = 0
@@ -481,14 +479,20 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
           onTimeout: (): Failure => ({ _tag: "Timeout", kind: "attempt", millis: attemptMillis })
-        }),
-        settings.transfers.withPermits(1)
+        })
       )
       if (readFailure !== undefined) {
         return yield* Effect.fail<Failure>({ _tag: "Content", message: contentMessage(readFailure) })
       }
       if (hasher !== undefined) sha256 = hasher.digestHex()
       yield* tracker.ack(key, size ?? pulled)
+    })
+
+    const attempt: Effect.Effect<void, Failure> = Effect.suspend(() => {
+      attempts++
+      return body._tag === "Stream" && !body.replayable && consumed
+        ? Effect.fail<Failure>({ _tag: "NotReplayable" })
+        : settings.transfers.withPermits(1)(attemptBody)
     })
 
     const schedule = Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
