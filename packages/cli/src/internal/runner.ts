@@ -178,14 +178,11 @@ export const runUploads = (args: {
       (file, i) => uploadOne(slots[i], file),
       { concurrency: args.concurrency, discard: true }
     )
+    const stopTicker = ticker === undefined ? Effect.void : Fiber.interrupt(ticker)
     return yield* work.pipe(
-      Effect.onInterrupt(() =>
-        Effect.gen(function*() {
-          if (ticker !== undefined) yield* Fiber.interrupt(ticker)
-          yield* finish(true)
-        })
-      ),
-      Effect.zipRight(Effect.suspend(() => ticker === undefined ? Effect.void : Fiber.interrupt(ticker))),
-      Effect.zipRight(Effect.suspend(() => finish(false)))
+      Effect.onInterrupt(() => Effect.zipRight(stopTicker, finish(true))),
+      Effect.zipRight(Effect.suspend(() => Effect.zipRight(stopTicker, finish(false)))),
+      // a defect ends the run too: the frames must stop
+      Effect.ensuring(stopTicker)
     )
   })
