@@ -79,7 +79,7 @@ describe("reporting", () => {
   it("the summary counts and totals", () => {
     const summary = summarize([uploaded, apiFailure], 1500, false)
     expect(summary).toMatchObject({ files: 2, uploaded: 1, failed: 1, bytes: 2048, exitCode: 4 })
-    expect(summaryLine(summary)).toBe("1 uploaded, 1 failed of 2 files; 2.0 KiB in 0:02")
+    expect(summaryLine(summary)).toBe("1 uploaded, 1 failed of 2 files; 2.0 KiB in 1.5 s")
   })
 
   it("an interrupted run lists what was not uploaded", () => {
