@@ -19,7 +19,9 @@ import * as PromiseApi from "../../../docs/examples/promise.js"
 import * as Resilience from "../../../docs/examples/resilience.js"
 import * as Testing from "../../../docs/examples/testing.js"
 
-const mains = {
+type Main = (env: { baseUrl: string; project: string; token: string }) => Promise<unknown>
+
+const mains: Record<string, Main> = {
   "configuration.ts": Configuration.main,
   "emulator.ts": EmulatorExample.main,
   "errors.ts": Errors.main,
@@ -27,11 +29,11 @@ const mains = {
   "promise.ts": PromiseApi.main,
   "resilience.ts": Resilience.main,
   "testing.ts": Testing.main
-} as const
+}
 
-const programs = {
+const programs: Record<string, Effect.Effect<unknown, unknown, Files.Files>> = {
   "large-files.ts": LargeFiles.program
-} as const
+}
 
 const examplesDir = fileURLToPath(new URL("../../../docs/examples/", import.meta.url))
 
