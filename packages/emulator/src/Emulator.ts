@@ -157,6 +157,20 @@ export interface LoggedRequest {
 }
 
 /**
+ * A file as Data Modeling creates it (a CogniteFile node): it has an `instanceId`, is found by it (`byids`,
+ * `uploadlink`, `multiuploadlink`, `completemultipartupload`) and is named "untitled" unless given a name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InstanceFileOptions {
+  readonly instanceId: { readonly space: string; readonly externalId: string }
+  readonly name?: string
+  readonly mimeType?: string
+  readonly directory?: string
+}
+
+/**
  * Settings of an emulator; all optional.
  *
  * @since 0.1.0
@@ -225,6 +239,8 @@ export interface Service {
   readonly files: Effect.Effect<ReadonlyArray<StoredFile>>
   /** every request, in arrival order */
   readonly requests: Effect.Effect<ReadonlyArray<LoggedRequest>>
+  /** creates (or finds) the file of a Data Modeling instance; the emulator has no Data Modeling of its own */
+  readonly createInstanceFile: (options: InstanceFileOptions) => Effect.Effect<StoredFile>
   readonly addFault: (fault: Fault) => Effect.Effect<void>
   readonly clearFaults: Effect.Effect<void>
   /** drop files, request log, faults, attempt counters */
@@ -267,6 +283,7 @@ const makeService = (state: State.State): Effect.Effect<Service> =>
     issueToken: (options) => state.issueToken(options?.lifetime),
     files: state.listFiles,
     requests: state.listRequests,
+    createInstanceFile: state.createInstanceFile,
     addFault: state.addFault,
     clearFaults: state.clearFaults,
     reset: state.reset

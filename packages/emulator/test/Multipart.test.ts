@@ -177,3 +177,29 @@ describe("multipart completion races", () => {
       expect((yield* put(session.uploadUrls[0], bytes(10, 1))).status).toBe(404)
     }).pipe(provide()))
 })
+
+describe("files of Data Modeling instances", () => {
+  const instanceId = { space: "my_space", externalId: "doc1" }
+
+  it.effect("uploadlink / multiuploadlink / completion / byids by instanceId", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const created = yield* emulator.createInstanceFile({ instanceId })
+      expect(created.record).toMatchObject({ instanceId, name: "untitled", uploaded: false })
+      expect((yield* emulator.createInstanceFile({ instanceId })).id).toBe(created.id)
+      const link = yield* json(yield* postJson("files/uploadlink", { items: [{ instanceId }] }))
+      const [item] = link.items as ReadonlyArray<Record<string, unknown>>
+      expect(item.id).toBe(created.id)
+      yield* put(item.uploadUrl as string, bytes(7, 7))
+      const multi = yield* json(yield* postJson("files/multiuploadlink?parts=2", { items: [{ instanceId }] }))
+      const [session] = multi.items as ReadonlyArray<Session>
+      yield* put(session.uploadUrls[0], bytes(10, 1))
+      yield* put(session.uploadUrls[1], bytes(1, 2))
+      expect((yield* complete({ instanceId, uploadId: session.uploadId })).status).toBe(200)
+      const found = yield* json(yield* postJson("files/byids", { items: [{ instanceId }] }))
+      expect((found.items as ReadonlyArray<Record<string, unknown>>)[0]).toMatchObject({ id: created.id, uploaded: true })
+      expect((yield* emulator.files)[0].sha256).toBe(sha256(concat(bytes(10, 1), bytes(1, 2))))
+      const unknown = yield* postJson("files/uploadlink", { items: [{ instanceId: { space: "my_space", externalId: "nope" } }] })
+      expect(unknown.status).toBe(400)
+    }).pipe(provide()))
+})

@@ -245,3 +245,27 @@ describe("server: listening", () => {
       expect(error._tag).toBe("ServeError")
     })))
 })
+
+describe("server: control route for Data Modeling files", () => {
+  it.live("POST /_emulator/instance-files creates a file found by its instanceId", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* HttpClient.HttpClient
+      const instanceId = { space: "sp", externalId: "f1" }
+      const created = yield* client.execute(
+        HttpClientRequest.post(`${emulator.baseUrl}/_emulator/instance-files`).pipe(
+          HttpClientRequest.bodyUnsafeJson({ instanceId, name: "cad.dwg" })
+        )
+      )
+      expect(created.status).toBe(201)
+      expect((yield* json(created)).record).toMatchObject({ instanceId, name: "cad.dwg" })
+      const bad = yield* client.execute(
+        HttpClientRequest.post(`${emulator.baseUrl}/_emulator/instance-files`).pipe(
+          HttpClientRequest.bodyUnsafeJson({ instanceId: { space: "1bad" , externalId: "x" } })
+        )
+      )
+      expect(bad.status).toBe(400)
+      const found = yield* json(yield* postJson("files/byids", { items: [{ instanceId }] }))
+      expect((found.items as ReadonlyArray<Record<string, unknown>>)[0]).toMatchObject({ instanceId })
+    }).pipe(provide()))
+})

@@ -24,7 +24,7 @@ import { Fault as FaultSchema } from "../Emulator.js"
 import * as Content from "./content.js"
 import * as S from "./schema.js"
 import type { FileEntry, MultipartSession, MutableLoggedRequest, State } from "./state.js"
-import { secretEquals } from "./state.js"
+import { instanceKey, secretEquals } from "./state.js"
 
 /** The in-memory transport turns a response carrying this header into a dropped connection. */
 export const DROP_HEADER = "x-emulator-dropped-connection"
@@ -381,11 +381,10 @@ export const make = (state: State) => {
 
   const findByIdentifier = (identifier: S.FileIdentifier): FileEntry | undefined => {
     if ("id" in identifier) return state.files.get(identifier.id)
-    if ("externalId" in identifier) {
-      const id = state.byExternalId.get(identifier.externalId)
-      return id === undefined ? undefined : state.files.get(id)
-    }
-    return undefined
+    const id = "externalId" in identifier
+      ? state.byExternalId.get(identifier.externalId)
+      : state.byInstanceId.get(instanceKey(identifier.instanceId))
+    return id === undefined ? undefined : state.files.get(id)
   }
 
   const identifierKey = (identifier: S.FileIdentifier) => JSON.stringify(identifier)
@@ -521,6 +520,7 @@ export const make = (state: State) => {
         if (entry === undefined) continue
         state.files.delete(entry.id)
         if (entry.fields.externalId !== undefined) state.byExternalId.delete(entry.fields.externalId)
+        for (const [key, id] of state.byInstanceId) if (id === entry.id) state.byInstanceId.delete(key)
         yield* Content.discard(entry.content)
       }
       return HttpServerResponse.unsafeJson({}, { status: 200 })
@@ -780,6 +780,16 @@ export const make = (state: State) => {
         const faults = Array.isArray(decoded.right) ? decoded.right : [decoded.right]
         for (const fault of faults) yield* state.addFault(fault)
         return HttpServerResponse.unsafeJson(state.faults, { status: 200 })
+      })
+    ),
+    HttpRouter.post(
+      "/_emulator/instance-files",
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const text = yield* Effect.orElseSucceed(request.text, () => "")
+        const decoded = S.decodeInstanceFileOptions(text)
+        if (Either.isLeft(decoded)) return cdfError(400, S.formatIssues(decoded.left))
+        return HttpServerResponse.unsafeJson(yield* state.createInstanceFile(decoded.right), { status: 201 })
       })
     ),
     HttpRouter.del("/_emulator/faults", Effect.as(state.clearFaults, HttpServerResponse.empty({ status: 204 }))),

@@ -190,6 +190,14 @@ export const decodeByIds = strictJson(ByIds)
 export const decodeDeleteIds = strictJson(DeleteIds)
 export const decodeComplete = strictJson(Complete)
 
+/** The control route creating a file as Data Modeling would (a CogniteFile node). */
+export const decodeInstanceFileOptions = strictJson(Schema.Struct({
+  instanceId: InstanceId,
+  name: opt(chars(256)),
+  mimeType: opt(chars(256)),
+  directory: opt(chars(512))
+}))
+
 export const decodeTokenRequest = Schema.decodeUnknownEither(TokenRequest)
 
 /** A boolean query parameter in any case ("true", "True", "TRUE"). */

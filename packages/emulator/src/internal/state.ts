@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto"
 import { mkdirSync } from "node:fs"
-import type { Fault, LoggedRequest, Options, PutRecord, RouteName, StoredFile } from "../Emulator.js"
+import type { Fault, InstanceFileOptions, LoggedRequest, Options, PutRecord, RouteName, StoredFile } from "../Emulator.js"
 import type { StoredContent } from "./content.js"
 
 /** The validated request fields of a file record (ExternalFilesMetadata). */
@@ -64,6 +64,8 @@ export interface State {
   readonly tokens: Map<string, number>
   readonly files: Map<number, FileEntry>
   readonly byExternalId: Map<string, number>
+  /** key: instanceKey(space, externalId) */
+  readonly byInstanceId: Map<string, number>
   readonly targets: Map<string, UploadTarget>
   readonly sessions: Map<string, MultipartSession>
   readonly log: Array<MutableLoggedRequest>
@@ -74,6 +76,7 @@ export interface State {
   readonly isValidToken: (token: string) => Effect.Effect<boolean>
   readonly listFiles: Effect.Effect<ReadonlyArray<StoredFile>>
   readonly listRequests: Effect.Effect<ReadonlyArray<LoggedRequest>>
+  readonly createInstanceFile: (options: InstanceFileOptions) => Effect.Effect<StoredFile>
   readonly addFault: (fault: Fault) => Effect.Effect<void>
   readonly clearFaults: Effect.Effect<void>
   readonly reset: Effect.Effect<void>
@@ -81,6 +84,10 @@ export interface State {
   readonly isUploaded: (entry: FileEntry, now: number) => boolean
   readonly newTarget: (fileId: number, part: number | undefined, session: MultipartSession | undefined) => string
 }
+
+/** The key of an instance id in `byInstanceId`. */
+export const instanceKey = (instanceId: { readonly space: string; readonly externalId: string }) =>
+  `${instanceId.space}\u0000${instanceId.externalId}`
 
 /** A random, URL-safe secret. */
 export const secret = (bytes = 24): string => randomBytes(bytes).toString("base64url")
@@ -122,6 +129,17 @@ export const make = (
       }
     }
 
+    const toStoredFile = (entry: FileEntry, now: number): StoredFile => ({
+      id: entry.id,
+      externalId: entry.fields.externalId,
+      name: entry.fields.name,
+      record: renderRecord(entry, now),
+      uploaded: isUploaded(entry, now),
+      size: entry.content?.size,
+      sha256: entry.content?.sha256,
+      puts: entry.puts.map((put) => ({ ...put }))
+    })
+
     const state: State = {
       project,
       baseUrl: origins.baseUrl,
@@ -139,6 +157,7 @@ export const make = (
       tokens: new Map(),
       files: new Map(),
       byExternalId: new Map(),
+      byInstanceId: new Map(),
       targets: new Map(),
       sessions: new Map(),
       log: [],
@@ -160,16 +179,31 @@ export const make = (
       listFiles: Effect.map(Clock.currentTimeMillis, (now) =>
         [...state.files.values()]
           .sort((a, b) => a.id - b.id)
-          .map((entry): StoredFile => ({
-            id: entry.id,
-            externalId: entry.fields.externalId,
-            name: entry.fields.name,
-            record: renderRecord(entry, now),
-            uploaded: isUploaded(entry, now),
-            size: entry.content?.size,
-            sha256: entry.content?.sha256,
-            puts: entry.puts.map((put) => ({ ...put }))
-          }))),
+          .map((entry) => toStoredFile(entry, now))),
+      createInstanceFile: (options) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const key = instanceKey(options.instanceId)
+          const existing = state.byInstanceId.get(key)
+          const found = existing === undefined ? undefined : state.files.get(existing)
+          if (found !== undefined) return toStoredFile(found, now)
+          const entry: FileEntry = {
+            id: state.nextId++,
+            fields: {
+              instanceId: { space: options.instanceId.space, externalId: options.instanceId.externalId },
+              name: options.name ?? "untitled",
+              ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+              ...(options.directory === undefined ? {} : { directory: options.directory })
+            },
+            createdTime: now,
+            lastUpdatedTime: now,
+            content: undefined,
+            arrivedAt: undefined,
+            puts: []
+          }
+          state.files.set(entry.id, entry)
+          state.byInstanceId.set(key, entry.id)
+          return toStoredFile(entry, now)
+        }),
       listRequests: Effect.sync(() => state.log.map((entry) => ({ ...entry, headers: { ...entry.headers } }))),
       addFault: (fault) => Effect.sync(() => void state.faults.push(fault)),
       clearFaults: Effect.sync(() => {
@@ -178,6 +212,7 @@ export const make = (
       reset: Effect.sync(() => {
         state.files.clear()
         state.byExternalId.clear()
+        state.byInstanceId.clear()
         state.targets.clear()
         state.sessions.clear()
         state.log.length = 0
