@@ -230,7 +230,7 @@ const uploadWith = (client: CdfClient.Service) =>
           return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
         })
       ).pipe(withDeadline(client)))
-  }).pipe(Effect.withSpan("Files.uploadBytes"))
+  }).pipe(Effect.withSpan("Files.uploadBytes", { captureStackTrace: false }))
 
 const uploadBytesWith = (client: CdfClient.Service) => {
   const upload = uploadWith(client)
@@ -269,6 +269,7 @@ const uploadSingle = (
       onProgress: args.onProgress
     }).pipe(
       Effect.withSpan("Files.transfer", {
+        captureStackTrace: false,
         attributes: {
           "cdf.file.id": record.id,
           ...(args.prepared.plan.size === undefined ? {} : { "cdf.upload.size": args.prepared.plan.size })
@@ -310,6 +311,7 @@ const uploadMultipart = (
       onProgress: args.onProgress
     }).pipe(
       Effect.withSpan("Files.transfer", {
+        captureStackTrace: false,
         attributes: { "cdf.file.id": record.id, "cdf.upload.size": plan.size, "cdf.upload.parts": plan.parts }
       })
     )

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema, Struct } from "effect"
 import * as CdfClient from "../CdfClient.js"
 import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
@@ -13,6 +13,7 @@ import * as FileMetadata from "../FileMetadata.js"
 export const ownershipSkewMillis = 5_000
 
 const Items = Schema.Struct({ items: Schema.Array(Schema.Unknown) })
+const WireJson = Schema.Unknown
 const AnyJson = Schema.Unknown
 
 /** A record created (or, on a proven retry, resumed) by a call, with its upload URL(s). @internal */
@@ -25,11 +26,39 @@ export interface Created<A> {
 }
 
 const encodeMetadata = Schema.encodeSync(FileMetadata.FileMetadata)
-const decodeMetadata = Schema.decodeSync(FileMetadata.FileMetadata)
 
-/** The record without the upload URL(s) (only the fields of `FileMetadata`). @internal */
+/**
+ * The record without the upload URL(s): only the fields of `FileMetadata` (copied, not decoded again: the record was
+ * decoded from the answer already).
+ *
+ * @internal
+ */
 export const plainMetadata = (record: FileMetadata.FileMetadata): FileMetadata.FileMetadata =>
-  decodeMetadata(encodeMetadata(record))
+  new FileMetadata.FileMetadata(
+    Struct.pick(
+      record,
+      "id",
+      "externalId",
+      "instanceId",
+      "name",
+      "directory",
+      "source",
+      "mimeType",
+      "metadata",
+      "assetIds",
+      "dataSetId",
+      "labels",
+      "geoLocation",
+      "securityCategories",
+      "sourceCreatedTime",
+      "sourceModifiedTime",
+      "uploaded",
+      "uploadedTime",
+      "createdTime",
+      "lastUpdatedTime"
+    ),
+    { disableValidation: true }
+  )
 
 const canonical = (u: unknown): unknown => {
   if (Array.isArray(u)) return u.map(canonical)
@@ -153,7 +182,8 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
       method: "POST",
       path: args.path,
       urlParams: args.urlParams,
-      body: CdfClient.jsonBody(FileMetadata.FileMetadataWrite, body),
+      // validated by validateUploadOptions and built by toWireBody: sent as is, not validated a second time
+      body: CdfClient.jsonBody(WireJson, body),
       response: args.response,
       retry: externalId === undefined ? "nonIdempotent" : "idempotent",
       onRetry: () => Ref.set(retried, true)
@@ -179,6 +209,7 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
           })
       ),
       Effect.withSpan("Files.create", {
+        captureStackTrace: false,
         attributes: { "cdf.endpoint": args.path, "cdf.overwrite": args.overwrite }
       }),
       Effect.tap(({ record, resumed }) =>
@@ -242,7 +273,7 @@ export const completeMultipart = (
         ...("status" in error && typeof error.status === "number" ? { status: error.status } : {})
       })
     ),
-    Effect.withSpan("Files.complete", { attributes: { "cdf.file.id": args.id } })
+    Effect.withSpan("Files.complete", { captureStackTrace: false, attributes: { "cdf.file.id": args.id } })
   )
 
 /** How long best-effort cleanup may take. @internal */
