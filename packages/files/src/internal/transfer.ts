@@ -323,17 +323,22 @@ type Body =
 
 const sliceSize = 1024 * 1024
 
-/** A buffer as a stream of 1 MiB views, so progress moves while it is sent. */
-const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
-  bytes.byteLength <= sliceSize
+/**
+ * A buffer as a stream of at most 8 views (each at least 1 MiB), so progress moves while it is sent at a small
+ * cost per view (each view is one trip through the body stream).
+ */
+const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> => {
+  const slice = Math.max(sliceSize, Math.ceil(bytes.byteLength / 8))
+  return bytes.byteLength <= slice
     ? Stream.succeed(bytes)
     : Stream.fromIterable({
       *[Symbol.iterator]() {
-        for (let offset = 0; offset < bytes.byteLength; offset += sliceSize) {
-          yield bytes.subarray(offset, Math.min(offset + sliceSize, bytes.byteLength))
+        for (let offset = 0; offset < bytes.byteLength; offset += slice) {
+          yield bytes.subarray(offset, Math.min(offset + slice, bytes.byteLength))
         }
       }
     })
+}
 
 /** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. */
 const exactly = (size: number | undefined) => <E>(stream: Stream.Stream<Uint8Array, E>) =>
