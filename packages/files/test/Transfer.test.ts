@@ -193,7 +193,7 @@ describe("putSingle", () => {
       const fiber = yield* Effect.fork(upload(Content.make("abc"), { settings: s }))
       yield* TestClock.adjust("3 seconds")
       const error = yield* Effect.flip(Fiber.join(fiber))
-      expect(error._tag === "CdfTimeoutError" ? [error.kind, error.timeoutMillis] : error._tag).toEqual(["attempt", 1000])
+      expect(error._tag === "CdfTimeoutError" ? [error.kind, error.timeoutMillis] : error._tag).toEqual(["transfer", 1000])
       expect((yield* storagePuts).length).toBe(2)
     }).pipe(inMemory()))
 

@@ -292,7 +292,7 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
 type Failure =
   | { readonly _tag: "Status"; readonly status: number; readonly retryAfterMillis: number | undefined }
   | { readonly _tag: "Transport" }
-  | { readonly _tag: "Timeout"; readonly kind: "attempt" | "stall"; readonly millis: number }
+  | { readonly _tag: "Timeout"; readonly kind: "transfer" | "stall"; readonly millis: number }
   | { readonly _tag: "Content"; readonly message: string }
   | { readonly _tag: "NotReplayable" }
 
@@ -483,7 +483,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       yield* guarded.pipe(
         Effect.timeoutFail({
           duration: settings.attemptTimeout,
-          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "attempt", millis: attemptMillis })
+          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
         })
       )
       if (readFailure !== undefined) {
