@@ -146,18 +146,21 @@ const registered = <A extends FileMetadata.FileMetadata>(
     Effect.gen(function*() {
       const record = (created: Created<A>) =>
         created.isNew ? Ref.set(slot, Option.some(created.record.id)) : Effect.void
-      const fiber = yield* Effect.forkDaemon(restore(create))
-      const created = yield* restore(Fiber.join(fiber)).pipe(
+      // The child succeeds with the create's Exit: a failing fiber would be logged as "unhandled" (at Debug).
+      const fiber = yield* Effect.forkDaemon(restore(Effect.exit(create)))
+      const exit = yield* restore(Fiber.join(fiber)).pipe(
         Effect.onInterrupt(() =>
           Fiber.await(fiber).pipe(
             Effect.timeoutOption(createGrace),
             Effect.flatMap(Option.match({
               onNone: () => Fiber.interrupt(fiber),
-              onSome: (exit) => Exit.isSuccess(exit) ? record(exit.value) : Effect.void
+              onSome: (done) =>
+                Exit.isSuccess(done) && Exit.isSuccess(done.value) ? record(done.value.value) : Effect.void
             }))
           )
         )
       )
+      const created = yield* exit
       yield* record(created)
       return created
     })
