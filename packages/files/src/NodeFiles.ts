@@ -18,7 +18,7 @@ import { Sha256Factory } from "./internal/sha256.js"
 import { Spooler, type SpoolerService } from "./internal/spool.js"
 import { createHash } from "node:crypto"
 
-const chunkSize = FileSystem.KiB(256)
+const chunkSize = FileSystem.MiB(1)
 
 const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): ContentImpl =>
   fromRanged(size, (start, end) =>
