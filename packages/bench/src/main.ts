@@ -97,6 +97,8 @@ const startEmulator = async (
   options: Record<string, unknown>
 ): Promise<{ server: Server<Endpoint>; target: Target }> => {
   const server = await startServer("emulator", [JSON.stringify(options)], decodeEndpoint)
+  const faults = options["faults"]
+  if (Array.isArray(faults)) targetFaults.set(name, faults)
   return {
     server,
     target: { name, baseUrl: server.info.baseUrl, project: server.info.project ?? "emulator", token: server.info.token ?? "" }
@@ -105,10 +107,21 @@ const startEmulator = async (
 
 const control = Raw.makeAgent(1)
 
-/** Drops the emulator's stored files between runs, so memory-mode content does not pile up. */
+/** The faults each emulator target was started with: a reset drops them, so they are set again after it. */
+const targetFaults = new Map<string, ReadonlyArray<unknown>>()
+
+/** Drops the emulator's stored files between runs, so memory-mode content does not pile up; keeps its faults. */
 const resetEmulator = async (target: Target): Promise<void> => {
   if (target.name === "sink") return
   await Raw.request(control, "POST", `${target.baseUrl}/_emulator/reset`, {}, undefined)
+  const faults = targetFaults.get(target.name) ?? []
+  if (faults.length === 0) return
+  const body = Buffer.from(JSON.stringify(faults))
+  const response = await Raw.request(control, "POST", `${target.baseUrl}/_emulator/faults`, {
+    "content-type": "application/json",
+    "content-length": body.length
+  }, body)
+  if (response.status !== 200) throw new Error(`setting the faults of ${target.name} again answered ${response.status}`)
 }
 
 /** Bytes the sink has received so far (a check that every client really sent what it reports). */
@@ -152,7 +165,7 @@ const one = async (
 ): Promise<ClientOutcome> => {
   const before = await sinkBytes(target)
   const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes))
-  await resetEmulator(target).catch(() => undefined)
+  await resetEmulator(target)
   const received = (await sinkBytes(target)) - before
   if (outcome._tag === "Ok" && target.name === "sink" && received < outcome.result.bytes) {
     failures.push(`${section} ${label} ${client}: the sink received ${received} bytes, fewer than the ${outcome.result.bytes} reported`)
