@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Content } from "@effect-cdf/files"
-import { Effect, Stream } from "effect"
+import { Chunk, Effect, FastCheck, Stream } from "effect"
 import * as Transfer from "../src/internal/transfer.js"
 
 const MiB = 1024 * 1024
@@ -85,4 +85,36 @@ describe("planning", () => {
     expect(Transfer.parseRetryAfter("soon", now)).toBeUndefined()
     expect(Transfer.parseRetryAfter(undefined, now)).toBeUndefined()
   })
+
+  it.effect.prop(
+    "toParts: any chunking gives parts of exactly partSize (the last shorter), together the same bytes",
+    [FastCheck.array(FastCheck.integer({ min: 0, max: 300 }), { maxLength: 20 }), FastCheck.integer({ min: 1, max: 120 })],
+    ([lengths, partSize]) =>
+      Effect.gen(function*() {
+        let next = 0
+        const chunks = lengths.map((n) => Uint8Array.from({ length: n }, () => next++ & 0xff))
+        const total = next
+        const parts = Chunk.toArray(yield* Stream.runCollect(Transfer.toParts(Stream.fromIterable(chunks), partSize)))
+        expect(parts.length).toBe(Math.max(1, Math.ceil(total / partSize)))
+        parts.slice(0, -1).forEach((part) => expect(part.byteLength).toBe(partSize))
+        expect(Buffer.concat(parts)).toEqual(Buffer.concat(chunks))
+      })
+  )
+
+  it.effect.prop(
+    "planParts: 1 to 250 parts of at most 4000 MiB that cover the size, none empty",
+    [FastCheck.integer({ min: 0, max: 250 * 4000 * MiB }), FastCheck.constantFrom(5 * MiB, 50 * MiB, 64 * MiB)],
+    ([size, partSize]) =>
+      Effect.gen(function*() {
+        const plan = yield* Transfer.planParts(size, partSize)
+        expect(plan.parts).toBeGreaterThanOrEqual(1)
+        expect(plan.parts).toBeLessThanOrEqual(250)
+        expect(plan.partSize).toBeLessThanOrEqual(4000 * MiB)
+        expect(plan.partSize * plan.parts).toBeGreaterThanOrEqual(size)
+        if (plan.parts > 1) {
+          expect(plan.partSize).toBeGreaterThanOrEqual(partSize)
+          expect((plan.parts - 1) * plan.partSize).toBeLessThan(size)
+        }
+      })
+  )
 })
