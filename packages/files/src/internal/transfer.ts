@@ -11,7 +11,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Clock, Duration, Effect, FiberSet, Option, Schedule, type Scope, Stream } from "effect"
 import { CdfTimeoutError, FileSizeLimitError, RequestInfo, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
-import type { OnProgress, Progress } from "../Progress.js"
+import type { OnProgress } from "../Progress.js"
 import {
   ContentImpl,
   ContentReadError,
@@ -86,7 +86,7 @@ export const defaults = {
     Schedule.intersect(Schedule.recurs(5)),
     Schedule.upTo("5 minutes")
   ),
-  transfers: 8,
+  transfers: 5,
   progressInterval: Duration.millis(100)
 } as const
 
@@ -822,5 +822,3 @@ export const putParts = (args: {
     captureStackTrace: false
   }))
 
-/** @internal */
-export type { Progress }
