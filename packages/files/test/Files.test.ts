@@ -113,6 +113,33 @@ describe("Files.uploadBytes (in memory)", () => {
       expect((yield* emulator.files).length).toBe(1)
     }).pipe(Effect.provide(inMemory({}, noRetries))))
 
+  it.effect("a failed PUT after overwriting a record created 1 s earlier by another writer keeps it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const theirs = yield* Files.uploadBytes("their precious bytes", { name: "theirs.txt", externalId: "shared" })
+      yield* TestClock.adjust("1 second")
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Status", status: 500 } })
+      const error = yield* Effect.flip(
+        Files.uploadBytes("mine", { name: "mine.txt", externalId: "shared", overwrite: true })
+      )
+      expect(error._tag).toBe("UploadError")
+      expect(error.cleanup).toBeUndefined()
+      const stored = yield* emulator.files
+      expect(stored.map((f) => f.id)).toEqual([theirs.id])
+      expect(stored[0].sha256).toBe(sha256("their precious bytes"))
+      expect((yield* emulator.requests).filter((r) => r.route === "files.delete")).toEqual([])
+    }).pipe(Effect.provide(inMemory({}, noRetries))))
+
+  it.effect("a failed PUT with overwrite on a brand-new record deletes it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* TestClock.adjust("1 second")
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Status", status: 500 } })
+      const error = yield* Effect.flip(Files.uploadBytes("mine", { name: "n.txt", externalId: "new", overwrite: true }))
+      expect(error.cleanup?.deleted).toBe(true)
+      expect((yield* emulator.files).length).toBe(0)
+    }).pipe(Effect.provide(inMemory({}, noRetries))))
+
   it.effect("retrieve reads a record by id and by externalId", () =>
     Effect.gen(function*() {
       const file = yield* Files.uploadBytes("x", { name: "r.txt", externalId: "r" })

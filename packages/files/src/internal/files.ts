@@ -193,7 +193,10 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
     }).pipe(
       Effect.map((response): Created<A> => ({
         record: response.value,
-        isNew: !args.overwrite || ours(response.value),
+        // With overwrite, the answer may be another writer's record we just overwrote: deleting it on failure would
+        // destroy their content. Only a record that was never updated since its creation, created within our call,
+        // counts as ours.
+        isNew: !args.overwrite || (response.value.createdTime === response.value.lastUpdatedTime && ours(response.value)),
         resumed: false
       })),
       Effect.catchIf(
