@@ -337,11 +337,11 @@ export const withCleanupOf = <A>(
             onSome: (fileId) => Effect.flatMap(deleteCreated(client, fileId), (c) => Effect.fail(withCleanup(error, c)))
           }))
       ),
-      Effect.onExit((exit) =>
+      Effect.onExit((exit): Effect.Effect<void> =>
         exit._tag === "Success"
           ? Effect.void
           : Effect.flatMap(takeCreated, (id) =>
-            Option.match(id, { onNone: () => Effect.void, onSome: (fileId) => deleteCreated(client, fileId) }))
+            Option.isSome(id) ? Effect.asVoid(deleteCreated(client, id.value)) : Effect.void)
       )
     )
   })
