@@ -376,8 +376,13 @@ const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Ar
     return acc
   }).pipe(Effect.map((chunks) => concat(chunks, chunks.reduce((n, c) => n + c.byteLength, 0))))
 
-const discard = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.ignore(Stream.runDrain(response.stream))
+/**
+ * Reads and drops a storage answer (bounded: an empty 2xx or a short error page), so the connection can be reused.
+ * Not `response.stream`: the platform aborts the request's controller when a body stream ends (an AbortSignal and a
+ * DOMException with a stack per PUT), and a body stream that fails is logged by Effect with the request (the signed
+ * URL) at DEBUG.
+ */
+const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
 /** One PUT (a single upload or a part), each attempt with its timeouts, retried on its own. */
 const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | CdfTimeoutError> =>
