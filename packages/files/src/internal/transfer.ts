@@ -396,9 +396,66 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
     let consumed = false
     let sha256: string | undefined
 
-    // Runs while holding a permit of the client-wide limit: the timeouts count from when the permit is had, and no
-    // body is read (or buffered) before.
-    const attemptBody: Effect.Effect<void, Failure> = Effect.gen(function*() {
+    const sendRequest = (
+      request: HttpClientRequest.HttpClientRequest,
+      readFailure: () => ContentReadError | undefined
+    ): Effect.Effect<void, Failure> =>
+      Effect.flatMap(args.storage.execute(request), (response) => {
+        if (response.status >= 200 && response.status < 300) return discard(response)
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
+          return Effect.zipRight(
+            discard(response),
+            Effect.fail<Failure>({ _tag: "Status", status: response.status, retryAfterMillis: retryAfter })
+          )
+        })
+      }).pipe(
+        Effect.catchTags({
+          RequestError: (): Effect.Effect<never, Failure> => {
+            const failure = readFailure()
+            return Effect.fail(
+              failure !== undefined ? { _tag: "Content", message: contentMessage(failure) } : { _tag: "Transport" }
+            )
+          },
+          ResponseError: (): Effect.Effect<never, Failure> => Effect.fail({ _tag: "Transport" })
+        })
+      )
+
+    // Nothing can be seen moving while a buffer is handed over whole. A large one (bodyMode "buffer") gets only the
+    // attempt timeout; a small one (<= 1 MiB) also fails as stalled when no answer comes within the stall timeout:
+    // one timer, whichever is shorter.
+    const directAttemptOf = (bytes: Uint8Array): Effect.Effect<void, Failure> => {
+      const request = HttpClientRequest.put(url).pipe(
+        HttpClientRequest.setBody(HttpBody.uint8Array(bytes, args.contentType ?? "")),
+        // setBody leaves out `content-length: 0`; an empty body must still say so.
+        HttpClientRequest.setHeader("content-length", String(bytes.byteLength))
+      )
+      const stall = bytes.byteLength <= sliceSize && stallMillis < attemptMillis
+      const timeout: Failure = stall
+        ? { _tag: "Timeout", kind: "stall", millis: stallMillis }
+        : { _tag: "Timeout", kind: "transfer", millis: attemptMillis }
+      const noReadFailure = () => undefined
+      return Effect.zipRight(
+        tracker.pulled(key, bytes.byteLength),
+        Effect.zipRight(
+          Effect.timeoutFail(sendRequest(request, noReadFailure), {
+            duration: stall ? settings.stallTimeout : settings.attemptTimeout,
+            onTimeout: () => timeout
+          }),
+          tracker.ack(key, bytes.byteLength)
+        )
+      )
+    }
+
+    // A buffer handed over whole (a small one, or any in "buffer" mode): no stream, no clock reads, one timer.
+    const direct = body._tag === "Bytes" && (settings.bodyMode === "buffer" || body.bytes.byteLength <= sliceSize)
+      ? body.bytes
+      : undefined
+    const directAttempt = direct === undefined ? undefined : directAttemptOf(direct)
+
+    // Each attempt runs while holding a permit of the client-wide limit: the timeouts count from when the permit is
+    // had, and no body is read (or buffered) before.
+    const streamAttempt: Effect.Effect<void, Failure> = Effect.gen(function*() {
       let lastMoved = yield* Clock.currentTimeMillis
       let readFailure: ContentReadError | undefined
       let pulled = 0
@@ -425,12 +482,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         )
       )
       const contentType = args.contentType ?? ""
-      // Small buffers (and every buffer in "buffer" mode) go as they are: no stream machinery per upload.
-      const direct = body._tag === "Bytes" && (settings.bodyMode === "buffer" || body.bytes.byteLength <= sliceSize)
-      if (direct) yield* tracker.pulled(key, body.bytes.byteLength)
-      const httpBody = direct
-        ? HttpBody.uint8Array(body.bytes, contentType)
-        : settings.bodyMode === "buffer" || size === 0
+      const httpBody = settings.bodyMode === "buffer" || size === 0
         ? HttpBody.uint8Array(
           yield* collect(counted).pipe(
             Effect.mapError((): Failure => ({ _tag: "Content", message: "reading the content failed" }))
@@ -444,27 +496,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         // setBody leaves out `content-length: 0`; an empty body must still say so.
         size === undefined ? (r) => r : HttpClientRequest.setHeader("content-length", String(size))
       )
-      const send = Effect.gen(function*() {
-        const response = yield* args.storage.execute(request)
-        if (response.status >= 200 && response.status < 300) {
-          yield* discard(response)
-          return
-        }
-        const now = yield* Clock.currentTimeMillis
-        const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
-        yield* discard(response)
-        return yield* Effect.fail<Failure>({ _tag: "Status", status: response.status, retryAfterMillis: retryAfter })
-      }).pipe(
-        Effect.catchTags({
-          RequestError: (): Effect.Effect<never, Failure> =>
-            Effect.fail(
-              readFailure !== undefined
-                ? { _tag: "Content", message: contentMessage(readFailure) }
-                : { _tag: "Transport" }
-            ),
-          ResponseError: (): Effect.Effect<never, Failure> => Effect.fail({ _tag: "Transport" })
-        })
-      )
+      const send = sendRequest(request, () => readFailure)
       const stalled = Clock.currentTimeMillis.pipe(
         Effect.flatMap((now) =>
           now - lastMoved >= stallMillis
@@ -474,9 +506,9 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
         Effect.zipRight(Effect.never)
       )
-      // A buffer is handed over whole, so nothing can be seen moving while it is sent. A large one (bodyMode
-      // "buffer") gets only the attempt timeout; a small one (<= 1 MiB) fails as stalled when no answer comes within
-      // the stall timeout. A stream is watched: no byte pulled for the stall timeout fails the attempt.
+      // A stream is watched: no byte pulled for the stall timeout fails the attempt. A body collected into a buffer
+      // is handed over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as stalled
+      // when no answer comes within the stall timeout.
       const guarded = httpBody._tag !== "Uint8Array"
         ? Effect.raceFirst(send, stalled)
         : (size ?? 0) > sliceSize
@@ -502,7 +534,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       attempts++
       return body._tag === "Stream" && !body.replayable && consumed
         ? Effect.fail<Failure>({ _tag: "NotReplayable" })
-        : settings.transfers.withPermits(1)(attemptBody)
+        : settings.transfers.withPermits(1)(directAttempt ?? streamAttempt)
     })
 
     const schedule = Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
