@@ -384,6 +384,33 @@ const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Ar
  */
 const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
+const makeRetrySchedule = (settings: TransferSettings) => {
+  const maxDelay = Duration.toMillis(settings.maxRetryDelay)
+  return Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
+    Schedule.whileInput(isRetryable),
+    // whole milliseconds: TestClock cannot represent a jittered fractional instant in nanoseconds
+    Schedule.modifyDelay(([, failure], delay) =>
+      Duration.millis(Math.round(Duration.toMillis(
+        failure._tag === "Status" && failure.retryAfterMillis !== undefined
+          ? Duration.max(delay, Duration.millis(Math.min(failure.retryAfterMillis, maxDelay)))
+          : delay
+      )))
+    )
+  )
+}
+
+/** The retry schedule of a PUT, built once per settings (a client's settings live as long as the client). */
+const retrySchedules = new WeakMap<TransferSettings, ReturnType<typeof makeRetrySchedule>>()
+
+const retryScheduleOf = (settings: TransferSettings): ReturnType<typeof makeRetrySchedule> => {
+  let schedule = retrySchedules.get(settings)
+  if (schedule === undefined) {
+    schedule = makeRetrySchedule(settings)
+    retrySchedules.set(settings, schedule)
+  }
+  return schedule
+}
+
 /** One PUT (a single upload or a part), each attempt with its timeouts, retried on its own. */
 const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | CdfTimeoutError> =>
   Effect.gen(function*() {
@@ -391,7 +418,6 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
     const key = args.part ?? 0
     const stallMillis = Duration.toMillis(settings.stallTimeout)
     const attemptMillis = Duration.toMillis(settings.attemptTimeout)
-    const maxDelay = Duration.toMillis(settings.maxRetryDelay)
     let attempts = 0
     let consumed = false
     let sha256: string | undefined
@@ -537,19 +563,19 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         : settings.transfers.withPermits(1)(directAttempt ?? streamAttempt)
     })
 
-    const schedule = Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
-      Schedule.whileInput(isRetryable),
-      // whole milliseconds: TestClock cannot represent a jittered fractional instant in nanoseconds
-      Schedule.modifyDelay(([, failure], delay) =>
-        Duration.millis(Math.round(Duration.toMillis(
-          failure._tag === "Status" && failure.retryAfterMillis !== undefined
-            ? Duration.max(delay, Duration.millis(Math.min(failure.retryAfterMillis, maxDelay)))
-            : delay
-        )))
-      )
-    )
+    // The schedule's driver is made only when a first attempt failed with a retryable failure; that failure is
+    // given to it first, so delays (Retry-After) and the count of retries are what `Effect.retry` alone would give.
     yield* attempt.pipe(
-      Effect.retry(schedule),
+      Effect.catchAll((first) => {
+        if (!isRetryable(first)) return Effect.fail(first)
+        let pending: Failure | undefined = first
+        const again = Effect.suspend(() => {
+          const failure = pending
+          pending = undefined
+          return failure === undefined ? attempt : Effect.fail(failure)
+        })
+        return Effect.retry(again, retryScheduleOf(settings))
+      }),
       Effect.mapError((failure) => toError(failure, url, args.part, attempts))
     )
     return { sha256 }
@@ -565,11 +591,22 @@ const contentMessage = (e: ContentReadError): string =>
   typeof e.cause === "string" ? `reading the content failed: ${e.cause}` : "reading the content failed"
 
 const spanAttributes = (url: string, part: number | undefined): Record<string, unknown> => {
-  const info = RequestInfo.fromUrl("PUT", url)
+  // origin and path only (never the query, which holds the signature); RequestInfo.fromUrl's fallback otherwise
+  let origin: string
+  let path: string
+  try {
+    const parsed = new URL(url)
+    origin = parsed.origin
+    path = parsed.pathname
+  } catch {
+    const info = RequestInfo.fromUrl("PUT", url)
+    origin = info.origin
+    path = info.path
+  }
   return {
     "http.request.method": "PUT",
-    "url.origin": info.origin,
-    "url.path": info.path,
+    "url.origin": origin,
+    "url.path": path,
     ...(part === undefined ? {} : { "cdf.part": part })
   }
 }
@@ -660,7 +697,7 @@ export const putSingle = (args: {
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
     const body = bodyOf(content.source, size)
-    const makeHash = yield* sha256Factory
+    const makeHash = args.settings.checksum ? yield* sha256Factory : undefined
     const result = yield* putOne({
       storage: args.storage,
       url: args.url,
@@ -669,10 +706,10 @@ export const putSingle = (args: {
       body,
       settings: args.settings,
       tracker,
-      hash: args.settings.checksum && body._tag === "Stream" ? makeHash : undefined
+      hash: body._tag === "Stream" ? makeHash : undefined
     })
     yield* tracker.final
-    const sha256 = !args.settings.checksum
+    const sha256 = makeHash === undefined
       ? undefined
       : body._tag === "Bytes"
       ? hashBytes(makeHash, body.bytes)
@@ -694,7 +731,7 @@ export const putPart = (args: {
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
     const body = bodyOf(content.source, size)
-    const makeHash = yield* sha256Factory
+    const makeHash = args.settings.checksum ? yield* sha256Factory : undefined
     const result = yield* putOne({
       storage: args.storage,
       url: args.url,
@@ -703,10 +740,10 @@ export const putPart = (args: {
       body,
       settings: args.settings,
       tracker,
-      hash: args.settings.checksum && body._tag === "Stream" ? makeHash : undefined
+      hash: body._tag === "Stream" ? makeHash : undefined
     })
     yield* tracker.final
-    const sha256 = !args.settings.checksum
+    const sha256 = makeHash === undefined
       ? undefined
       : body._tag === "Bytes"
       ? hashBytes(makeHash, body.bytes)
