@@ -1,7 +1,7 @@
 import { Emulator } from "@effect-cdf/emulator"
-import { Files } from "@effect-cdf/files"
+import { CdfClient, Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Schedule, Schema, TestClock } from "effect"
 import { createHash } from "node:crypto"
 import { inMemory } from "./FilesFixtures.js"
 
@@ -239,6 +239,51 @@ describe("Files.uploadBytes (in memory)", () => {
       expect(stored[0].id).toBe(theirs.id)
       expect(stored[0].sha256).toBe(sha256("theirs"))
       expect((yield* emulator.requests).filter((r) => r.route === "files.uploadlink").length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("a retry's 409 on an identical record that is already uploaded is a CdfApiError", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "Status", status: 503 } })
+      const mine = yield* Effect.fork(Files.uploadBytes("mine", { name: "same.txt", externalId: "same" }))
+      yield* TestClock.adjust("1 millis")
+      const theirs = yield* Files.uploadBytes("theirs", { name: "same.txt", externalId: "same" })
+      expect((yield* emulator.files)[0].uploaded).toBe(true)
+      yield* TestClock.adjust("1 minute")
+      const error = yield* Effect.flip(Fiber.join(mine))
+      expect(error._tag).toBe("CdfApiError")
+      if (error._tag === "CdfApiError") expect(error.status).toBe(409)
+      const stored = yield* emulator.files
+      expect(stored.map((f) => f.id)).toEqual([theirs.id])
+      expect(stored[0].sha256).toBe(sha256("theirs"))
+      expect((yield* emulator.requests).filter((r) => r.route === "files.uploadlink")).toEqual([])
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("a retry's 409 on an identical, not uploaded record created > 5 s before our first attempt is a CdfApiError", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* CdfClient.CdfClient
+      // another writer created the record (no content yet) 10 s ago
+      const created = yield* client.request({
+        method: "POST",
+        path: "files",
+        urlParams: { overwrite: "false" },
+        body: CdfClient.jsonBody(Schema.Unknown, { name: "same.txt", externalId: "same" }),
+        response: Schema.Struct({ id: Schema.Number }),
+        retry: "never"
+      })
+      yield* TestClock.adjust("10 seconds")
+      yield* emulator.addFault({ route: "files.create", attempts: [2], action: { _tag: "Status", status: 503 } })
+      const mine = yield* Effect.fork(Files.uploadBytes("mine", { name: "same.txt", externalId: "same" }))
+      yield* TestClock.adjust("1 minute")
+      const error = yield* Effect.flip(Fiber.join(mine))
+      expect(error._tag).toBe("CdfApiError")
+      if (error._tag === "CdfApiError") expect(error.status).toBe(409)
+      const stored = yield* emulator.files
+      expect(stored.map((f) => f.id)).toEqual([created.value.id])
+      expect(stored[0].uploaded).toBe(false)
+      expect(stored[0].puts).toEqual([])
+      expect((yield* emulator.requests).filter((r) => r.route === "files.uploadlink")).toEqual([])
     }).pipe(Effect.provide(inMemory())))
 
   it.effect("a 409 on the first attempt is never resumed", () =>
