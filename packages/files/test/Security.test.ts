@@ -180,6 +180,28 @@ describe("Security: secrets never reach logs, spans or errors", () => {
   })
 })
 
+describe("Security: secrets over a real port (undici)", () => {
+  it.live("resets, retries and a final failure leave no token or signature in logs, spans or the error", () => {
+    const recorder = makeRecorder()
+    return Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 10 } })
+      const file = yield* Files.uploadBytes(new Uint8Array(20_000).fill(3), { name: "ok.bin" })
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "ResetAfterBytes", bytes: 10 } })
+      const error = yield* Effect.flip(Files.uploadBytes(new Uint8Array(20_000).fill(4), { name: "bad.bin" }))
+      yield* Effect.logError("upload failed", error)
+      expect(file.name).toBe("ok.bin")
+      expect((yield* emulator.files).length).toBe(1) // the failed upload's record was deleted
+      expect(recorder.spans.some((s) => s.name === "Files.transfer")).toBe(true)
+      // upload URLs carry their signature as ?sig=...: no trace of one anywhere
+      const haystack = recorder.dump() + String(error) + JSON.stringify(error) + (error.stack ?? "")
+      expect(haystack).not.toContain(Redacted.value(emulator.token))
+      expect(haystack).not.toContain("sig=")
+      expect(recorder.logs.some((l) => l.includes("upload failed"))).toBe(true)
+    }).pipe(recorder.provide, Effect.provide(onPort({}, fast)))
+  })
+})
+
 describe("Security: plain http:// is refused", () => {
   it.effect("a Files stack on http:// to a non-loopback host fails to build with InvalidConfigError", () =>
     Effect.gen(function*() {
