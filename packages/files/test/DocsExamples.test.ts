@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import { Effect, Layer, Redacted } from "effect"
-import { readdirSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as Configuration from "../../../docs/examples/configuration.js"
 import * as EmulatorExample from "../../../docs/examples/emulator.js"
@@ -16,6 +16,7 @@ import * as Errors from "../../../docs/examples/errors.js"
 import * as GettingStarted from "../../../docs/examples/getting-started.js"
 import * as LargeFiles from "../../../docs/examples/large-files.js"
 import * as PromiseApi from "../../../docs/examples/promise.js"
+import * as Readme from "../../../docs/examples/readme.js"
 import * as Resilience from "../../../docs/examples/resilience.js"
 import * as Testing from "../../../docs/examples/testing.js"
 
@@ -27,6 +28,7 @@ const mains: Record<string, Main> = {
   "errors.ts": Errors.main,
   "getting-started.ts": GettingStarted.main,
   "promise.ts": PromiseApi.main,
+  "readme.ts": Readme.main,
   "resilience.ts": Resilience.main,
   "testing.ts": Testing.main
 }
@@ -36,6 +38,8 @@ const programs: Record<string, Effect.Effect<unknown, unknown, Files.Files>> = {
 }
 
 const examplesDir = fileURLToPath(new URL("../../../docs/examples/", import.meta.url))
+const docsDir = fileURLToPath(new URL("../../../docs/", import.meta.url))
+const readme = fileURLToPath(new URL("../../../README.md", import.meta.url))
 
 /** The Files service on the in-memory emulator, with small parts so multipart paths run quickly. */
 const FilesInMemory = Layer.unwrapEffect(Effect.gen(function*() {
@@ -51,6 +55,25 @@ describe("docs/examples", () => {
   it("every example file is run by this test", () => {
     const files = readdirSync(examplesDir).filter((f) => f.endsWith(".ts")).sort()
     expect(files).toEqual([...Object.keys(mains), ...Object.keys(programs)].sort())
+  })
+
+  it("every TypeScript block of README.md and docs/*.md is quoted from docs/examples", () => {
+    const quoted = new Set(
+      readdirSync(examplesDir).flatMap((f) => readFileSync(examplesDir + f, "utf8").split("\n").map((l) => l.trim()))
+    )
+    const pages = [readme, ...readdirSync(docsDir).filter((f) => f.endsWith(".md")).map((f) => docsDir + f)]
+    const unquoted: Array<string> = []
+    let blocks = 0
+    for (const page of pages) {
+      for (const match of readFileSync(page, "utf8").matchAll(/```(?:ts|typescript)\n([\s\S]*?)```/g)) {
+        blocks += 1
+        for (const line of (match[1] ?? "").split("\n").map((l) => l.trim())) {
+          if (line !== "" && !quoted.has(line)) unquoted.push(`${page.slice(page.lastIndexOf("/") + 1)}: ${line}`)
+        }
+      }
+    }
+    expect(blocks).toBeGreaterThan(10)
+    expect(unquoted).toEqual([])
   })
 
   for (const [file, program] of Object.entries(programs)) {
