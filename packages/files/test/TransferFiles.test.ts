@@ -123,6 +123,25 @@ describe("Files.withMultipartUploadSession", () => {
       expect(Exit.isInterrupted(yield* Fiber.await(fiber))).toBe(true)
     }).pipe(env()))
 
+  it.effect("interrupted while initmultipartupload is in flight: waits for its answer, then deletes the record it made", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.initmultipartupload", action: { _tag: "Delay", millis: 3000 } })
+      const fiber = yield* Effect.fork(Files.withMultipartUploadSession({ name: "d.bin", parts: 1 }, (session) =>
+        session.uploadPart(0, "x")))
+      yield* TestClock.adjust("1 second")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(interrupting)
+      const seen = yield* routes
+      expect(seen.filter((r) => r === "files.initmultipartupload" || r === "files.delete")).toEqual([
+        "files.initmultipartupload",
+        "files.delete"
+      ])
+      expect(seen.filter((r) => r === "storage.put")).toEqual([])
+      expect(yield* emulator.files).toEqual([])
+    }).pipe(env()))
+
   it.effect("a content session uploads new content to an existing file and deletes nothing on failure", () =>
     Effect.gen(function*() {
       const created = yield* Files.uploadBytes("old", { name: "c.bin", externalId: "c" })

@@ -205,16 +205,18 @@ export const withMultipartUploadSession = <A, E, R>(
               Effect.fail(isCdfError(error) ? withCleanup(error, c) : error))
         }))
     return yield* Effect.gen(function*() {
-      const { isNew, record } = yield* FilesApi.createRecord({
+      // register: a record this call created is recorded atomically with its creation (also when interrupted while
+      // the create is in flight), so the cleanup below deletes it.
+      const { record } = yield* FilesApi.createRecord({
         client,
         path: "files/initmultipartupload",
         urlParams: { overwrite: String(overwrite), parts: String(parts) },
         body,
         overwrite,
         response: FileMetadata.InitMultiPartUploadResponse,
+        register: created,
         resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, parts)
       })
-      if (isNew) yield* Ref.set(created, Option.some(record.id))
       return yield* runSession(client, record, parts, settings, use)
     }).pipe(
       Effect.catchAll(cleanup),
