@@ -3,6 +3,7 @@ import { Emulator } from "@effect-cdf/emulator"
 import { Content, type Progress } from "@effect-cdf/files"
 import { Duration, Effect, Fiber, Schedule, Stream, TestClock } from "effect"
 import * as Transfer from "../src/internal/transfer.js"
+import { makeRecorder } from "./FilesTracing.js"
 import { bytesOf, createFile, sha256, storage, storagePuts, stored } from "./TransferFixtures.js"
 
 const settings = (overrides?: Parameters<typeof Transfer.makeSettings>[0]) =>
@@ -101,6 +102,22 @@ describe("putSingle", () => {
       const record = yield* stored(file.id)
       expect((yield* storagePuts).map((p) => p.status)).toEqual([503, 503, 201])
       expect(record.sha256).toBe(sha256(bytesOf(1000)))
+    }).pipe(inMemory()))
+
+  it.effect("each PUT retry is a cdf.retry event (attempt, reason, no URL) on the effect-cdf.files.put span", () =>
+    Effect.gen(function*() {
+      const recorder = makeRecorder()
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", attempts: [1, 2], action: { _tag: "Status", status: 503 } })
+      const fiber = yield* Effect.fork(recorder.provide(upload(Content.make(bytesOf(1000)))))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const puts = recorder.spans.filter((s) => s.name === "effect-cdf.files.put")
+      expect(puts.map((s) => s.events)).toEqual([[
+        { name: "cdf.retry", attributes: { "cdf.retry.attempt": 2, "cdf.retry.reason": "status 503" } },
+        { name: "cdf.retry", attributes: { "cdf.retry.attempt": 3, "cdf.retry.reason": "status 503" } }
+      ]])
+      expect(recorder.dump()).not.toContain("sig=")
     }).pipe(inMemory()))
 
   it.effect("Retry-After is honoured, capped at maxRetryDelay", () =>

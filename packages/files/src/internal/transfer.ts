@@ -411,6 +411,34 @@ const retryScheduleOf = (settings: TransferSettings): ReturnType<typeof makeRetr
   return schedule
 }
 
+const reasonOf = (failure: Failure): string => {
+  switch (failure._tag) {
+    case "Status":
+      return `status ${failure.status}`
+    case "Transport":
+      return "transport"
+    case "Timeout":
+      return `timeout (${failure.kind})`
+    case "Content":
+      return "content"
+    case "NotReplayable":
+      return "not replayable"
+  }
+}
+
+/** A `cdf.retry` event on the current span (no URL: only the attempt number and a reason). */
+const retryEvent = (attempt: number, failure: Failure): Effect.Effect<void> =>
+  Effect.currentSpan.pipe(
+    Effect.flatMap((span) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        span.event("cdf.retry", BigInt(Math.round(now)) * 1_000_000n, {
+          "cdf.retry.attempt": attempt,
+          "cdf.retry.reason": reasonOf(failure)
+        }))
+    ),
+    Effect.ignore
+  )
+
 /** One PUT (a single upload or a part), each attempt with its timeouts, retried on its own. */
 const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | CdfTimeoutError> =>
   Effect.gen(function*() {
@@ -569,10 +597,19 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       Effect.catchAll((first) => {
         if (!isRetryable(first)) return Effect.fail(first)
         let pending: Failure | undefined = first
+        let last: Failure = first
+        // Each retry is a `cdf.retry` event on this PUT's span (attempt number and why the previous one failed).
+        const retried = Effect.suspend(() => Effect.zipRight(retryEvent(attempts + 1, last), attempt)).pipe(
+          Effect.tapError((failure) =>
+            Effect.sync(() => {
+              last = failure
+            })
+          )
+        )
         const again = Effect.suspend(() => {
           const failure = pending
           pending = undefined
-          return failure === undefined ? attempt : Effect.fail(failure)
+          return failure === undefined ? retried : Effect.fail(failure)
         })
         return Effect.retry(again, retryScheduleOf(settings))
       }),
