@@ -180,10 +180,11 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
   })
 
   it("a bad flag or argument: exit code 2, a usage message, no stack trace", async () => {
-    const [unknown, value, missing] = await Promise.all([
+    const [unknown, value, missing, geo] = await Promise.all([
       run(["upload", "--bogus", "tree"]),
       run(["upload", "tree", "--source-created-time", "yesterday"]),
-      run(["upload", "no-such-file.txt"])
+      run(["upload", "no-such-file.txt"]),
+      run(["upload", "tree", "--geo-location", "{\"type\":\"Feature\"}"])
     ])
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain("unknown flag --bogus")
@@ -191,7 +192,9 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     expect(value.stderr).toContain("--source-created-time: 'yesterday' is not a time")
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain("no-such-file.txt: no such file or directory")
-    for (const r of [unknown, value, missing]) {
+    expect(geo.code).toBe(2)
+    expect(geo.stderr).toContain("--geo-location")
+    for (const r of [unknown, value, missing, geo]) {
       expect(r.stdout).toBe("")
       noStackTrace(r.stderr)
     }

@@ -23,7 +23,8 @@ const none: MetadataFlags = {
   dataSetId: Option.none(),
   sourceCreatedTime: Option.none(),
   sourceModifiedTime: Option.none(),
-  securityCategories: []
+  securityCategories: [],
+  geoLocation: Option.none()
 }
 
 const roots: Array<string> = []
@@ -127,7 +128,8 @@ describe("planning an upload", () => {
         dataSetId: Option.some(42),
         sourceCreatedTime: Option.some(1000),
         sourceModifiedTime: Option.some(2000),
-        securityCategories: [3, 4]
+        securityCategories: [3, 4],
+        geoLocation: Option.some({ type: "Feature", geometry: { type: "Point", coordinates: [10.7, 59.9] } })
       })
       expect(file.options).toEqual({
         name: "renamed.bin",
@@ -137,7 +139,8 @@ describe("planning an upload", () => {
         dataSetId: 42,
         sourceCreatedTime: 1000,
         sourceModifiedTime: 2000,
-        securityCategories: [3, 4]
+        securityCategories: [3, 4],
+        geoLocation: { type: "Feature", geometry: { type: "Point", coordinates: [10.7, 59.9] } }
       })
     }).pipe(Effect.provide(NodeContext.layer)))
 

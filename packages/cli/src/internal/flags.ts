@@ -4,13 +4,16 @@
  * @internal
  */
 import { Args, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Duration, Effect, Either, Option } from "effect"
+import { FileMetadata } from "@effect-cdf/files"
+import { Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
 import { parseDuration, parseEntry, parseId, parseTime } from "./parse.js"
 
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
 
 const fromEither = <A>(either: Either.Either<A, string>): Effect.Effect<A, ValidationError.ValidationError> =>
   Either.match(either, { onLeft: (message) => Effect.fail(invalid(message)), onRight: Effect.succeed })
+
+const decodeGeoLocation = Schema.decodeUnknownEither(Schema.parseJson(FileMetadata.GeoLocation))
 
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
@@ -127,6 +130,19 @@ export const upload = {
   sourceCreatedTime: time("source-created-time", "when the file was created in its source (ISO 8601 or epoch ms)"),
   sourceModifiedTime: time("source-modified-time", "when the file was last modified in its source (ISO 8601 or epoch ms)"),
   securityCategories: ids("security-category", "a security category id (repeat the flag for more)"),
+  geoLocation: Options.text("geo-location").pipe(
+    Options.withDescription("a GeoJSON Feature, e.g. '{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[10.7,59.9]}}'"),
+    Options.optional,
+    Options.mapEffect(Option.match({
+      onNone: () => Effect.succeed(Option.none<FileMetadata.GeoLocation>()),
+      onSome: (text) =>
+        Either.match(decodeGeoLocation(text), {
+          onLeft: (error) =>
+            Effect.fail(invalid(`--geo-location: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
+          onRight: (geoLocation) => Effect.succeed(Option.some(geoLocation))
+        })
+    }))
+  ),
   concurrency: Options.integer("concurrency").pipe(
     Options.withDescription("files uploaded at the same time"),
     Options.withDefault(4),

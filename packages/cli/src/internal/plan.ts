@@ -5,6 +5,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import { FileMetadata } from "@effect-cdf/files"
 import { Effect, Option } from "effect"
 import { guess } from "./mime.js"
 
@@ -28,6 +29,7 @@ export interface MetadataFlags {
   readonly sourceCreatedTime: Option.Option<number>
   readonly sourceModifiedTime: Option.Option<number>
   readonly securityCategories: ReadonlyArray<number>
+  readonly geoLocation: Option.Option<FileMetadata.GeoLocation>
 }
 
 /**
@@ -49,6 +51,7 @@ export interface UploadOptions {
   readonly sourceCreatedTime?: number
   readonly sourceModifiedTime?: number
   readonly securityCategories?: ReadonlyArray<number>
+  readonly geoLocation?: FileMetadata.GeoLocation
 }
 
 /**
@@ -197,7 +200,8 @@ export const plan = (
       ...(Option.isSome(flags.dataSetId) ? { dataSetId: flags.dataSetId.value } : {}),
       ...(Option.isSome(flags.sourceCreatedTime) ? { sourceCreatedTime: flags.sourceCreatedTime.value } : {}),
       ...(Option.isSome(flags.sourceModifiedTime) ? { sourceModifiedTime: flags.sourceModifiedTime.value } : {}),
-      ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {})
+      ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {}),
+      ...(Option.isSome(flags.geoLocation) ? { geoLocation: flags.geoLocation.value } : {})
     }
     return { path: file.path, display: file.display, size: file.size, options }
   })
