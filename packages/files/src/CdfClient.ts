@@ -81,6 +81,15 @@ export const jsonBody = <A, I>(schema: Schema.Schema<A, I>, value: A): JsonBody 
 })
 
 /**
+ * A response schema meaning "the body of a 2xx does not matter": it is read and dropped, never parsed (for answers
+ * such as `completemultipartupload` and `files/delete`, whose success is the status).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ignoreBody: Schema.Schema<void> = Schema.Void.annotations({ identifier: "IgnoredBody" })
+
+/**
  * One API request.
  *
  * @since 0.1.0
@@ -92,7 +101,7 @@ export interface RequestOptions<A, I> {
   readonly path: string
   readonly urlParams?: UrlParams.Input | undefined
   readonly body?: JsonBody | undefined
-  /** The schema of the 2xx answer. */
+  /** The schema of the 2xx answer (`ignoreBody` to read and drop it). */
   readonly response: Schema.Schema<A, I>
   readonly retry: RetryPolicy
   /** Overrides the attempt timeout of the config (e.g. a short one for best-effort cleanup). */
@@ -244,7 +253,10 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
           const encoded = yield* Effect.orDie(options.body.encoded)
           req = HttpClientRequest.bodyUnsafeJson(req, encoded)
         }
-        const decode = HttpClientResponse.schemaBodyJson(options.response)
+        const decode = (response: HttpClientResponse.HttpClientResponse) =>
+          options.response.ast === ignoreBody.ast
+            ? Effect.zipRight(Effect.ignore(response.text), Schema.decodeUnknown(options.response)(undefined))
+            : HttpClientResponse.schemaBodyJson(options.response)(response)
 
         const attempts = yield* Ref.make(0)
         const lastFailure = yield* Ref.make(Option.none<Api.Failure>())

@@ -310,6 +310,28 @@ describe("Files.uploadBytes (in memory)", () => {
       expect(stored[0].puts.every((p) => p.contentType === undefined)).toBe(true)
     }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))
 
+  it.effect("multipart: a 2xx completion with a body that is not JSON still completes (the body is ignored)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.completemultipartupload", action: { _tag: "MalformedJson" } })
+      const content = new Uint8Array(30).fill(9)
+      const file = yield* Files.uploadBytes(content, { name: "parts.bin" })
+      const stored = yield* emulator.files
+      expect(stored.map((f) => f.id)).toEqual([file.id])
+      expect(stored[0].uploaded).toBe(true)
+      expect(stored[0].sha256).toBe(sha256(content))
+      expect((yield* emulator.requests).filter((r) => r.route === "files.delete")).toEqual([])
+    }).pipe(Effect.provide(inMemory({ minPartSize: 1 }, { singlePutThreshold: 10, partSize: 10 }))))
+
+  it.effect("cleanup: a 2xx delete with a body that is not JSON counts as deleted", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Status", status: 500 } })
+      yield* emulator.addFault({ route: "files.delete", action: { _tag: "MalformedJson" } })
+      const error = yield* Effect.flip(Files.uploadBytes("bytes", { name: "a.txt" }))
+      expect(error.cleanup?.deleted).toBe(true)
+    }).pipe(Effect.provide(inMemory({}, noRetries))))
+
   it.effect("multipart: a failed completion is an UploadError (Completion) and deletes the new record", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

@@ -14,7 +14,6 @@ export const ownershipSkewMillis = 5_000
 
 const Items = Schema.Struct({ items: Schema.Array(Schema.Unknown) })
 const WireJson = Schema.Unknown
-const AnyJson = Schema.Unknown
 
 /** A record created (or, on a proven retry, resumed) by a call, with its upload URL(s). @internal */
 export interface Created<A> {
@@ -267,7 +266,7 @@ export const completeMultipart = (
     method: "POST",
     path: "files/completemultipartupload",
     body: CdfClient.jsonBody(Schema.Struct({ id: Schema.Number, uploadId: Schema.String }), args),
-    response: AnyJson,
+    response: CdfClient.ignoreBody,
     retry: "idempotent"
   }).pipe(
     Effect.asVoid,
@@ -296,7 +295,7 @@ export const deleteCreated = (client: CdfClient.Service, fileId: number): Effect
     method: "POST",
     path: "files/delete",
     body: CdfClient.jsonBody(Items, { items: [{ id: fileId }] }),
-    response: AnyJson,
+    response: CdfClient.ignoreBody,
     retry: "nonIdempotent",
     timeout: Duration.seconds(10),
     schedule: Schedule.exponential("200 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
