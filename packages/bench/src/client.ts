@@ -129,15 +129,22 @@ const run = async (spec: ClientSpec, uploader: Uploader): Promise<ClientResult> 
   const scenario = spec.scenario
   switch (scenario._tag) {
     case "Single": {
+      // The warm-up uploads the measured size itself, so every client runs its measured path warm; memory is also
+      // watched from before the warm-up (payload allocated, no connection yet), so the first upload's costs count.
       const payload = Buffer.alloc(scenario.size, "effect-cdf")
-      await uploader.bytes("warmup", payload.subarray(0, Math.min(scenario.size, MiB)))
-      return measure(async (time) => {
+      collectGarbage()
+      const rssIdle = process.memoryUsage.rss()
+      const warm = sampleRss(2)
+      await uploader.bytes("warmup", payload)
+      const rssWarmPeak = warm.stop()
+      const result = await measure(async (time) => {
         let note: string | undefined
         for (let i = 0; i < scenario.reps; i++) {
           note = await time(() => uploader.bytes(`single-${i}`, payload))
         }
         return { bytes: scenario.size * scenario.reps, files: scenario.reps, note }
       })
+      return { ...result, rssIdle, rssWarmPeak }
     }
     case "Many": {
       const payload = Buffer.alloc(scenario.size, "effect-cdf")

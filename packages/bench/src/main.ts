@@ -213,7 +213,9 @@ const bytesPerUpload = (r: ClientResult) => r.bytes / Math.max(1, r.durations.le
 const throughput = (r: ClientResult) => bytesPerUpload(r) / MiB / (perUploadMillis(r) / 1000)
 const cpuPerGiB = (r: ClientResult) => (r.cpuUser + r.cpuSystem) / 1e6 / (r.bytes / GiB)
 const peak = (r: ClientResult) => Math.max(r.rssPeak, r.hwm ?? 0)
-const rise = (r: ClientResult) => (peak(r) - r.rssBefore) / MiB
+/** RSS rise over the process with its payload allocated: from before the warm-up when known, else the run's. */
+const rise = (r: ClientResult) =>
+  (Math.max(peak(r), r.rssWarmPeak ?? 0) - (r.rssIdle ?? r.rssBefore)) / MiB
 const filesPerSecond = (r: ClientResult) => r.files / (r.durations.reduce((a, b) => a + b, 0) / 1000)
 
 const output: Array<string> = []
@@ -231,7 +233,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
     log(`single: round ${round + 1}/${rounds}`)
     for (const size of settings.single.sizes) {
       const scenario: Scenario = { _tag: "Single", size, reps: settings.single.reps(size) }
-      const bytes = size * (scenario.reps + 1)
+      const bytes = size * (scenario.reps + 2)
       for (const target of rotate(targets, round)) {
         const order: Array<ClientName> = rotate(clients, round)
         if (target.name === "sink" && size >= MiB) order.push("ours-sha256")

@@ -45,6 +45,10 @@ export const ClientResult = Schema.Struct({
   rssBefore: Schema.Number,
   /** Highest RSS sampled (every few ms) during the measured operations, bytes. */
   rssPeak: Schema.Number,
+  /** RSS with the payload allocated, before the warm-up upload (no connection yet), bytes. */
+  rssIdle: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** Highest RSS sampled during the warm-up upload, bytes. */
+  rssWarmPeak: Schema.optionalWith(Schema.Number, { exact: true }),
   /** The kernel's peak RSS (VmHWM) over the measured operations, when it could be reset first; bytes. */
   hwm: Schema.optionalWith(Schema.Number, { exact: true }),
   /** How the client planned the upload, e.g. "single" or "multipart 11 x 50 MiB", when it tells. */
