@@ -216,6 +216,8 @@ const peak = (r: ClientResult) => Math.max(r.rssPeak, r.hwm ?? 0)
 /** RSS rise over the process with its payload allocated: from before the warm-up when known, else the run's. */
 const rise = (r: ClientResult) =>
   (Math.max(peak(r), r.rssWarmPeak ?? 0) - (r.rssIdle ?? r.rssBefore)) / MiB
+/** RSS rise during the measured uploads only (after the warm-up). */
+const warmRise = (r: ClientResult) => (peak(r) - r.rssBefore) / MiB
 const filesPerSecond = (r: ClientResult) => r.files / (r.durations.reduce((a, b) => a + b, 0) / 1000)
 
 const output: Array<string> = []
@@ -259,13 +261,14 @@ const single = async (targets: ReadonlyArray<Target>) => {
           client === "raw" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "raw", throughput))),
           client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "sdk", throughput))),
           size >= MiB ? formatSummary(summarize(rs.map(cpuPerGiB))) : "",
-          formatSummary(summarize(rs.map(rise)), 0)
+          formatSummary(summarize(rs.map(rise)), 0),
+          formatSummary(summarize(rs.map(warmRise)), 0)
         ])
       }
     }
   }
   print("\n## (a) one upload of bytes, (e) CPU per GiB, checksum cost\n")
-  print(table(["target", "size", "client", "ms/upload", "MiB/s", "x raw", "x sdk", "CPU s/GiB", "RSS rise MiB"], rows))
+  print(table(["target", "size", "client", "ms/upload", "MiB/s", "x raw", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
