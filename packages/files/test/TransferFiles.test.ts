@@ -52,6 +52,38 @@ describe("Files.uploadContentBytes", () => {
       expect(seen.filter((r) => r === "files.create")).toEqual([])
     }).pipe(env()))
 
+  it.effect("uploads to a Data Modeling file by instanceId: single PUT and multipart, the record found by instanceId", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const instanceId = { space: "my_space", externalId: "report_2026" }
+      const target = yield* emulator.createInstanceFile({ instanceId, name: "report.pdf" })
+      const small = bytesOf(3000)
+      const updated = yield* Files.uploadContentBytes(small, { instanceId })
+      expect(updated.id).toBe(target.id)
+      expect(updated.instanceId).toEqual(instanceId)
+      expect((yield* stored(target.id))?.sha256).toBe(sha256(small))
+      const large = bytesOf(4096 * 3 + 17)
+      yield* Files.uploadContentBytes(large, { instanceId })
+      expect((yield* stored(target.id))?.sha256).toBe(sha256(large))
+      const parts = [bytesOf(2048), bytesOf(700)]
+      yield* Files.withMultipartUploadContentSession({ instanceId }, { parts: 2 }, (session) =>
+        Effect.all([session.uploadPart(1, parts[1]), session.uploadPart(0, parts[0])], { concurrency: 2 }))
+      const joined = new Uint8Array(2748)
+      joined.set(parts[0], 0)
+      joined.set(parts[1], 2048)
+      const after = yield* stored(target.id)
+      expect(after?.sha256).toBe(sha256(joined))
+      expect((yield* emulator.files).length).toBe(1)
+      const seen = yield* routes
+      expect(seen.filter((r) => r.startsWith("files.") && r !== "files.byids")).toEqual([
+        "files.uploadlink",
+        "files.multiuploadlink",
+        "files.completemultipartupload",
+        "files.multiuploadlink",
+        "files.completemultipartupload"
+      ])
+    }).pipe(env()))
+
   it.effect("an invalid identifier fails before any request", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Files.uploadContentBytes("x", { externalId: "e".repeat(256) }))
