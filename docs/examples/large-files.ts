@@ -52,11 +52,26 @@ export const replaceAndWait = Files.uploadContentBytes("new content", { external
 export const uploadFromDisk = (path: string) =>
   NodeFiles.uploadFile(path, { name: "from-disk.bin" }).pipe(Effect.provide(NodeFiles.layer))
 
+// 7. Cancel: interrupting an upload (here with a timeout) aborts its PUT and deletes the record the call created.
+const slowChunks = Stream.range(1, 40).pipe(
+  Stream.map(() => new Uint8Array(64 * 1024)),
+  Stream.tap(() => Effect.sleep("25 millis"))
+)
+export const cancelled = Files.uploadBytes(Content.fromFactory(() => slowChunks, { size: 40 * 64 * 1024 }), {
+  name: "slow.bin",
+  externalId: "cancel-example"
+}).pipe(
+  Effect.timeoutOption("300 millis"), // interrupts the upload after 300 ms: the PUT is aborted, the record deleted
+  Effect.zipRight(Effect.flip(Files.retrieve({ externalId: "cancel-example" }))),
+  Effect.tap((error) => Console.log(`after the cancel, retrieve fails: ${error._tag}`)) // the record is gone
+)
+
 export const program: Effect.Effect<unknown, unknown, Files.Files> = Effect.gen(function*() {
   const file = yield* uploadStream
   yield* progressStream
   yield* checked
   yield* session
   const acknowledged = yield* replaceAndWait
+  yield* cancelled
   return { first: file.id, replaced: acknowledged.id, uploaded: acknowledged.uploaded }
 })
