@@ -720,17 +720,18 @@ const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
   return hash.digestHex()
 }
 
-/** One PUT of the whole content. @internal */
-export const putSingle = (args: {
+/** One PUT of `content` (a whole upload, or one part of a session): progress, checksum, retries. */
+const putContent = (args: {
   readonly storage: HttpClient.HttpClient
   readonly url: string
-  readonly prepared: Prepared
+  readonly part: number | undefined
+  readonly content: Content.Content
   readonly contentType: string | undefined
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
 }): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
   Effect.gen(function*() {
-    const content = implOf(args.prepared.content)
+    const content = implOf(args.content)
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
     const body = bodyOf(content.source, size)
@@ -738,7 +739,7 @@ export const putSingle = (args: {
     const result = yield* putOne({
       storage: args.storage,
       url: args.url,
-      part: undefined,
+      part: args.part,
       contentType: args.contentType,
       body,
       settings: args.settings,
@@ -754,7 +755,18 @@ export const putSingle = (args: {
     return { bytes: size ?? 0, sha256 }
   })
 
-/** One part of a multipart session. @internal */
+/** One PUT of the whole content. @internal */
+export const putSingle = (args: {
+  readonly storage: HttpClient.HttpClient
+  readonly url: string
+  readonly prepared: Prepared
+  readonly contentType: string | undefined
+  readonly settings: TransferSettings
+  readonly onProgress?: OnProgress | undefined
+}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+  putContent({ ...args, part: undefined, content: args.prepared.content })
+
+/** One part of a multipart session (never with a Content-Type). @internal */
 export const putPart = (args: {
   readonly storage: HttpClient.HttpClient
   readonly url: string
@@ -762,31 +774,7 @@ export const putPart = (args: {
   readonly content: Content.Content
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
-}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
-  Effect.gen(function*() {
-    const content = implOf(args.content)
-    const size = sizeOfSource(content.source) ?? content.size
-    const tracker = new Tracker(size, args.onProgress, intervalOf(args.settings))
-    const body = bodyOf(content.source, size)
-    const makeHash = args.settings.checksum ? yield* sha256Factory : undefined
-    const result = yield* putOne({
-      storage: args.storage,
-      url: args.url,
-      part: args.part,
-      contentType: undefined,
-      body,
-      settings: args.settings,
-      tracker,
-      hash: body._tag === "Stream" ? makeHash : undefined
-    })
-    yield* tracker.final
-    const sha256 = makeHash === undefined
-      ? undefined
-      : body._tag === "Bytes"
-      ? hashBytes(makeHash, body.bytes)
-      : result.sha256
-    return { bytes: size ?? 0, sha256 }
-  })
+}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> => putContent({ ...args, contentType: undefined })
 
 // ---------------------------------------------------------------------------------------------------------------
 // Multipart
