@@ -58,6 +58,19 @@ describe("Files.uploadBytes (in memory)", () => {
       expect((yield* emulator.requests).length).toBe(0)
     }).pipe(Effect.provide(inMemory())))
 
+  it.effect("a create refused without ambiguity (400, 429 after retries) does not claim a record may exist", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.create", action: { _tag: "Status", status: 400 } })
+      const error = yield* Effect.flip(Files.uploadBytes("x", { name: "a" }))
+      expect(error._tag).toBe("CdfApiError")
+      expect(error.message).not.toContain("cannot identify")
+      yield* emulator.clearFaults
+      yield* emulator.addFault({ route: "files.create", action: { _tag: "Status", status: 429 } })
+      const throttled = yield* Effect.flip(Files.uploadBytes("x", { name: "a" }))
+      expect(throttled.message).not.toContain("cannot identify")
+    }).pipe(Effect.provide(inMemory({}, noRetries))))
+
   it.effect("an existing externalId without overwrite is a CdfApiError 409 and touches nothing", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
@@ -163,6 +176,9 @@ describe("Files.uploadBytes (in memory)", () => {
         const error = yield* Effect.flip(Files.uploadBytes("bytes", { name: "a.txt" }))
         expect(error._tag).toBe(mode === "status" ? "CdfApiError" : "CdfTransportError")
         if (error._tag === "CdfTransportError") expect(error.phase).toBe("request")
+        // the caller is told that a record may exist that the call cannot identify
+        expect(error.message).toContain("may have created a file record that this call cannot identify")
+        expect(String(error)).toContain("cannot identify")
         expect((yield* emulator.files).length).toBe(1)
         expect((yield* emulator.requests).filter((r) => r.route === "files.create").length).toBe(1)
       }).pipe(Effect.provide(inMemory({}, fastRetries))))

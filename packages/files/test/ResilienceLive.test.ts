@@ -82,6 +82,7 @@ describe("Resilience on a real port (undici, live clock)", () => {
         const error = yield* Effect.flip(Files.uploadBytes("x", { name: "w.txt" }))
         expect(error._tag).toBe(mode === "status" ? "CdfApiError" : "CdfTransportError")
         if (error._tag === "CdfTransportError") expect(error.phase).toBe("request")
+        expect(error.message).toContain("cannot identify")
         expect((yield* emulator.files).length).toBe(1)
         expect((yield* emulator.requests).filter((r) => r.route === "files.create").length).toBe(1)
       }).pipe(Effect.provide(onPort({}, millis))))

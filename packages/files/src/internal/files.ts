@@ -165,6 +165,48 @@ const registered = <A extends FileMetadata.FileMetadata>(
     })
   )
 
+const ambiguousStatuses: ReadonlySet<number> = new Set([408, 500, 502, 503, 504])
+
+/**
+ * Whether a create that failed this way may nevertheless have been committed by the server: the request reached it
+ * and no answer proves otherwise (request-phase transport error, attempt timeout, 408/5xx, or a 2xx whose body could
+ * not be read).
+ *
+ * @internal
+ */
+export const mayHaveCommitted = (error: CdfError): boolean => {
+  switch (error._tag) {
+    case "CdfTransportError":
+      return error.phase === "request"
+    case "CdfTimeoutError":
+      return error.kind === "attempt"
+    case "CdfApiError":
+      return ambiguousStatuses.has(error.status)
+    case "CdfDecodeError":
+      return error.status === undefined || (error.status >= 200 && error.status < 300)
+    default:
+      return false
+  }
+}
+
+/** The text appended to the error of a create without external id that may have been committed. @internal */
+export const unidentifiableNotice =
+  " (the server may have created a file record that this call cannot identify, since no externalId was given; " +
+  "pass an externalId to make such failures recoverable)"
+
+/** A copy of the error whose message says that a record may have been created and cannot be identified. */
+const unidentifiable = <E extends CdfError>(error: E): E => {
+  const copy: E = Object.create(Object.getPrototypeOf(error))
+  Object.assign(copy, error)
+  if (error.stack !== undefined) copy.stack = error.stack
+  Object.defineProperty(copy, "message", {
+    value: error.message + unidentifiableNotice,
+    enumerable: true,
+    writable: true
+  })
+  return copy
+}
+
 const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
   readonly client: CdfClient.Service
   readonly path: "files" | "files/initmultipartupload"
@@ -198,6 +240,7 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
         isNew: !args.overwrite || (response.value.createdTime === response.value.lastUpdatedTime && ours(response.value)),
         resumed: false
       })),
+      Effect.mapError((error) => externalId === undefined && mayHaveCommitted(error) ? unidentifiable(error) : error),
       Effect.catchIf(
         (error): error is CdfApiError =>
           error._tag === "CdfApiError" && error.status === 409 && externalId !== undefined && !args.overwrite,
