@@ -1,5 +1,5 @@
 /**
- * One client run, in its own process: `node --expose-gc dist/client.js '<ClientSpec JSON>'`. It builds the client,
+ * One client run, in its own process: `node --expose-gc dist/client.js < spec.json` (a `ClientSpec` on stdin). It builds the client,
  * warms it up (one connection, JIT), then measures wall time, CPU time (`process.cpuUsage`) and RSS (sampled every
  * 2 ms, and the kernel's peak) over the measured uploads, and prints one `ClientResult` JSON line on stdout.
  *
@@ -177,7 +177,9 @@ const run = async (spec: ClientSpec, uploader: Uploader): Promise<ClientResult> 
 }
 
 const main = async (): Promise<void> => {
-  const spec = decodeSpec(process.argv[2] ?? "")
+  const chunks: Array<Buffer> = []
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+  const spec = decodeSpec(Buffer.concat(chunks).toString("utf8"))
   const uploader = await makeUploader(spec)
   const result = await run(spec, uploader)
   await uploader.close()

@@ -65,9 +65,11 @@ export type ClientOutcome =
 /** Runs one client in its own process and waits for its result. */
 export const runClient = (spec: ClientSpec, timeoutMillis: number): Promise<ClientOutcome> =>
   new Promise((resolve) => {
-    const child = ChildProcess.spawn(process.execPath, ["--expose-gc", script("client"), encodeSpec(spec)], {
-      stdio: ["ignore", "pipe", "pipe"]
+    // The spec (with the target's token) goes through stdin, not argv, where any local user could read it.
+    const child = ChildProcess.spawn(process.execPath, ["--expose-gc", script("client")], {
+      stdio: ["pipe", "pipe", "pipe"]
     })
+    child.stdin.end(encodeSpec(spec))
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => {
