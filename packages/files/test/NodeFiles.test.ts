@@ -3,11 +3,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { Content, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
-import { Effect, Layer, Schedule, Stream } from "effect"
+import { Effect, Layer, Ref, Schedule, Stream } from "effect"
 import { readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { inMemory } from "./FilesFixtures.js"
 import { Sha256Factory } from "../src/internal/sha256.js"
+import { Spooler } from "../src/internal/spool.js"
+import { spoolThreshold } from "../src/internal/transfer.js"
 import { bytesOf, sha256, storagePuts } from "./TransferFixtures.js"
 
 const small = {
@@ -79,6 +81,42 @@ describe("NodeFiles", () => {
       expect([record?.sha256, record?.puts.length]).toEqual([sha256(bytes), 5])
       expect(spools()).toBe(before)
     }).pipe(env()))
+})
+
+describe("spooling threshold", () => {
+  const MiB = 1024 * 1024
+  /** NodeFiles' spooler, counting how often it is used. */
+  const countingSpooler = (count: Ref.Ref<number>) =>
+    Layer.effect(
+      Spooler,
+      Effect.map(NodeFiles.makeSpooler, (spooler) => ({
+        spool: (stream, limit) => Effect.zipRight(Ref.update(count, (n) => n + 1), spooler.spool(stream, limit))
+      }))
+    ).pipe(Layer.provide(NodeFiles.layer))
+
+  it.scoped("with a spooler, a one-shot stream is buffered only up to spoolThreshold, even when parts are larger", () =>
+    Effect.gen(function*() {
+      const count = yield* Ref.make(0)
+      const upload = (size: number) => {
+        const bytes = bytesOf(size, size)
+        const chunks = Array.from({ length: Math.ceil(size / (64 * 1024)) }, (_, i) =>
+          bytes.subarray(i * 64 * 1024, (i + 1) * 64 * 1024))
+        return Effect.gen(function*() {
+          const file = yield* Files.uploadBytes(Stream.fromIterable(chunks), { name: "stream.bin" })
+          const record = yield* stored(file.id)
+          expect([record?.sha256, record?.puts.length]).toEqual([sha256(bytes), 1])
+        }).pipe(
+          Effect.provide(Layer.merge(
+            inMemory({}, { partSize: 32 * MiB, singlePutThreshold: 64 * MiB }),
+            countingSpooler(count)
+          ))
+        )
+      }
+      yield* upload(spoolThreshold - 1000) // ends within the threshold: one PUT from memory
+      expect(yield* Ref.get(count)).toBe(0)
+      yield* upload(spoolThreshold + 1000) // longer: spooled (not buffered up to the 32 MiB part), then one PUT
+      expect(yield* Ref.get(count)).toBe(1)
+    }))
 })
 
 describe("NodeFiles checksum", () => {

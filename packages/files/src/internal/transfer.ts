@@ -195,10 +195,18 @@ const planSized = (
 }
 
 /**
+ * How much of a one-shot stream of unknown length is buffered before it is handed to the `Spooler` (when one is
+ * provided): a stream that ends within it goes in one PUT from memory, a longer one is spooled.
+ *
+ * @internal
+ */
+export const spoolThreshold = 8 * 1024 * 1024
+
+/**
  * Decides the path before any request. A stream of unknown length is read up to one part (`partSize` bytes): if it
  * ends there it is sent from that buffer in one PUT with Content-Length. Past one part: a replayable factory is
  * read once to count its bytes; a one-shot stream is spooled by the `Spooler` in the context (on Node:
- * `NodeFiles.layer`, to a temporary file) or fails with `FileSizeLimitError` (path `stream`, limit `partSize`).
+ * `NodeFiles.layer`, to a temporary file; then only `spoolThreshold` bytes are buffered first) or fails with `FileSizeLimitError` (path `stream`, limit `partSize`).
  *
  * @internal
  */
@@ -227,8 +235,12 @@ export const prepare = (
       }
       return yield* planSized(impl, known, settings, options?.multipart)
     }
-    // Unknown length: buffer up to one part.
-    const limit = settings.partSize
+    // Unknown length: buffer up to one part; a one-shot stream that a Spooler will take only up to
+    // `spoolThreshold`, so memory stays low however long the stream is.
+    const spooler = yield* Effect.serviceOption(Spooler)
+    const limit = Option.isSome(spooler) && impl.source._tag === "OneShot"
+      ? Math.min(settings.partSize, spoolThreshold)
+      : settings.partSize
     const pull = yield* Stream.toPull(streamOf(impl.source).pipe(Stream.mapError((e) => new ContentReadError(e))))
     const chunks: Array<Uint8Array> = []
     let seen = 0
@@ -254,7 +266,6 @@ export const prepare = (
       )
       return yield* planSized(new ContentImpl(impl.source, rest), rest, settings, options?.multipart)
     }
-    const spooler = yield* Effect.serviceOption(Spooler)
     if (Option.isNone(spooler)) {
       return yield* Effect.fail(
         new FileSizeLimitError({
