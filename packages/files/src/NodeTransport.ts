@@ -13,7 +13,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
-import { EnvHttpProxyAgent } from "undici"
+import { Agent, EnvHttpProxyAgent } from "undici"
 
 /**
  * Proxy settings; each overrides its environment variable. Unset: read from the environment when the layer is
@@ -31,8 +31,14 @@ export interface ProxyOptions {
   readonly noProxy?: string | undefined
 }
 
+const fromEnv = (upper: string): string | undefined => {
+  const value = process.env[upper] ?? process.env[upper.toLowerCase()]
+  return value === undefined || value === "" ? undefined : value
+}
+
 /**
- * An undici dispatcher honouring the proxy environment variables, closed with the layer.
+ * An undici dispatcher honouring the proxy settings, closed with the layer. The environment is read once, when the
+ * layer is built; with no proxy configured at all it is a plain keep-alive `Agent` (no per-request proxy checks).
  *
  * @since 0.1.0
  * @category layers
@@ -41,13 +47,17 @@ export const dispatcherLayer = (options: ProxyOptions = {}): Layer.Layer<NodeHtt
   Layer.scoped(
     NodeHttpClient.Dispatcher,
     Effect.acquireRelease(
-      Effect.sync(() =>
-        new EnvHttpProxyAgent({
-          ...(options.httpProxy === undefined ? {} : { httpProxy: options.httpProxy }),
-          ...(options.httpsProxy === undefined ? {} : { httpsProxy: options.httpsProxy }),
-          ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy })
+      Effect.sync(() => {
+        const httpProxy = options.httpProxy ?? fromEnv("HTTP_PROXY")
+        const httpsProxy = options.httpsProxy ?? fromEnv("HTTPS_PROXY")
+        if (httpProxy === undefined && httpsProxy === undefined) return new Agent()
+        const noProxy = options.noProxy ?? fromEnv("NO_PROXY") ?? ""
+        return new EnvHttpProxyAgent({
+          ...(httpProxy === undefined ? {} : { httpProxy }),
+          ...(httpsProxy === undefined ? {} : { httpsProxy }),
+          noProxy
         })
-      ),
+      }),
       (dispatcher) => Effect.promise(() => dispatcher.destroy())
     )
   )

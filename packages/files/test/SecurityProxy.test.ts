@@ -121,6 +121,19 @@ describe("NodeTransport proxies", () => {
       expect(p.seen).toEqual([])
     }))
 
+  it.scopedLive("NO_PROXY from the environment (read when the layer is built) bypasses the proxy", () =>
+    Effect.gen(function*() {
+      const p = yield* proxy
+      const emulator = yield* Emulator.makeServer()
+      yield* withEnv({ HTTP_PROXY: p.url, http_proxy: undefined, NO_PROXY: "localhost,127.0.0.1", no_proxy: undefined })
+      const files = yield* Layer.build(filesVia(NodeTransport.layer).pipe(
+        Layer.provide(Layer.succeed(Emulator.Emulator, emulator))
+      ))
+      yield* Effect.flatMap(Files.Files.pipe(Effect.provide(files)), (f) => f.uploadBytes("direct", { name: "d.txt" }))
+      expect((yield* emulator.files).length).toBe(1)
+      expect(p.seen).toEqual([])
+    }))
+
   it.scopedLive("HTTPS_PROXY from the environment: https:// requests are tunnelled with CONNECT", () =>
     Effect.gen(function*() {
       const p = yield* proxy
