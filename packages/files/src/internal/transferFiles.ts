@@ -9,6 +9,7 @@ import type * as CdfClient from "../CdfClient.js"
 import { type CdfError, CdfTimeoutError, isCdfError, UploadError, withCleanup } from "../CdfError.js"
 import * as Content from "../Content.js"
 import * as FileMetadata from "../FileMetadata.js"
+import type { MultipartUploadSession } from "../Files.js"
 import type { OnProgress } from "../Progress.js"
 import * as FilesApi from "./files.js"
 import * as Transfer from "./transfer.js"
@@ -71,26 +72,6 @@ export const uploadContentBytes = (
     return { file: FilesApi.plainMetadata(record), transfer }
   })).pipe(Effect.withSpan("Files.uploadContentBytes"))
 
-/**
- * A multipart upload in progress: send each part (0-based, in any order, concurrently if you like) once.
- *
- * @internal
- */
-export interface MultipartUploadSession {
-  /** The record, as `initmultipartupload` / `multiuploadlink` answered. */
-  readonly file: FileMetadata.FileMetadata
-  /** How many parts were asked for: parts `0 .. parts - 1` must all be sent. */
-  readonly parts: number
-  /**
-   * Sends part `part`. Every part but the last must be larger than 5 MiB (the API checks at completion). Fails with
-   * `UploadError` reason `Incomplete` for a part out of range or sent twice; a part that failed may be sent again.
-   */
-  readonly uploadPart: (
-    part: number,
-    content: Content.Input,
-    options?: { readonly onProgress?: OnProgress | undefined }
-  ) => Effect.Effect<Transfer.TransferResult, UploadError | CdfTimeoutError>
-}
 
 const makeSession = (
   client: CdfClient.Service,
