@@ -50,6 +50,15 @@ export const sdkVersion = "0.1.0"
 export const sdkHeader = `EffectCdfFiles:${sdkVersion}`
 
 /**
+ * How many times a request is retried after connect-phase failures (refused connection, DNS failure, connect
+ * timeout), whatever its schedule allows for other failures.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxConnectRetries = 3
+
+/**
  * Which failures a request may retry: `idempotent` (GET, `byids`, `uploadlink`, `multiuploadlink`,
  * `completemultipartupload`): transport errors, attempt timeouts, 408/429/500/502/503/504 and responses with
  * `cdf-is-auto-retryable`; `nonIdempotent` (creates): only 429 and connect-phase failures, where the request was
@@ -231,8 +240,18 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
     const retryAfter = Schedule.identity<Api.Failure>().pipe(
       Schedule.addDelay((failure) => Option.getOrElse(failure.retryAfter, () => Duration.zero))
     )
+    // A host that refuses connections (or does not resolve) is given `maxConnectRetries` retries, not the whole
+    // schedule: like the Python SDK's connect retries, so a wrong base URL fails in seconds, not minutes.
+    const isConnect = (failure: Api.Failure): number => failure.kind === "connect" ? 1 : 0
+    const connectBound = Schedule.identity<Api.Failure>().pipe(
+      // `reduce` outputs the count of the failures before this one; add this one
+      Schedule.reduce(0, (before: number, failure: Api.Failure) => before + isConnect(failure)),
+      Schedule.intersect(Schedule.identity<Api.Failure>()),
+      Schedule.whileOutput(([before, failure]) => before + isConnect(failure) <= maxConnectRetries)
+    )
     const retrySchedule = (base: Schedule.Schedule<unknown, unknown>) =>
       Schedule.intersect(base, retryAfter).pipe(
+        Schedule.intersect(connectBound),
         Schedule.modifyDelay((_, delay) =>
           Duration.millis(Math.round(Duration.toMillis(Duration.min(delay, config.maxRetryDelay))))
         )

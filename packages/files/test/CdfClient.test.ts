@@ -218,8 +218,10 @@ describe("CdfClient", () => {
       Effect.flatMap(Fiber.join)
     ))
 
-  it.effect("a connect-phase failure of every attempt is a CdfTransportError with phase connect", () =>
+  let attempts = 0
+  it.effect("a connect-phase failure of every attempt is a CdfTransportError with phase connect, after 3 retries", () =>
     Effect.gen(function*() {
+      attempts = 0
       const client = yield* CdfClient.CdfClient
       const fiber = yield* Effect.fork(client.request({
         method: "GET",
@@ -235,12 +237,16 @@ describe("CdfClient", () => {
         expect(error.message).toContain("ENOTFOUND")
         expect(error.message).not.toContain("getaddrinfo")
       }
+      // the default API schedule allows 8 retries; connect failures get CdfClient.maxConnectRetries
+      expect(attempts).toBe(1 + CdfClient.maxConnectRetries)
     }).pipe(
       Effect.provide(clientOver().pipe(
         Layer.provide(Layer.succeed(
           HttpClient.HttpClient,
           HttpClient.make((request) =>
-            Effect.fail(
+            Effect.suspend(() => {
+              attempts += 1
+              return Effect.fail(
               new HttpClientError.RequestError({
                 request,
                 reason: "Transport",
@@ -249,6 +255,7 @@ describe("CdfClient", () => {
                 })
               })
             )
+            })
           )
         )),
         Layer.provide(Emulator.layerInMemory())
