@@ -47,15 +47,7 @@ export interface Content {
  * @since 0.1.0
  * @category models
  */
-export type Input =
-  | string
-  | Uint8Array
-  | ArrayBuffer
-  | Blob
-  | Stream.Stream<Uint8Array, unknown>
-  | AsyncIterable<Uint8Array>
-  | ReadableStream<Uint8Array>
-  | Content
+export type Input = internal.RawInput | Content
 
 /**
  * Turns any accepted input into `Content`. Never throws and reads nothing. `size` declares the length of a stream

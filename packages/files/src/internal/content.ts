@@ -96,8 +96,8 @@ export const blobSource = (blob: Blob): Source => ({
     Stream.fromReadableStream({ evaluate: () => blob.slice(start, end).stream(), onError: identity })
 })
 
-/** @internal */
-export type Input =
+/** The content kinds a user passes, besides `Content` itself. @internal */
+export type RawInput =
   | string
   | Uint8Array
   | ArrayBuffer
@@ -105,7 +105,9 @@ export type Input =
   | Stream.Stream<Uint8Array, unknown>
   | AsyncIterable<Uint8Array>
   | ReadableStream<Uint8Array>
-  | ContentImpl
+
+/** @internal */
+export type Input = RawInput | ContentImpl
 
 /** @internal */
 export const make = (input: Input, options?: { readonly size?: number | undefined }): ContentImpl => {
