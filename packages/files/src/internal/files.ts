@@ -86,20 +86,31 @@ export const showsEveryField = (sent: FileMetadata.FileMetadataWrite, record: Fi
     })
   }
 
+/** An idempotent `POST {path}` with the body `{ items: [item] }`, answering the decoded body. */
+const oneItem = <A, I>(
+  client: CdfClient.Service,
+  path: string,
+  item: unknown,
+  response: Schema.Schema<A, I>,
+  urlParams?: Record<string, string>
+): Effect.Effect<A, CdfError> =>
+  client.request({
+    method: "POST",
+    path,
+    urlParams,
+    body: CdfClient.jsonBody(Items, { items: [item] }),
+    response,
+    retry: "idempotent"
+  }).pipe(Effect.map((answer) => answer.value))
+
 /** `files/byids` for one file. @internal */
 export const retrieve = (
   client: CdfClient.Service,
   identifier: FileMetadata.FileIdentifier
 ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
-  client.request({
-    method: "POST",
-    path: "files/byids",
-    body: CdfClient.jsonBody(Items, { items: [identifier] }),
-    response: FileMetadata.FileMetadataItems,
-    retry: "idempotent"
-  }).pipe(
+  oneItem(client, "files/byids", identifier, FileMetadata.FileMetadataItems).pipe(
     Effect.flatMap((response) =>
-      Option.match(Option.fromNullable(response.value.items[0]), {
+      Option.match(Option.fromNullable(response.items[0]), {
         onNone: () => Effect.dieMessage("files/byids answered 2xx without the requested item"),
         onSome: Effect.succeed
       })
@@ -271,13 +282,9 @@ export const uploadLink = (
   client: CdfClient.Service,
   identifier: FileMetadata.ContentIdentifier
 ): Effect.Effect<FileMetadata.UploadFileMetadata, CdfError> =>
-  client.request({
-    method: "POST",
-    path: "files/uploadlink",
-    body: CdfClient.jsonBody(Items, { items: [identifier] }),
-    response: FileMetadata.UploadLinkResponse,
-    retry: "idempotent"
-  }).pipe(Effect.map((response) => response.value), Effect.withSpan("Files.uploadLink"))
+  oneItem(client, "files/uploadlink", identifier, FileMetadata.UploadLinkResponse).pipe(
+    Effect.withSpan("Files.uploadLink")
+  )
 
 /** `files/multiuploadlink?parts=` for one file (resume of a multipart upload). @internal */
 export const multiUploadLink = (
@@ -285,14 +292,8 @@ export const multiUploadLink = (
   identifier: FileMetadata.ContentIdentifier,
   parts: number
 ): Effect.Effect<FileMetadata.MultiPartUploadFileMetadata, CdfError> =>
-  client.request({
-    method: "POST",
-    path: "files/multiuploadlink",
-    urlParams: { parts: String(parts) },
-    body: CdfClient.jsonBody(Items, { items: [identifier] }),
-    response: FileMetadata.MultiUploadLinkResponse,
-    retry: "idempotent"
-  }).pipe(Effect.map((response) => response.value), Effect.withSpan("Files.multiUploadLink"))
+  oneItem(client, "files/multiuploadlink", identifier, FileMetadata.MultiUploadLinkResponse, { parts: String(parts) })
+    .pipe(Effect.withSpan("Files.multiUploadLink"))
 
 /**
  * `files/completemultipartupload`. A failure after its retries means the bytes did not become the file's content:
