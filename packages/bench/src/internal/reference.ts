@@ -8,7 +8,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, ManagedRuntime, Schema, Stream } from "effect"
+import { Effect, ManagedRuntime, Schema } from "effect"
 import { Agent, request } from "undici"
 import type { Target } from "./protocol.js"
 import { pool, type Uploader } from "./uploader.js"
@@ -62,7 +62,7 @@ export const platform = (target: Target): Uploader => {
           HttpClientRequest.setBody(HttpBody.uint8Array(content))
         )
       )
-      yield* Stream.runDrain(put.stream)
+      yield* put.arrayBuffer
     })
   return {
     bytes: async (name, content) => {
