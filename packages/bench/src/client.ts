@@ -129,13 +129,17 @@ const run = async (spec: ClientSpec, uploader: Uploader): Promise<ClientResult> 
   const scenario = spec.scenario
   switch (scenario._tag) {
     case "Single": {
-      // The warm-up uploads the measured size itself, so every client runs its measured path warm; memory is also
-      // watched from before the warm-up (payload allocated, no connection yet), so the first upload's costs count.
+      // The warm-up uploads the measured size itself, so every client runs its measured path warm (the first one is
+      // timed: the cold start); memory is also watched from before the warm-up (payload allocated, no connection
+      // yet), so the first upload's costs count.
       const payload = Buffer.alloc(scenario.size, "effect-cdf")
       collectGarbage()
       const rssIdle = process.memoryUsage.rss()
       const warm = sampleRss(2)
-      await uploader.bytes("warmup", payload)
+      const coldStart = performance.now()
+      await uploader.bytes("warmup-0", payload)
+      const first = performance.now() - coldStart
+      for (let i = 1; i < scenario.warmups; i++) await uploader.bytes(`warmup-${i}`, payload)
       const rssWarmPeak = warm.stop()
       const result = await measure(async (time) => {
         let note: string | undefined
@@ -144,15 +148,18 @@ const run = async (spec: ClientSpec, uploader: Uploader): Promise<ClientResult> 
         }
         return { bytes: scenario.size * scenario.reps, files: scenario.reps, note }
       })
-      return { ...result, rssIdle, rssWarmPeak }
+      return { ...result, rssIdle, rssWarmPeak, first }
     }
     case "Many": {
       const payload = Buffer.alloc(scenario.size, "effect-cdf")
-      await uploader.many("warmup", payload, scenario.concurrency, scenario.concurrency)
-      return measure(async (time) => {
+      const coldStart = performance.now()
+      await uploader.many("warmup", payload, Math.max(scenario.warmup, scenario.concurrency), scenario.concurrency)
+      const first = performance.now() - coldStart
+      const result = await measure(async (time) => {
         await time(() => uploader.many("many", payload, scenario.count, scenario.concurrency))
         return { bytes: scenario.size * scenario.count, files: scenario.count }
       })
+      return { ...result, first }
     }
     case "Stream": {
       const stream = uploader.stream

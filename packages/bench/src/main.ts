@@ -55,9 +55,11 @@ const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emul
 const settings = {
   single: {
     sizes: full ? [KiB, MiB, 64 * MiB, 512 * MiB] : [KiB, MiB, 64 * MiB],
-    reps: (size: number) => (size <= 64 * KiB ? 20 : size <= 4 * MiB ? 10 : size <= 64 * MiB ? 3 : 1)
+    reps: (size: number) => (size <= 64 * KiB ? 20 : size <= 4 * MiB ? 10 : size <= 64 * MiB ? 3 : 1),
+    /** Warm-up uploads of the measured size before measuring: the first of them is the cold start. */
+    warmups: (size: number) => (size <= 64 * KiB ? 200 : size <= 4 * MiB ? 30 : size <= 64 * MiB ? 3 : 2)
   },
-  many: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16 },
+  many: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16, warmup: 500 },
   stream: { size: full ? 2 * GiB : 256 * MiB, chunk: 64 * KiB, rounds: full ? 3 : 1 },
   throttle: { bytesPerSecond: 40_000_000, partSize: 8 * MiB, size: full ? 96 * MiB : 48 * MiB, concurrencies: [1, 3, 6] },
   emulatorMemory: { size: full ? GiB : 256 * MiB }
@@ -209,6 +211,8 @@ const ratios = (
 }
 
 const perUploadMillis = (r: ClientResult) => median(r.durations)
+/** The cold start: the first upload (or the warm-up batch) of a fresh process, milliseconds. */
+const firstMillis = (r: ClientResult) => r.first ?? Number.NaN
 const bytesPerUpload = (r: ClientResult) => r.bytes / Math.max(1, r.durations.length)
 const throughput = (r: ClientResult) => bytesPerUpload(r) / MiB / (perUploadMillis(r) / 1000)
 const cpuPerGiB = (r: ClientResult) => (r.cpuUser + r.cpuSystem) / 1e6 / (r.bytes / GiB)
@@ -234,10 +238,17 @@ const single = async (targets: ReadonlyArray<Target>) => {
   for (let round = 0; round < rounds; round++) {
     log(`single: round ${round + 1}/${rounds}`)
     for (const size of settings.single.sizes) {
-      const scenario: Scenario = { _tag: "Single", size, reps: settings.single.reps(size) }
-      const bytes = size * (scenario.reps + 2)
+      const scenario: Scenario = {
+        _tag: "Single",
+        size,
+        reps: settings.single.reps(size),
+        warmups: settings.single.warmups(size)
+      }
+      const bytes = size * (scenario.reps + scenario.warmups + 1)
       for (const target of rotate(targets, round)) {
         const order: Array<ClientName> = rotate(clients, round)
+        // The bare @effect/platform client locates the floor of any client built on it: the sink is enough for it.
+        if (target.name === "sink") order.push("platform")
         if (target.name === "sink" && size >= MiB) order.push("ours-sha256")
         for (const client of rotate(order, round)) {
           await one("single", target, client, formatSize(size), round, scenario, bytes)
@@ -249,13 +260,15 @@ const single = async (targets: ReadonlyArray<Target>) => {
   for (const target of targets) {
     for (const size of settings.single.sizes) {
       const label = formatSize(size)
-      for (const client of ["ours", "raw", "sdk", "ours-sha256"] as const) {
+      for (const client of ["ours", "raw", "sdk", "platform", "ours-sha256"] as const) {
         const rs = results("single", target.name, label, client)
         if (rs.length === 0) continue
         rows.push([
           target.name,
           label,
           client,
+          formatSummary(summarize(rs.map(firstMillis)), 2),
+          client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, "sdk", client, firstMillis))),
           formatSummary(summarize(rs.map(perUploadMillis)), 2),
           size >= MiB ? formatSummary(summarize(rs.map(throughput)), 0) : "",
           client === "raw" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "raw", throughput))),
@@ -268,14 +281,14 @@ const single = async (targets: ReadonlyArray<Target>) => {
     }
   }
   print("\n## (a) one upload of bytes, (e) CPU per GiB, checksum cost\n")
-  print(table(["target", "size", "client", "ms/upload", "MiB/s", "x raw", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
+  print(table(["target", "size", "client", "cold ms", "cold x sdk", "ms/upload", "MiB/s", "x raw", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // (b) many small files
 
 const many = async (targets: ReadonlyArray<Target>) => {
-  const { size, count, concurrency } = settings.many
+  const { size, count, concurrency, warmup } = settings.many
   const label = `${count} x ${formatSize(size)} @${concurrency}`
   const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw", "undici", "platform"]
   for (let round = 0; round < rounds; round++) {
@@ -284,7 +297,7 @@ const many = async (targets: ReadonlyArray<Target>) => {
       // The references (undici, platform) locate overhead in the client: the sink is enough for them.
       const here = target.name === "sink" ? clients : clients.filter((c) => c !== "undici" && c !== "platform")
       for (const client of rotate(here, round)) {
-        await one("many", target, client, label, round, { _tag: "Many", size, count, concurrency }, size * count)
+        await one("many", target, client, label, round, { _tag: "Many", size, count, concurrency, warmup }, size * (count + warmup))
       }
     }
   }
@@ -296,6 +309,10 @@ const many = async (targets: ReadonlyArray<Target>) => {
       rows.push([
         target.name,
         client,
+        formatSummary(summarize(rs.map((r) => warmup / (firstMillis(r) / 1000))), 0),
+        client === "sdk"
+          ? ""
+          : formatSummary(summarize(ratios("many", target.name, label, "sdk", client, firstMillis))),
         formatSummary(summarize(rs.map(filesPerSecond)), 0),
         client === "sdk" ? "" : formatSummary(summarize(ratios("many", target.name, label, client, "sdk", filesPerSecond))),
         formatSummary(summarize(rs.map((r) => (r.cpuUser + r.cpuSystem) / 1e3 / r.files)), 3)
@@ -303,7 +320,7 @@ const many = async (targets: ReadonlyArray<Target>) => {
     }
   }
   print(`\n## (b) ${label}\n`)
-  print(table(["target", "client", "files/s", "x sdk", "CPU ms/file"], rows))
+  print(table(["target", "client", `cold files/s (first ${warmup})`, "cold x sdk", "files/s", "x sdk", "CPU ms/file"], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -383,7 +400,7 @@ const emulatorMemory = async () => {
     const timer = setInterval(() => {
       sampled = Math.max(sampled, readRss(server.pid) ?? 0)
     }, 5)
-    const outcome = await one("emulator", target, "raw", formatSize(size), 0, { _tag: "Single", size, reps: 1 }, size)
+    const outcome = await one("emulator", target, "raw", formatSize(size), 0, { _tag: "Single", size, reps: 1, warmups: 1 }, size)
     clearInterval(timer)
     const hwm = reset ? readHwm(server.pid) ?? 0 : 0
     const peakRss = Math.max(sampled, hwm)

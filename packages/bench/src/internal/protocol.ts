@@ -17,10 +17,15 @@ export const ClientName = Schema.Literal("ours", "ours-sha256", "raw", "sdk", "u
 export type ClientName = typeof ClientName.Type
 
 export const Scenario = Schema.Union(
-  /** `reps` uploads of `size` bytes, one after another, after one warm-up upload of the same size. */
-  Schema.TaggedStruct("Single", { size: Schema.Number, reps: Schema.Number }),
-  /** `count` files of `size` bytes with `concurrency` in flight, after a warm-up of `concurrency` files. */
-  Schema.TaggedStruct("Many", { size: Schema.Number, count: Schema.Number, concurrency: Schema.Number }),
+  /** `reps` uploads of `size` bytes, one after another, after `warmups` (at least 1) uploads of the same size. */
+  Schema.TaggedStruct("Single", { size: Schema.Number, reps: Schema.Number, warmups: Schema.Number }),
+  /** `count` files of `size` bytes with `concurrency` in flight, after a warm-up of `warmup` files, as many at once. */
+  Schema.TaggedStruct("Many", {
+    size: Schema.Number,
+    count: Schema.Number,
+    concurrency: Schema.Number,
+    warmup: Schema.Number
+  }),
   /** One stream of `size` bytes in `chunk`-byte chunks whose length is not told to the client. */
   Schema.TaggedStruct("Stream", { size: Schema.Number, chunk: Schema.Number }),
   /** One multipart upload of `size` bytes in parts of `partSize` with `concurrency` parts in flight. */
@@ -51,6 +56,11 @@ export const ClientResult = Schema.Struct({
   rssWarmPeak: Schema.optionalWith(Schema.Number, { exact: true }),
   /** The kernel's peak RSS (VmHWM) over the measured operations, when it could be reset first; bytes. */
   hwm: Schema.optionalWith(Schema.Number, { exact: true }),
+  /**
+   * The cold start, in a fresh process: the wall time of the first warm-up upload (Single), or of the whole warm-up
+   * batch (Many), milliseconds.
+   */
+  first: Schema.optionalWith(Schema.Number, { exact: true }),
   /** How the client planned the upload, e.g. "single" or "multipart 11 x 50 MiB", when it tells. */
   note: Schema.optionalWith(Schema.String, { exact: true })
 })
