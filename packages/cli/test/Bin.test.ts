@@ -244,4 +244,18 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     noStackTrace(stderr)
     expect(await stored()).toHaveLength(0)
   })
+  it("a reader that goes away (`| head -1`): no EPIPE crash, every file still uploaded, exit code 0", async () => {
+    const { env, stored } = await emulator()
+    const child = start(["upload", "tree", "--recursive"], { env })
+    // The reader closes its end at once, as `head -1` does after one line: every later write fails with EPIPE.
+    child.stdout!.destroy()
+    const { code, stderr } = await finish(child)
+    expect(stderr).not.toMatch(/EPIPE|unexpected failure/)
+    expect(code).toBe(0)
+    const files = await stored()
+    expect(files.map((f) => [f.name, f.size]).sort()).toEqual([["a.txt", 6], ["b.csv", 8], ["c.bin", 70_000]])
+    expect(files.find((f) => f.name === "c.bin")?.sha256).toBe(
+      sha256(new Uint8Array(70_000).map((_, i) => i % 253))
+    )
+  })
 })
