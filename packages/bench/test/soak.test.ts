@@ -13,12 +13,15 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, CdfError, Content } from "@effect-cdf/files"
 import * as Files from "@effect-cdf/files/Files"
+import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import * as HttpClient from "@effect/platform/HttpClient"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Schedule, Stream, Tracer } from "effect"
 import { createHash } from "node:crypto"
-import { appendFileSync } from "node:fs"
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const UPLOADS = Number(process.env["SOAK_UPLOADS"] ?? 60)
 const CONCURRENT = Number(process.env["SOAK_CONCURRENT"] ?? 40)
@@ -62,8 +65,8 @@ const settings = {
   partSize: 32 * KiB,
   minPartSize: 16 * KiB,
   retries: 4,
-  apiTimeoutMillis: 250,
-  transferTimeoutMillis: 400,
+  apiTimeoutMillis: 750,
+  transferTimeoutMillis: 1000,
   tokenLifetime: "1 second"
 } as const
 
@@ -76,7 +79,7 @@ const retrySchedule = Schedule.exponential("2 millis").pipe(
 // The fault classes, and what the right outcome of each is
 
 type FaultClass = "none" | "429" | "5xx" | "reset" | "hang" | "malformed" | "commitThenFail" | "tokenExpiry"
-type ContentKind = "bytes" | "string" | "factory" | "oneShot" | "oneShotUnsized"
+type ContentKind = "bytes" | "string" | "factory" | "oneShot" | "oneShotUnsized" | "file"
 type Plan = "single" | "multipart"
 
 const rightOutcome: Record<FaultClass, string> = {
@@ -131,7 +134,7 @@ const textOf = (random: Random, size: number): string => {
 }
 
 const planUpload = (random: Random, index: number): Upload => {
-  const kind = random.pick<ContentKind>(["bytes", "bytes", "string", "factory", "oneShot", "oneShotUnsized"])
+  const kind = random.pick<ContentKind>(["bytes", "bytes", "string", "factory", "oneShot", "oneShotUnsized", "file"])
   const band = random.next()
   const size = band < 0.03
     ? 0
@@ -232,8 +235,28 @@ const contentOf = (upload: Upload): Content.Input => {
       return Content.make(oneShot(), { size: upload.size })
     case "oneShotUnsized":
       return Content.make(oneShot())
+    case "file":
+      throw new Error("a file is uploaded by NodeFiles.uploadFile, see uploadOf")
   }
 }
+
+/**
+ * The upload call: `Files.uploadBytes` of the content, or for a file, `NodeFiles.uploadFile` of a temporary file
+ * holding the bytes (read from disk as it is sent, re-read for a retry), removed afterwards.
+ */
+const uploadOf = (upload: Upload) =>
+  upload.kind !== "file"
+    ? Files.uploadBytes(contentOf(upload), upload.options)
+    : Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const dir = mkdtempSync(join(tmpdir(), "effect-cdf-soak-"))
+        const file = join(dir, "content.bin")
+        writeFileSync(file, upload.bytes)
+        return dir
+      }),
+      (dir) => NodeFiles.uploadFile(join(dir, "content.bin"), upload.options).pipe(Effect.provide(NodeFileSystem.layer)),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
 
 /** One-shot content whose PUT cannot be resent: unless it is small enough to be buffered (unknown length). */
 const isOneShot = (upload: Upload) =>
@@ -450,7 +473,7 @@ const runOne = (upload: Upload) =>
     trace(`upload ${upload.index} ${upload.kind} ${upload.size} ${upload.plan} ${JSON.stringify(upload.faults)}`)
     yield* emulator.reset
     for (const f of upload.faults) yield* emulator.addFault({ route: f.route, attempts: f.attempts, action: f.action })
-    const exit = yield* Files.uploadBytes(contentOf(upload), upload.options).pipe(
+    const exit = yield* uploadOf(upload).pipe(
       Effect.timeoutFail({
         duration: "15 seconds",
         onTimeout: () => new Error(`upload ${upload.index} did not end within 15 s`)
@@ -543,7 +566,7 @@ const runConcurrent = (uploads: ReadonlyArray<Upload>, faults: ReadonlyArray<Pla
     const exits = yield* Effect.forEach(
       uploads,
       (upload) =>
-        Files.uploadBytes(contentOf(upload), upload.options).pipe(
+        uploadOf(upload).pipe(
           Effect.timeoutFail({
             duration: "20 seconds",
             onTimeout: () => new Error(`upload ${upload.index} did not end within 20 s`)
@@ -663,7 +686,7 @@ describe("fault soak", () => {
               total((o) => o.result !== "stored")
             }, defects 0, duplicates 0`,
             `  by content: ${
-              ["bytes", "string", "factory", "oneShot", "oneShotUnsized"].map((k) =>
+              ["bytes", "string", "factory", "oneShot", "oneShotUnsized", "file"].map((k) =>
                 `${k} ${total((o) => o.upload.kind === k)}`
               ).join(", ")
             }; multipart ${total((o) => o.upload.plan === "multipart")}; with externalId ${
