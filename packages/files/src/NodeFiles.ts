@@ -48,6 +48,13 @@ export const content = (path: string): Effect.Effect<Content.Content, UploadErro
   })
 
 /**
+ * How many bytes the spooler gathers before one write: incoming chunks are copied into one buffer of this size,
+ * reused for the whole spool, so the caller's chunks die young (no queue holds them) and a 2 GiB stream of 64 KiB
+ * chunks is 2048 writes, not 32768.
+ */
+const spoolBufferSize = 1024 * 1024
+
+/**
  * The spooler `NodeFiles.layer` provides: writes a one-shot stream of unknown length to a temporary file (removed
  * when the upload ends), failing with `FileSizeLimitError` (path `stream`) as soon as it passes the limit.
  *
@@ -63,28 +70,10 @@ export const makeSpooler: Effect.Effect<SpoolerService, never, FileSystem.FileSy
           new UploadError({ message: `spooling to a temporary file failed: ${e.message}`, reason: "Content" })
         const dir = yield* fs.makeTempDirectoryScoped({ prefix: "effect-cdf-spool-" }).pipe(Effect.mapError(failed))
         const path = `${dir}/content`
-        let size = 0
-        const counted = stream.pipe(
-          Stream.mapError((e): FileSizeLimitError | UploadError =>
-            e instanceof ContentReadError
-              ? new UploadError({ message: "reading the content failed", reason: "Content" })
-              : e
-          ),
-          Stream.mapChunksEffect((chunks) => {
-            size += Chunk.reduce(chunks, 0, (n, c) => n + c.byteLength)
-            return size > limit
-              ? Effect.fail(
-                new FileSizeLimitError({
-                  message: `the stream passed ${limit} bytes, the most a multipart upload can take`,
-                  size,
-                  limit,
-                  path: "stream"
-                })
-              )
-              : Effect.succeed(chunks)
-          })
-        )
-        yield* Stream.run(counted, fs.sink(path)).pipe(
+        const size = yield* Effect.scoped(Effect.gen(function*() {
+          const file = yield* fs.open(path, { flag: "w" })
+          return yield* writeAll(stream, limit, (bytes) => file.writeAll(bytes))
+        })).pipe(
           Effect.catchTag("SystemError", (e) => Effect.fail(failed(e))),
           Effect.catchTag("BadArgument", (e) => Effect.fail(failed(e)))
         )
@@ -92,6 +81,70 @@ export const makeSpooler: Effect.Effect<SpoolerService, never, FileSystem.FileSy
       }).pipe(Effect.withSpan("effect-cdf.files.spool"))
   })
 )
+
+/**
+ * Copies `stream` into one reused buffer and hands it to `write` each time it is full (and once at the end), so
+ * `write` must be done with the bytes when its effect completes; returns the number of bytes.
+ */
+const writeAll = <E>(
+  stream: Stream.Stream<Uint8Array, ContentReadError>,
+  limit: number,
+  write: (bytes: Uint8Array) => Effect.Effect<void, E>
+): Effect.Effect<number, E | FileSizeLimitError | UploadError> =>
+  Effect.suspend(() => {
+    const buffer = new Uint8Array(spoolBufferSize)
+    let filled = 0
+    let size = 0
+    const flush = (): Effect.Effect<void, E> => {
+      const n = filled
+      filled = 0
+      return n === 0 ? Effect.void : write(buffer.subarray(0, n))
+    }
+    // Copies `bytes` from `offset` into the buffer: undefined when all of it fit, else the effect that writes the
+    // full buffer and goes on with the rest.
+    const take = (bytes: Uint8Array, offset: number): Effect.Effect<void, E> | undefined => {
+      while (offset < bytes.byteLength) {
+        const n = Math.min(buffer.byteLength - filled, bytes.byteLength - offset)
+        buffer.set(n === bytes.byteLength ? bytes : bytes.subarray(offset, offset + n), filled)
+        filled += n
+        offset += n
+        if (filled === buffer.byteLength) {
+          const rest = offset
+          return Effect.flatMap(flush(), () => take(bytes, rest) ?? Effect.void)
+        }
+      }
+      return undefined
+    }
+    const takeAll = (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<void, E | FileSizeLimitError> => {
+      let i = 0
+      const next = (): Effect.Effect<void, E | FileSizeLimitError> => {
+        while (i < chunk.length) {
+          const bytes = Chunk.unsafeGet(chunk, i++)
+          size += bytes.byteLength
+          if (size > limit) {
+            return Effect.fail(
+              new FileSizeLimitError({
+                message: `the stream passed ${limit} bytes, the most a multipart upload can take`,
+                size,
+                limit,
+                path: "stream"
+              })
+            )
+          }
+          const writing = take(bytes, 0)
+          if (writing !== undefined) return Effect.flatMap(writing, next)
+        }
+        return Effect.void
+      }
+      return next()
+    }
+    return stream.pipe(
+      Stream.mapError(() => new UploadError({ message: "reading the content failed", reason: "Content" })),
+      Stream.runForEachChunk(takeAll),
+      Effect.zipRight(Effect.suspend(flush)),
+      Effect.map(() => size)
+    )
+  })
 
 /**
  * Provides spooling (to the `FileSystem`'s temporary directory) to uploads of one-shot streams of unknown length.
