@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { Content, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
-import { Effect, Layer, Ref, Schedule, Stream } from "effect"
+import { Deferred, Effect, Fiber, Layer, Ref, Schedule, Stream } from "effect"
 import { readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { inMemory } from "./FilesFixtures.js"
@@ -128,6 +128,38 @@ describe("spooling and reading back", () => {
       expect(exact.size).toBe(1800 * 1024)
       expect(spools()).toBe(before)
     }).pipe(Effect.provide(NodeFiles.layer)))
+
+  it.scopedLive("interrupted while spooling, or while its parts are sent: the spool is removed, and so is the record", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const before = spools()
+      // 1. while spooling: the stream has passed one part and never ends
+      const spooling = yield* Deferred.make<void>()
+      const endless = Stream.fromIterable([bytesOf(600 * 1024), bytesOf(600 * 1024)]).pipe(
+        Stream.concat(Stream.fromEffect(Deferred.succeed(spooling, undefined)).pipe(Stream.drain)),
+        Stream.concat(Stream.never)
+      )
+      const first = yield* Effect.fork(Files.uploadBytes(endless, { name: "spooling.bin" }))
+      yield* Deferred.await(spooling)
+      expect(spools()).toBe(before + 1)
+      yield* Fiber.interrupt(first)
+      expect(spools()).toBe(before)
+      expect((yield* emulator.requests).filter((r) => r.route !== "token")).toEqual([])
+      // 2. while its parts are sent: storage never answers
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Hang" } })
+      const second = yield* Effect.fork(
+        Files.uploadBytes(Stream.fromIterable([bytesOf(MiB), bytesOf(MiB)]), { name: "sending.bin" })
+      )
+      yield* Effect.repeat(emulator.requests, {
+        until: (requests) => requests.some((r) => r.route === "storage.put"),
+        schedule: Schedule.spaced("5 millis")
+      })
+      expect(spools()).toBe(before + 1)
+      expect((yield* emulator.files).filter((f) => f.name === "sending.bin").length).toBe(1)
+      yield* Fiber.interrupt(second)
+      expect(spools()).toBe(before)
+      expect((yield* emulator.files).filter((f) => f.name === "sending.bin")).toEqual([])
+    }).pipe(Effect.provide(Layer.merge(inMemory({ minPartSize: 1024 }, parts), NodeFiles.layer))))
 
   it.scoped("a file that shrank after its size was taken: UploadError Content, not a short upload", () =>
     Effect.gen(function*() {
