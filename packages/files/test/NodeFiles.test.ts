@@ -161,7 +161,7 @@ describe("spooling and reading back", () => {
       expect((yield* emulator.files).filter((f) => f.name === "sending.bin")).toEqual([])
     }).pipe(Effect.provide(Layer.merge(inMemory({ minPartSize: 1024 }, parts), NodeFiles.layer))))
 
-  it.scoped("a file that shrank after its size was taken: UploadError Content, not a short upload", () =>
+  it.scoped("a file that shrank or went away after its size was taken: UploadError Content, not a short upload", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* tempFile(bytesOf(MiB))
@@ -169,6 +169,9 @@ describe("spooling and reading back", () => {
       yield* fs.truncate(path, 1000).pipe(Effect.orDie)
       const error = yield* Effect.flip(Files.uploadBytes(content, { name: "shrank.bin" }))
       expect(error._tag === "UploadError" ? error.reason : error._tag).toBe("Content")
+      yield* fs.remove(path).pipe(Effect.orDie)
+      const gone = yield* Effect.flip(Files.uploadBytes(content, { name: "gone.bin" }))
+      expect(gone._tag === "UploadError" ? gone.reason : gone._tag).toBe("Content")
     }).pipe(Effect.provide(Layer.merge(inMemory({ minPartSize: 1024 }, parts), NodeFiles.layer))))
 })
 
