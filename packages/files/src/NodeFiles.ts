@@ -7,7 +7,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Chunk, Effect, Layer, Stream } from "effect"
+import { Chunk, Effect, Layer, Option, Stream } from "effect"
 import { FileSizeLimitError, UploadError } from "./CdfError.js"
 import type { CdfError } from "./CdfError.js"
 import type * as Content from "./Content.js"
@@ -17,14 +17,50 @@ import { type ContentImpl, ContentReadError, fromRanged } from "./internal/conte
 import { Sha256Factory } from "./internal/sha256.js"
 import { Spooler, type SpoolerService } from "./internal/spool.js"
 import { createHash } from "node:crypto"
+import { close, open, read } from "node:fs"
 
-const chunkSize = FileSystem.MiB(1)
+/**
+ * Bytes per read from a file. Each read goes into a fresh buffer that lives only until the request has sent it, and
+ * nothing is read ahead: the platform's `FileSystem.stream` (1 MiB reads, 16 chunks of read-ahead per stream) kept
+ * about 50 MiB in flight for three parts, long enough for the GC to move it to the old generation.
+ */
+const readSize = 256 * 1024
 
-const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): ContentImpl =>
-  fromRanged(size, (start, end) =>
-    end <= start
-      ? Stream.empty
-      : fs.stream(path, { offset: FileSystem.Size(start), bytesToRead: FileSystem.Size(end - start), chunkSize }))
+const readFailed = (cause: unknown) => Option.some(cause)
+
+/**
+ * The bytes `[start, end)` of the file at `path`, read with node:fs into fresh `readSize` buffers, one read per pull;
+ * the file is opened when the stream starts and closed when it ends, fails or is interrupted.
+ */
+const readRange = (path: string, start: number, end: number): Stream.Stream<Uint8Array, unknown> =>
+  Stream.unwrapScoped(Effect.map(
+    Effect.acquireRelease(
+      Effect.async<number, unknown>((resume) => {
+        open(path, "r", (error, fd) => resume(error === null ? Effect.succeed(fd) : Effect.fail(error)))
+      }),
+      (fd) => Effect.async<void>((resume) => close(fd, () => resume(Effect.void)))
+    ),
+    (fd) => {
+      let position = start
+      return Stream.repeatEffectChunkOption(Effect.suspend(() => {
+        if (position >= end) return Effect.fail(Option.none())
+        const length = Math.min(readSize, end - position)
+        return Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<unknown>>((resume) => {
+          const buffer = Buffer.allocUnsafeSlow(length)
+          read(fd, buffer, 0, length, position, (error, bytesRead) => {
+            if (error !== null) return resume(Effect.fail(readFailed(error)))
+            if (bytesRead === 0) return resume(Effect.fail(readFailed(`the file ended ${end - position} bytes early`)))
+            position += bytesRead
+            resume(Effect.succeed(Chunk.of(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))))
+          })
+        })
+      }))
+    }
+  ))
+
+/** Reads go through node:fs, each range (an attempt, a part) from its own file descriptor. */
+const rangedFile = (path: string, size: number): ContentImpl =>
+  fromRanged(size, (start, end) => end <= start ? Stream.empty : readRange(path, start, end))
 
 /**
  * A file as replayable `Content` of known size (its size when this runs). Every read (an attempt, a part) opens the
@@ -44,8 +80,15 @@ export const content = (path: string): Effect.Effect<Content.Content, UploadErro
     if (info.type !== "File") {
       return yield* new UploadError({ message: `${path} is not a file`, reason: "Content" })
     }
-    return rangedFile(fs, path, Number(info.size))
+    return rangedFile(path, Number(info.size))
   })
+
+/**
+ * How many bytes the spooler gathers before one write: incoming chunks are copied into one buffer of this size,
+ * reused for the whole spool, so the caller's chunks die young (no queue holds them) and a 2 GiB stream of 64 KiB
+ * chunks is 2048 writes, not 32768.
+ */
+const spoolBufferSize = 1024 * 1024
 
 /**
  * The spooler `NodeFiles.layer` provides: writes a one-shot stream of unknown length to a temporary file (removed
@@ -63,35 +106,81 @@ export const makeSpooler: Effect.Effect<SpoolerService, never, FileSystem.FileSy
           new UploadError({ message: `spooling to a temporary file failed: ${e.message}`, reason: "Content" })
         const dir = yield* fs.makeTempDirectoryScoped({ prefix: "effect-cdf-spool-" }).pipe(Effect.mapError(failed))
         const path = `${dir}/content`
-        let size = 0
-        const counted = stream.pipe(
-          Stream.mapError((e): FileSizeLimitError | UploadError =>
-            e instanceof ContentReadError
-              ? new UploadError({ message: "reading the content failed", reason: "Content" })
-              : e
-          ),
-          Stream.mapChunksEffect((chunks) => {
-            size += Chunk.reduce(chunks, 0, (n, c) => n + c.byteLength)
-            return size > limit
-              ? Effect.fail(
-                new FileSizeLimitError({
-                  message: `the stream passed ${limit} bytes, the most a multipart upload can take`,
-                  size,
-                  limit,
-                  path: "stream"
-                })
-              )
-              : Effect.succeed(chunks)
-          })
-        )
-        yield* Stream.run(counted, fs.sink(path)).pipe(
+        const size = yield* Effect.scoped(Effect.gen(function*() {
+          const file = yield* fs.open(path, { flag: "w" })
+          return yield* writeAll(stream, limit, (bytes) => file.writeAll(bytes))
+        })).pipe(
           Effect.catchTag("SystemError", (e) => Effect.fail(failed(e))),
           Effect.catchTag("BadArgument", (e) => Effect.fail(failed(e)))
         )
-        return { content: rangedFile(fs, path, size), size }
+        return { content: rangedFile(path, size), size }
       }).pipe(Effect.withSpan("effect-cdf.files.spool"))
   })
 )
+
+/**
+ * Copies `stream` into one reused buffer and hands it to `write` each time it is full (and once at the end), so
+ * `write` must be done with the bytes when its effect completes; returns the number of bytes.
+ */
+const writeAll = <E>(
+  stream: Stream.Stream<Uint8Array, ContentReadError>,
+  limit: number,
+  write: (bytes: Uint8Array) => Effect.Effect<void, E>
+): Effect.Effect<number, E | FileSizeLimitError | UploadError> =>
+  Effect.suspend(() => {
+    const buffer = new Uint8Array(spoolBufferSize)
+    let filled = 0
+    let size = 0
+    const flush = (): Effect.Effect<void, E> => {
+      const n = filled
+      filled = 0
+      return n === 0 ? Effect.void : write(buffer.subarray(0, n))
+    }
+    // Copies `bytes` from `offset` into the buffer: undefined when all of it fit, else the effect that writes the
+    // full buffer and goes on with the rest.
+    const take = (bytes: Uint8Array, offset: number): Effect.Effect<void, E> | undefined => {
+      while (offset < bytes.byteLength) {
+        const n = Math.min(buffer.byteLength - filled, bytes.byteLength - offset)
+        buffer.set(n === bytes.byteLength ? bytes : bytes.subarray(offset, offset + n), filled)
+        filled += n
+        offset += n
+        if (filled === buffer.byteLength) {
+          const rest = offset
+          return Effect.flatMap(flush(), () => take(bytes, rest) ?? Effect.void)
+        }
+      }
+      return undefined
+    }
+    const takeAll = (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<void, E | FileSizeLimitError> => {
+      let i = 0
+      const next = (): Effect.Effect<void, E | FileSizeLimitError> => {
+        while (i < chunk.length) {
+          const bytes = Chunk.unsafeGet(chunk, i++)
+          size += bytes.byteLength
+          if (size > limit) {
+            return Effect.fail(
+              new FileSizeLimitError({
+                message: `the stream passed ${limit} bytes, the most a multipart upload can take`,
+                size,
+                limit,
+                path: "stream"
+              })
+            )
+          }
+          const writing = take(bytes, 0)
+          if (writing !== undefined) return Effect.flatMap(writing, next)
+        }
+        return Effect.void
+      }
+      return next()
+    }
+    return stream.pipe(
+      Stream.mapError(() => new UploadError({ message: "reading the content failed", reason: "Content" })),
+      Stream.runForEachChunk(takeAll),
+      Effect.zipRight(Effect.suspend(flush)),
+      Effect.map(() => size)
+    )
+  })
 
 /**
  * Provides spooling (to the `FileSystem`'s temporary directory) to uploads of one-shot streams of unknown length.

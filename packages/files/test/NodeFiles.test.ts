@@ -3,11 +3,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { Content, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
-import { Effect, Layer, Ref, Schedule, Stream } from "effect"
+import { Deferred, Effect, Fiber, Layer, Ref, Schedule, Stream } from "effect"
 import { readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { inMemory } from "./FilesFixtures.js"
 import { Sha256Factory } from "../src/internal/sha256.js"
+import { ContentReadError } from "../src/internal/content.js"
 import { Spooler } from "../src/internal/spool.js"
 import { spoolThreshold } from "../src/internal/transfer.js"
 import { bytesOf, sha256, storagePuts } from "./TransferFixtures.js"
@@ -81,6 +82,97 @@ describe("NodeFiles", () => {
       expect([record?.sha256, record?.puts.length]).toEqual([sha256(bytes), 5])
       expect(spools()).toBe(before)
     }).pipe(env()))
+})
+
+describe("spooling and reading back", () => {
+  const MiB = 1024 * 1024
+  // parts that do not line up with the spooler's 1 MiB writes nor with the 256 KiB reads
+  const parts = { partSize: 700 * 1024 + 3, singlePutThreshold: 700 * 1024 + 3 }
+
+  it.scoped("chunks of every size (1 byte, across the spool buffer, larger than it) arrive exactly, in parts", () =>
+    Effect.gen(function*() {
+      const before = spools()
+      const sizes = [1, 100 * 1024, MiB + 5, 2 * MiB, 77, MiB - 77, 3, 300 * 1024]
+      const total = sizes.reduce((a, b) => a + b, 0)
+      const bytes = bytesOf(total, 7)
+      let offset = 0
+      const chunks = sizes.map((n) => {
+        // a copy, so that no chunk shares a buffer with another
+        const chunk = bytes.slice(offset, offset + n)
+        offset += n
+        return chunk
+      })
+      const file = yield* Files.uploadBytes(Stream.fromIterable(chunks), { name: "chunks.bin" })
+      const record = yield* stored(file.id)
+      expect([record?.size, record?.sha256]).toEqual([total, sha256(bytes)])
+      expect(record?.puts.length).toBe(Math.ceil(total / parts.partSize))
+      expect(record?.puts.every((p) => p.contentLength !== undefined && !p.chunked)).toBe(true)
+      expect(spools()).toBe(before)
+    }).pipe(Effect.provide(Layer.merge(inMemory({ minPartSize: 1024 }, parts), NodeFiles.layer))))
+
+  it.scoped("the spooler stops at its limit with FileSizeLimitError (path stream), or on a failing stream; no spool is left", () =>
+    Effect.gen(function*() {
+      const before = spools()
+      const spooler = yield* NodeFiles.makeSpooler
+      const chunks = [bytesOf(600 * 1024), bytesOf(600 * 1024), bytesOf(600 * 1024)]
+      const over = yield* Effect.flip(Effect.scoped(spooler.spool(Stream.fromIterable(chunks), MiB)))
+      expect(over._tag === "FileSizeLimitError" ? [over.path, over.limit, over.size] : over._tag).toEqual([
+        "stream",
+        MiB,
+        1200 * 1024
+      ])
+      const failing = Stream.fromIterable(chunks).pipe(Stream.concat(Stream.fail(new ContentReadError("boom"))))
+      const failed = yield* Effect.flip(Effect.scoped(spooler.spool(failing, 10 * MiB)))
+      expect(failed._tag === "UploadError" ? failed.reason : failed._tag).toBe("Content")
+      const exact = yield* Effect.scoped(spooler.spool(Stream.fromIterable(chunks), 1800 * 1024))
+      expect(exact.size).toBe(1800 * 1024)
+      expect(spools()).toBe(before)
+    }).pipe(Effect.provide(NodeFiles.layer)))
+
+  it.scopedLive("interrupted while spooling, or while its parts are sent: the spool is removed, and so is the record", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const before = spools()
+      // 1. while spooling: the stream has passed one part and never ends
+      const spooling = yield* Deferred.make<void>()
+      const endless = Stream.fromIterable([bytesOf(600 * 1024), bytesOf(600 * 1024)]).pipe(
+        Stream.concat(Stream.fromEffect(Deferred.succeed(spooling, undefined)).pipe(Stream.drain)),
+        Stream.concat(Stream.never)
+      )
+      const first = yield* Effect.fork(Files.uploadBytes(endless, { name: "spooling.bin" }))
+      yield* Deferred.await(spooling)
+      expect(spools()).toBe(before + 1)
+      yield* Fiber.interrupt(first)
+      expect(spools()).toBe(before)
+      expect((yield* emulator.requests).filter((r) => r.route !== "token")).toEqual([])
+      // 2. while its parts are sent: storage never answers
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Hang" } })
+      const second = yield* Effect.fork(
+        Files.uploadBytes(Stream.fromIterable([bytesOf(MiB), bytesOf(MiB)]), { name: "sending.bin" })
+      )
+      yield* Effect.repeat(emulator.requests, {
+        until: (requests) => requests.some((r) => r.route === "storage.put"),
+        schedule: Schedule.spaced("5 millis")
+      })
+      expect(spools()).toBe(before + 1)
+      expect((yield* emulator.files).filter((f) => f.name === "sending.bin").length).toBe(1)
+      yield* Fiber.interrupt(second)
+      expect(spools()).toBe(before)
+      expect((yield* emulator.files).filter((f) => f.name === "sending.bin")).toEqual([])
+    }).pipe(Effect.provide(Layer.merge(inMemory({ minPartSize: 1024 }, parts), NodeFiles.layer))))
+
+  it.scoped("a file that shrank or went away after its size was taken: UploadError Content, not a short upload", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* tempFile(bytesOf(MiB))
+      const content = yield* NodeFiles.content(path)
+      yield* fs.truncate(path, 1000).pipe(Effect.orDie)
+      const error = yield* Effect.flip(Files.uploadBytes(content, { name: "shrank.bin" }))
+      expect(error._tag === "UploadError" ? error.reason : error._tag).toBe("Content")
+      yield* fs.remove(path).pipe(Effect.orDie)
+      const gone = yield* Effect.flip(Files.uploadBytes(content, { name: "gone.bin" }))
+      expect(gone._tag === "UploadError" ? gone.reason : gone._tag).toBe("Content")
+    }).pipe(Effect.provide(Layer.merge(inMemory({ minPartSize: 1024 }, parts), NodeFiles.layer))))
 })
 
 describe("spooling threshold", () => {

@@ -277,8 +277,15 @@ export const prepare = (
         })
       )
     }
+    // The chunks read so far go first, in one chunk, and are let go of as soon as the spooler has taken them (not
+    // held until the whole stream is written).
+    let head: Chunk.Chunk<Uint8Array> | undefined = Chunk.unsafeFromArray(chunks.splice(0))
     const spooled = yield* spooler.value.spool(
-      Stream.fromIterable(chunks).pipe(Stream.concat(Stream.repeatEffectChunkOption(pull))),
+      Stream.repeatEffectChunkOption(Effect.suspend(() => {
+        const first = head
+        head = undefined
+        return first === undefined ? pull : Effect.succeed(first)
+      })),
       limits.multipart
     )
     return yield* planSized(spooled.content, spooled.size, settings, options?.multipart)
