@@ -17,50 +17,47 @@ import { type ContentImpl, ContentReadError, fromRanged } from "./internal/conte
 import { Sha256Factory } from "./internal/sha256.js"
 import { Spooler, type SpoolerService } from "./internal/spool.js"
 import { createHash } from "node:crypto"
-import { close, open, read } from "node:fs"
 
 /**
  * Bytes per read from a file. Each read goes into a fresh buffer that lives only until the request has sent it, and
- * nothing is read ahead: the platform's `FileSystem.stream` (1 MiB reads, 16 chunks of read-ahead per stream) kept
- * about 50 MiB in flight for three parts, long enough for the GC to move it to the old generation.
+ * nothing is read ahead: `FileSystem.stream` (1 MiB reads, 16 chunks of read-ahead per stream) kept about 50 MiB in
+ * flight for three parts, long enough for the GC to move it to the old generation.
  */
 const readSize = 256 * 1024
 
-const readFailed = (cause: unknown) => Option.some(cause)
-
 /**
- * The bytes `[start, end)` of the file at `path`, read with node:fs into fresh `readSize` buffers, one read per pull;
- * the file is opened when the stream starts and closed when it ends, fails or is interrupted.
+ * The bytes `[start, end)` of the file at `path`, read through the platform's `FileSystem` into fresh `readSize`
+ * buffers, one read per pull (`File.readAlloc`; `FileSystem.stream` would read 16 chunks ahead); the file is opened
+ * when the stream starts and closed when it ends, fails or is interrupted. A file that ends early fails the stream.
  */
-const readRange = (path: string, start: number, end: number): Stream.Stream<Uint8Array, unknown> =>
-  Stream.unwrapScoped(Effect.map(
-    Effect.acquireRelease(
-      Effect.async<number, unknown>((resume) => {
-        open(path, "r", (error, fd) => resume(error === null ? Effect.succeed(fd) : Effect.fail(error)))
-      }),
-      (fd) => Effect.async<void>((resume) => close(fd, () => resume(Effect.void)))
-    ),
-    (fd) => {
-      let position = start
-      return Stream.repeatEffectChunkOption(Effect.suspend(() => {
-        if (position >= end) return Effect.fail(Option.none())
-        const length = Math.min(readSize, end - position)
-        return Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<unknown>>((resume) => {
-          const buffer = Buffer.allocUnsafeSlow(length)
-          read(fd, buffer, 0, length, position, (error, bytesRead) => {
-            if (error !== null) return resume(Effect.fail(readFailed(error)))
-            if (bytesRead === 0) return resume(Effect.fail(readFailed(`the file ended ${end - position} bytes early`)))
-            position += bytesRead
-            resume(Effect.succeed(Chunk.of(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))))
-          })
-        })
-      }))
-    }
-  ))
+const readRange = (
+  fs: FileSystem.FileSystem,
+  path: string,
+  start: number,
+  end: number
+): Stream.Stream<Uint8Array, unknown> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const file = yield* fs.open(path, { flag: "r" })
+    yield* file.seek(FileSystem.Size(start), "start")
+    let position = start
+    return Stream.repeatEffectOption(Effect.suspend(() => {
+      if (position >= end) return Effect.fail(Option.none())
+      return file.readAlloc(FileSystem.Size(Math.min(readSize, end - position))).pipe(
+        Effect.mapError(Option.some),
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(Option.some(`the file ended ${end - position} bytes early`)),
+          onSome: (bytes) => {
+            position += bytes.length
+            return Effect.succeed(bytes)
+          }
+        }))
+      )
+    }))
+  }))
 
-/** Reads go through node:fs, each range (an attempt, a part) from its own file descriptor. */
-const rangedFile = (path: string, size: number): ContentImpl =>
-  fromRanged(size, (start, end) => end <= start ? Stream.empty : readRange(path, start, end))
+/** Reads go through the platform's `FileSystem`, each range (an attempt, a part) from its own file descriptor. */
+const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): ContentImpl =>
+  fromRanged(size, (start, end) => end <= start ? Stream.empty : readRange(fs, path, start, end))
 
 /**
  * A file as replayable `Content` of known size (its size when this runs). Every read (an attempt, a part) opens the
@@ -80,7 +77,7 @@ export const content = (path: string): Effect.Effect<Content.Content, UploadErro
     if (info.type !== "File") {
       return yield* new UploadError({ message: `${path} is not a file`, reason: "Content" })
     }
-    return rangedFile(path, Number(info.size))
+    return rangedFile(fs, path, Number(info.size))
   })
 
 /**
@@ -113,7 +110,7 @@ export const makeSpooler: Effect.Effect<SpoolerService, never, FileSystem.FileSy
           Effect.catchTag("SystemError", (e) => Effect.fail(failed(e))),
           Effect.catchTag("BadArgument", (e) => Effect.fail(failed(e)))
         )
-        return { content: rangedFile(path, size), size }
+        return { content: rangedFile(fs, path, size), size }
       }).pipe(Effect.withSpan("effect-cdf.files.spool"))
   })
 )
