@@ -8,7 +8,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Chunk, Clock, Duration, Effect, FiberSet, Option, Schedule, type Scope, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, FiberSet, Option, Runtime, Schedule, type Scope, Stream } from "effect"
 import { CdfTimeoutError, FileSizeLimitError, RequestInfo, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type { OnProgress } from "../Progress.js"
@@ -335,20 +335,36 @@ type Body =
 const sliceSize = 1024 * 1024
 
 /**
- * A buffer as a stream of at most 8 views (each at least 1 MiB), so progress moves while it is sent at a small
- * cost per view (each view is one trip through the body stream).
+ * A buffer larger than one slice as a body that the HTTP client reads itself: at most 8 views (each at least 1 MiB)
+ * from a web `ReadableStream` (`HttpBody.raw`, with its Content-Length). undici iterates it and writes each view to
+ * the socket with backpressure; the emulator's in-memory client reads it as a `Request` body. No Effect stream or
+ * Node `Readable` sits in between, so the body costs a few promises per view, not a fiber step per pull. A view is
+ * handed over only when the client asks for it (`highWaterMark` 0), so `moved` reports what the client has taken:
+ * progress moves and the stall watchdog is fed while the PUT runs. The views are enqueued, never transferred: the
+ * caller's buffer stays intact for a retry. Progress callbacks (effects) run on `runtime`, only when someone
+ * observes the tracker.
  */
-const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> => {
+const slicedBody = (
+  bytes: Uint8Array,
+  contentType: string,
+  clock: Clock.Clock,
+  runtime: Runtime.Runtime<never>,
+  on: { readonly moved: (now: number, bytes: number) => Effect.Effect<void>; readonly observed: boolean }
+): HttpBody.HttpBody => {
   const slice = Math.max(sliceSize, Math.ceil(bytes.byteLength / 8))
-  return bytes.byteLength <= slice
-    ? Stream.succeed(bytes)
-    : Stream.fromIterable({
-      *[Symbol.iterator]() {
-        for (let offset = 0; offset < bytes.byteLength; offset += slice) {
-          yield bytes.subarray(offset, Math.min(offset + slice, bytes.byteLength))
-        }
-      }
-    })
+  let offset = 0
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) return controller.close()
+      const end = Math.min(offset + slice, bytes.byteLength)
+      const view = bytes.subarray(offset, end)
+      offset = end
+      const emit = on.moved(clock.unsafeCurrentTimeMillis(), view.byteLength)
+      if (on.observed) Runtime.runFork(runtime)(emit)
+      controller.enqueue(view)
+    }
+  }, { highWaterMark: 0 })
+  return HttpBody.raw(stream, { contentType, contentLength: bytes.byteLength })
 }
 
 /** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. */
@@ -527,7 +543,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       const hasher = args.hash?.()
       const size = body._tag === "Bytes" ? body.bytes.byteLength : body.size
       const source: Stream.Stream<Uint8Array, unknown> = body._tag === "Bytes"
-        ? bytesStream(body.bytes)
+        ? Stream.succeed(body.bytes)
         : Stream.suspend(() => {
           consumed = true
           return body.stream()
@@ -547,7 +563,16 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         )
       )
       const contentType = args.contentType ?? ""
-      const httpBody = settings.bodyMode === "buffer" || size === 0
+      const httpBody = body._tag === "Bytes" && settings.bodyMode !== "buffer" && body.bytes.byteLength > 0
+        ? slicedBody(body.bytes, contentType, yield* Effect.clock, yield* Effect.runtime<never>(), {
+          moved: (now, bytes) => {
+            lastMoved = now
+            pulled += bytes
+            return tracker.pulled(key, pulled)
+          },
+          observed: tracker.observed
+        })
+        : settings.bodyMode === "buffer" || size === 0
         ? HttpBody.uint8Array(
           yield* collect(counted).pipe(
             Effect.mapError((): Failure => ({ _tag: "Content", message: "reading the content failed" }))
