@@ -367,6 +367,28 @@ const slicedBody = (
   return HttpBody.raw(stream, { contentType, contentLength: bytes.byteLength })
 }
 
+/**
+ * Fails an attempt that started at `start` when nothing moved for `stallMillis` (`lastMoved` is read when it wakes)
+ * or when it has run for `attemptMillis`. It sleeps until the earlier of the two deadlines and looks again, so a
+ * long transfer costs one timer per stall period, not a check every second.
+ */
+const watchdog = (
+  start: number,
+  lastMoved: () => number,
+  stallMillis: number,
+  attemptMillis: number
+): Effect.Effect<never, Failure> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<never, Failure> => {
+    const stallAt = lastMoved() + stallMillis
+    const attemptAt = start + attemptMillis
+    if (now >= stallAt) return Effect.fail({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+    if (now >= attemptAt) return Effect.fail({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
+    return Effect.zipRight(
+      Effect.sleep(Duration.millis(Math.min(stallAt, attemptAt) - now)),
+      watchdog(start, lastMoved, stallMillis, attemptMillis)
+    )
+  })
+
 /** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. */
 const exactly = (size: number | undefined) => <E>(stream: Stream.Stream<Uint8Array, E>) =>
   size === undefined ? stream : Stream.suspend(() => {
@@ -587,32 +609,25 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         size === undefined ? (r) => r : HttpClientRequest.setHeader("content-length", String(size))
       )
       const send = sendRequest(request, () => readFailure)
-      const stalled = Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) =>
-          now - lastMoved >= stallMillis
-            ? Effect.fail<Failure>({ _tag: "Timeout", kind: "stall", millis: stallMillis })
-            : Effect.void
-        ),
-        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
-        Effect.zipRight(Effect.never)
-      )
-      // A stream is watched: no byte pulled for the stall timeout fails the attempt. A body collected into a buffer
-      // is handed over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as stalled
-      // when no answer comes within the stall timeout.
+      // A streamed body is watched by one fiber that sleeps until the next deadline: no byte pulled for the stall
+      // timeout, or the attempt timeout, fails the attempt (whichever comes first; stall wins a tie). A body collected
+      // into a buffer is handed over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as
+      // stalled when no answer comes within the stall timeout.
       const guarded = httpBody._tag !== "Uint8Array"
-        ? Effect.raceFirst(send, stalled)
-        : (size ?? 0) > sliceSize
-        ? send
-        : Effect.timeoutFail(send, {
-          duration: settings.stallTimeout,
-          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
-        })
-      yield* guarded.pipe(
-        Effect.timeoutFail({
-          duration: settings.attemptTimeout,
-          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
-        })
-      )
+        ? Effect.raceFirst(send, watchdog(lastMoved, () => lastMoved, stallMillis, attemptMillis))
+        : Effect.timeoutFail(
+          (size ?? 0) > sliceSize
+            ? send
+            : Effect.timeoutFail(send, {
+              duration: settings.stallTimeout,
+              onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+            }),
+          {
+            duration: settings.attemptTimeout,
+            onTimeout: (): Failure => ({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
+          }
+        )
+      yield* guarded
       if (readFailure !== undefined) {
         return yield* Effect.fail<Failure>({ _tag: "Content", message: contentMessage(readFailure) })
       }
