@@ -556,6 +556,38 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       : undefined
     const directAttempt = direct === undefined ? undefined : directAttemptOf(direct)
 
+    // A buffer over 1 MiB in "stream" mode: handed to the HTTP client view by view (`slicedBody`), watched by the
+    // stall and attempt deadlines; no Effect stream is built. Made per attempt (a fresh body each time).
+    const slicedAttemptOf = (bytes: Uint8Array): Effect.Effect<void, Failure> =>
+      Effect.clockWith((clock) =>
+        Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+          const start = clock.unsafeCurrentTimeMillis()
+          let lastMoved = start
+          let pulled = 0
+          const request = HttpClientRequest.put(url).pipe(
+            HttpClientRequest.setBody(slicedBody(bytes, args.contentType ?? "", clock, runtime, {
+              moved: (now, n) => {
+                lastMoved = now
+                pulled += n
+                return tracker.pulled(key, pulled)
+              },
+              observed: tracker.observed
+            })),
+            HttpClientRequest.setHeader("content-length", String(bytes.byteLength))
+          )
+          return Effect.zipRight(
+            Effect.raceFirst(
+              sendRequest(request, () => undefined),
+              watchdog(start, () => lastMoved, stallMillis, attemptMillis)
+            ),
+            Effect.suspend(() => tracker.ack(key, bytes.byteLength))
+          )
+        })
+      )
+    const slicedAttempt = body._tag === "Bytes" && direct === undefined && body.bytes.byteLength > 0
+      ? Effect.suspend(() => slicedAttemptOf(body.bytes))
+      : undefined
+
     // Each attempt runs while holding a permit of the client-wide limit: the timeouts count from when the permit is
     // had, and no body is read (or buffered) before.
     const streamAttempt: Effect.Effect<void, Failure> = Effect.gen(function*() {
@@ -585,16 +617,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         )
       )
       const contentType = args.contentType ?? ""
-      const httpBody = body._tag === "Bytes" && settings.bodyMode !== "buffer" && body.bytes.byteLength > 0
-        ? slicedBody(body.bytes, contentType, yield* Effect.clock, yield* Effect.runtime<never>(), {
-          moved: (now, bytes) => {
-            lastMoved = now
-            pulled += bytes
-            return tracker.pulled(key, pulled)
-          },
-          observed: tracker.observed
-        })
-        : settings.bodyMode === "buffer" || size === 0
+      const httpBody = settings.bodyMode === "buffer" || size === 0
         ? HttpBody.uint8Array(
           yield* collect(counted).pipe(
             Effect.mapError((): Failure => ({ _tag: "Content", message: "reading the content failed" }))
@@ -639,7 +662,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       attempts++
       return body._tag === "Stream" && !body.replayable && consumed
         ? Effect.fail<Failure>({ _tag: "NotReplayable" })
-        : settings.transfers.withPermits(1)(directAttempt ?? streamAttempt)
+        : settings.transfers.withPermits(1)(directAttempt ?? slicedAttempt ?? streamAttempt)
     })
 
     // The schedule's driver is made only when a first attempt failed with a retryable failure; that failure is
