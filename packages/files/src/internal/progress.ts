@@ -21,6 +21,11 @@ export class Tracker {
     private readonly intervalMillis: number
   ) {}
 
+  /** Whether anyone watches: without an observer, the effects of `pulled` and `ack` do nothing. */
+  get observed(): boolean {
+    return this.onProgress !== undefined
+  }
+
   private snapshot(): Progress {
     return { sent: this.sent, acknowledged: this.acknowledged, total: this.total }
   }

@@ -8,7 +8,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Chunk, Clock, Duration, Effect, FiberSet, Option, Schedule, type Scope, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, FiberSet, Option, Runtime, Schedule, type Scope, Stream } from "effect"
 import { CdfTimeoutError, FileSizeLimitError, RequestInfo, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type { OnProgress } from "../Progress.js"
@@ -342,21 +342,59 @@ type Body =
 const sliceSize = 1024 * 1024
 
 /**
- * A buffer as a stream of at most 8 views (each at least 1 MiB), so progress moves while it is sent at a small
- * cost per view (each view is one trip through the body stream).
+ * A buffer larger than one slice as a body that the HTTP client reads itself: at most 8 views (each at least 1 MiB)
+ * from a web `ReadableStream` (`HttpBody.raw`, with its Content-Length). undici iterates it and writes each view to
+ * the socket with backpressure; the emulator's in-memory client reads it as a `Request` body. No Effect stream or
+ * Node `Readable` sits in between, so the body costs a few promises per view, not a fiber step per pull. A view is
+ * handed over only when the client asks for it (`highWaterMark` 0), so `moved` reports what the client has taken:
+ * progress moves and the stall watchdog is fed while the PUT runs. The views are enqueued, never transferred: the
+ * caller's buffer stays intact for a retry. Progress callbacks (effects) run on `runtime`, only when someone
+ * observes the tracker.
  */
-const bytesStream = (bytes: Uint8Array): Stream.Stream<Uint8Array> => {
+const slicedBody = (
+  bytes: Uint8Array,
+  contentType: string,
+  clock: Clock.Clock,
+  runtime: Runtime.Runtime<never>,
+  on: { readonly moved: (now: number, bytes: number) => Effect.Effect<void>; readonly observed: boolean }
+): HttpBody.HttpBody => {
   const slice = Math.max(sliceSize, Math.ceil(bytes.byteLength / 8))
-  return bytes.byteLength <= slice
-    ? Stream.succeed(bytes)
-    : Stream.fromIterable({
-      *[Symbol.iterator]() {
-        for (let offset = 0; offset < bytes.byteLength; offset += slice) {
-          yield bytes.subarray(offset, Math.min(offset + slice, bytes.byteLength))
-        }
-      }
-    })
+  let offset = 0
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) return controller.close()
+      const end = Math.min(offset + slice, bytes.byteLength)
+      const view = bytes.subarray(offset, end)
+      offset = end
+      const emit = on.moved(clock.unsafeCurrentTimeMillis(), view.byteLength)
+      if (on.observed) Runtime.runFork(runtime)(emit)
+      controller.enqueue(view)
+    }
+  }, { highWaterMark: 0 })
+  return HttpBody.raw(stream, { contentType, contentLength: bytes.byteLength })
 }
+
+/**
+ * Fails an attempt that started at `start` when nothing moved for `stallMillis` (`lastMoved` is read when it wakes)
+ * or when it has run for `attemptMillis`. It sleeps until the earlier of the two deadlines and looks again, so a
+ * long transfer costs one timer per stall period, not a check every second.
+ */
+const watchdog = (
+  start: number,
+  lastMoved: () => number,
+  stallMillis: number,
+  attemptMillis: number
+): Effect.Effect<never, Failure> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<never, Failure> => {
+    const stallAt = lastMoved() + stallMillis
+    const attemptAt = start + attemptMillis
+    if (now >= stallAt) return Effect.fail({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+    if (now >= attemptAt) return Effect.fail({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
+    return Effect.zipRight(
+      Effect.sleep(Duration.millis(Math.min(stallAt, attemptAt) - now)),
+      watchdog(start, lastMoved, stallMillis, attemptMillis)
+    )
+  })
 
 /** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. */
 const exactly = (size: number | undefined) => <E>(stream: Stream.Stream<Uint8Array, E>) =>
@@ -525,6 +563,38 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       : undefined
     const directAttempt = direct === undefined ? undefined : directAttemptOf(direct)
 
+    // A buffer over 1 MiB in "stream" mode: handed to the HTTP client view by view (`slicedBody`), watched by the
+    // stall and attempt deadlines; no Effect stream is built. Made per attempt (a fresh body each time).
+    const slicedAttemptOf = (bytes: Uint8Array): Effect.Effect<void, Failure> =>
+      Effect.clockWith((clock) =>
+        Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+          const start = clock.unsafeCurrentTimeMillis()
+          let lastMoved = start
+          let pulled = 0
+          const request = HttpClientRequest.put(url).pipe(
+            HttpClientRequest.setBody(slicedBody(bytes, args.contentType ?? "", clock, runtime, {
+              moved: (now, n) => {
+                lastMoved = now
+                pulled += n
+                return tracker.pulled(key, pulled)
+              },
+              observed: tracker.observed
+            })),
+            HttpClientRequest.setHeader("content-length", String(bytes.byteLength))
+          )
+          return Effect.zipRight(
+            Effect.raceFirst(
+              sendRequest(request, () => undefined),
+              watchdog(start, () => lastMoved, stallMillis, attemptMillis)
+            ),
+            Effect.suspend(() => tracker.ack(key, bytes.byteLength))
+          )
+        })
+      )
+    const slicedAttempt = body._tag === "Bytes" && direct === undefined && body.bytes.byteLength > 0
+      ? Effect.suspend(() => slicedAttemptOf(body.bytes))
+      : undefined
+
     // Each attempt runs while holding a permit of the client-wide limit: the timeouts count from when the permit is
     // had, and no body is read (or buffered) before.
     const streamAttempt: Effect.Effect<void, Failure> = Effect.gen(function*() {
@@ -534,7 +604,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       const hasher = args.hash?.()
       const size = body._tag === "Bytes" ? body.bytes.byteLength : body.size
       const source: Stream.Stream<Uint8Array, unknown> = body._tag === "Bytes"
-        ? bytesStream(body.bytes)
+        ? Stream.succeed(body.bytes)
         : Stream.suspend(() => {
           consumed = true
           return body.stream()
@@ -569,32 +639,25 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         size === undefined ? (r) => r : HttpClientRequest.setHeader("content-length", String(size))
       )
       const send = sendRequest(request, () => readFailure)
-      const stalled = Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) =>
-          now - lastMoved >= stallMillis
-            ? Effect.fail<Failure>({ _tag: "Timeout", kind: "stall", millis: stallMillis })
-            : Effect.void
-        ),
-        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.min(stallMillis / 4, 1000))))),
-        Effect.zipRight(Effect.never)
-      )
-      // A stream is watched: no byte pulled for the stall timeout fails the attempt. A body collected into a buffer
-      // is handed over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as stalled
-      // when no answer comes within the stall timeout.
+      // A streamed body is watched by one fiber that sleeps until the next deadline: no byte pulled for the stall
+      // timeout, or the attempt timeout, fails the attempt (whichever comes first; stall wins a tie). A body collected
+      // into a buffer is handed over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as
+      // stalled when no answer comes within the stall timeout.
       const guarded = httpBody._tag !== "Uint8Array"
-        ? Effect.raceFirst(send, stalled)
-        : (size ?? 0) > sliceSize
-        ? send
-        : Effect.timeoutFail(send, {
-          duration: settings.stallTimeout,
-          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
-        })
-      yield* guarded.pipe(
-        Effect.timeoutFail({
-          duration: settings.attemptTimeout,
-          onTimeout: (): Failure => ({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
-        })
-      )
+        ? Effect.raceFirst(send, watchdog(lastMoved, () => lastMoved, stallMillis, attemptMillis))
+        : Effect.timeoutFail(
+          (size ?? 0) > sliceSize
+            ? send
+            : Effect.timeoutFail(send, {
+              duration: settings.stallTimeout,
+              onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+            }),
+          {
+            duration: settings.attemptTimeout,
+            onTimeout: (): Failure => ({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
+          }
+        )
+      yield* guarded
       if (readFailure !== undefined) {
         return yield* Effect.fail<Failure>({ _tag: "Content", message: contentMessage(readFailure) })
       }
@@ -606,7 +669,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       attempts++
       return body._tag === "Stream" && !body.replayable && consumed
         ? Effect.fail<Failure>({ _tag: "NotReplayable" })
-        : settings.transfers.withPermits(1)(directAttempt ?? streamAttempt)
+        : settings.transfers.withPermits(1)(directAttempt ?? slicedAttempt ?? streamAttempt)
     })
 
     // The schedule's driver is made only when a first attempt failed with a retryable failure; that failure is
