@@ -68,6 +68,12 @@ export interface TransferSettings {
    * Content-Length from streamed bodies.
    */
   readonly bodyMode?: "stream" | "buffer" | undefined
+  /**
+   * Whether the storage client sends a web `ReadableStream` given as a raw body itself, with backpressure and the
+   * Content-Length it is given (undici: `NodeTransport`). When false, a buffer over 1 MiB goes as an Effect stream of
+   * the same views (any client that streams bodies).
+   */
+  readonly rawStreamBodies?: boolean | undefined
   /** Least time between two progress callbacks (default 100 ms). */
   readonly progressInterval?: Duration.Duration | undefined
 }
@@ -341,6 +347,16 @@ type Body =
 
 const sliceSize = 1024 * 1024
 
+/** A buffer as at most 8 views of at least one slice each (never copied). */
+const views = (bytes: Uint8Array): Array<Uint8Array> => {
+  const slice = Math.max(sliceSize, Math.ceil(bytes.byteLength / 8))
+  const out: Array<Uint8Array> = []
+  for (let offset = 0; offset < bytes.byteLength; offset += slice) {
+    out.push(bytes.subarray(offset, Math.min(offset + slice, bytes.byteLength)))
+  }
+  return out
+}
+
 /**
  * A buffer larger than one slice as a body that the HTTP client reads itself: at most 8 views (each at least 1 MiB)
  * from a web `ReadableStream` (`HttpBody.raw`, with its Content-Length). undici iterates it and writes each view to
@@ -591,7 +607,8 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
           )
         })
       )
-    const slicedAttempt = body._tag === "Bytes" && direct === undefined && body.bytes.byteLength > 0
+    const slicedAttempt = body._tag === "Bytes" && direct === undefined && body.bytes.byteLength > 0 &&
+        settings.rawStreamBodies === true
       ? Effect.suspend(() => slicedAttemptOf(body.bytes))
       : undefined
 
@@ -604,7 +621,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       const hasher = args.hash?.()
       const size = body._tag === "Bytes" ? body.bytes.byteLength : body.size
       const source: Stream.Stream<Uint8Array, unknown> = body._tag === "Bytes"
-        ? Stream.succeed(body.bytes)
+        ? Stream.fromIterable(views(body.bytes))
         : Stream.suspend(() => {
           consumed = true
           return body.stream()
