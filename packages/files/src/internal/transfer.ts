@@ -20,6 +20,7 @@ import {
   type Source,
   streamOf
 } from "./content.js"
+import { timeoutFail } from "./api.js"
 import { Tracker } from "./progress.js"
 import { type Hash, sha256Factory } from "./sha256.js"
 import { Spooler } from "./spool.js"
@@ -503,7 +504,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       return Effect.zipRight(
         tracker.pulled(key, bytes.byteLength),
         Effect.zipRight(
-          Effect.timeoutFail(sendRequest(request, noReadFailure), {
+          timeoutFail(sendRequest(request, noReadFailure), {
             duration: stall ? settings.stallTimeout : settings.attemptTimeout,
             onTimeout: () => timeout
           }),
