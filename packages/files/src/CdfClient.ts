@@ -118,6 +118,12 @@ export interface RequestOptions<A, I> {
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Called before each retry with the error of the failed attempt. */
   readonly onRetry?: ((error: CdfError, attempt: number) => Effect.Effect<void>) | undefined
+  /**
+   * `false`: no span of its own; the request (its `cdf.retry` events, the platform's `http.client` span) is
+   * recorded under the caller's current span, for a caller whose span covers exactly this request. Default: a
+   * `CdfClient {method} {path}` span.
+   */
+  readonly span?: false | undefined
 }
 
 /**
@@ -210,10 +216,8 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
     )
     const apiOk = HttpClient.filterStatusOk(api)
 
-    const storage = platform.pipe(
-      HttpClient.withTracerDisabledWhen(() => true),
-      HttpClient.withTracerPropagation(false)
-    )
+    // With the platform tracer off for a request, the platform adds no trace-propagation headers to it either.
+    const storage = platform.pipe(HttpClient.withTracerDisabledWhen(() => true))
 
     const resolveUploadUrl = (url: string): string => {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url
@@ -371,12 +375,16 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
           ),
           Effect.mapError((failure) => failure.error)
         )
-      }).pipe(
-        Effect.withSpan(`CdfClient ${options.method} ${options.path.replace(/\/\d+$/, "/{id}")}`, {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "http.request.method": options.method, "cdf.project": config.project }
-        })
+      }).pipe((effect) =>
+        options.span === false ? effect : Effect.withSpan(
+          effect,
+          `CdfClient ${options.method} ${options.path.replace(/\/\d+$/, "/{id}")}`,
+          {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "http.request.method": options.method, "cdf.project": config.project }
+          }
+        )
       )
 
     return CdfClient.of({
