@@ -3,11 +3,12 @@
  * constructor, and the create request recorded on the `Files.create` span.
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { FileMetadata, Files } from "@effect-cdf/files"
+import { Content, FileMetadata, Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Equal, Exit, Fiber, Redacted, Schedule } from "effect"
+import { Deferred, Duration, Effect, Equal, Exit, Fiber, Redacted, Schedule, Stream } from "effect"
 import * as Api from "../src/internal/api.js"
 import * as FilesApi from "../src/internal/files.js"
+import * as Transfer from "../src/internal/transfer.js"
 import { inMemory, onPort } from "./FilesFixtures.js"
 import { makeRecorder } from "./FilesTracing.js"
 
@@ -121,4 +122,29 @@ describe("the create request", () => {
       expect(recorder.spans.some((s) => s.name === "CdfClient POST files/byids")).toBe(true)
     }).pipe(recorder.provide, Effect.provide(inMemory()))
   })
+})
+
+describe("Transfer.prepareInMemory", () => {
+  it.effect("plans bytes and strings as prepare does, without a scope; other content is left to prepare", () =>
+    Effect.gen(function*() {
+      const settings = yield* Transfer.makeSettings({ singlePutThreshold: 10, partSize: 6 * 1024 * 1024 })
+      const cases: ReadonlyArray<readonly [Content.Input, boolean | undefined]> = [
+        [new Uint8Array(10), undefined],
+        [new Uint8Array(11), undefined],
+        ["héllo", undefined],
+        ["", undefined],
+        [new Uint8Array(3), true],
+        [new Uint8Array(30), false]
+      ]
+      for (const [input, multipart] of cases) {
+        const content = Content.make(input)
+        const fast = Transfer.prepareInMemory(content, settings, { multipart })
+        expect(fast).toBeDefined()
+        if (fast === undefined) continue
+        const expected = yield* Effect.scoped(Transfer.prepare(content, settings, { multipart }))
+        expect((yield* fast).plan).toEqual(expected.plan)
+      }
+      const stream = Content.fromFactory(() => Stream.make(new Uint8Array(3)))
+      expect(Transfer.prepareInMemory(stream, settings)).toBeUndefined()
+    }))
 })

@@ -163,9 +163,10 @@ const registered = <A extends FileMetadata.FileMetadata>(
     Effect.gen(function*() {
       const record = (created: Created<A>) =>
         created.isNew ? Ref.set(slot, Option.some(created.record.id)) : Effect.void
-      // The child succeeds with the create's Exit: a failing fiber would be logged as "unhandled" (at Debug).
+      // The child succeeds with the create's Exit: a failing fiber would be logged as "unhandled" (at Debug). It is
+      // awaited, not joined: nothing it does to fiber refs matters here, and merging them costs more than the rest.
       const fiber = yield* Effect.forkDaemon(restore(Effect.exit(create)))
-      const exit = yield* restore(Fiber.join(fiber)).pipe(
+      const exit = yield* restore(Effect.flatten(Fiber.await(fiber))).pipe(
         Effect.onInterrupt(() =>
           Fiber.await(fiber).pipe(
             Effect.timeoutOption(createGrace),

@@ -778,6 +778,23 @@ export const putSingle = (args: {
 }): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
   putContent({ ...args, part: undefined, content: args.prepared.content })
 
+/**
+ * The plan of `prepare` for content held in memory (bytes, a string): nothing to read, so no scope is needed;
+ * `undefined` for any other content, which goes through `prepare`.
+ *
+ * @internal
+ */
+export const prepareInMemory = (
+  content: Content.Content,
+  settings: TransferSettings,
+  options?: { readonly multipart?: boolean | undefined }
+): Effect.Effect<Prepared, FileSizeLimitError> | undefined => {
+  const impl = implOf(content)
+  return impl.source._tag === "Bytes"
+    ? planSized(impl, impl.source.bytes.byteLength, settings, options?.multipart)
+    : undefined
+}
+
 /** One part of a multipart session (never with a Content-Type). @internal */
 export const putPart = (args: {
   readonly storage: HttpClient.HttpClient
