@@ -23,7 +23,6 @@ import {
   Option,
   type ParseResult,
   Redacted,
-  Ref,
   Schedule,
   Schema
 } from "effect"
@@ -119,6 +118,12 @@ export interface RequestOptions<A, I> {
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Called before each retry with the error of the failed attempt. */
   readonly onRetry?: ((error: CdfError, attempt: number) => Effect.Effect<void>) | undefined
+  /**
+   * `false`: no span of its own; the request (its `cdf.retry` events, the platform's `http.client` span) is
+   * recorded under the caller's current span, for a caller whose span covers exactly this request. Default: a
+   * `CdfClient {method} {path}` span.
+   */
+  readonly span?: false | undefined
 }
 
 /**
@@ -211,10 +216,8 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
     )
     const apiOk = HttpClient.filterStatusOk(api)
 
-    const storage = platform.pipe(
-      HttpClient.withTracerDisabledWhen(() => true),
-      HttpClient.withTracerPropagation(false)
-    )
+    // With the platform tracer off for a request, the platform adds no trace-propagation headers to it either.
+    const storage = platform.pipe(HttpClient.withTracerDisabledWhen(() => true))
 
     const resolveUploadUrl = (url: string): string => {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url
@@ -276,52 +279,83 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
           options.response.ast === ignoreBody.ast
             ? Effect.zipRight(Effect.ignore(response.text), Schema.decodeUnknown(options.response)(undefined))
             : HttpClientResponse.schemaBodyJson(options.response)(response)
+        const decodeFailure = (
+          response: HttpClientResponse.HttpClientResponse,
+          error: { readonly _tag: string }
+        ): Api.Failure => {
+          const requestId = Api.requestIdOf(response.headers)
+          return new Api.Failure(
+            new CdfDecodeError({
+              message: `${options.method} ${info().path} answered ${response.status} with a body that is not what the API specifies${
+                error._tag === "ParseError" ? "" : " (not JSON)"
+              }`,
+              request: info(),
+              status: response.status,
+              ...(requestId === undefined ? {} : { requestId })
+            }),
+            "fatal"
+          )
+        }
 
-        const attempts = yield* Ref.make(0)
-        const lastFailure = yield* Ref.make(Option.none<Api.Failure>())
-
-        const attempt = Effect.gen(function*() {
-          const n = yield* Ref.updateAndGet(attempts, (k) => k + 1)
-          const previous = yield* Ref.get(lastFailure)
-          if (n > 1 && Option.isSome(previous)) {
-            yield* addSpanEvent("cdf.retry", {
+        // State of this run of the request (plain variables: one fiber runs the attempts one after another).
+        let attempts = 0
+        let lastFailure: Api.Failure | undefined
+        const send = apiOk.execute(req).pipe(
+          Effect.catchTags({
+            RequestError: (error) => Effect.fail(Api.failureOfRequestError(info(), error)),
+            ResponseError: (error) => Effect.flatMap(Api.failureOfResponse(info(), error.response), Effect.fail),
+            AuthError: (error) => Effect.fail(new Api.Failure(error, "fatal"))
+          }),
+          Effect.flatMap((response) =>
+            decode(response).pipe(
+              Effect.mapError((error) => decodeFailure(response, error)),
+              Effect.map((value): Response<A> => ({
+                value,
+                status: response.status,
+                requestId: Api.requestIdOf(response.headers),
+                attempts
+              }))
+            )
+          )
+        )
+        const attempt = Api.timeoutFail(
+          Effect.suspend(() => {
+            const n = ++attempts
+            const previous = lastFailure
+            if (n === 1 || previous === undefined) return send
+            const retried = addSpanEvent("cdf.retry", {
               "cdf.retry.attempt": n,
-              "cdf.retry.reason": Api.reasonOf(previous.value)
+              "cdf.retry.reason": Api.reasonOf(previous)
             })
-            if (options.onRetry !== undefined) yield* options.onRetry(previous.value.error, n)
-          }
-          const response = yield* apiOk.execute(req).pipe(
-            Effect.catchTags({
-              RequestError: (error) => Effect.fail(Api.failureOfRequestError(info(), error)),
-              ResponseError: (error) => Effect.flatMap(Api.failureOfResponse(info(), error.response), Effect.fail),
-              AuthError: (error) => Effect.fail(new Api.Failure(error, "fatal"))
-            })
-          )
-          const value = yield* decode(response).pipe(
-            Effect.mapError((error) => {
-              const requestId = Api.requestIdOf(response.headers)
-              return new Api.Failure(
-                new CdfDecodeError({
-                  message: `${options.method} ${info().path} answered ${response.status} with a body that is not what the API specifies${
-                    error._tag === "ParseError" ? "" : " (not JSON)"
-                  }`,
-                  request: info(),
-                  status: response.status,
-                  ...(requestId === undefined ? {} : { requestId })
-                }),
-                "fatal"
-              )
+            return Effect.zipRight(
+              options.onRetry === undefined ? retried : Effect.zipRight(retried, options.onRetry(previous.error, n)),
+              send
+            )
+          }),
+          { duration: timeout, onTimeout: () => Api.attemptTimeoutFailure(info(), timeout) }
+        ).pipe(
+          Effect.tapError((failure) =>
+            Effect.sync(() => {
+              lastFailure = failure
             })
           )
-          return { value, status: response.status, requestId: Api.requestIdOf(response.headers), attempts: n }
-        }).pipe(
-          Effect.timeoutFail({ duration: timeout, onTimeout: () => Api.attemptTimeoutFailure(info(), timeout) }),
-          Effect.tapError((failure) => Ref.set(lastFailure, Option.some(failure)))
         )
 
-        const schedule = options.schedule === undefined ? defaultSchedule : retrySchedule(options.schedule)
+        // The schedule's driver is made only when an attempt failed with a retryable failure; that failure is given
+        // to it first, so delays (Retry-After) and the count of retries are what `Effect.retry` alone would give.
+        const retryable = (failure: Api.Failure) => Api.isRetryable(options.retry, failure)
         const withRetries = attempt.pipe(
-          Effect.retry({ schedule, while: (failure) => Api.isRetryable(options.retry, failure) })
+          Effect.catchAll((first) => {
+            if (!retryable(first)) return Effect.fail(first)
+            const schedule = options.schedule === undefined ? defaultSchedule : retrySchedule(options.schedule)
+            let pending: Api.Failure | undefined = first
+            const again = Effect.suspend(() => {
+              const failure = pending
+              pending = undefined
+              return failure === undefined ? attempt : Effect.fail(failure)
+            })
+            return Effect.retry(again, { schedule, while: retryable })
+          })
         )
 
         return yield* withRetries.pipe(
@@ -335,18 +369,22 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
                 )
                 if (Redacted.value(fresh) === Redacted.value(rejected)) return yield* Effect.fail(failure)
                 yield* addSpanEvent("cdf.auth.refreshed", { "cdf.retry.reason": "status 401" })
-                yield* Ref.set(lastFailure, Option.none())
+                lastFailure = undefined
                 return yield* withRetries
               })
           ),
           Effect.mapError((failure) => failure.error)
         )
-      }).pipe(
-        Effect.withSpan(`CdfClient ${options.method} ${options.path.replace(/\/\d+$/, "/{id}")}`, {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "http.request.method": options.method, "cdf.project": config.project }
-        })
+      }).pipe((effect) =>
+        options.span === false ? effect : Effect.withSpan(
+          effect,
+          `CdfClient ${options.method} ${options.path.replace(/\/\d+$/, "/{id}")}`,
+          {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "http.request.method": options.method, "cdf.project": config.project }
+          }
+        )
       )
 
     return CdfClient.of({

@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Option, Ref, type Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, Ref, type Schedule } from "effect"
 import * as CdfClient from "./CdfClient.js"
 import { type CdfError, CdfTimeoutError, InvalidFileMetadataError, type UploadError } from "./CdfError.js"
 import * as Content from "./Content.js"
@@ -217,19 +217,25 @@ const uploadWith = (client: CdfClient.Service) =>
     const overwrite = valid.overwrite ?? false
     const settings = TransferFiles.settingsFor(client, { checksum })
     return yield* FilesApi.withCleanupOf(client, (created) =>
-      Effect.scoped(
-        Effect.gen(function*() {
-          const prepared = yield* Transfer.prepare(Content.make(input), settings, { multipart })
-          yield* Effect.annotateCurrentSpan({
-            "cdf.upload.plan": prepared.plan._tag,
-            ...(prepared.plan.size === undefined ? {} : { "cdf.upload.size": prepared.plan.size })
+      Effect.suspend(() => {
+        const upload = (prepared: Transfer.Prepared): Effect.Effect<UploadResult, CdfError> =>
+          Effect.gen(function*() {
+            yield* Effect.annotateCurrentSpan({
+              "cdf.upload.plan": prepared.plan._tag,
+              ...(prepared.plan.size === undefined ? {} : { "cdf.upload.size": prepared.plan.size })
+            })
+            const { file, transfer } = yield* prepared.plan._tag === "Single"
+              ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
+              : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress, settings })
+            return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
           })
-          const { file, transfer } = yield* prepared.plan._tag === "Single"
-            ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
-            : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress, settings })
-          return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
-        })
-      ).pipe(withDeadline(client)))
+        const content = Content.make(input)
+        // Content in memory needs no reading, so no scope (a scope costs about as much as a span)
+        const inMemory = Transfer.prepareInMemory(content, settings, { multipart })
+        return inMemory === undefined
+          ? Effect.scoped(Effect.flatMap(Transfer.prepare(content, settings, { multipart }), upload))
+          : Effect.flatMap(inMemory, upload)
+      }).pipe(withDeadline(client)))
   }).pipe(Effect.withSpan("Files.uploadBytes", { captureStackTrace: false }))
 
 const uploadBytesWith = (client: CdfClient.Service) => {
@@ -248,7 +254,7 @@ const uploadSingle = (
     readonly onProgress: OnProgress | undefined
     readonly settings: Transfer.TransferSettings
   }
-): Effect.Effect<TransferFiles.ContentUploadResult, CdfError, Scope.Scope> =>
+): Effect.Effect<TransferFiles.ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
     const { record } = yield* FilesApi.createRecord({
       client,
@@ -290,7 +296,7 @@ const uploadMultipart = (
     readonly onProgress: OnProgress | undefined
     readonly settings: Transfer.TransferSettings
   }
-): Effect.Effect<TransferFiles.ContentUploadResult, CdfError, Scope.Scope> =>
+): Effect.Effect<TransferFiles.ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
     const { plan } = args
     const { record } = yield* FilesApi.createRecord({

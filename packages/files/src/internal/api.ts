@@ -7,7 +7,7 @@
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Duration, Effect, Option, Redacted, Schema } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, Redacted, Schema } from "effect"
 import {
   AuthError,
   CdfApiError,
@@ -206,6 +206,54 @@ export const attemptTimeoutFailure = (info: RequestInfo, timeout: Duration.Durat
     }),
     "transient"
   )
+
+/** The clock of Effect's default services (`TestClock` and custom clocks are other instances). */
+const liveClock: Clock.Clock = Effect.runSync(Effect.clock)
+
+/** Timers longer than this are not set (as Effect's own clock does: the duration is infinite). */
+const maxTimerMillis = 2 ** 31 - 1
+
+/**
+ * `Effect.timeoutFail` for an attempt, cheaper on the live clock: `self` runs in one forked fiber, watched by a
+ * plain timer, where `Effect.timeoutFail` races two forked fibers (`self` and a sleep) and merges their fiber refs.
+ * As with `Effect.timeoutFail`, past `duration` the work is interrupted and, once its interruption has completed,
+ * the effect fails with `onTimeout()`; an interruption of the caller interrupts the work. Any other clock (such as
+ * `TestClock`) gets `Effect.timeoutFail` itself, so tests drive these timeouts as before.
+ *
+ * @internal
+ */
+export const timeoutFail = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  options: { readonly duration: Duration.Duration; readonly onTimeout: () => E2 }
+): Effect.Effect<A, E | E2, R> =>
+  Effect.clockWith((clock) => {
+    if (clock !== liveClock) return Effect.timeoutFail(self, options)
+    const millis = Duration.toMillis(options.duration)
+    if (millis > maxTimerMillis) return self
+    return Effect.uninterruptibleMask((restore) =>
+      // The work succeeds with its Exit: a failing fiber would be logged as "unhandled" (at Debug).
+      Effect.flatMap(Effect.forkDaemon(Effect.exit(restore(self))), (fiber) =>
+        restore(Effect.async<A, E | E2>((resume) => {
+          let settled = false
+          const handle = setTimeout(() => {
+            if (settled) return
+            settled = true
+            resume(Effect.zipRight(Fiber.interrupt(fiber), Effect.fail(options.onTimeout())))
+          }, millis)
+          fiber.addObserver((exit) => {
+            if (settled) return
+            settled = true
+            clearTimeout(handle)
+            resume(exit._tag === "Success" ? exit.value : Effect.failCause(exit.cause))
+          })
+          return Effect.suspend(() => {
+            settled = true
+            clearTimeout(handle)
+            return Effect.asVoid(Fiber.interrupt(fiber))
+          })
+        })))
+    )
+  })
 
 /**
  * Which failures a request retries: `idempotent` requests retry every retryable failure; `nonIdempotent` ones

@@ -20,6 +20,7 @@ import {
   type Source,
   streamOf
 } from "./content.js"
+import { timeoutFail } from "./api.js"
 import { Tracker } from "./progress.js"
 import { type Hash, sha256Factory } from "./sha256.js"
 import { Spooler } from "./spool.js"
@@ -564,7 +565,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       return Effect.zipRight(
         tracker.pulled(key, bytes.byteLength),
         Effect.zipRight(
-          Effect.timeoutFail(sendRequest(request, noReadFailure), {
+          timeoutFail(sendRequest(request, noReadFailure), {
             duration: stall ? settings.stallTimeout : settings.attemptTimeout,
             onTimeout: () => timeout
           }),
@@ -863,6 +864,23 @@ export const putSingle = (args: {
   readonly onProgress?: OnProgress | undefined
 }): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
   putContent({ ...args, part: undefined, content: args.prepared.content })
+
+/**
+ * The plan of `prepare` for content held in memory (bytes, a string): nothing to read, so no scope is needed;
+ * `undefined` for any other content, which goes through `prepare`.
+ *
+ * @internal
+ */
+export const prepareInMemory = (
+  content: Content.Content,
+  settings: TransferSettings,
+  options?: { readonly multipart?: boolean | undefined }
+): Effect.Effect<Prepared, FileSizeLimitError> | undefined => {
+  const impl = implOf(content)
+  return impl.source._tag === "Bytes"
+    ? planSized(impl, impl.source.bytes.byteLength, settings, options?.multipart)
+    : undefined
+}
 
 /** One part of a multipart session (never with a Content-Type). @internal */
 export const putPart = (args: {
