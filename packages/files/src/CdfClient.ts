@@ -172,6 +172,21 @@ export interface Service {
  */
 export class CdfClient extends Context.Tag("@effect-cdf/files/CdfClient")<CdfClient, Service>() {}
 
+/**
+ * Whether the platform `HttpClient` sends a web `ReadableStream` given as a raw body (`HttpBody.raw`) itself, with
+ * backpressure and the Content-Length it is given. undici does, and `NodeTransport.layer` provides `true`; then a
+ * buffer over 1 MiB is handed to it view by view, with no Effect stream in between. Default `false` (e.g.
+ * `FetchHttpClient`, which would refuse such a body): the views go as an Effect stream (`HttpBody.stream`). Read
+ * when the client is built.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class RawStreamBodies extends Context.Reference<RawStreamBodies>()(
+  "@effect-cdf/files/CdfClient/RawStreamBodies",
+  { defaultValue: (): boolean => false }
+) {}
+
 const addSpanEvent = (name: string, attributes: Record<string, unknown>) =>
   Effect.currentSpan.pipe(
     Effect.flatMap((span) =>
@@ -192,6 +207,7 @@ const addSpanEvent = (name: string, attributes: Record<string, unknown>) =>
 export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.CdfAuth | HttpClient.HttpClient> = Effect.gen(
   function*() {
     const config = yield* CdfConfig.CdfConfig
+    const rawStreamBodies = yield* RawStreamBodies
     const auth = yield* CdfAuth.CdfAuth
     const platform = yield* HttpClient.HttpClient
     const projectUrl = `${config.baseUrl}/api/v1/projects/${encodeURIComponent(config.project)}`
@@ -235,7 +251,8 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
       maxRetryDelay: config.maxRetryDelay,
       checksum: config.checksum,
       transfers,
-      bodyMode: config.bodyMode
+      bodyMode: config.bodyMode,
+      rawStreamBodies
     }
 
     // Each delay of the schedule raised to the failure's Retry-After, then capped at maxRetryDelay (whole millis:

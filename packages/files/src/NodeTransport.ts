@@ -14,6 +14,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
 import { Agent, EnvHttpProxyAgent } from "undici"
+import * as CdfClient from "./CdfClient.js"
 
 /**
  * Proxy settings; each overrides its environment variable. Unset: read from the environment when the layer is
@@ -65,12 +66,18 @@ export const dispatcherLayer = (options: ProxyOptions = {}): Layer.Layer<NodeHtt
 /**
  * `NodeHttpClient.layerUndici` with an `EnvHttpProxyAgent` dispatcher: the transport to use on Node. Proxy
  * settings come from `options`, else from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (also lower case) at build time.
+ * It also provides `CdfClient.RawStreamBodies` (`true`): undici sends large buffers view by view itself.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWith = (options: ProxyOptions = {}): Layer.Layer<HttpClient.HttpClient> =>
-  NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(dispatcherLayer(options)))
+export const layerWith = (
+  options: ProxyOptions = {}
+): Layer.Layer<HttpClient.HttpClient | CdfClient.RawStreamBodies> =>
+  Layer.merge(
+    NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(dispatcherLayer(options))),
+    Layer.succeed(CdfClient.RawStreamBodies, true)
+  )
 
 /**
  * `layerWith()`: undici, with the proxy taken from the environment.
@@ -78,4 +85,4 @@ export const layerWith = (options: ProxyOptions = {}): Layer.Layer<HttpClient.Ht
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith()
+export const layer: Layer.Layer<HttpClient.HttpClient | CdfClient.RawStreamBodies> = layerWith()

@@ -3,8 +3,8 @@
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 
 export type ConfigOverrides = Partial<Omit<CdfConfig.Options, "baseUrl" | "project">>
@@ -36,7 +36,7 @@ export const inMemory = (
     Layer.provideMerge(Emulator.layerInMemory(options))
   )
 
-/** Files + CdfClient + Emulator on a real loopback port, over undici. */
+/** Files + CdfClient + Emulator on a real loopback port, over undici (`NodeTransport.layer`, as users run it). */
 export const onPort = (
   options: Emulator.ServerOptions = {},
   overrides: ConfigOverrides = {}
@@ -44,5 +44,5 @@ export const onPort = (
   Files.layer.pipe(
     Layer.provideMerge(clientOver(overrides)),
     Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
-    Layer.provideMerge(NodeHttpClient.layerUndici)
+    Layer.provideMerge(NodeTransport.layer)
   )

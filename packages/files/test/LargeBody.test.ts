@@ -1,11 +1,14 @@
 /**
  * Buffers larger than 1 MiB over a real loopback port (undici): each PUT's body is handed to the HTTP client slice
- * by slice, with Content-Length, progress while it is sent, and a fresh body for every attempt.
+ * by slice, with Content-Length, progress while it is sent, and a fresh body for every attempt. A client that cannot
+ * send such a body itself (`FetchHttpClient`) gets the same slices as an Effect stream.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, Files, type Progress } from "@effect-cdf/files"
+import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import { Deferred, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import { createHash } from "node:crypto"
 import { bytesOf } from "./TransferFixtures.js"
@@ -14,8 +17,12 @@ const MiB = 1024 * 1024
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
-/** Files over a real-port emulator and undici. */
-const onPort = (options: Emulator.ServerOptions, config: Partial<CdfConfig.Options>) =>
+/** Files over a real-port emulator and a transport: undici (`NodeTransport.layer`) unless told otherwise. */
+const onPort = (
+  options: Emulator.ServerOptions,
+  config: Partial<CdfConfig.Options>,
+  transport: Layer.Layer<HttpClient.HttpClient> = NodeTransport.layer
+) =>
   Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
     Files.layer.pipe(
       Layer.provide(CdfClient.layer),
@@ -23,7 +30,7 @@ const onPort = (options: Emulator.ServerOptions, config: Partial<CdfConfig.Optio
       Layer.provide(CdfAuth.layerToken(emulator.token))
     ))).pipe(
       Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
-      Layer.provideMerge(NodeHttpClient.layerUndici)
+      Layer.provideMerge(transport)
     )
 
 const retries = {
@@ -98,4 +105,17 @@ describe("buffers larger than 1 MiB on a real port", () => {
       expect(requests.some((r) => r.route === "files.delete")).toBe(true)
       expect(yield* emulator.files).toEqual([])
     }).pipe(Effect.provide(onPort({}, retries))))
+  it.live("FetchHttpClient in the default stream mode: a 3 MiB buffer goes as an Effect stream and is stored whole", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const bytes = bytesOf(3 * MiB + 5, 3)
+      const seen: Array<Progress.Progress> = []
+      const file = yield* Files.uploadBytes(bytes, {
+        name: "fetch-stream.bin",
+        onProgress: (p) => Effect.sync(() => seen.push(p))
+      })
+      const record = (yield* emulator.files).find((f) => f.id === file.id)
+      expect([record?.size, record?.sha256, record?.puts.length]).toEqual([bytes.byteLength, sha256(bytes), 1])
+      expect(seen.at(-1)).toEqual({ sent: bytes.byteLength, acknowledged: bytes.byteLength, total: bytes.byteLength })
+    }).pipe(Effect.provide(onPort({}, {}, FetchHttpClient.layer))))
 })

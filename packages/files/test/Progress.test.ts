@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { Content, Progress } from "@effect-cdf/files"
+import { Content, Files, Progress } from "@effect-cdf/files"
 import { Chunk, Context, Duration, Effect, Exit, Option, Schedule, Stream, Tracer } from "effect"
 import * as Transfer from "../src/internal/transfer.js"
+import * as FilesFixtures from "./FilesFixtures.js"
 import { bytesOf, createFile, storage } from "./TransferFixtures.js"
 
 const inMemory = Effect.provide(Emulator.layerInMemory())
@@ -81,6 +82,51 @@ describe("Progress", () => {
         Option.some("Fail")
       )
     }).pipe(inMemory))
+
+  it.effect("uploadBytes: a refused PUT is never reported as acknowledged; a retried one is acknowledged once", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      for (const size of [100_000, 3 * 1024 * 1024]) {
+        yield* emulator.reset
+        yield* emulator.addFault({ route: "storage.put", action: { _tag: "Status", status: 400 } })
+        const refused: Array<Progress.Progress> = []
+        const onRefused = (p: Progress.Progress) => Effect.sync(() => refused.push(p))
+        const exit = yield* Files.uploadBytes(bytesOf(size), { name: "r.bin", onProgress: onRefused }).pipe(Effect.exit)
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(refused.filter((p) => p.acknowledged > 0)).toEqual([])
+
+        yield* emulator.reset
+        yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "Status", status: 503 } })
+        const retried: Array<Progress.Progress> = []
+        const onRetried = (p: Progress.Progress) => Effect.sync(() => retried.push(p))
+        yield* Files.uploadBytes(bytesOf(size), { name: "r.bin", onProgress: onRetried })
+        expect(retried.at(-1)).toEqual({ sent: size, acknowledged: size, total: size })
+        expect(retried.every((p) => p.acknowledged === 0 || p.acknowledged === size)).toBe(true)
+      }
+    }).pipe(Effect.provide(FilesFixtures.inMemory({}, {
+      transferRetrySchedule: Schedule.recurs(2),
+      maxRetryDelay: Duration.millis(1)
+    }))))
+
+  it.effect("uploadBytes multipart: a part is counted as acknowledged only once storage has taken it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      // Three parts of 32 KiB sent at once; the third PUT to arrive is refused.
+      yield* emulator.addFault({ route: "storage.put", attempts: [3], action: { _tag: "Status", status: 400 } })
+      const seen: Array<Progress.Progress> = []
+      const exit = yield* Files.uploadBytes(bytesOf(96 * 1024), {
+        name: "parts.bin",
+        onProgress: (p) => Effect.sync(() => seen.push(p))
+      }).pipe(Effect.exit)
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(seen.length).toBeGreaterThan(0)
+      expect(seen.filter((p) => p.acknowledged > 64 * 1024)).toEqual([])
+    }).pipe(Effect.provide(FilesFixtures.inMemory({ minPartSize: 16 * 1024 }, {
+      singlePutThreshold: 64 * 1024,
+      partSize: 32 * 1024,
+      transferRetrySchedule: Schedule.recurs(2),
+      maxRetryDelay: Duration.millis(1)
+    }))))
 
   it.effect("a failing callback does not fail the upload", () =>
     Effect.gen(function*() {

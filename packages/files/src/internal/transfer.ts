@@ -562,14 +562,16 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
         ? { _tag: "Timeout", kind: "stall", millis: stallMillis }
         : { _tag: "Timeout", kind: "transfer", millis: attemptMillis }
       const noReadFailure = () => undefined
+      // The tracker counts when its methods are called: both calls wait until the attempt runs (and the ack until
+      // storage has answered), or a refused PUT would be reported as acknowledged.
       return Effect.zipRight(
-        tracker.pulled(key, bytes.byteLength),
+        Effect.suspend(() => tracker.pulled(key, bytes.byteLength)),
         Effect.zipRight(
           timeoutFail(sendRequest(request, noReadFailure), {
             duration: stall ? settings.stallTimeout : settings.attemptTimeout,
             onTimeout: () => timeout
           }),
-          tracker.ack(key, bytes.byteLength)
+          Effect.suspend(() => tracker.ack(key, bytes.byteLength))
         )
       )
     }
