@@ -250,6 +250,8 @@ const single = async (targets: ReadonlyArray<Target>) => {
         // The bare @effect/platform client locates the floor of any client built on it: the sink is enough for it.
         if (target.name === "sink") order.push("platform")
         if (target.name === "sink" && size >= MiB) order.push("ours-sha256")
+        // Above the single-PUT threshold (100 MiB) ours goes multipart by default; this row sends it in one PUT.
+        if (size > 100 * MiB) order.push("ours-1put")
         for (const client of rotate(order, round)) {
           await one("single", target, client, formatSize(size), round, scenario, bytes)
         }
@@ -260,7 +262,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
   for (const target of targets) {
     for (const size of settings.single.sizes) {
       const label = formatSize(size)
-      for (const client of ["ours", "raw", "sdk", "platform", "ours-sha256"] as const) {
+      for (const client of ["ours", "ours-1put", "raw", "sdk", "platform", "ours-sha256"] as const) {
         const rs = results("single", target.name, label, client)
         if (rs.length === 0) continue
         rows.push([

@@ -17,6 +17,8 @@ export interface OursOptions {
   readonly partConcurrency?: number
   /** Client-wide limit on concurrent PUTs (default 5); the many-files run raises it to its concurrency. */
   readonly maxConcurrentTransfers?: number
+  /** Bytes sent in one PUT at most (default 100 MiB, multipart above). */
+  readonly singlePutThreshold?: number
 }
 
 const layerFor = (target: Target, options: OursOptions) =>
@@ -28,6 +30,7 @@ const layerFor = (target: Target, options: OursOptions) =>
       project: target.project,
       checksum: options.checksum,
       ...(options.partSize === undefined ? {} : { partSize: options.partSize, singlePutThreshold: options.partSize }),
+      ...(options.singlePutThreshold === undefined ? {} : { singlePutThreshold: options.singlePutThreshold }),
       ...(options.partConcurrency === undefined ? {} : { partConcurrency: options.partConcurrency }),
       ...(options.maxConcurrentTransfers === undefined ? {} : { maxConcurrentTransfers: options.maxConcurrentTransfers })
     })),
