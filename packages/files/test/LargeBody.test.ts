@@ -9,9 +9,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, Files, type Progress } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import { Deferred, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { Duration, Effect, Layer, Schedule } from "effect"
 import { createHash } from "node:crypto"
-import { bytesOf } from "./TransferFixtures.js"
+import { bytesOf, expectCancelledWhileSending } from "./TransferFixtures.js"
 
 const MiB = 1024 * 1024
 
@@ -91,20 +91,11 @@ describe("buffers larger than 1 MiB on a real port", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 2 * MiB } })
-      const started = yield* Deferred.make<void>()
-      const fiber = yield* Effect.fork(Files.uploadBytes(bytesOf(8 * MiB), {
-        name: "cancelled-large.bin",
-        onProgress: (p) => p.sent > 0 ? Deferred.succeed(started, undefined) : Effect.void
-      }))
-      yield* Deferred.await(started).pipe(Effect.timeout("10 seconds"))
-      yield* Fiber.interrupt(fiber)
-      const after = (yield* emulator.requests).length
-      yield* Effect.sleep("300 millis")
-      const requests = yield* emulator.requests
-      expect(requests.length).toBe(after)
-      expect(requests.some((r) => r.route === "files.delete")).toBe(true)
-      expect(yield* emulator.files).toEqual([])
+      yield* expectCancelledWhileSending((onProgress) =>
+        Files.uploadBytes(bytesOf(8 * MiB), { name: "cancelled-large.bin", onProgress })
+      )
     }).pipe(Effect.provide(onPort({}, retries))))
+
   it.live("FetchHttpClient in the default stream mode: a 3 MiB buffer goes as an Effect stream and is stored whole", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

@@ -5,7 +5,9 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Emulator } from "@effect-cdf/emulator"
-import { Effect, Schema } from "effect"
+import type { Progress } from "@effect-cdf/files"
+import { Deferred, Effect, Fiber, Schema } from "effect"
+import { expect } from "vitest"
 import { createHash } from "node:crypto"
 
 export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
@@ -93,3 +95,24 @@ export const bytesOf = (size: number, seed = 1): Uint8Array<ArrayBuffer> => {
   }
   return out
 }
+
+/**
+ * Starts `upload`, interrupts it once its bytes are moving (progress `sent > 0`), then checks what a user would: the
+ * interrupt returned after the cleanup (`files/delete`) ran, no request arrives afterwards, no record is left.
+ */
+export const expectCancelledWhileSending = <E, R>(
+  upload: (onProgress: Progress.OnProgress) => Effect.Effect<unknown, E, R>
+) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const started = yield* Deferred.make<void>()
+    const fiber = yield* Effect.fork(upload((p) => p.sent > 0 ? Deferred.succeed(started, undefined) : Effect.void))
+    yield* Deferred.await(started).pipe(Effect.timeout("10 seconds"))
+    yield* Fiber.interrupt(fiber)
+    const after = (yield* emulator.requests).length
+    yield* Effect.sleep("300 millis")
+    const requests = yield* emulator.requests
+    expect(requests.length).toBe(after)
+    expect(requests.some((r) => r.route === "files.delete")).toBe(true)
+    expect(yield* emulator.files).toEqual([])
+  })
