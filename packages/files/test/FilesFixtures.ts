@@ -36,13 +36,17 @@ export const inMemory = (
     Layer.provideMerge(Emulator.layerInMemory(options))
   )
 
-/** Files + CdfClient + Emulator on a real loopback port, over undici (`NodeTransport.layer`, as users run it). */
+/**
+ * Files + CdfClient + Emulator on a real loopback port, over undici (`NodeTransport.layer`, as users run it) or the
+ * given transport.
+ */
 export const onPort = (
   options: Emulator.ServerOptions = {},
-  overrides: ConfigOverrides = {}
+  overrides: ConfigOverrides = {},
+  transport: Layer.Layer<HttpClient.HttpClient> = NodeTransport.layer
 ) =>
   Files.layer.pipe(
     Layer.provideMerge(clientOver(overrides)),
     Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
-    Layer.provideMerge(NodeTransport.layer)
+    Layer.provideMerge(transport)
   )

@@ -4,13 +4,12 @@
  * send such a body itself (`FetchHttpClient`) gets the same slices as an Effect stream.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig, Files, type Progress } from "@effect-cdf/files"
-import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Files, type Progress } from "@effect-cdf/files"
+import { Duration, Effect, Schedule } from "effect"
 import { createHash } from "node:crypto"
+import * as FilesFixtures from "./FilesFixtures.js"
 import { bytesOf, expectCancelledWhileSending } from "./TransferFixtures.js"
 
 const MiB = 1024 * 1024
@@ -18,20 +17,7 @@ const MiB = 1024 * 1024
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
 /** Files over a real-port emulator and a transport: undici (`NodeTransport.layer`) unless told otherwise. */
-const onPort = (
-  options: Emulator.ServerOptions,
-  config: Partial<CdfConfig.Options>,
-  transport: Layer.Layer<HttpClient.HttpClient> = NodeTransport.layer
-) =>
-  Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-    Files.layer.pipe(
-      Layer.provide(CdfClient.layer),
-      Layer.provide(CdfConfig.layer({ baseUrl: emulator.baseUrl, project: emulator.project, ...config })),
-      Layer.provide(CdfAuth.layerToken(emulator.token))
-    ))).pipe(
-      Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
-      Layer.provideMerge(transport)
-    )
+const onPort = FilesFixtures.onPort
 
 const retries = {
   transferRetrySchedule: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
