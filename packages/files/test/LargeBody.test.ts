@@ -60,6 +60,17 @@ describe("buffers larger than 1 MiB on a real port", () => {
       expect([record?.sha256, record?.puts.length]).toEqual([sha256(bytes), 2])
     }).pipe(Effect.provide(onPort({}, retries))))
 
+  it.live("storage that hangs on the first attempt: the attempt ends at the stall timeout and a fresh body is sent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "Hang" } })
+      const bytes = bytesOf(3 * MiB + 11, 5)
+      const file = yield* Files.uploadBytes(bytes, { name: "hang-large.bin" })
+      const record = (yield* emulator.files).find((f) => f.id === file.id)
+      expect([record?.sha256, record?.uploaded]).toEqual([sha256(bytes), true])
+      expect((yield* emulator.requests).filter((r) => r.route === "storage.put").length).toBe(2)
+    }).pipe(Effect.provide(onPort({}, { ...retries, stallTimeout: "300 millis", transferTimeout: "2 seconds" }))))
+
   it.live("multipart from a buffer, parts of 3 MiB three at a time: every part with Content-Length, bytes whole", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

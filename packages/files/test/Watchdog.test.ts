@@ -11,12 +11,13 @@ import { bytesOf, createFile, sha256, storage, storagePuts, stored } from "./Tra
 
 const MiB = 1024 * 1024
 
-const settings = (stall: number, attempt: number) =>
+const settings = (stall: number, attempt: number, rawStreamBodies = false) =>
   Transfer.makeSettings({
     singlePutThreshold: 64 * MiB,
     retrySchedule: Schedule.stop,
     stallTimeout: Duration.millis(stall),
-    attemptTimeout: Duration.millis(attempt)
+    attemptTimeout: Duration.millis(attempt),
+    rawStreamBodies
   })
 
 const upload = (content: Content.Content, s: Transfer.TransferSettings) =>
@@ -72,13 +73,15 @@ describe("the watchdog of a streamed attempt", () => {
       expect(timeoutOf(yield* Effect.flip(Fiber.join(fiber)))).toEqual(["transfer", 1800])
     }).pipe(inMemory))
 
-  it.effect("a buffer over 1 MiB that storage never takes fails as stalled", () =>
-    Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Hang" } })
-      const fiber = yield* Effect.fork(upload(Content.make(bytesOf(3 * MiB)), yield* settings(1000, 60_000)))
-      yield* TestClock.adjust("3 seconds")
-      expect(timeoutOf(yield* Effect.flip(Fiber.join(fiber)))).toEqual(["stall", 1000])
-      expect((yield* storagePuts).length).toBe(1)
-    }).pipe(inMemory))
+  for (const raw of [false, true]) {
+    it.effect(`a buffer over 1 MiB that storage never takes fails as stalled (${raw ? "web ReadableStream" : "Effect stream"} body)`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.addFault({ route: "storage.put", action: { _tag: "Hang" } })
+        const fiber = yield* Effect.fork(upload(Content.make(bytesOf(3 * MiB)), yield* settings(1000, 60_000, raw)))
+        yield* TestClock.adjust("3 seconds")
+        expect(timeoutOf(yield* Effect.flip(Fiber.join(fiber)))).toEqual(["stall", 1000])
+        expect((yield* storagePuts).length).toBe(1)
+      }).pipe(inMemory))
+  }
 })
