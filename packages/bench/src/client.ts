@@ -63,7 +63,7 @@ const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
     case "undici":
       return (await import("./internal/reference.js")).undici(spec.target)
     case "platform":
-      return (await import("./internal/reference.js")).platform(spec.target)
+      return await (await import("./internal/reference.js")).platform(spec.target)
     case "sdk": {
       const Sdk = await import("./internal/sdk.js")
       const client = await Sdk.makeClient(spec.target)

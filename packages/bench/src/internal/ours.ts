@@ -39,9 +39,12 @@ const layerFor = (target: Target, options: OursOptions) =>
     Layer.orDie
   )
 
-export const make = (target: Target, options: OursOptions): Promise<Uploader> => {
+export const make = async (target: Target, options: OursOptions): Promise<Uploader> => {
   const runtime = ManagedRuntime.make(layerFor(target, options))
-  return Promise.resolve({
+  // The layers are built before the first upload, as an application builds them at start (and as the SDK's client is
+  // constructed and authenticated before its first upload).
+  await runtime.runtime()
+  return {
     bytes: async (name, content) => {
       await runtime.runPromise(Files.uploadBytes(content, { name }))
       return undefined
@@ -62,5 +65,5 @@ export const make = (target: Target, options: OursOptions): Promise<Uploader> =>
       return `${Math.ceil(content.length / partSize)} parts, ${concurrency} at a time`
     },
     close: () => runtime.dispose()
-  })
+  }
 }

@@ -46,8 +46,9 @@ export const undici = (target: Target): Uploader => {
   }
 }
 
-export const platform = (target: Target): Uploader => {
+export const platform = async (target: Target): Promise<Uploader> => {
   const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  await runtime.runtime()
   const upload = (name: string, content: Uint8Array) =>
     Effect.gen(function*() {
       const client = yield* HttpClient.HttpClient
