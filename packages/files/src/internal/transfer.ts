@@ -375,14 +375,12 @@ const slicedBody = (
   runtime: Runtime.Runtime<never>,
   on: { readonly moved: (now: number, bytes: number) => Effect.Effect<void>; readonly observed: boolean }
 ): HttpBody.HttpBody => {
-  const slice = Math.max(sliceSize, Math.ceil(bytes.byteLength / 8))
-  let offset = 0
+  const pending = views(bytes)
+  let next = 0
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      if (offset >= bytes.byteLength) return controller.close()
-      const end = Math.min(offset + slice, bytes.byteLength)
-      const view = bytes.subarray(offset, end)
-      offset = end
+      const view = pending[next++]
+      if (view === undefined) return controller.close()
       const emit = on.moved(clock.unsafeCurrentTimeMillis(), view.byteLength)
       if (on.observed) Runtime.runFork(runtime)(emit)
       controller.enqueue(view)
