@@ -244,16 +244,19 @@ const uploadBytesWith = (client: CdfClient.Service) => {
     Effect.map(upload(input, options), (result) => result.file)
 }
 
+/** What `uploadSingle` and `uploadMultipart` are given. */
+interface UploadArgs {
+  readonly prepared: Transfer.Prepared
+  readonly body: FileMetadata.FileMetadataWrite
+  readonly overwrite: boolean
+  readonly created: Ref.Ref<Option.Option<number>>
+  readonly onProgress: OnProgress | undefined
+  readonly settings: Transfer.TransferSettings
+}
+
 const uploadSingle = (
   client: CdfClient.Service,
-  args: {
-    readonly prepared: Transfer.Prepared
-    readonly body: FileMetadata.FileMetadataWrite
-    readonly overwrite: boolean
-    readonly created: Ref.Ref<Option.Option<number>>
-    readonly onProgress: OnProgress | undefined
-    readonly settings: Transfer.TransferSettings
-  }
+  args: UploadArgs
 ): Effect.Effect<TransferFiles.ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
     const { record } = yield* FilesApi.createRecord({
@@ -287,15 +290,7 @@ const uploadSingle = (
 
 const uploadMultipart = (
   client: CdfClient.Service,
-  args: {
-    readonly prepared: Transfer.Prepared
-    readonly plan: Extract<Transfer.Plan, { readonly _tag: "Multipart" }>
-    readonly body: FileMetadata.FileMetadataWrite
-    readonly overwrite: boolean
-    readonly created: Ref.Ref<Option.Option<number>>
-    readonly onProgress: OnProgress | undefined
-    readonly settings: Transfer.TransferSettings
-  }
+  args: UploadArgs & { readonly plan: Extract<Transfer.Plan, { readonly _tag: "Multipart" }> }
 ): Effect.Effect<TransferFiles.ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
     const { plan } = args

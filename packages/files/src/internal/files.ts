@@ -124,6 +124,17 @@ export const retrieve = (
     )
   )
 
+/** What a create request (`POST files` or `initmultipartupload`) is made of. */
+interface CreateArgs<A extends FileMetadata.FileMetadata, I> {
+  readonly client: CdfClient.Service
+  readonly path: "files" | "files/initmultipartupload"
+  readonly urlParams: Record<string, string>
+  readonly body: FileMetadata.FileMetadataWrite
+  readonly overwrite: boolean
+  readonly response: Schema.Schema<A, I>
+  readonly resume: (externalId: string) => Effect.Effect<A, CdfError>
+}
+
 /**
  * Creates a record with `POST files` (single) or `POST files/initmultipartupload` (multipart), following the
  * no-duplicate rules:
@@ -135,14 +146,7 @@ export const retrieve = (
  *
  * @internal
  */
-export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: {
-  readonly client: CdfClient.Service
-  readonly path: "files" | "files/initmultipartupload"
-  readonly urlParams: Record<string, string>
-  readonly body: FileMetadata.FileMetadataWrite
-  readonly overwrite: boolean
-  readonly response: Schema.Schema<A, I>
-  readonly resume: (externalId: string) => Effect.Effect<A, CdfError>
+export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: CreateArgs<A, I> & {
   /**
    * Where to record the id of a record this call created, atomically with its creation: if the call is interrupted
    * while the create is in flight, the create is given `createGrace` to answer, and a record it created is recorded
@@ -226,15 +230,9 @@ const unidentifiable = <E extends CdfError>(error: E): E => {
   return copy
 }
 
-const createUnregistered = <A extends FileMetadata.FileMetadata, I>(args: {
-  readonly client: CdfClient.Service
-  readonly path: "files" | "files/initmultipartupload"
-  readonly urlParams: Record<string, string>
-  readonly body: FileMetadata.FileMetadataWrite
-  readonly overwrite: boolean
-  readonly response: Schema.Schema<A, I>
-  readonly resume: (externalId: string) => Effect.Effect<A, CdfError>
-}): Effect.Effect<Created<A>, CdfError> =>
+const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
+  args: CreateArgs<A, I>
+): Effect.Effect<Created<A>, CdfError> =>
   Effect.gen(function*() {
     const { body, client } = args
     const externalId = body.externalId
