@@ -24,7 +24,7 @@ import { Fault as FaultSchema } from "../Emulator.js"
 import * as Content from "./content.js"
 import * as S from "./schema.js"
 import type { FileEntry, MultipartSession, MutableLoggedRequest, State } from "./state.js"
-import { instanceKey, secretEquals } from "./state.js"
+import { addEntry, instanceKey, secretEquals } from "./state.js"
 
 /** The in-memory transport turns a response carrying this header into a dropped connection. */
 export const DROP_HEADER = "x-emulator-dropped-connection"
@@ -415,16 +415,7 @@ export const make = (state: State) => {
         existing.lastUpdatedTime = now
         return existing
       }
-      const entry: FileEntry = {
-        id: state.nextId++,
-        fields,
-        createdTime: now,
-        lastUpdatedTime: now,
-        content: undefined,
-        arrivedAt: undefined,
-        puts: []
-      }
-      state.files.set(entry.id, entry)
+      const entry = addEntry(state, fields, now)
       if (fields.externalId !== undefined) state.byExternalId.set(fields.externalId, entry.id)
       return entry
     })

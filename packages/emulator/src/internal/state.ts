@@ -20,6 +20,21 @@ export interface FileEntry {
   readonly puts: Array<PutRecord>
 }
 
+/** A new record with `fields`, created at `now`, with no content yet, stored under the next id. */
+export const addEntry = (state: State, fields: Fields, now: number): FileEntry => {
+  const entry: FileEntry = {
+    id: state.nextId++,
+    fields,
+    createdTime: now,
+    lastUpdatedTime: now,
+    content: undefined,
+    arrivedAt: undefined,
+    puts: []
+  }
+  state.files.set(entry.id, entry)
+  return entry
+}
+
 export interface MultipartSession {
   readonly uploadId: string
   readonly fileId: number
@@ -186,21 +201,12 @@ export const make = (
           const existing = state.byInstanceId.get(key)
           const found = existing === undefined ? undefined : state.files.get(existing)
           if (found !== undefined) return toStoredFile(found, now)
-          const entry: FileEntry = {
-            id: state.nextId++,
-            fields: {
-              instanceId: { space: options.instanceId.space, externalId: options.instanceId.externalId },
-              name: options.name ?? "untitled",
-              ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
-              ...(options.directory === undefined ? {} : { directory: options.directory })
-            },
-            createdTime: now,
-            lastUpdatedTime: now,
-            content: undefined,
-            arrivedAt: undefined,
-            puts: []
-          }
-          state.files.set(entry.id, entry)
+          const entry = addEntry(state, {
+            instanceId: { space: options.instanceId.space, externalId: options.instanceId.externalId },
+            name: options.name ?? "untitled",
+            ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+            ...(options.directory === undefined ? {} : { directory: options.directory })
+          }, now)
           state.byInstanceId.set(key, entry.id)
           return toStoredFile(entry, now)
         }),
