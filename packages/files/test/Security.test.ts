@@ -8,6 +8,16 @@ import { makeRecorder } from "./FilesTracing.js"
 
 const fast = { apiRetrySchedule: Schedule.recurs(3), transferRetrySchedule: Schedule.recurs(2) }
 
+/** Client-credentials auth against the emulator's own identity provider. */
+const emulatorClientCredentials = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+  CdfAuth.layerClientCredentials({
+    tokenUrl: emulator.tokenUrl,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    scopes: ["s"],
+    allowInsecureHttp: true
+  }).pipe(Layer.orDie)))
+
 describe("Security: upload URLs get no credentials", () => {
   for (const storageOrigin of ["same", "separate"] as const) {
     it.effect(`no Authorization, x-cdp-*, cdf-version or trace headers at upload URLs (${storageOrigin} origin)`, () =>
@@ -51,14 +61,7 @@ describe("Security: upload URLs get no credentials", () => {
       }).pipe(Effect.provide(inMemory(
         {},
         fast,
-        Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-          CdfAuth.layerClientCredentials({
-            tokenUrl: emulator.tokenUrl,
-            clientId: emulator.clientId,
-            clientSecret: emulator.clientSecret,
-            scopes: ["s"],
-            allowInsecureHttp: true
-          }).pipe(Layer.orDie)))
+        emulatorClientCredentials
       ))))
   }
 })
@@ -97,14 +100,7 @@ describe("Security: secrets never reach logs, spans or errors", () => {
           return inner.execute(request)
         }))
     )
-    const auth = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-      CdfAuth.layerClientCredentials({
-        tokenUrl: emulator.tokenUrl,
-        clientId: emulator.clientId,
-        clientSecret: emulator.clientSecret,
-        scopes: ["s"],
-        allowInsecureHttp: true
-      }).pipe(Layer.orDie)))
+    const auth = emulatorClientCredentials
     const stack = Files.layer.pipe(
       Layer.provideMerge(clientOver(fast, auth)),
       Layer.provideMerge(recordingClient),
