@@ -1,9 +1,7 @@
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Emulator } from "@effect-cdf/emulator"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { json, postJson } from "./utils.js"
+import { json, postJson, postText } from "./utils.js"
 
 const provide = Effect.provide(Emulator.layerInMemory())
 
@@ -121,14 +119,7 @@ describe("strict validation of POST files", () => {
 
   it.effect("a body that is not JSON is a 400", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      const client = yield* HttpClient.HttpClient
-      const response = yield* client.execute(
-        HttpClientRequest.post(`${emulator.baseUrl}/api/v1/projects/${emulator.project}/files`).pipe(
-          HttpClientRequest.bearerToken(emulator.token),
-          HttpClientRequest.bodyText("{not json", "application/json")
-        )
-      )
+      const response = yield* postText("files", "{not json")
       expect(response.status).toBe(400)
     }).pipe(provide))
 
@@ -163,16 +154,9 @@ describe("strict validation of the other bodies", () => {
 describe("what is stored is what was sent", () => {
   it.effect("a metadata key named __proto__ is kept; an empty label externalId is allowed (no minLength in the spec)", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      const client = yield* HttpClient.HttpClient
-      const response = yield* client.execute(
-        HttpClientRequest.post(`${emulator.baseUrl}/api/v1/projects/${emulator.project}/files`).pipe(
-          HttpClientRequest.bearerToken(emulator.token),
-          HttpClientRequest.bodyText(
-            "{\"name\":\"p\",\"metadata\":{\"__proto__\":\"x\",\"k\":\"v\"},\"labels\":[{\"externalId\":\"\"}]}",
-            "application/json"
-          )
-        )
+      const response = yield* postText(
+        "files",
+        "{\"name\":\"p\",\"metadata\":{\"__proto__\":\"x\",\"k\":\"v\"},\"labels\":[{\"externalId\":\"\"}]}"
       )
       expect(response.status).toBe(201)
       const text = yield* response.text

@@ -23,6 +23,19 @@ export const postJson = (path: string, body: unknown, options: { readonly token?
     return yield* client.execute(request)
   })
 
+/** A POST to the API with the start token and `text` as a JSON body, sent as it is (not re-encoded). */
+export const postText = (path: string, text: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const client = yield* HttpClient.HttpClient
+    return yield* client.execute(
+      HttpClientRequest.post(api(emulator, path)).pipe(
+        HttpClientRequest.bearerToken(emulator.token),
+        HttpClientRequest.bodyText(text, "application/json")
+      )
+    )
+  })
+
 /** A GET to the API with the start token. */
 export const getJson = (path: string) =>
   Effect.gen(function*() {
