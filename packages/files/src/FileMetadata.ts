@@ -7,7 +7,7 @@
  */
 import { Array as Arr, Effect, Either, Option, ParseResult, Predicate, Schema, SchemaAST } from "effect"
 import { InvalidFileMetadataError } from "./CdfError.js"
-import * as internal from "./internal/metadata.js"
+import * as internal from "./internal/metadataValidation.js"
 
 const fromFault = (ast: SchemaAST.AST, u: unknown, fault: internal.JsonFault): ParseResult.ParseIssue => {
   const leaf = new ParseResult.Type(ast, u, fault.limit)

@@ -14,9 +14,9 @@ import * as CdfClient from "./CdfClient.js"
 import { type CdfError, CdfTimeoutError, InvalidFileMetadataError, type UploadError } from "./CdfError.js"
 import * as Content from "./Content.js"
 import * as FileMetadata from "./FileMetadata.js"
-import * as FilesApi from "./internal/files.js"
+import * as FilesApi from "./internal/fileRecords.js"
 import * as Transfer from "./internal/transfer.js"
-import * as TransferFiles from "./internal/transferFiles.js"
+import * as TransferFiles from "./internal/uploadFlow.js"
 import type { OnProgress } from "./Progress.js"
 
 /**

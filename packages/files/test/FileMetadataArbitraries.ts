@@ -3,7 +3,7 @@
  * limit), one violation of each kind with the option it must be reported on, and junk for JavaScript callers.
  */
 import { FastCheck as fc } from "effect"
-import { utf8Bytes } from "../src/internal/metadata.js"
+import { utf8Bytes } from "../src/internal/metadataValidation.js"
 
 const MAX_ID = Number.MAX_SAFE_INTEGER
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Cause, Effect, Exit, FastCheck as fc, Schema } from "effect"
 import { CdfError, FileMetadata } from "@effect-cdf/files"
-import { codePoints, utf8Bytes } from "../src/internal/metadata.js"
+import { codePoints, utf8Bytes } from "../src/internal/metadataValidation.js"
 import { type Input, junkFor, validInput, violation } from "./FileMetadataArbitraries.js"
 
 const encoder = new TextEncoder()

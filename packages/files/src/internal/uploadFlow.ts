@@ -11,7 +11,7 @@ import * as Content from "../Content.js"
 import * as FileMetadata from "../FileMetadata.js"
 import type { MultipartUploadSession } from "../Files.js"
 import type { OnProgress } from "../Progress.js"
-import * as FilesApi from "./files.js"
+import * as FilesApi from "./fileRecords.js"
 import * as Transfer from "./transfer.js"
 
 /** Options of the transfer itself (every upload call takes them). @internal */
