@@ -7,17 +7,18 @@
  * const upload = Files.uploadBytes("hello", { name: "hello.txt", externalId: "greeting", mimeType: "text/plain" })
  * ```
  *
+ * The signatures and docs are here; the code is in `internal/` (`filesService.ts` builds the service).
+ *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Option, Ref, type Schedule } from "effect"
+import { Context, Effect, Layer, type Schedule } from "effect"
 import * as CdfClient from "./CdfClient.js"
-import { type CdfError, CdfTimeoutError, InvalidFileMetadataError, type UploadError } from "./CdfError.js"
-import * as Content from "./Content.js"
-import * as FileMetadata from "./FileMetadata.js"
-import * as FilesApi from "./internal/fileRecords.js"
-import * as Transfer from "./internal/transfer.js"
-import * as TransferFiles from "./internal/uploadFlow.js"
-import type { OnProgress } from "./Progress.js"
+import type { CdfError, CdfTimeoutError } from "./CdfError.js"
+import type * as Content from "./Content.js"
+import type * as FileMetadata from "./FileMetadata.js"
+import * as Deadline from "./internal/deadline.js"
+import * as internal from "./internal/filesService.js"
+import type * as Types from "./internal/uploadTypes.js"
 
 /**
  * The options of `uploadBytes`: every parameter of the Python SDK's `upload_bytes` (camelCase, times as epoch
@@ -26,14 +27,7 @@ import type { OnProgress } from "./Progress.js"
  * @since 0.1.0
  * @category models
  */
-export interface UploadBytesOptions extends FileMetadata.UploadOptions {
-  /** Called as bytes are sent and acknowledged (at most every 100 ms, and once at the end). */
-  readonly onProgress?: OnProgress | undefined
-  /** Force multipart (true) or a single PUT (false); default: by size, see `CdfConfig.singlePutThreshold`. */
-  readonly multipart?: boolean | undefined
-  /** `"sha256"`: compute the sha256 of what was sent (returned by `upload`); default off (it costs CPU). */
-  readonly checksum?: "sha256" | undefined
-}
+export interface UploadBytesOptions extends Types.UploadBytesOptions {}
 
 /**
  * The options of `uploadContentBytes`: progress, path and checksum (the record's metadata is not changed).
@@ -41,11 +35,7 @@ export interface UploadBytesOptions extends FileMetadata.UploadOptions {
  * @since 0.1.0
  * @category models
  */
-export interface UploadContentOptions {
-  readonly onProgress?: OnProgress | undefined
-  readonly multipart?: boolean | undefined
-  readonly checksum?: "sha256" | undefined
-}
+export interface UploadContentOptions extends Types.UploadContentOptions {}
 
 /**
  * What `upload` returns: the record (as the create call answered it), the bytes sent and, with
@@ -54,11 +44,7 @@ export interface UploadContentOptions {
  * @since 0.1.0
  * @category models
  */
-export interface UploadResult {
-  readonly file: FileMetadata.FileMetadata
-  readonly bytes: number
-  readonly sha256: string | undefined
-}
+export interface UploadResult extends Types.UploadResult {}
 
 /**
  * What one part of a session sent: its size and, with `checksum: "sha256"`, its sha256.
@@ -66,10 +52,7 @@ export interface UploadResult {
  * @since 0.1.0
  * @category models
  */
-export interface PartResult {
-  readonly bytes: number
-  readonly sha256: string | undefined
-}
+export interface PartResult extends Types.PartResult {}
 
 /**
  * A multipart upload in progress (`withMultipartUploadSession`): send each part `0 .. parts - 1` once, in any order,
@@ -78,21 +61,7 @@ export interface PartResult {
  * @since 0.1.0
  * @category models
  */
-export interface MultipartUploadSession {
-  /** The record, as `initmultipartupload` / `multiuploadlink` answered. */
-  readonly file: FileMetadata.FileMetadata
-  /** How many parts were asked for. */
-  readonly parts: number
-  /**
-   * Sends part `part` (0-based). Fails with `UploadError` reason `Incomplete` for a part out of range or already
-   * sent (or being sent); a part whose upload failed may be sent again.
-   */
-  readonly uploadPart: (
-    part: number,
-    content: Content.Input,
-    options?: { readonly onProgress?: OnProgress | undefined }
-  ) => Effect.Effect<PartResult, UploadError | CdfTimeoutError>
-}
+export interface MultipartUploadSession extends Types.MultipartUploadSession {}
 
 /**
  * The options of `withMultipartUploadSession`: the record's metadata (as for `uploadBytes`), the number of parts
@@ -101,10 +70,7 @@ export interface MultipartUploadSession {
  * @since 0.1.0
  * @category models
  */
-export interface MultipartUploadSessionOptions extends FileMetadata.UploadOptions {
-  readonly parts: number
-  readonly checksum?: "sha256" | undefined
-}
+export interface MultipartUploadSessionOptions extends Types.MultipartUploadSessionOptions {}
 
 /**
  * Which file `retrieve` reads: exactly one of `{ id }`, `{ externalId }`, `{ instanceId: { space, externalId } }`.
@@ -187,157 +153,9 @@ export class Files extends Context.Tag("@effect-cdf/files/Files")<Files, Service
  * @since 0.1.0
  * @category combinators
  */
-export const withDeadline = (client: CdfClient.Service) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CdfTimeoutError, R> =>
-  Option.match(client.config.deadline, {
-    onNone: () => effect,
-    onSome: (deadline) =>
-      Effect.timeoutFail(effect, {
-        duration: deadline,
-        onTimeout: () =>
-          new CdfTimeoutError({
-            message: `The call did not finish within its deadline of ${Duration.format(deadline)}`,
-            kind: "deadline",
-            timeoutMillis: Duration.toMillis(deadline)
-          })
-      })
-  })
-
-const uploadWith = (client: CdfClient.Service) =>
-(
-  input: Content.Input,
-  options: UploadBytesOptions
-): Effect.Effect<UploadResult, CdfError> =>
-  Effect.gen(function*() {
-    // Validate first: a JavaScript caller may pass anything (null, a number, an object whose getters throw).
-    // Keys the metadata schema does not know (onProgress, multipart, checksum) are ignored by it.
-    const valid = yield* FileMetadata.validateUploadOptions(options)
-    const { checksum, multipart, onProgress } = options
-    const body = FileMetadata.toWireBody(valid)
-    const overwrite = valid.overwrite ?? false
-    const settings = TransferFiles.settingsFor(client, { checksum })
-    return yield* FilesApi.withCleanupOf(client, (created) =>
-      Effect.suspend(() => {
-        const upload = (prepared: Transfer.Prepared): Effect.Effect<UploadResult, CdfError> =>
-          Effect.gen(function*() {
-            yield* Effect.annotateCurrentSpan({
-              "cdf.upload.plan": prepared.plan._tag,
-              ...(prepared.plan.size === undefined ? {} : { "cdf.upload.size": prepared.plan.size })
-            })
-            const { file, transfer } = yield* prepared.plan._tag === "Single"
-              ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
-              : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress, settings })
-            return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
-          })
-        const content = Content.make(input)
-        // Content in memory needs no reading, so no scope (a scope costs about as much as a span)
-        const inMemory = Transfer.prepareInMemory(content, settings, { multipart })
-        return inMemory === undefined
-          ? Effect.scoped(Effect.flatMap(Transfer.prepare(content, settings, { multipart }), upload))
-          : Effect.flatMap(inMemory, upload)
-      }).pipe(withDeadline(client)))
-  }).pipe(Effect.withSpan("Files.uploadBytes", { captureStackTrace: false }))
-
-const uploadBytesWith = (client: CdfClient.Service) => {
-  const upload = uploadWith(client)
-  return (input: Content.Input, options: UploadBytesOptions): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
-    Effect.map(upload(input, options), (result) => result.file)
-}
-
-/** What `uploadSingle` and `uploadMultipart` are given. */
-interface UploadArgs {
-  readonly prepared: Transfer.Prepared
-  readonly body: FileMetadata.FileMetadataWrite
-  readonly overwrite: boolean
-  readonly created: Ref.Ref<Option.Option<number>>
-  readonly onProgress: OnProgress | undefined
-  readonly settings: Transfer.TransferSettings
-}
-
-const uploadSingle = (
-  client: CdfClient.Service,
-  args: UploadArgs
-): Effect.Effect<TransferFiles.ContentUploadResult, CdfError> =>
-  Effect.gen(function*() {
-    const { record } = yield* FilesApi.createRecord({
-      client,
-      path: "files",
-      urlParams: { overwrite: String(args.overwrite) },
-      body: args.body,
-      overwrite: args.overwrite,
-      response: FileMetadata.UploadFileMetadata,
-      register: args.created,
-      resume: (externalId) => FilesApi.uploadLink(client, { externalId })
-    })
-    const transfer = yield* Transfer.putSingle({
-      storage: client.storage,
-      url: FilesApi.uploadUrlOf(client, record.uploadUrl),
-      prepared: args.prepared,
-      contentType: record.mimeType,
-      settings: args.settings,
-      onProgress: args.onProgress
-    }).pipe(
-      Effect.withSpan("Files.transfer", {
-        captureStackTrace: false,
-        attributes: {
-          "cdf.file.id": record.id,
-          ...(args.prepared.plan.size === undefined ? {} : { "cdf.upload.size": args.prepared.plan.size })
-        }
-      })
-    )
-    return { file: FilesApi.plainMetadata(record), transfer }
-  })
-
-const uploadMultipart = (
-  client: CdfClient.Service,
-  args: UploadArgs & { readonly plan: Extract<Transfer.Plan, { readonly _tag: "Multipart" }> }
-): Effect.Effect<TransferFiles.ContentUploadResult, CdfError> =>
-  Effect.gen(function*() {
-    const { plan } = args
-    const { record } = yield* FilesApi.createRecord({
-      client,
-      path: "files/initmultipartupload",
-      urlParams: { overwrite: String(args.overwrite), parts: String(plan.parts) },
-      body: args.body,
-      overwrite: args.overwrite,
-      response: FileMetadata.InitMultiPartUploadResponse,
-      register: args.created,
-      resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, plan.parts)
-    })
-    const transfer = yield* Transfer.putParts({
-      storage: client.storage,
-      urls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),
-      prepared: args.prepared,
-      settings: args.settings,
-      onProgress: args.onProgress
-    }).pipe(
-      Effect.withSpan("Files.transfer", {
-        captureStackTrace: false,
-        attributes: { "cdf.file.id": record.id, "cdf.upload.size": plan.size, "cdf.upload.parts": plan.parts }
-      })
-    )
-    yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
-    return { file: FilesApi.plainMetadata(record), transfer }
-  })
-
-const retrieveWith = (client: CdfClient.Service) => (file: FileIdentifier) =>
-  FileMetadata.validateFileIdentifier(file).pipe(
-    Effect.flatMap((identifier) => FilesApi.retrieve(client, identifier)),
-    withDeadline(client),
-    Effect.withSpan("Files.retrieve")
-  )
-
-/** Options from a JavaScript caller may be anything: anything but an object fails as an invalid option. */
-const anObject = <A>(options: A): Effect.Effect<A, InvalidFileMetadataError> =>
-  typeof options === "object" && options !== null
-    ? Effect.succeed(options)
-    : Effect.fail(
-      new InvalidFileMetadataError({
-        option: "options",
-        limit: "an object",
-        message: "Invalid option options: must be an object"
-      })
-    )
+export const withDeadline: (
+  client: CdfClient.Service
+) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CdfTimeoutError, R> = Deadline.withDeadline
 
 /**
  * Builds the service on a `CdfClient`.
@@ -345,27 +163,10 @@ const anObject = <A>(options: A): Effect.Effect<A, InvalidFileMetadataError> =>
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, CdfClient.CdfClient> = Effect.gen(function*() {
-  const client = yield* CdfClient.CdfClient
-  return Files.of({
-    uploadBytes: uploadBytesWith(client),
-    retrieve: retrieveWith(client),
-    upload: uploadWith(client),
-    uploadContentBytes: (content, file, options) =>
-      TransferFiles.uploadContentBytes(client, content, file, options ?? {}).pipe(
-        Effect.map((result) => result.file),
-        withDeadline(client)
-      ),
-    withMultipartUploadSession: (options, use) =>
-      Effect.flatMap(anObject(options), (options) => TransferFiles.withMultipartUploadSession(client, options, use)),
-    withMultipartUploadContentSession: (file, options, use) =>
-      Effect.flatMap(
-        anObject(options),
-        (options) => TransferFiles.withMultipartUploadContentSession(client, file, options, use)
-      ),
-    waitUntilAcknowledged: (file, options) => TransferFiles.waitUntilAcknowledged(client, file, options?.schedule)
-  })
-})
+export const make: Effect.Effect<Service, never, CdfClient.CdfClient> = Effect.map(
+  CdfClient.CdfClient,
+  (client) => Files.of(internal.make(client))
+)
 
 /**
  * @since 0.1.0

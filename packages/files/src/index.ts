@@ -1,14 +1,47 @@
 /**
+ * `@effect-cdf/files`: uploads files to Cognite Data Fusion, as Effects (`Files`) or Promises (`FilesClient`).
+ *
+ * Map of the package. Public modules (`src/*.ts`) hold one concept each: signatures and docs; the code is in
+ * `src/internal/`.
+ * - Retry policy (which failures are retried, how often, how far apart): `internal/retryPolicy.ts`.
+ * - A new content kind (what uploads accept): the type in `Content.ts`, reading it in `internal/content.ts`.
+ * - A new body strategy (how the bytes of a PUT are sent): `internal/transfer.ts`.
+ * - The Node transport (undici agent, proxies): `internal/nodeTransport.ts`, exposed by `NodeTransport.ts`.
+ * - The `Files` service: built in `internal/filesService.ts` from the upload orchestration
+ *   (`internal/uploadFlow.ts`, `internal/multipartSession.ts`) and the API calls on records
+ *   (`internal/fileRecords.ts`, bodies in `internal/fileWire.ts`).
+ * - File records and their limits: `FileMetadata.ts` (model), `FileIdentifier.ts` (which file),
+ *   `internal/metadataValidation.ts` (upload options checked against the spec).
+ *
+ * Import rule (no cycles, type-only imports included): code in `internal/` imports public service modules (`Files`,
+ * `CdfClient`, ...) for their types only. Values it takes only from public modules that import nothing which
+ * imports them back: the data and error modules `CdfError.ts`, `FileMetadata.ts`, `FileIdentifier.ts`,
+ * `Content.ts` (records and errors must be constructed). Today's exceptions, both acyclic: `internal/fileRecords.ts`
+ * uses `CdfClient.jsonBody` / `ignoreBody`, and `internal/promise.ts` (the Promise facade) runs the services.
+ *
+ * @since 0.1.0
+ */
+
+/**
  * @since 0.1.0
  */
 export * as CdfError from "./CdfError.js"
 
 /**
- * The file records of the CDF Files API: `FileMetadata` (response) and the upload options with every limit of the spec.
+ * The file records of the CDF Files API: `FileMetadata` (response, with its geometry) and the upload options with
+ * every limit of the spec.
  *
  * @since 0.1.0
  */
 export * as FileMetadata from "./FileMetadata.js"
+
+/**
+ * Which file: `{ id }`, `{ externalId }` or `{ instanceId: { space, externalId } }`, with the spec's limits, and
+ * their validation.
+ *
+ * @since 0.1.0
+ */
+export * as FileIdentifier from "./FileIdentifier.js"
 
 /**
  * The settings of a CDF client: base URL, project, client name, timeouts, retry schedules, transfer sizes.

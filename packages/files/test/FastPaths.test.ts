@@ -11,6 +11,7 @@ import * as FilesApi from "../src/internal/fileRecords.js"
 import * as Transfer from "../src/internal/transfer.js"
 import { inMemory, onPort } from "./FilesFixtures.js"
 import { makeRecorder } from "./FilesTracing.js"
+import * as FileWire from "../src/internal/fileWire.js"
 
 describe("Api.timeoutFail on the live clock", () => {
   const within = <A, E>(self: Effect.Effect<A, E>) =>
@@ -59,7 +60,7 @@ describe("plainMetadata", () => {
   it("is the record's FileMetadata fields on a FileMetadata, as the class constructor would make it", () => {
     const metadata = { k: "v" }
     const labels = [{ externalId: "l" }]
-    const record = new FileMetadata.UploadFileMetadata({
+    const record = new FileWire.UploadFileMetadata({
       id: 7,
       externalId: "x",
       name: "a.txt",
@@ -84,7 +85,7 @@ describe("plainMetadata", () => {
       lastUpdatedTime: 2000
     }, { disableValidation: true })
     expect(plain).toBeInstanceOf(FileMetadata.FileMetadata)
-    expect(plain).not.toBeInstanceOf(FileMetadata.UploadFileMetadata)
+    expect(plain).not.toBeInstanceOf(FileWire.UploadFileMetadata)
     expect(Equal.equals(plain, expected)).toBe(true)
     expect(Object.keys(plain).sort()).toEqual(Object.keys(expected).sort())
     expect("uploadUrl" in plain).toBe(false)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, Option, Redacted, Schema } from "effect"
 import { CdfError, FileMetadata } from "@effect-cdf/files"
+import * as FileWire from "../src/internal/fileWire.js"
 
 const created = {
   uploadUrl: "https://api.example.test/upload/abc?sig=SECRET-SIGNATURE",
@@ -16,7 +17,7 @@ const created = {
 describe("FileMetadata (response)", () => {
   it.effect("decodes a POST files answer, ignoring unknown fields and keeping the upload URL redacted", () =>
     Effect.gen(function*() {
-      const meta = yield* Schema.decodeUnknown(FileMetadata.UploadFileMetadata)(created)
+      const meta = yield* Schema.decodeUnknown(FileWire.UploadFileMetadata)(created)
       expect(meta).toBeInstanceOf(FileMetadata.FileMetadata)
       expect(meta.id).toBe(4917)
       expect(meta.labels).toEqual([])
@@ -73,12 +74,12 @@ describe("FileMetadata (response)", () => {
   })
 
   it("accepts the uploadlink and initmultipartupload answers flat or wrapped in items", () => {
-    const flat = Schema.decodeUnknownSync(FileMetadata.UploadLinkResponse)(created)
-    const wrapped = Schema.decodeUnknownSync(FileMetadata.UploadLinkResponse)({ items: [created] })
+    const flat = Schema.decodeUnknownSync(FileWire.UploadLinkResponse)(created)
+    const wrapped = Schema.decodeUnknownSync(FileWire.UploadLinkResponse)({ items: [created] })
     expect(flat.id).toBe(4917)
     expect(wrapped.id).toBe(4917)
     const multi = { ...created, uploadId: "up-1", uploadUrls: ["https://s/1?sig=A", "https://s/2?sig=B"] }
-    for (const schema of [FileMetadata.InitMultiPartUploadResponse, FileMetadata.MultiUploadLinkResponse]) {
+    for (const schema of [FileWire.InitMultiPartUploadResponse, FileWire.MultiUploadLinkResponse]) {
       for (const body of [multi, { items: [multi] }]) {
         const decoded = Schema.decodeUnknownSync(schema)(body)
         expect(decoded.uploadId).toBe("up-1")

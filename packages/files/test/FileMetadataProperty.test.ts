@@ -8,6 +8,7 @@ import { Arbitrary, Cause, Effect, Exit, FastCheck as fc, Schema } from "effect"
 import { CdfError, FileMetadata } from "@effect-cdf/files"
 import { codePoints, utf8Bytes } from "../src/internal/metadataValidation.js"
 import { type Input, junkFor, validInput, violation } from "./FileMetadataArbitraries.js"
+import * as FileWire from "../src/internal/fileWire.js"
 
 const encoder = new TextEncoder()
 
@@ -158,10 +159,10 @@ describe("FileMetadata response codec (properties)", () => {
     expect(meta.createdAt.getTime()).toBe(new Date(meta.createdTime).getTime())
   }, { fastCheck: { numRuns: 100 } })
 
-  it.prop("MultiPartUploadFileMetadata round-trips, flat or in items", [Arbitrary.make(FileMetadata.MultiPartUploadFileMetadata)], ([meta]) => {
-    roundTrip(FileMetadata.MultiPartUploadFileMetadata)(meta)
-    const encoded = Schema.encodeSync(FileMetadata.MultiPartUploadFileMetadata)(meta)
-    const decoded = Schema.decodeUnknownSync(FileMetadata.InitMultiPartUploadResponse)({ items: [encoded] })
-    expect(Schema.encodeSync(FileMetadata.MultiPartUploadFileMetadata)(decoded)).toEqual(encoded)
+  it.prop("MultiPartUploadFileMetadata round-trips, flat or in items", [Arbitrary.make(FileWire.MultiPartUploadFileMetadata)], ([meta]) => {
+    roundTrip(FileWire.MultiPartUploadFileMetadata)(meta)
+    const encoded = Schema.encodeSync(FileWire.MultiPartUploadFileMetadata)(meta)
+    const decoded = Schema.decodeUnknownSync(FileWire.InitMultiPartUploadResponse)({ items: [encoded] })
+    expect(Schema.encodeSync(FileWire.MultiPartUploadFileMetadata)(decoded)).toEqual(encoded)
   }, { fastCheck: { numRuns: 50 } })
 })

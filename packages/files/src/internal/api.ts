@@ -16,7 +16,7 @@ import {
   CdfTransportError,
   type RequestInfo
 } from "../CdfError.js"
-import { ErrorEnvelope } from "../FileMetadata.js"
+import { ErrorEnvelope } from "./errorEnvelope.js"
 
 /**
  * How a failed attempt may be retried:

@@ -8,12 +8,10 @@ import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, 
 import * as CdfClient from "../CdfClient.js"
 import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
+import * as FileWire from "./fileWire.js"
 
 /** How much earlier than our first attempt a record we created may say it was created (clock skew). @internal */
 export const ownershipSkewMillis = 5_000
-
-const Items = Schema.Struct({ items: Schema.Array(Schema.Unknown) })
-const WireJson = Schema.Unknown
 
 /** A record created (or, on a proven retry, resumed) by a call, with its upload URL(s). @internal */
 export interface Created<A> {
@@ -105,7 +103,7 @@ const oneItem = <A, I>(
     method: "POST",
     path,
     urlParams,
-    body: CdfClient.jsonBody(Items, { items: [item] }),
+    body: CdfClient.jsonBody(FileWire.UnknownItems, { items: [item] }),
     response,
     retry: "idempotent"
   }).pipe(Effect.map((answer) => answer.value))
@@ -115,7 +113,7 @@ export const retrieve = (
   client: CdfClient.Service,
   identifier: FileMetadata.FileIdentifier
 ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
-  oneItem(client, "files/byids", identifier, FileMetadata.FileMetadataItems).pipe(
+  oneItem(client, "files/byids", identifier, FileWire.FileMetadataItems).pipe(
     Effect.flatMap((response) =>
       Option.match(Option.fromNullable(response.items[0]), {
         onNone: () => Effect.dieMessage("files/byids answered 2xx without the requested item"),
@@ -244,7 +242,7 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
       path: args.path,
       urlParams: args.urlParams,
       // validated by validateUploadOptions and built by toWireBody: sent as is, not validated a second time
-      body: CdfClient.jsonBody(WireJson, body),
+      body: CdfClient.jsonBody(FileWire.WireJson, body),
       response: args.response,
       retry: externalId === undefined ? "nonIdempotent" : "idempotent",
       onRetry: () => Ref.set(retried, true),
@@ -294,8 +292,8 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
 export const uploadLink = (
   client: CdfClient.Service,
   identifier: FileMetadata.ContentIdentifier
-): Effect.Effect<FileMetadata.UploadFileMetadata, CdfError> =>
-  oneItem(client, "files/uploadlink", identifier, FileMetadata.UploadLinkResponse).pipe(
+): Effect.Effect<FileWire.UploadFileMetadata, CdfError> =>
+  oneItem(client, "files/uploadlink", identifier, FileWire.UploadLinkResponse).pipe(
     Effect.withSpan("Files.uploadLink")
   )
 
@@ -304,8 +302,8 @@ export const multiUploadLink = (
   client: CdfClient.Service,
   identifier: FileMetadata.ContentIdentifier,
   parts: number
-): Effect.Effect<FileMetadata.MultiPartUploadFileMetadata, CdfError> =>
-  oneItem(client, "files/multiuploadlink", identifier, FileMetadata.MultiUploadLinkResponse, { parts: String(parts) })
+): Effect.Effect<FileWire.MultiPartUploadFileMetadata, CdfError> =>
+  oneItem(client, "files/multiuploadlink", identifier, FileWire.MultiUploadLinkResponse, { parts: String(parts) })
     .pipe(Effect.withSpan("Files.multiUploadLink"))
 
 /**
@@ -322,7 +320,7 @@ export const completeMultipart = (
   client.request({
     method: "POST",
     path: "files/completemultipartupload",
-    body: CdfClient.jsonBody(Schema.Struct({ id: Schema.Number, uploadId: Schema.String }), args),
+    body: CdfClient.jsonBody(FileWire.CompleteMultipartUploadBody, args),
     response: CdfClient.ignoreBody,
     retry: "idempotent"
   }).pipe(
@@ -351,7 +349,7 @@ export const deleteCreated = (client: CdfClient.Service, fileId: number): Effect
   client.request({
     method: "POST",
     path: "files/delete",
-    body: CdfClient.jsonBody(Items, { items: [{ id: fileId }] }),
+    body: CdfClient.jsonBody(FileWire.UnknownItems, { items: [{ id: fileId }] }),
     response: CdfClient.ignoreBody,
     retry: "nonIdempotent",
     timeout: Duration.seconds(10),

@@ -1,4 +1,16 @@
-import { Array as Arr, Either, Option, ParseResult, SchemaAST } from "effect"
+/**
+ * Input validation: what a caller passes (upload options, identifiers) checked against every limit of the CDF Files
+ * API specification before any request, and the request body built from valid options. A failure is an
+ * `InvalidFileMetadataError` naming the option at fault and the limit in words.
+ *
+ * @internal
+ */
+import { Effect, Either, Option, type ParseResult, Predicate, Schema } from "effect"
+import { InvalidFileMetadataError } from "../CdfError.js"
+import { JsonObject, StringRecord } from "./jsonValues.js"
+import { firstFault, formatPath } from "./parseFault.js"
+
+const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
 /**
  * The size of a string in UTF-8 bytes (a lone surrogate counts as the 3 bytes of U+FFFD, as it is sent).
@@ -40,208 +52,301 @@ export const codePoints = (s: string): number => {
   return n
 }
 
-// -------------------------------------------------------------------------------------------------------------------
-// JSON values (geoLocation.properties)
-// -------------------------------------------------------------------------------------------------------------------
+/**
+ * The limits of the CDF Files API specification (`ExternalFilesMetadata`), as enforced by `UploadOptions`.
+ * String lengths count Unicode code points (what JSON Schema's `maxLength` counts); metadata sizes count UTF-8
+ * bytes.
+ *
+ * @internal
+ */
+export const Limits = {
+  name: 256,
+  externalId: 255,
+  directory: 512,
+  source: 128,
+  mimeType: 256,
+  metadataKeyBytes: 128,
+  metadataValueBytes: 10240,
+  metadataPairs: 256,
+  /** Keys and values together. */
+  metadataTotalBytes: 10240,
+  assetIds: 1000,
+  securityCategories: 100,
+  labels: 10,
+  /** The largest id (`assetIds`, `dataSetId`, `securityCategories`, `id`): 2^53 - 1. */
+  maxId: 9007199254740991
+} as const
+
+const maxChars = (max: number) =>
+  Schema.String.pipe(
+    Schema.filter((s) => codePoints(s) <= max, { description: `a string of at most ${max} characters` })
+  )
 
 /** @internal */
-export interface JsonFault {
-  readonly path: ReadonlyArray<PropertyKey>
-  readonly limit: string
-}
+export const ExternalIdString = maxChars(Limits.externalId)
+const NameString = maxChars(Limits.name)
+const SourceString = maxChars(Limits.source)
+const MimeTypeString = maxChars(Limits.mimeType)
+const DirectoryString = Schema.String.pipe(Schema.filter(
+  (s) =>
+    codePoints(s) > Limits.directory
+      ? `a path of at most ${Limits.directory} characters`
+      : s.startsWith("/") || "an absolute unix-style path (starting with \"/\")",
+  { description: `an absolute unix-style path of at most ${Limits.directory} characters` }
+))
 
-/** @internal */
-export const MAX_JSON_DEPTH = 64
-
-const isPlainObject = (u: object): boolean => {
-  const proto = Object.getPrototypeOf(u)
-  return proto === Object.prototype || proto === null
-}
-
-const go = (value: unknown, path: ReadonlyArray<PropertyKey>, seen: Set<object>): Either.Either<unknown, JsonFault> => {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return Either.right(value)
-  if (typeof value === "number") {
-    return Number.isFinite(value)
-      ? Either.right(value)
-      : Either.left({ path, limit: "a JSON value (a finite number, not NaN or Infinity)" })
-  }
-  if (typeof value !== "object") {
-    return Either.left({ path, limit: "a JSON value (no functions, symbols, bigints or undefined)" })
-  }
-  if (path.length > MAX_JSON_DEPTH) return Either.left({ path, limit: `nested at most ${MAX_JSON_DEPTH} levels deep` })
-  if (seen.has(value)) return Either.left({ path, limit: "a JSON value without cycles" })
-  seen.add(value)
-  try {
-    if (Array.isArray(value)) {
-      const out: Array<unknown> = []
-      for (let i = 0; i < value.length; i++) {
-        const item = go(value[i], [...path, i], seen)
-        if (Either.isLeft(item)) return item
-        out.push(item.right)
+const MetadataRecord = StringRecord.pipe(Schema.filter(
+  (metadata) => {
+    const keys = Object.keys(metadata)
+    if (keys.length > Limits.metadataPairs) return `at most ${Limits.metadataPairs} key-value pairs`
+    let total = 0
+    for (const key of keys) {
+      const keyBytes = utf8Bytes(key)
+      if (keyBytes > Limits.metadataKeyBytes) return `at most ${Limits.metadataKeyBytes} UTF-8 bytes per key`
+      const valueBytes = utf8Bytes(metadata[key])
+      if (valueBytes > Limits.metadataValueBytes) {
+        return { path: [key], message: `at most ${Limits.metadataValueBytes} UTF-8 bytes` }
       }
-      return Either.right(out)
+      total += keyBytes + valueBytes
     }
-    return goObject(value, path, seen)
-  } finally {
-    seen.delete(value)
-  }
-}
-
-const goObject = (
-  value: object,
-  path: ReadonlyArray<PropertyKey>,
-  seen: Set<object>
-): Either.Either<Record<string, unknown>, JsonFault> => {
-  if (Array.isArray(value) || !isPlainObject(value)) {
-    return Either.left({ path, limit: "a JSON object (a plain object, not an array or a class instance)" })
-  }
-  if (Object.getOwnPropertySymbols(value).length > 0) {
-    return Either.left({ path, limit: "a JSON object (string keys only)" })
-  }
-  const entries: Array<[string, unknown]> = []
-  for (const key of Object.keys(value)) {
-    const item = go(Reflect.get(value, key), [...path, key], seen)
-    if (Either.isLeft(item)) return Either.left(item.left)
-    entries.push([key, item.right])
-  }
-  return Either.right(Object.fromEntries(entries))
-}
-
-/**
- * A deep copy of a JSON object made of plain objects, arrays, strings, finite numbers, booleans and null; or where
- * and why it is not one. Never throws on cycles or deep nesting.
- *
- * @internal
- */
-export const copyJsonObject = (u: unknown): Either.Either<Record<string, unknown>, JsonFault> => {
-  if (typeof u !== "object" || u === null) return Either.left({ path: [], limit: "a JSON object" })
-  const seen = new Set<object>([u])
-  return goObject(u, [], seen)
-}
-
-/**
- * A copy of an object of string values (own enumerable string keys of a plain object), or where and why it is not
- * one. Keys such as `__proto__` are kept as ordinary keys.
- *
- * @internal
- */
-export const copyStringRecord = (u: unknown): Either.Either<Record<string, string>, JsonFault> => {
-  if (typeof u !== "object" || u === null || Array.isArray(u) || !isPlainObject(u)) {
-    return Either.left({ path: [], limit: "an object of string values" })
-  }
-  const entries: Array<[string, string]> = []
-  for (const key of Object.keys(u)) {
-    const value: unknown = Reflect.get(u, key)
-    if (typeof value !== "string") return Either.left({ path: [key], limit: "a string" })
-    entries.push([key, value])
-  }
-  return Either.right(Object.fromEntries(entries))
-}
-
-// -------------------------------------------------------------------------------------------------------------------
-// From a ParseIssue to the option at fault and the limit in words
-// -------------------------------------------------------------------------------------------------------------------
+    return total <= Limits.metadataTotalBytes ||
+      `at most ${Limits.metadataTotalBytes} UTF-8 bytes in all keys and values together`
+  },
+  { description: "string keys and values within the metadata limits" }
+))
 
 /** @internal */
-export interface Fault {
-  readonly path: ReadonlyArray<PropertyKey>
-  readonly limit: string
+export const InternalId = Schema.Number.pipe(Schema.filter(
+  (n) => Number.isSafeInteger(n) && n >= 1,
+  { description: `an integer from 1 to ${Limits.maxId}` }
+))
+
+const EpochMillis = Schema.Number.pipe(Schema.filter(
+  (n) => Number.isSafeInteger(n) && n >= 0,
+  { description: "an integer number of milliseconds since the epoch, at least 0" }
+))
+
+const DateMillis = Schema.transform(
+  Schema.DateFromSelf.pipe(Schema.filter((d) => {
+    const t = d.getTime()
+    return Number.isSafeInteger(t) && t >= 0
+  }, { description: "a valid Date, not before 1970-01-01T00:00:00Z" })),
+  Schema.typeSchema(EpochMillis),
+  { strict: true, decode: (d) => d.getTime(), encode: (ms) => new Date(ms) }
+)
+
+const TimeInput = Schema.Union(EpochMillis, DateMillis).annotations({
+  description: "epoch milliseconds (an integer, at least 0) or a Date"
+})
+
+const AssetIds = Schema.Array(InternalId).pipe(Schema.filter(
+  (ids) => ids.length >= 1 && ids.length <= Limits.assetIds,
+  { description: `from 1 to ${Limits.assetIds} asset ids` }
+))
+
+const SecurityCategories = Schema.Array(InternalId).pipe(Schema.filter(
+  (ids) => ids.length <= Limits.securityCategories,
+  { description: `at most ${Limits.securityCategories} security categories` }
+))
+
+const StrictLabel = Schema.Struct({ externalId: ExternalIdString })
+
+const LabelFromString = Schema.transform(ExternalIdString, Schema.typeSchema(StrictLabel), {
+  strict: true,
+  decode: (externalId) => ({ externalId }),
+  encode: (label) => label.externalId
+})
+
+const LabelInput = Schema.Union(LabelFromString, StrictLabel).annotations({
+  description: "a label: a string, or { externalId: string }"
+})
+
+const checkLabels = (labels: ReadonlyArray<{ readonly externalId: string }>): Schema.FilterOutput => {
+  if (labels.length > Limits.labels) return `at most ${Limits.labels} labels`
+  const seen = new Set<string>()
+  for (let i = 0; i < labels.length; i++) {
+    if (seen.has(labels[i].externalId)) return { path: [i], message: "unique (this label appears twice)" }
+    seen.add(labels[i].externalId)
+  }
+  return true
 }
 
-const describe = (ast: SchemaAST.AST): string => {
-  const description = SchemaAST.getDescriptionAnnotation(ast)
-  if (Option.isSome(description)) return description.value
-  switch (ast._tag) {
-    case "StringKeyword":
-      return "a string"
-    case "NumberKeyword":
-      return "a number"
-    case "BooleanKeyword":
-      return "a boolean"
-    case "Literal":
-      return JSON.stringify(ast.literal) ?? String(ast.literal)
-    case "TypeLiteral":
-      return "an object"
-    case "TupleType":
-      return "an array"
-    case "Union":
-      return ast.types.filter((member) => member._tag !== "UndefinedKeyword").map(describe).join(" or ")
-    case "Refinement":
-      return describe(ast.from)
-    case "Transformation":
-      return describe(ast.from)
-    case "Suspend":
-      return describe(ast.f())
-    default:
-      return "valid"
-  }
-}
+const labelsDescription = `at most ${Limits.labels} unique labels`
+const LabelsInput = Schema.Array(LabelInput).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
+const Labels = Schema.Array(StrictLabel).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
 
-/** Whether an issue says "this is not even the right kind of value" (at the root of the schema that failed). */
-const isRootMismatch = (issue: ParseResult.ParseIssue): boolean => {
-  switch (issue._tag) {
-    case "Type":
-      return true
-    case "Refinement":
-      return issue.kind === "From" && isRootMismatch(issue.issue)
-    case "Transformation":
-      return issue.kind === "Encoded" && isRootMismatch(issue.issue)
-    default:
-      return false
-  }
-}
+const Position = Schema.Array(Schema.Number).pipe(Schema.filter(
+  (p) => p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]),
+  { description: "a position: exactly 2 finite numbers" }
+))
+
+const LineStringPositions = Schema.Array(Position).pipe(Schema.filter(
+  (line) => line.length >= 2,
+  { description: "a line string: at least 2 positions" }
+))
+
+const samePosition = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a[0] === b[0] && a[1] === b[1]
+
+const LinearRing = Schema.Array(Position).pipe(Schema.filter(
+  (ring) =>
+    ring.length < 4
+      ? "a linear ring of at least 4 positions"
+      : samePosition(ring[0], ring[ring.length - 1]) || "a closed linear ring (the last position equal to the first)",
+  { description: "a closed linear ring of at least 4 positions" }
+))
+
+const PolygonRings = Schema.Array(LinearRing).pipe(Schema.filter(
+  (rings) => rings.length >= 1,
+  { description: "a polygon: at least 1 linear ring" }
+))
+
+const StrictGeometry = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("Point"), coordinates: Position }),
+  Schema.Struct({ type: Schema.Literal("LineString"), coordinates: LineStringPositions }),
+  Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: PolygonRings }),
+  Schema.Struct({ type: Schema.Literal("MultiPoint"), coordinates: Schema.Array(Position) }),
+  Schema.Struct({ type: Schema.Literal("MultiLineString"), coordinates: Schema.Array(LineStringPositions) }),
+  Schema.Struct({ type: Schema.Literal("MultiPolygon"), coordinates: Schema.Array(PolygonRings) })
+).annotations({
+  description:
+    "a geometry { type, coordinates } of type Point, LineString, Polygon, MultiPoint, MultiLineString or MultiPolygon"
+})
+
+const StrictGeoLocation = Schema.Struct({
+  type: Schema.Literal("Feature"),
+  geometry: StrictGeometry,
+  properties: Schema.optionalWith(JsonObject, { exact: true })
+})
+
+/** An optional option: absent or `undefined` in the input, absent in the output. */
+const opt = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
+  Schema.optionalToOptional(Schema.UndefinedOr(schema), Schema.typeSchema(schema), {
+    decode: Option.filter(Predicate.isNotUndefined),
+    encode: (o) => o
+  })
 
 /**
- * The first failure of a parse issue: where (as a path) and what limit was broken (in words).
+ * The options of an upload, as the Python SDK's `upload_bytes` takes them (camelCase), checked against every limit
+ * of the spec. Decoding gives the normalized options: labels as `{ externalId }`, times as integer milliseconds,
+ * `undefined` options dropped. Keys the schema does not know are ignored.
  *
  * @internal
  */
-export const firstFault = (issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey> = []): Fault => {
-  switch (issue._tag) {
-    case "Pointer":
-      return firstFault(issue.issue, [...path, ...Arr.ensure<PropertyKey>(issue.path)])
-    case "Refinement":
-      return firstFault(issue.issue, path)
-    case "Transformation":
-      return firstFault(issue.issue, path)
-    case "Type":
-      return { path, limit: issue.message ?? describe(issue.ast) }
-    case "Forbidden":
-      return { path, limit: issue.message ?? describe(issue.ast) }
-    case "Missing":
-      return { path, limit: "present (it is required)" }
-    case "Unexpected":
-      return { path, limit: "absent (not a known key here)" }
-    case "Composite": {
-      const issues = Arr.ensure(issue.issues)
-      if (issue.ast._tag === "Union") {
-        // `X | undefined` (an optional option): the `undefined` member says nothing useful.
-        const members = issues.filter((i) => !(i._tag === "Type" && i.ast._tag === "UndefinedKeyword"))
-        if (members.length === 1) return firstFault(members[0], path)
-        const near = members.filter((i) => !isRootMismatch(i))
-        if (near.length === 1) return firstFault(near[0], path)
-        return { path, limit: describe(issue.ast) }
-      }
-      return firstFault(issues[0], path)
-    }
-  }
-}
-
-const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+export const UploadOptions = Schema.Struct({
+  externalId: opt(ExternalIdString),
+  name: NameString,
+  directory: opt(DirectoryString),
+  source: opt(SourceString),
+  mimeType: opt(MimeTypeString),
+  metadata: opt(MetadataRecord),
+  assetIds: opt(AssetIds),
+  dataSetId: opt(InternalId),
+  labels: opt(LabelsInput),
+  geoLocation: opt(StrictGeoLocation),
+  sourceCreatedTime: opt(TimeInput),
+  sourceModifiedTime: opt(TimeInput),
+  securityCategories: opt(SecurityCategories),
+  /** Replace the record with the same `externalId` (sent as the `overwrite` query parameter, not in the body). */
+  overwrite: opt(Schema.Boolean)
+}).annotations({ identifier: "UploadOptions", description: "an object of upload options" })
 
 /**
- * Renders a path as a user writes it: `labels[3].externalId`, `metadata["my key"]`. The empty path is `options`.
+ * What a caller passes: `name` and any of the optional options. `labels` may be strings or `{ externalId }`,
+ * times epoch milliseconds or `Date`s.
  *
  * @internal
  */
-export const formatPath = (path: ReadonlyArray<PropertyKey>, root = "options"): string => {
-  if (path.length === 0) return root
-  let out = ""
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`
-    else if (typeof key === "symbol") out += `[${String(key)}]`
-    else if (identifier.test(key)) out += out === "" ? key : `.${key}`
-    else out += `[${JSON.stringify(key)}]`
-  }
-  return out
+export interface UploadOptions extends Schema.Schema.Encoded<typeof UploadOptions> {}
+
+/**
+ * Upload options that passed every limit, normalized (labels as `{ externalId }`, times as milliseconds).
+ *
+ * @internal
+ */
+export interface ValidUploadOptions extends Schema.Schema.Type<typeof UploadOptions> {}
+
+/**
+ * The JSON body of `POST files` and `POST files/initmultipartupload` (the spec's `ExternalFilesMetadata`), with
+ * every limit of the spec.
+ *
+ * @internal
+ */
+export const FileMetadataWrite = Schema.Struct({
+  externalId: optional(ExternalIdString),
+  name: NameString,
+  directory: optional(DirectoryString),
+  source: optional(SourceString),
+  mimeType: optional(MimeTypeString),
+  metadata: optional(MetadataRecord),
+  assetIds: optional(AssetIds),
+  dataSetId: optional(InternalId),
+  labels: optional(Labels),
+  geoLocation: optional(StrictGeoLocation),
+  sourceCreatedTime: optional(EpochMillis),
+  sourceModifiedTime: optional(EpochMillis),
+  securityCategories: optional(SecurityCategories)
+}).annotations({ identifier: "ExternalFilesMetadata" })
+
+/**
+ * @internal
+ */
+export interface FileMetadataWrite extends Schema.Schema.Type<typeof FileMetadataWrite> {}
+
+const invalid = (option: string, limit: string) =>
+  new InvalidFileMetadataError({ option, limit, message: `Invalid option ${option}: must be ${limit}` })
+
+const fromParseError = (root: string) => (error: ParseResult.ParseError): InvalidFileMetadataError => {
+  const fault = firstFault(error.issue)
+  return invalid(formatPath(fault.path, root), fault.limit)
 }
+
+const unreadable = (root: string) => () => invalid(root, "an object whose properties can be read")
+
+/**
+ * A validator of `schema`: any input (also a wrong type from a JavaScript caller, or an object whose getters throw)
+ * gives either the decoded value or an `InvalidFileMetadataError` naming the path at fault (from `root`) and the
+ * limit in words; it never dies.
+ *
+ * @internal
+ */
+export const validatorOf = <A, I>(schema: Schema.Schema<A, I>, root: string) => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (input: unknown): Effect.Effect<A, InvalidFileMetadataError> =>
+    Effect.try({ try: () => decode(input), catch: unreadable(root) }).pipe(
+      Effect.flatMap(Either.mapLeft(fromParseError(root)))
+    )
+}
+
+/**
+ * Checks upload options against every limit of the spec, before any request (see `FileMetadata.validateUploadOptions`).
+ *
+ * @internal
+ */
+export const validateUploadOptions: (input: unknown) => Effect.Effect<ValidUploadOptions, InvalidFileMetadataError> =
+  validatorOf(UploadOptions, "options")
+
+/**
+ * The JSON body for `POST files` / `POST files/initmultipartupload`: keys absent when unset, in the order the
+ * Python SDK sends them, labels as `[{ externalId }]`, times as integer milliseconds. `overwrite` is not part of the
+ * body: it is the `overwrite` query parameter.
+ *
+ * @internal
+ */
+export const toWireBody = (options: ValidUploadOptions): FileMetadataWrite => ({
+  ...(options.externalId !== undefined ? { externalId: options.externalId } : {}),
+  name: options.name,
+  ...(options.directory !== undefined ? { directory: options.directory } : {}),
+  ...(options.source !== undefined ? { source: options.source } : {}),
+  ...(options.mimeType !== undefined ? { mimeType: options.mimeType } : {}),
+  ...(options.metadata !== undefined ? { metadata: { ...options.metadata } } : {}),
+  ...(options.assetIds !== undefined ? { assetIds: [...options.assetIds] } : {}),
+  ...(options.dataSetId !== undefined ? { dataSetId: options.dataSetId } : {}),
+  ...(options.labels !== undefined
+    ? { labels: options.labels.map((label) => ({ externalId: label.externalId })) }
+    : {}),
+  ...(options.geoLocation !== undefined ? { geoLocation: options.geoLocation } : {}),
+  ...(options.sourceCreatedTime !== undefined ? { sourceCreatedTime: options.sourceCreatedTime } : {}),
+  ...(options.sourceModifiedTime !== undefined ? { sourceModifiedTime: options.sourceModifiedTime } : {}),
+  ...(options.securityCategories !== undefined ? { securityCategories: [...options.securityCategories] } : {})
+})
+

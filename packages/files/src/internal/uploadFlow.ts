@@ -1,18 +1,23 @@
 /**
- * The large-files operations of `Files`: upload to an existing file (`uploadlink` / `multiuploadlink`), multipart
- * sessions, and waiting until the API marks a file uploaded.
+ * The upload orchestration of `Files`: a new file (create the record, then one PUT or the parts and completion,
+ * deleting the record on failure) and new content for an existing file (`uploadlink` / `multiuploadlink`). The API
+ * calls are in `fileRecords.ts`, the bytes side in `transfer.ts`.
  *
  * @internal
  */
-import { Clock, Duration, Effect, Option, Ref, Schedule } from "effect"
+import { Effect, type Option, type Ref } from "effect"
 import type * as CdfClient from "../CdfClient.js"
-import { type CdfError, CdfTimeoutError, isCdfError, UploadError, withCleanup } from "../CdfError.js"
+import type { CdfError } from "../CdfError.js"
 import * as Content from "../Content.js"
-import * as FileMetadata from "../FileMetadata.js"
-import type { MultipartUploadSession } from "../Files.js"
+import * as Identifier from "../FileIdentifier.js"
+import type * as FileMetadata from "../FileMetadata.js"
 import type { OnProgress } from "../Progress.js"
+import { withDeadline } from "./deadline.js"
 import * as FilesApi from "./fileRecords.js"
+import * as FileWire from "./fileWire.js"
+import * as Validation from "./metadataValidation.js"
 import * as Transfer from "./transfer.js"
+import type { UploadBytesOptions, UploadResult } from "./uploadTypes.js"
 
 /** Options of the transfer itself (every upload call takes them). @internal */
 export interface TransferOptions {
@@ -44,7 +49,7 @@ export const uploadContentBytes = (
   options: TransferOptions
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.scoped(Effect.gen(function*() {
-    const valid = yield* FileMetadata.validateContentIdentifier(identifier)
+    const valid = yield* Identifier.validateContentIdentifier(identifier)
     const settings = settingsFor(client, options)
     const prepared = yield* Transfer.prepare(Content.make(input), settings, { multipart: options.multipart })
     yield* Effect.annotateCurrentSpan({ "cdf.upload.plan": prepared.plan._tag })
@@ -72,204 +77,127 @@ export const uploadContentBytes = (
     return { file: FilesApi.plainMetadata(record), transfer }
   })).pipe(Effect.withSpan("Files.uploadContentBytes"))
 
-
-const makeSession = (
-  client: CdfClient.Service,
-  record: FileMetadata.MultiPartUploadFileMetadata,
-  parts: number,
-  settings: Transfer.TransferSettings
-) =>
-  Effect.map(Ref.make(new Map<number, "sending" | "sent">()), (state) => {
-    const urls = record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url))
-    const session: MultipartUploadSession = {
-      file: FilesApi.plainMetadata(record),
-      parts,
-      uploadPart: (part, input, options) =>
-        Effect.gen(function*() {
-          if (!Number.isInteger(part) || part < 0 || part >= parts) {
-            return yield* new UploadError({
-              message: `part ${part} is out of range: this session has parts 0 to ${parts - 1}`,
-              reason: "Incomplete",
-              part
-            })
-          }
-          const claimed = yield* Ref.modify(state, (map) => {
-            if (map.has(part)) return [false, map]
-            const next = new Map(map)
-            next.set(part, "sending")
-            return [true, next]
-          })
-          if (!claimed) {
-            return yield* new UploadError({ message: `part ${part} was sent twice`, reason: "Incomplete", part })
-          }
-          const release = Ref.update(state, (map) => {
-            const next = new Map(map)
-            next.delete(part)
-            return next
-          })
-          return yield* Transfer.putPart({
-            storage: client.storage,
-            url: urls[part]!,
-            part,
-            content: Content.make(input),
-            settings,
-            onProgress: options?.onProgress
-          }).pipe(
-            Effect.tap(() => Ref.update(state, (map) => new Map(map).set(part, "sent"))),
-            Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : release)
-          )
-        }).pipe(Effect.withSpan("Files.uploadPart", { attributes: { "cdf.part": part } }))
-    }
-    const missing = Effect.map(Ref.get(state), (map) =>
-      Array.from({ length: parts }, (_, i) => i).filter((i) => map.get(i) !== "sent"))
-    return { session, missing }
-  })
-
-const checkParts = (parts: number): Effect.Effect<void, UploadError> =>
-  Number.isInteger(parts) && parts >= 1 && parts <= Transfer.limits.maxParts
-    ? Effect.void
-    : Effect.fail(
-      new UploadError({
-        message: `parts must be an integer from 1 to ${Transfer.limits.maxParts}, not ${parts}`,
-        reason: "Incomplete"
-      })
-    )
-
-/** Runs `use`, then (only if it succeeded) checks that every part was sent and completes the upload. */
-const runSession = <A, E, R>(
-  client: CdfClient.Service,
-  record: FileMetadata.MultiPartUploadFileMetadata,
-  parts: number,
-  settings: Transfer.TransferSettings,
-  use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | CdfError, R> =>
-  Effect.gen(function*() {
-    const { missing, session } = yield* makeSession(client, record, parts, settings)
-    const result = yield* use(session)
-    const absent = yield* missing
-    if (absent.length > 0) {
-      return yield* new UploadError({
-        message: `the session ended without part(s) ${absent.join(", ")} of ${parts}: the upload was not completed`,
-        reason: "Incomplete"
-      })
-    }
-    yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
-    return result
-  })
-
 /**
- * A multipart upload to a new record (`initmultipartupload`), run by `use`, completed after `use` succeeds. If `use`
- * fails or is interrupted, or a part is missing, or completion fails, the record is deleted (best effort).
+ * Uploads content as a new file: validates the options, creates the record (`POST files` for a single PUT,
+ * `initmultipartupload` for parts), sends the bytes, completes a multipart upload; a record this call created is
+ * deleted if anything after its creation fails or is interrupted.
  *
  * @internal
  */
-export const withMultipartUploadSession = <A, E, R>(
-  client: CdfClient.Service,
-  options: FileMetadata.UploadOptions & { readonly parts: number; readonly checksum?: "sha256" | undefined },
-  use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | CdfError, R> =>
+export const uploadWith = (client: CdfClient.Service) =>
+(
+  input: Content.Input,
+  options: UploadBytesOptions
+): Effect.Effect<UploadResult, CdfError> =>
   Effect.gen(function*() {
-    const { checksum, parts, ...metadata } = options
-    yield* checkParts(parts)
-    const valid = yield* FileMetadata.validateUploadOptions(metadata)
-    const body = FileMetadata.toWireBody(valid)
+    // Validate first: a JavaScript caller may pass anything (null, a number, an object whose getters throw).
+    // Keys the metadata schema does not know (onProgress, multipart, checksum) are ignored by it.
+    const valid = yield* Validation.validateUploadOptions(options)
+    const { checksum, multipart, onProgress } = options
+    const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const settings = settingsFor(client, { checksum })
-    const created = yield* Ref.make(Option.none<number>())
-    const takeCreated = Ref.getAndSet(created, Option.none())
-    const cleanup = (error: E | CdfError): Effect.Effect<never, E | CdfError> =>
-      Effect.flatMap(takeCreated, (id) =>
-        Option.match(id, {
-          onNone: () => Effect.fail(error),
-          onSome: (fileId) =>
-            Effect.flatMap(FilesApi.deleteCreated(client, fileId), (c) =>
-              Effect.fail(isCdfError(error) ? withCleanup(error, c) : error))
-        }))
-    return yield* Effect.gen(function*() {
-      // register: a record this call created is recorded atomically with its creation (also when interrupted while
-      // the create is in flight), so the cleanup below deletes it.
-      const { record } = yield* FilesApi.createRecord({
-        client,
-        path: "files/initmultipartupload",
-        urlParams: { overwrite: String(overwrite), parts: String(parts) },
-        body,
-        overwrite,
-        response: FileMetadata.InitMultiPartUploadResponse,
-        register: created,
-        resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, parts)
-      })
-      return yield* runSession(client, record, parts, settings, use)
-    }).pipe(
-      Effect.catchAll(cleanup),
-      Effect.onExit((exit) =>
-        exit._tag === "Success" ? Effect.void : Effect.flatMap(takeCreated, (id) =>
-          Option.match(id, {
-            onNone: () => Effect.void,
-            onSome: (fileId) => FilesApi.deleteCreated(client, fileId)
-          }))
-      )
-    )
-  }).pipe(Effect.withSpan("Files.withMultipartUploadSession", { attributes: { "cdf.upload.parts": options.parts } }))
+    return yield* FilesApi.withCleanupOf(client, (created) =>
+      Effect.suspend(() => {
+        const upload = (prepared: Transfer.Prepared): Effect.Effect<UploadResult, CdfError> =>
+          Effect.gen(function*() {
+            yield* Effect.annotateCurrentSpan({
+              "cdf.upload.plan": prepared.plan._tag,
+              ...(prepared.plan.size === undefined ? {} : { "cdf.upload.size": prepared.plan.size })
+            })
+            const { file, transfer } = yield* prepared.plan._tag === "Single"
+              ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
+              : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress, settings })
+            return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
+          })
+        const content = Content.make(input)
+        // Content in memory needs no reading, so no scope (a scope costs about as much as a span)
+        const inMemory = Transfer.prepareInMemory(content, settings, { multipart })
+        return inMemory === undefined
+          ? Effect.scoped(Effect.flatMap(Transfer.prepare(content, settings, { multipart }), upload))
+          : Effect.flatMap(inMemory, upload)
+      }).pipe(withDeadline(client)))
+  }).pipe(Effect.withSpan("Files.uploadBytes", { captureStackTrace: false }))
 
-/**
- * A multipart upload of new content to an existing file (`multiuploadlink`), run by `use`, completed after `use`
- * succeeds. Nothing is deleted on failure: the record was not created by this call.
- *
- * @internal
- */
-export const withMultipartUploadContentSession = <A, E, R>(
+/** `uploadWith`, returning only the record. @internal */
+export const uploadBytesWith = (client: CdfClient.Service) => {
+  const upload = uploadWith(client)
+  return (input: Content.Input, options: UploadBytesOptions): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+    Effect.map(upload(input, options), (result) => result.file)
+}
+
+/** What `uploadSingle` and `uploadMultipart` are given. */
+interface UploadArgs {
+  readonly prepared: Transfer.Prepared
+  readonly body: FileMetadata.FileMetadataWrite
+  readonly overwrite: boolean
+  readonly created: Ref.Ref<Option.Option<number>>
+  readonly onProgress: OnProgress | undefined
+  readonly settings: Transfer.TransferSettings
+}
+
+const uploadSingle = (
   client: CdfClient.Service,
-  identifier: FileMetadata.ContentIdentifier,
-  options: { readonly parts: number; readonly checksum?: "sha256" | undefined },
-  use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | CdfError, R> =>
+  args: UploadArgs
+): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
-    yield* checkParts(options.parts)
-    const valid = yield* FileMetadata.validateContentIdentifier(identifier)
-    const record = yield* FilesApi.multiUploadLink(client, valid, options.parts)
-    return yield* runSession(client, record, options.parts, settingsFor(client, options), use)
-  }).pipe(Effect.withSpan("Files.withMultipartUploadContentSession"))
-
-/** The default poll of `waitUntilAcknowledged`: 200 ms growing by 1.5, at most 2 s apart, 12 polls (about 15 s). @internal */
-export const defaultAcknowledgeSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("200 millis", 1.5)
-  .pipe(
-    Schedule.union(Schedule.spaced("2 seconds")),
-    Schedule.intersect(Schedule.recurs(11))
-  )
-
-/**
- * Polls `byids` on `schedule` until the file's `uploaded` is true; gives up with `CdfTimeoutError` kind `deadline`
- * when the schedule ends first.
- *
- * @internal
- */
-export const waitUntilAcknowledged = (
-  client: CdfClient.Service,
-  file: typeof FileMetadata.FileIdentifier.Encoded,
-  schedule: Schedule.Schedule<unknown, unknown> = defaultAcknowledgeSchedule
-): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
-  Effect.gen(function*() {
-    const identifier = yield* FileMetadata.validateFileIdentifier(file)
-    const start = yield* Clock.currentTimeMillis
-    let polls = 0
-    let last: FileMetadata.FileMetadata | undefined
-    yield* FilesApi.retrieve(client, identifier).pipe(
-      Effect.tap((record) =>
-        Effect.sync(() => {
-          polls++
-          last = record
-        })
-      ),
-      Effect.repeat({ schedule, while: (record) => !record.uploaded })
-    )
-    if (last === undefined) return yield* Effect.dieMessage("waitUntilAcknowledged: no poll ran")
-    if (last.uploaded) return last
-    const elapsed = (yield* Clock.currentTimeMillis) - start
-    return yield* new CdfTimeoutError({
-      message: `file ${last.id} was still not marked uploaded after ${polls} poll(s) over ${
-        Duration.format(Duration.millis(elapsed))
-      }`,
-      kind: "deadline",
-      timeoutMillis: elapsed
+    const { record } = yield* FilesApi.createRecord({
+      client,
+      path: "files",
+      urlParams: { overwrite: String(args.overwrite) },
+      body: args.body,
+      overwrite: args.overwrite,
+      response: FileWire.UploadFileMetadata,
+      register: args.created,
+      resume: (externalId) => FilesApi.uploadLink(client, { externalId })
     })
-  }).pipe(Effect.withSpan("Files.waitUntilAcknowledged"))
+    const transfer = yield* Transfer.putSingle({
+      storage: client.storage,
+      url: FilesApi.uploadUrlOf(client, record.uploadUrl),
+      prepared: args.prepared,
+      contentType: record.mimeType,
+      settings: args.settings,
+      onProgress: args.onProgress
+    }).pipe(
+      Effect.withSpan("Files.transfer", {
+        captureStackTrace: false,
+        attributes: {
+          "cdf.file.id": record.id,
+          ...(args.prepared.plan.size === undefined ? {} : { "cdf.upload.size": args.prepared.plan.size })
+        }
+      })
+    )
+    return { file: FilesApi.plainMetadata(record), transfer }
+  })
+
+const uploadMultipart = (
+  client: CdfClient.Service,
+  args: UploadArgs & { readonly plan: Extract<Transfer.Plan, { readonly _tag: "Multipart" }> }
+): Effect.Effect<ContentUploadResult, CdfError> =>
+  Effect.gen(function*() {
+    const { plan } = args
+    const { record } = yield* FilesApi.createRecord({
+      client,
+      path: "files/initmultipartupload",
+      urlParams: { overwrite: String(args.overwrite), parts: String(plan.parts) },
+      body: args.body,
+      overwrite: args.overwrite,
+      response: FileWire.InitMultiPartUploadResponse,
+      register: args.created,
+      resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, plan.parts)
+    })
+    const transfer = yield* Transfer.putParts({
+      storage: client.storage,
+      urls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),
+      prepared: args.prepared,
+      settings: args.settings,
+      onProgress: args.onProgress
+    }).pipe(
+      Effect.withSpan("Files.transfer", {
+        captureStackTrace: false,
+        attributes: { "cdf.file.id": record.id, "cdf.upload.size": plan.size, "cdf.upload.parts": plan.parts }
+      })
+    )
+    yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
+    return { file: FilesApi.plainMetadata(record), transfer }
+  })

@@ -1,0 +1,122 @@
+/**
+ * The construction of the `Files` service on a `CdfClient`: each operation of `Files.Service` wired to its code
+ * (`uploadFlow.ts`, `multipartSession.ts`, `fileRecords.ts`), under the client's deadline; and `retrieve` /
+ * `waitUntilAcknowledged`, which only read records.
+ *
+ * @internal
+ */
+import { Clock, Duration, Effect, Schedule } from "effect"
+import type * as CdfClient from "../CdfClient.js"
+import { type CdfError, CdfTimeoutError, InvalidFileMetadataError } from "../CdfError.js"
+import type * as Content from "../Content.js"
+import * as Identifier from "../FileIdentifier.js"
+import type * as FileMetadata from "../FileMetadata.js"
+import { withDeadline } from "./deadline.js"
+import * as FilesApi from "./fileRecords.js"
+import * as MultipartSession from "./multipartSession.js"
+import * as UploadFlow from "./uploadFlow.js"
+import type { MultipartUploadSession, MultipartUploadSessionOptions, UploadContentOptions } from "./uploadTypes.js"
+
+/** Which file `retrieve` reads, as a caller passes it (checked before use). */
+type FileIdentifier = typeof Identifier.FileIdentifier.Encoded
+
+const retrieveWith = (client: CdfClient.Service) => (file: FileIdentifier) =>
+  Identifier.validateFileIdentifier(file).pipe(
+    Effect.flatMap((identifier) => FilesApi.retrieve(client, identifier)),
+    withDeadline(client),
+    Effect.withSpan("Files.retrieve")
+  )
+
+/** Options from a JavaScript caller may be anything: anything but an object fails as an invalid option. */
+const anObject = <A>(options: A): Effect.Effect<A, InvalidFileMetadataError> =>
+  typeof options === "object" && options !== null
+    ? Effect.succeed(options)
+    : Effect.fail(
+      new InvalidFileMetadataError({
+        option: "options",
+        limit: "an object",
+        message: "Invalid option options: must be an object"
+      })
+    )
+
+/**
+ * The operations of `Files.Service` on a `CdfClient` (`Files.make` gives them as the service).
+ *
+ * @internal
+ */
+export const make = (client: CdfClient.Service) => ({
+  uploadBytes: UploadFlow.uploadBytesWith(client),
+  retrieve: retrieveWith(client),
+  upload: UploadFlow.uploadWith(client),
+  uploadContentBytes: (
+    content: Content.Input,
+    file: FileMetadata.ContentIdentifier,
+    options?: UploadContentOptions
+  ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+    UploadFlow.uploadContentBytes(client, content, file, options ?? {}).pipe(
+      Effect.map((result) => result.file),
+      withDeadline(client)
+    ),
+  withMultipartUploadSession: <A, E, R>(
+    options: MultipartUploadSessionOptions,
+    use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | CdfError, R> =>
+    Effect.flatMap(anObject(options), (options) => MultipartSession.withMultipartUploadSession(client, options, use)),
+  withMultipartUploadContentSession: <A, E, R>(
+    file: FileMetadata.ContentIdentifier,
+    options: { readonly parts: number; readonly checksum?: "sha256" | undefined },
+    use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | CdfError, R> =>
+    Effect.flatMap(
+      anObject(options),
+      (options) => MultipartSession.withMultipartUploadContentSession(client, file, options, use)
+    ),
+  waitUntilAcknowledged: (
+    file: FileIdentifier,
+    options?: { readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined }
+  ): Effect.Effect<FileMetadata.FileMetadata, CdfError> => waitUntilAcknowledged(client, file, options?.schedule)
+})
+
+/** The default poll of `waitUntilAcknowledged`: 200 ms growing by 1.5, at most 2 s apart, 12 polls (about 15 s). @internal */
+export const defaultAcknowledgeSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("200 millis", 1.5)
+  .pipe(
+    Schedule.union(Schedule.spaced("2 seconds")),
+    Schedule.intersect(Schedule.recurs(11))
+  )
+
+/**
+ * Polls `byids` on `schedule` until the file's `uploaded` is true; gives up with `CdfTimeoutError` kind `deadline`
+ * when the schedule ends first.
+ *
+ * @internal
+ */
+export const waitUntilAcknowledged = (
+  client: CdfClient.Service,
+  file: FileIdentifier,
+  schedule: Schedule.Schedule<unknown, unknown> = defaultAcknowledgeSchedule
+): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+  Effect.gen(function*() {
+    const identifier = yield* Identifier.validateFileIdentifier(file)
+    const start = yield* Clock.currentTimeMillis
+    let polls = 0
+    let last: FileMetadata.FileMetadata | undefined
+    yield* FilesApi.retrieve(client, identifier).pipe(
+      Effect.tap((record) =>
+        Effect.sync(() => {
+          polls++
+          last = record
+        })
+      ),
+      Effect.repeat({ schedule, while: (record) => !record.uploaded })
+    )
+    if (last === undefined) return yield* Effect.dieMessage("waitUntilAcknowledged: no poll ran")
+    if (last.uploaded) return last
+    const elapsed = (yield* Clock.currentTimeMillis) - start
+    return yield* new CdfTimeoutError({
+      message: `file ${last.id} was still not marked uploaded after ${polls} poll(s) over ${
+        Duration.format(Duration.millis(elapsed))
+      }`,
+      kind: "deadline",
+      timeoutMillis: elapsed
+    })
+  }).pipe(Effect.withSpan("Files.waitUntilAcknowledged"))
