@@ -39,13 +39,14 @@ const send = (
   url: URL,
   signal: AbortSignal,
   body: RequestBody,
-  encodeFailure: () => unknown
+  encodeFailure: () => unknown,
+  headers: Record<string, string> = request.headers
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
     dispatcher.request({
       signal,
       method: request.method as Dispatcher.HttpMethod,
-      headers: request.headers,
+      headers,
       origin: url.origin,
       path: url.pathname + url.search,
       body,
@@ -78,8 +79,13 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
       case "Raw":
         // a web ReadableStream, a Node Readable, a string or bytes: undici sends each of them itself
         return send(dispatcher, request, url, signal, body.body as RequestBody, none)
-      case "FormData":
-        return send(dispatcher, request, url, signal, body.formData as unknown as RequestBody, none)
+      case "FormData": {
+        // undici's dispatcher cannot encode the global FormData (another undici's class): the web Response encodes
+        // it as a multipart stream and gives its boundary
+        const encoded = new Response(body.formData)
+        const headers = { ...request.headers, "content-type": encoded.headers.get("content-type") ?? "" }
+        return send(dispatcher, request, url, signal, encoded.body as unknown as RequestBody, none, headers)
+      }
       case "Stream": {
         let failure: unknown = undefined
         const stream = Stream.tapErrorCause(body.stream, (cause) =>
