@@ -13,7 +13,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Schedule, Stream } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { onPort } from "./FilesFixtures.js"
@@ -73,6 +73,9 @@ const respond = (server: Server, req: http.IncomingMessage, res: http.ServerResp
       watch()
       res.writeHead(200, { "content-type": "application/octet-stream" })
       return void res.write(bytesOf(1024))
+    case "/headers-echo":
+      res.setHeader("content-type", "application/json")
+      return void res.end(JSON.stringify(req.headers))
     case "/form-echo": {
       const chunks: Array<Buffer> = []
       req.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -217,6 +220,23 @@ for (const client of clients) {
         expect(sha256(new Uint8Array(buffer))).toBe(sha256(binary))
         const chunks = yield* Effect.flatMap(HttpClient.get(`${s.url}/bytes`), (r) => Stream.runCollect(r.stream))
         expect(sha256(Buffer.concat(Chunk.toArray(chunks)))).toBe(sha256(binary))
+      }))
+
+    test("combinators: mapRequest adds a header, filterStatusOk fails a 404, retry sends again", (s) =>
+      Effect.gen(function*() {
+        let attempts = 0
+        const base = yield* HttpClient.HttpClient
+        const client = base.pipe(
+          HttpClient.mapRequest(HttpClientRequest.setHeader("x-added", "yes")),
+          HttpClient.tapRequest(() => Effect.sync(() => void attempts++)),
+          HttpClient.filterStatusOk,
+          HttpClient.retry(Schedule.recurs(2))
+        )
+        const seen = yield* Effect.flatMap(client.get(`${s.url}/headers-echo`), (r) => r.json)
+        expect(seen).toMatchObject({ "x-added": "yes" })
+        const error = yield* Effect.flip(client.get(`${s.url}/missing`))
+        expect([error._tag, error._tag === "ResponseError" ? error.reason : undefined]).toEqual(["ResponseError", "StatusCode"])
+        expect(attempts).toBe(1 + 3)
       }))
 
     test("an empty body is json null; a body that is not JSON is ResponseError Decode", (s) =>
