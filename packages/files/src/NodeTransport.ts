@@ -6,8 +6,8 @@
  * needs the optional peers `@effect/platform-node` and `undici`.
  *
  * The client is built with the platform's `HttpClient.make`, so every `HttpClient` combinator works on it and an
- * interrupted request aborts its socket; it reads response headers once and each body without a fiber, which makes
- * it a few times cheaper per request than `NodeHttpClient.layerUndici` (which the library also works on).
+ * interrupted request aborts its socket; it reads response headers once and each body without a fiber, so a request
+ * costs about a third to a half less CPU than on `NodeHttpClient.layerUndici` (which the library also works on).
  *
  * ```ts
  * import * as NodeTransport from "@effect-cdf/files/NodeTransport"
@@ -92,6 +92,9 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, NodeHttp
  * `CdfClient.RawStreamBodies` (`true`: undici sends large buffers view by view itself) and `NodeFiles.layer`
  * (spooling of one-shot streams of unknown length, node:crypto's sha256, Node's `FileSystem`). Proxy settings come
  * from `options`, else from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (also lower case) at build time.
+ *
+ * Uploads look for the spooler and the sha256 where they run: put this layer last with `Layer.provideMerge`
+ * (`Files.layer.pipe(..., Layer.provideMerge(NodeTransport.layer))`) so that they are part of what you provide.
  *
  * @since 0.1.0
  * @category layers
