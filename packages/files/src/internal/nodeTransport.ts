@@ -88,9 +88,10 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
       }
       case "Stream": {
         let failure: unknown = undefined
+        // only the stream's own failure: undici destroying the body (a reset connection) interrupts it
         const stream = Stream.tapErrorCause(body.stream, (cause) =>
           Effect.sync(() => {
-            failure = Cause.squash(cause)
+            if (!Cause.isInterruptedOnly(cause)) failure = Cause.squash(cause)
           }))
         return Effect.flatMap(
           NodeStream.toReadable(stream),
