@@ -172,17 +172,38 @@ const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpC
   {
     name: "NodeTransport.layer",
     layer: NodeTransport.layer,
-    differs: { sizedStream: "content-length", rawReadableStream: "sent", failingStream: "Encode", formData: "parsed", headersCached: true, formDataBody: "sent" }
+    differs: {
+      sizedStream: "content-length",
+      rawReadableStream: "sent",
+      failingStream: "Encode",
+      formData: "parsed",
+      headersCached: true,
+      formDataBody: "sent"
+    }
   },
   {
     name: "NodeHttpClient.layerUndici",
     layer: NodeHttpClient.layerUndici,
-    differs: { sizedStream: "content-length", rawReadableStream: "sent", failingStream: "Transport", formData: "Decode", headersCached: false, formDataBody: "Transport" }
+    differs: {
+      sizedStream: "content-length",
+      rawReadableStream: "sent",
+      failingStream: "Transport",
+      formData: "Decode",
+      headersCached: false,
+      formDataBody: "Transport"
+    }
   },
   {
     name: "FetchHttpClient.layer",
     layer: FetchHttpClient.layer,
-    differs: { sizedStream: "chunked", rawReadableStream: "refused", failingStream: "Transport", formData: "parsed", headersCached: false, formDataBody: "sent" }
+    differs: {
+      sizedStream: "chunked",
+      rawReadableStream: "refused",
+      failingStream: "Transport",
+      formData: "parsed",
+      headersCached: false,
+      formDataBody: "sent"
+    }
   }
 ]
 
