@@ -17,6 +17,7 @@ import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Schedule, Stream } from "e
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { onPort } from "./FilesFixtures.js"
+import { makeRecorder } from "./FilesTracing.js"
 import { bytesOf, sha256 } from "./TransferFixtures.js"
 
 /** What a PUT /echo saw: the body's sha256 and length, and the framing headers. */
@@ -258,6 +259,18 @@ for (const client of clients) {
         const error = yield* Effect.flip(client.get(`${s.url}/missing`))
         expect([error._tag, error._tag === "ResponseError" ? error.reason : undefined]).toEqual(["ResponseError", "StatusCode"])
         expect(attempts).toBe(1 + 3)
+      }))
+
+    test("the platform's http.client span with the status; none under withTracerDisabledWhen", (s) =>
+      Effect.gen(function*() {
+        const recorder = makeRecorder()
+        const client = yield* HttpClient.HttpClient
+        yield* Effect.flatMap(client.get(`${s.url}/json`), (r) => r.json).pipe(recorder.provide)
+        const quiet = client.pipe(HttpClient.withTracerDisabledWhen(() => true))
+        yield* Effect.flatMap(quiet.get(`${s.url}/json`), (r) => r.json).pipe(recorder.provide)
+        expect(recorder.spans.map((span) => [span.name, span.attributes.get("http.response.status_code")])).toEqual([
+          ["http.client GET", 200]
+        ])
       }))
 
     test("an empty body is json null; a body that is not JSON is ResponseError Decode", (s) =>
