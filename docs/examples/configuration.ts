@@ -32,7 +32,7 @@ export const fromEnvironment = Files.layer.pipe(
   Layer.provide(CdfClient.layer),
   Layer.provide(CdfConfig.layerConfig()),
   Layer.provide(CdfAuth.layerConfig()),
-  Layer.provide(NodeTransport.layer)
+  Layer.provideMerge(NodeTransport.layer)
 )
 
 // The environment plus settings of your own: layerConfig takes any Config of the options.

@@ -81,7 +81,7 @@ const filesLayer = (env: { baseUrl: string; project: string; token: string }) =>
     Layer.provide(CdfClient.layer),
     Layer.provide(CdfConfig.layer({ baseUrl: env.baseUrl, project: env.project })),
     Layer.provide(CdfAuth.layerToken(Redacted.make(env.token))),
-    Layer.provide(NodeTransport.layer)
+    Layer.provideMerge(NodeTransport.layer)
   )
 // [/layers]
 

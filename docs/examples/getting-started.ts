@@ -14,13 +14,14 @@ export const upload = Files.uploadBytes("hello, CDF", {
   overwrite: true
 }).pipe(Effect.tap((file) => Console.log(`uploaded ${file.name} as file ${file.id}`)))
 
-// 2. The layers: Files on CdfClient, on settings, auth and a transport.
+// 2. The layers: Files on CdfClient, on settings, auth and the Node stack (transport, spooler, sha256), merged into
+//    the result so that uploads find the spooler and the sha256.
 export const filesLayer = (env: { baseUrl: string; project: string; token: string }) =>
   Files.layer.pipe(
     Layer.provide(CdfClient.layer),
     Layer.provide(CdfConfig.layer({ baseUrl: env.baseUrl, project: env.project, clientName: "getting-started" })),
     Layer.provide(CdfAuth.layerToken(Redacted.make(env.token))),
-    Layer.provide(NodeTransport.layer) // undici; honours HTTPS_PROXY / NO_PROXY
+    Layer.provideMerge(NodeTransport.layer) // undici, spooling, node:crypto sha256; honours HTTPS_PROXY / NO_PROXY
   )
 
 // 3. The same layers from the environment (CDF_URL or CDF_CLUSTER, CDF_PROJECT, CDF_TOKEN or IDP_* ...).
@@ -28,7 +29,7 @@ export const filesLayerFromEnvironment = Files.layer.pipe(
   Layer.provide(CdfClient.layer),
   Layer.provide(CdfConfig.layerConfig()),
   Layer.provide(CdfAuth.layerConfig()),
-  Layer.provide(NodeTransport.layer)
+  Layer.provideMerge(NodeTransport.layer)
 )
 
 export const main = async (env: { baseUrl: string; project: string; token: string }) => {

@@ -14,7 +14,7 @@ const FilesLive = Files.layer.pipe(
   Layer.provide(CdfClient.layer),
   Layer.provide(CdfConfig.layerConfig()),
   Layer.provide(CdfAuth.layerConfig()),
-  Layer.provide(NodeTransport.layer) // undici; honours HTTPS_PROXY / NO_PROXY
+  Layer.provideMerge(NodeTransport.layer) // undici, spooling, node:crypto sha256; honours HTTPS_PROXY / NO_PROXY
 )
 
 export const main = async (env: { baseUrl: string; project: string; token: string }) => {

@@ -55,7 +55,7 @@ export const main = async (env: { baseUrl: string; project: string; token: strin
     Layer.provide(CdfClient.layer),
     Layer.provide(patientSettings(env.baseUrl, env.project)),
     Layer.provide(CdfAuth.layerToken(Redacted.make(env.token))),
-    Layer.provide(NodeTransport.layer)
+    Layer.provideMerge(NodeTransport.layer)
   )
   return Effect.runPromise(uploadOrExplain.pipe(Effect.provide(layer)))
 }
