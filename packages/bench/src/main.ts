@@ -198,8 +198,9 @@ const single = async (targets: ReadonlyArray<Target>) => {
       const bytes = size * (scenario.reps + scenario.warmups + 1)
       for (const target of rotate(targets, round)) {
         const order: Array<ClientName> = rotate(clients, round)
-        // The Effect-runtime floor and the bare @effect/platform client locate overhead: the sink is enough for them.
-        if (target.name === "sink") order.push("floor", "platform")
+        // The references (undici, the Effect-runtime floor, the bare @effect/platform client) locate overhead: the
+        // sink is enough for them.
+        if (target.name === "sink") order.push("undici", "floor", "platform")
         if (target.name === "sink" && size >= MiB) order.push("ours-sha256")
         // Above the single-PUT threshold (100 MiB) ours goes multipart by default; this row sends it in one PUT.
         if (size > 100 * MiB) order.push("ours-1put")
@@ -213,7 +214,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
   for (const target of targets) {
     for (const size of settings.single.sizes) {
       const label = formatSize(size)
-      for (const client of ["ours", "ours-1put", "raw", "sdk", "floor", "platform", "ours-sha256"] as const) {
+      for (const client of ["ours", "ours-1put", "raw", "sdk", "undici", "floor", "platform", "ours-sha256"] as const) {
         const rs = results("single", target.name, label, client)
         if (rs.length === 0) continue
         rows.push([
@@ -224,7 +225,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
           client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, "sdk", client, firstMillis))),
           formatSummary(summarize(rs.map(perUploadMillis)), 2),
           size >= MiB ? formatSummary(summarize(rs.map(throughput)), 0) : "",
-          ...ratioCells("single", target.name, label, client, ["raw", "floor", "sdk"], throughput),
+          ...ratioCells("single", target.name, label, client, ["raw", "undici", "floor", "sdk"], throughput),
           size >= MiB ? formatSummary(summarize(rs.map(cpuPerGiB))) : "",
           formatSummary(summarize(rs.map(rise)), 0),
           formatSummary(summarize(rs.map(warmRise)), 0)
@@ -233,7 +234,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
     }
   }
   print("\n## (a) one upload of bytes, (e) CPU per GiB, checksum cost\n")
-  print(table(["target", "size", "client", "cold ms", "cold x sdk", "ms/upload", "MiB/s", "x raw", "x floor", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
+  print(table(["target", "size", "client", "cold ms", "cold x sdk", "ms/upload", "MiB/s", "x raw", "x undici", "x floor", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
