@@ -6,6 +6,7 @@
  */
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Target } from "./protocol.js"
+import { effectUploader } from "./effectUploader.js"
 import { makeCalls } from "./undici.js"
 import type { Uploader } from "./uploader.js"
 
@@ -18,20 +19,8 @@ export const floor = async (target: Target): Promise<Uploader> => {
       Effect.promise(() => calls.create(name)),
       (uploadUrl) => Effect.promise(() => calls.put(uploadUrl, content))
     )
-  return {
-    bytes: async (name, content) => {
-      await runtime.runPromise(upload(name, content))
-      return "single"
-    },
-    many: (prefix, content, count, concurrency) =>
-      runtime.runPromise(Effect.forEach(
-        Array.from({ length: count }, (_, i) => i),
-        (i) => upload(`${prefix}-${i}`, content),
-        { concurrency, discard: true }
-      )),
-    close: async () => {
-      await runtime.dispose()
-      await calls.close()
-    }
-  }
+  return effectUploader(runtime, upload, async () => {
+    await runtime.dispose()
+    await calls.close()
+  })
 }

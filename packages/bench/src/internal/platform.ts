@@ -11,6 +11,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, ManagedRuntime, Schema } from "effect"
 import type { Target } from "./protocol.js"
+import { effectUploader } from "./effectUploader.js"
 import type { Uploader } from "./uploader.js"
 
 const Created = Schema.Struct({ uploadUrl: Schema.String })
@@ -34,17 +35,5 @@ export const platform = async (target: Target): Promise<Uploader> => {
       )
       yield* put.arrayBuffer
     })
-  return {
-    bytes: async (name, content) => {
-      await runtime.runPromise(upload(name, content))
-      return "single"
-    },
-    many: (prefix, content, count, concurrency) =>
-      runtime.runPromise(Effect.forEach(
-        Array.from({ length: count }, (_, i) => i),
-        (i) => upload(`${prefix}-${i}`, content),
-        { concurrency, discard: true }
-      )),
-    close: () => runtime.dispose()
-  }
+  return effectUploader(runtime, upload, () => runtime.dispose())
 }
