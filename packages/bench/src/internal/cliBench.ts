@@ -64,7 +64,7 @@ export const cliBench = async (args: {
 }): Promise<{ readonly title: string; readonly table: string; readonly runs: Array<CliRun>; readonly failures: Array<string> }> => {
   const { target, sinkPid, rounds, settings, log } = args
   const label = `${settings.count} x ${formatSize(settings.size)} @${settings.concurrency}`
-  const title = `cli: cdf-files upload of ${label} files from disk, against the sink`
+  const title = `(f) the command line: cdf-files upload of ${label} from disk, against the sink`
   if (!Fs.existsSync(cliBin)) {
     return { title, table: "", runs: [], failures: [`cli: ${cliBin} is missing; run npm run build first`] }
   }
