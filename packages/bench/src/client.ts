@@ -61,9 +61,11 @@ const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
       }
     }
     case "undici":
-      return (await import("./internal/reference.js")).undici(spec.target)
+      return (await import("./internal/undici.js")).undici(spec.target)
+    case "floor":
+      return await (await import("./internal/floor.js")).floor(spec.target)
     case "platform":
-      return await (await import("./internal/reference.js")).platform(spec.target)
+      return await (await import("./internal/platform.js")).platform(spec.target)
     case "sdk": {
       const Sdk = await import("./internal/sdk.js")
       const client = await Sdk.makeClient(spec.target)

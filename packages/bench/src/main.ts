@@ -4,7 +4,7 @@
  * each round) so drift hits all alike; figures are medians with min–max over rounds, and ratios are taken within a
  * round, then summarised.
  *
- * Usage: `node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator] [--rounds N]
+ * Usage: `node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N]
  * [--targets sink,emulator] [--json file]`. Environment: `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`,
  * `BENCH_JSON`.
  *
@@ -15,10 +15,11 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { cliBench, type CliRun } from "./internal/cliBench.js"
 import { readHwm, readRss, resetHwm } from "./internal/memory.js"
-import { type ClientOutcome, runClient, type Server, startServer } from "./internal/processes.js"
-import * as Raw from "./internal/raw.js"
+import { type ClientOutcome, runClient, type Server } from "./internal/processes.js"
 import type { ClientName, ClientResult, Scenario, Target } from "./internal/protocol.js"
+import { closeControl, type Endpoint, resetEmulator, sinkCounts, startEmulator, startSink } from "./internal/servers.js"
 import { formatSize, formatSummary, median, summarize, table, units } from "./internal/stats.js"
 
 const { KiB, MiB, GiB } = units
@@ -38,14 +39,14 @@ const { values: flags } = parseArgs({
 })
 if (flags.help) {
   process.stdout.write(
-    "node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator] [--rounds N] [--json file]\n"
+    "node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N] [--json file]\n"
   )
   process.exit(0)
 }
 
 const full = flags.full || process.env["BENCH_FULL"] === "1"
 const sections = new Set(
-  (flags.only ?? process.env["BENCH_ONLY"] ?? "single,many,stream,throttle,emulator").split(",").map((s) => s.trim())
+  (flags.only ?? process.env["BENCH_ONLY"] ?? "single,many,stream,throttle,emulator,cli").split(",").map((s) => s.trim())
 )
 const rounds = Number(flags.rounds ?? process.env["BENCH_ROUNDS"] ?? (full ? 5 : 3))
 const jsonOut = flags.json ?? process.env["BENCH_JSON"] ??
@@ -62,77 +63,8 @@ const settings = {
   many: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16, warmup: 500 },
   stream: { size: full ? 2 * GiB : 256 * MiB, chunk: 64 * KiB, rounds: full ? 3 : 1 },
   throttle: { bytesPerSecond: 40_000_000, partSize: 8 * MiB, size: full ? 96 * MiB : 48 * MiB, concurrencies: [1, 3, 6] },
-  emulatorMemory: { size: full ? GiB : 256 * MiB }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Servers
-
-interface Endpoint {
-  readonly baseUrl: string
-  readonly project?: string
-  readonly token?: string
-}
-
-const decodeEndpoint = (line: string): Endpoint => {
-  const parsed: unknown = JSON.parse(line)
-  if (typeof parsed !== "object" || parsed === null || !("baseUrl" in parsed) || typeof parsed.baseUrl !== "string") {
-    throw new Error(`not an endpoint: ${line}`)
-  }
-  const project = "project" in parsed && typeof parsed.project === "string" ? parsed.project : undefined
-  const token = "token" in parsed && typeof parsed.token === "string" ? parsed.token : undefined
-  return {
-    baseUrl: parsed.baseUrl,
-    ...(project === undefined ? {} : { project }),
-    ...(token === undefined ? {} : { token })
-  }
-}
-
-const startSink = async (): Promise<{ server: Server<Endpoint>; target: Target }> => {
-  const server = await startServer("sink", [], decodeEndpoint)
-  return { server, target: { name: "sink", baseUrl: server.info.baseUrl, project: "bench", token: "sink-token" } }
-}
-
-/** The emulator in its own process (`dist/emulator.js`), with options as JSON. */
-const startEmulator = async (
-  name: string,
-  options: Record<string, unknown>
-): Promise<{ server: Server<Endpoint>; target: Target }> => {
-  const server = await startServer("emulator", [JSON.stringify(options)], decodeEndpoint)
-  const faults = options["faults"]
-  if (Array.isArray(faults)) targetFaults.set(name, faults)
-  return {
-    server,
-    target: { name, baseUrl: server.info.baseUrl, project: server.info.project ?? "emulator", token: server.info.token ?? "" }
-  }
-}
-
-const control = Raw.makeAgent(1)
-
-/** The faults each emulator target was started with: a reset drops them, so they are set again after it. */
-const targetFaults = new Map<string, ReadonlyArray<unknown>>()
-
-/** Drops the emulator's stored files between runs, so memory-mode content does not pile up; keeps its faults. */
-const resetEmulator = async (target: Target): Promise<void> => {
-  if (target.name === "sink") return
-  await Raw.request(control, "POST", `${target.baseUrl}/_emulator/reset`, {}, undefined)
-  const faults = targetFaults.get(target.name) ?? []
-  if (faults.length === 0) return
-  const body = Buffer.from(JSON.stringify(faults))
-  const response = await Raw.request(control, "POST", `${target.baseUrl}/_emulator/faults`, {
-    "content-type": "application/json",
-    "content-length": body.length
-  }, body)
-  if (response.status !== 200) throw new Error(`setting the faults of ${target.name} again answered ${response.status}`)
-}
-
-/** Bytes the sink has received so far (a check that every client really sent what it reports). */
-const sinkBytes = async (target: Target): Promise<number> => {
-  if (target.name !== "sink") return 0
-  const response = await Raw.request(control, "GET", `${target.baseUrl}/_sink/stats`, {}, undefined)
-  const stats: unknown = JSON.parse(response.body.toString("utf8"))
-  const bytes = typeof stats === "object" && stats !== null ? Reflect.get(stats, "bytes") : undefined
-  return typeof bytes === "number" ? bytes : 0
+  emulatorMemory: { size: full ? GiB : 256 * MiB },
+  cli: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16 }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -148,6 +80,7 @@ interface Run {
 }
 
 const runs: Array<Run> = []
+const cliRuns: Array<CliRun> = []
 const failures: Array<string> = []
 const timeout = (bytes: number) => 60_000 + Math.ceil(bytes / MiB) * 200
 
@@ -165,10 +98,10 @@ const one = async (
   scenario: Scenario,
   bytes: number
 ): Promise<ClientOutcome> => {
-  const before = await sinkBytes(target)
+  const before = (await sinkCounts(target)).bytes
   const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes))
   await resetEmulator(target)
-  const received = (await sinkBytes(target)) - before
+  const received = (await sinkCounts(target)).bytes - before
   if (outcome._tag === "Ok" && target.name === "sink" && received < outcome.result.bytes) {
     failures.push(`${section} ${label} ${client}: the sink received ${received} bytes, fewer than the ${outcome.result.bytes} reported`)
   }
@@ -210,6 +143,24 @@ const ratios = (
   return out
 }
 
+/**
+ * A client's ratio cells against each reference client (`x raw`, `x floor`, ...): its figure over the reference's,
+ * round by round, summarised; empty against itself or where the reference did not run.
+ */
+const ratioCells = (
+  section: string,
+  target: string,
+  label: string,
+  client: ClientName,
+  references: ReadonlyArray<ClientName>,
+  figure: (r: ClientResult) => number
+): Array<string> =>
+  references.map((reference) => {
+    if (reference === client) return ""
+    const summary = summarize(ratios(section, target, label, client, reference, figure))
+    return summary === undefined ? "" : formatSummary(summary)
+  })
+
 const perUploadMillis = (r: ClientResult) => median(r.durations)
 /** The cold start: the first upload (or the warm-up batch) of a fresh process, milliseconds. */
 const firstMillis = (r: ClientResult) => r.first ?? Number.NaN
@@ -247,8 +198,9 @@ const single = async (targets: ReadonlyArray<Target>) => {
       const bytes = size * (scenario.reps + scenario.warmups + 1)
       for (const target of rotate(targets, round)) {
         const order: Array<ClientName> = rotate(clients, round)
-        // The bare @effect/platform client locates the floor of any client built on it: the sink is enough for it.
-        if (target.name === "sink") order.push("platform")
+        // The references (undici, the Effect-runtime floor, the bare @effect/platform client) locate overhead: the
+        // sink is enough for them.
+        if (target.name === "sink") order.push("undici", "floor", "platform")
         if (target.name === "sink" && size >= MiB) order.push("ours-sha256")
         // Above the single-PUT threshold (100 MiB) ours goes multipart by default; this row sends it in one PUT.
         if (size > 100 * MiB) order.push("ours-1put")
@@ -262,7 +214,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
   for (const target of targets) {
     for (const size of settings.single.sizes) {
       const label = formatSize(size)
-      for (const client of ["ours", "ours-1put", "raw", "sdk", "platform", "ours-sha256"] as const) {
+      for (const client of ["ours", "ours-1put", "raw", "sdk", "undici", "floor", "platform", "ours-sha256"] as const) {
         const rs = results("single", target.name, label, client)
         if (rs.length === 0) continue
         rows.push([
@@ -273,8 +225,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
           client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, "sdk", client, firstMillis))),
           formatSummary(summarize(rs.map(perUploadMillis)), 2),
           size >= MiB ? formatSummary(summarize(rs.map(throughput)), 0) : "",
-          client === "raw" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "raw", throughput))),
-          client === "sdk" ? "" : formatSummary(summarize(ratios("single", target.name, label, client, "sdk", throughput))),
+          ...ratioCells("single", target.name, label, client, ["raw", "undici", "floor", "sdk"], throughput),
           size >= MiB ? formatSummary(summarize(rs.map(cpuPerGiB))) : "",
           formatSummary(summarize(rs.map(rise)), 0),
           formatSummary(summarize(rs.map(warmRise)), 0)
@@ -283,7 +234,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
     }
   }
   print("\n## (a) one upload of bytes, (e) CPU per GiB, checksum cost\n")
-  print(table(["target", "size", "client", "cold ms", "cold x sdk", "ms/upload", "MiB/s", "x raw", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
+  print(table(["target", "size", "client", "cold ms", "cold x sdk", "ms/upload", "MiB/s", "x raw", "x undici", "x floor", "x sdk", "CPU s/GiB", "RSS rise MiB", "warm rise MiB"], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -292,12 +243,12 @@ const single = async (targets: ReadonlyArray<Target>) => {
 const many = async (targets: ReadonlyArray<Target>) => {
   const { size, count, concurrency, warmup } = settings.many
   const label = `${count} x ${formatSize(size)} @${concurrency}`
-  const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw", "undici", "platform"]
+  const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw", "undici", "floor", "platform"]
   for (let round = 0; round < rounds; round++) {
     log(`many: round ${round + 1}/${rounds}`)
     for (const target of rotate(targets, round)) {
-      // The references (undici, platform) locate overhead in the client: the sink is enough for them.
-      const here = target.name === "sink" ? clients : clients.filter((c) => c !== "undici" && c !== "platform")
+      // The references (undici, floor, platform) locate overhead in the client: the sink is enough for them.
+      const here = target.name === "sink" ? clients : clients.filter((c) => c === "ours" || c === "sdk" || c === "raw")
       for (const client of rotate(here, round)) {
         await one("many", target, client, label, round, { _tag: "Many", size, count, concurrency, warmup }, size * (count + warmup))
       }
@@ -316,13 +267,13 @@ const many = async (targets: ReadonlyArray<Target>) => {
           ? ""
           : formatSummary(summarize(ratios("many", target.name, label, "sdk", client, firstMillis))),
         formatSummary(summarize(rs.map(filesPerSecond)), 0),
-        client === "sdk" ? "" : formatSummary(summarize(ratios("many", target.name, label, client, "sdk", filesPerSecond))),
+        ...ratioCells("many", target.name, label, client, ["raw", "undici", "floor", "sdk"], filesPerSecond),
         formatSummary(summarize(rs.map((r) => (r.cpuUser + r.cpuSystem) / 1e3 / r.files)), 3)
       ])
     }
   }
   print(`\n## (b) ${label}\n`)
-  print(table(["target", "client", `cold files/s (first ${warmup})`, "cold x sdk", "files/s", "x sdk", "CPU ms/file"], rows))
+  print(table(["target", "client", `cold files/s (first ${warmup})`, "cold x sdk", "files/s", "x raw", "x undici", "x floor", "x sdk", "CPU ms/file"], rows))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -450,9 +401,16 @@ const main = async () => {
       await throttle(throttled.target)
     }
     if (sections.has("emulator")) await emulatorMemory()
+    if (sections.has("cli")) {
+      const cli = await cliBench({ target: sink.target, sinkPid: sink.server.pid, rounds, settings: settings.cli, log })
+      cliRuns.push(...cli.runs)
+      failures.push(...cli.failures)
+      print(`\n## ${cli.title}\n`)
+      print(cli.table)
+    }
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
-    control.destroy()
+    closeControl()
   }
   if (failures.length > 0) {
     print(`\n## Failed runs (${failures.length})\n`)
@@ -460,7 +418,7 @@ const main = async () => {
   }
   print(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`)
   Fs.mkdirSync(Path.dirname(jsonOut), { recursive: true })
-  Fs.writeFileSync(jsonOut, JSON.stringify({ machine: machine(), full, rounds, settings, runs, output }, null, 2))
+  Fs.writeFileSync(jsonOut, JSON.stringify({ machine: machine(), full, rounds, settings, runs, cliRuns, output }, null, 2))
   log(`every run: ${jsonOut}`)
 }
 

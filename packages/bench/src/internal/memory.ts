@@ -1,7 +1,7 @@
 /**
  * Memory and CPU measurement inside a process: RSS sampled every few milliseconds, and the kernel's own peak
  * (`VmHWM` in `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs`) as a cross-check that sampling
- * missed no spike.
+ * missed no spike; and the CPU time of another process (`/proc/<pid>/stat`).
  */
 import * as Fs from "node:fs"
 
@@ -48,5 +48,21 @@ export const resetHwm = (pid: number | "self" = "self"): boolean => {
     return true
   } catch {
     return false
+  }
+}
+
+/**
+ * The CPU time (user + system) another process has used so far, milliseconds, from `/proc/<pid>/stat` in clock
+ * ticks of 1/100 s (Linux's `USER_HZ`); undefined where that cannot be read.
+ */
+export const readCpuMillis = (pid: number): number | undefined => {
+  try {
+    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    // fields after the command name in parentheses: state is field 3, utime 14, stime 15
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? ticks * 10 : undefined
+  } catch {
+    return undefined
   }
 }

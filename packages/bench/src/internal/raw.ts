@@ -3,6 +3,7 @@
  * bytes with Content-Length). No retries, no validation: the floor for any library's overhead.
  */
 import * as Http from "node:http"
+import { uploadUrlOf } from "./created.js"
 import type { Target } from "./protocol.js"
 
 export interface RawResponse {
@@ -49,11 +50,7 @@ const createFile = async (agent: Http.Agent, target: Target, name: string): Prom
     authorization: `Bearer ${target.token}`
   }, payload)
   if (res.status !== 201 && res.status !== 200) throw new Error(`POST files answered ${res.status}`)
-  const parsed: unknown = JSON.parse(res.body.toString("utf8"))
-  if (typeof parsed !== "object" || parsed === null || !("uploadUrl" in parsed) || typeof parsed.uploadUrl !== "string") {
-    throw new Error("POST files answered no uploadUrl")
-  }
-  return new URL(parsed.uploadUrl, target.baseUrl).href
+  return uploadUrlOf(JSON.parse(res.body.toString("utf8")), target.baseUrl)
 }
 
 /** POST files, then PUT `content` (bytes, or a stream of `size` bytes) to the upload URL. */
