@@ -9,6 +9,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Clock, Duration, Effect, FiberSet, Option, Runtime, Schedule, type Scope, Stream } from "effect"
+import * as CdfConfig from "../CdfConfig.js"
 import { CdfTimeoutError, FileSizeLimitError, RequestInfo, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type { OnProgress } from "../Progress.js"
@@ -20,8 +21,8 @@ import {
   type Source,
   streamOf
 } from "./content.js"
-import { timeoutFail } from "./api.js"
 import { Tracker } from "./progress.js"
+import * as Policy from "./retryPolicy.js"
 import { type Hash, sha256Factory } from "./sha256.js"
 import { Spooler } from "./spool.js"
 
@@ -44,8 +45,8 @@ export const limits = {
   multipart: 250 * 4000 * MiB
 } as const
 
-/** @internal */
-export interface TransferSettings {
+/** What a client's transfer settings are made of (`makeTransferSettings` adds the retry schedule). @internal */
+export interface TransferOptions {
   /** Bytes: one PUT up to here, multipart above. */
   readonly singlePutThreshold: number
   /** Default 50 MiB (Python SDK planning, grows to fit 250 parts). */
@@ -56,9 +57,12 @@ export interface TransferSettings {
   readonly attemptTimeout: Duration.Duration
   /** No bytes moving for this long fails the attempt. */
   readonly stallTimeout: Duration.Duration
-  /** Bounded, jittered; Retry-After honoured up to maxRetryDelay. */
+  /** The base schedule (how many retries, backoff); made into `retry` by the rules of `retryPolicy`. */
   readonly retrySchedule: Schedule.Schedule<unknown, unknown>
+  /** Caps each backoff delay. */
   readonly maxRetryDelay: Duration.Duration
+  /** Caps the wait asked for by a `Retry-After`. */
+  readonly maxRetryAfter: Duration.Duration
   /** sha256 of what was sent. */
   readonly checksum: boolean
   /** Client-wide limit on concurrent PUTs (created once per CdfClient). */
@@ -80,43 +84,49 @@ export interface TransferSettings {
 }
 
 /** @internal */
-export const defaults = {
-  /** See docs/large-files.md for the measurement behind it. */
-  singlePutThreshold: 100 * MiB,
-  partSize: 50 * MiB,
-  partConcurrency: 3,
-  attemptTimeout: Duration.seconds(600),
-  stallTimeout: Duration.seconds(60),
-  maxRetryDelay: Duration.seconds(30),
-  retrySchedule: Schedule.exponential("500 millis").pipe(
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(5)),
-    Schedule.upTo("5 minutes")
-  ),
-  transfers: 5,
-  progressInterval: Duration.millis(100)
-} as const
+export interface TransferSettings extends TransferOptions {
+  /** The retry schedule of every PUT and part, made once per client from `retrySchedule` and the caps. */
+  readonly retry: Schedule.Schedule<unknown, Policy.Classified>
+}
 
-/** Settings from `defaults` and `overrides`, with a new semaphore of `transfers` permits. @internal */
+/** The settings of a client's transfers, with their retry schedule made once. @internal */
+export const makeTransferSettings = (options: TransferOptions): TransferSettings => ({
+  ...options,
+  retry: Policy.makeSchedule(options.retrySchedule, options)
+})
+
+const defaultProgressInterval = Duration.millis(100)
+
+/**
+ * Settings from the production defaults (`CdfConfig.defaults`, `CdfConfig.defaultTransferRetrySchedule`) and
+ * `overrides`, with a new semaphore of `transfers` permits (default `maxConcurrentTransfers`). As in `CdfConfig`,
+ * `maxRetryAfter` defaults to `maxRetryDelay`.
+ *
+ * @internal
+ */
 export const makeSettings = (
-  overrides?: Partial<Omit<TransferSettings, "transfers">> & { readonly transfers?: number | Effect.Semaphore }
+  overrides?:
+    & Partial<Omit<TransferOptions, "transfers">>
+    & { readonly transfers?: number | Effect.Semaphore }
 ): Effect.Effect<TransferSettings> =>
   Effect.gen(function*() {
     const transfers = typeof overrides?.transfers === "object"
       ? overrides.transfers
-      : yield* Effect.makeSemaphore(overrides?.transfers ?? defaults.transfers)
-    return {
-      singlePutThreshold: defaults.singlePutThreshold,
-      partSize: defaults.partSize,
-      partConcurrency: defaults.partConcurrency,
-      attemptTimeout: defaults.attemptTimeout,
-      stallTimeout: defaults.stallTimeout,
-      retrySchedule: defaults.retrySchedule,
-      maxRetryDelay: defaults.maxRetryDelay,
+      : yield* Effect.makeSemaphore(overrides?.transfers ?? CdfConfig.defaults.maxConcurrentTransfers)
+    const maxRetryDelay = overrides?.maxRetryDelay ?? CdfConfig.defaults.maxRetryDelay
+    return makeTransferSettings({
+      singlePutThreshold: CdfConfig.defaults.singlePutThreshold,
+      partSize: CdfConfig.defaults.partSize,
+      partConcurrency: CdfConfig.defaults.partConcurrency,
+      attemptTimeout: CdfConfig.defaults.transferTimeout,
+      stallTimeout: CdfConfig.defaults.stallTimeout,
+      retrySchedule: CdfConfig.defaultTransferRetrySchedule,
       checksum: false,
       ...overrides,
+      maxRetryDelay,
+      maxRetryAfter: overrides?.maxRetryAfter ?? maxRetryDelay,
       transfers
-    }
+    })
   })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -313,28 +323,36 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
 // One PUT, retried
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Why one attempt failed. @internal */
+/** Why one attempt failed, classified by the rules of `retryPolicy`. @internal */
 type Failure =
-  | { readonly _tag: "Status"; readonly status: number; readonly retryAfterMillis: number | undefined }
-  | { readonly _tag: "Transport" }
-  | { readonly _tag: "Timeout"; readonly kind: "transfer" | "stall"; readonly millis: number }
-  | { readonly _tag: "Content"; readonly message: string }
-  | { readonly _tag: "NotReplayable" }
+  & Policy.Classified
+  & (
+    | { readonly _tag: "Status"; readonly status: number }
+    | { readonly _tag: "Transport" }
+    | { readonly _tag: "Timeout"; readonly timeout: "transfer" | "stall"; readonly millis: number }
+    | { readonly _tag: "Content"; readonly message: string }
+    | { readonly _tag: "NotReplayable" }
+  )
 
-const retryableStatus = new Set([408, 429, 500, 502, 503, 504])
+const timeoutFailure = (timeout: "transfer" | "stall", millis: number): Failure => ({
+  _tag: "Timeout",
+  timeout,
+  millis,
+  kind: "transient",
+  retryAfterMillis: undefined
+})
 
-const isRetryable = (failure: Failure): boolean =>
-  failure._tag === "Transport" || failure._tag === "Timeout" ||
-  (failure._tag === "Status" && retryableStatus.has(failure.status))
+const contentFailure = (message: string): Failure => ({
+  _tag: "Content",
+  message,
+  kind: "fatal",
+  retryAfterMillis: undefined
+})
 
-/** `Retry-After` as seconds or an HTTP date, in milliseconds. @internal */
-export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
+const notReplayable: Failure = { _tag: "NotReplayable", kind: "fatal", retryAfterMillis: undefined }
+
+/** A PUT is idempotent: every retryable failure is retried. */
+const isRetryable = (failure: Failure): boolean => Policy.isRetryable("idempotent", failure)
 
 /** A body source for one PUT. @internal */
 type Body =
@@ -403,8 +421,8 @@ const watchdog = (
   Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<never, Failure> => {
     const stallAt = lastMoved() + stallMillis
     const attemptAt = start + attemptMillis
-    if (now >= stallAt) return Effect.fail({ _tag: "Timeout", kind: "stall", millis: stallMillis })
-    if (now >= attemptAt) return Effect.fail({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
+    if (now >= stallAt) return Effect.fail(timeoutFailure("stall", stallMillis))
+    if (now >= attemptAt) return Effect.fail(timeoutFailure("transfer", attemptMillis))
     return Effect.zipRight(
       Effect.sleep(Duration.millis(Math.min(stallAt, attemptAt) - now)),
       watchdog(start, lastMoved, stallMillis, attemptMillis)
@@ -455,33 +473,6 @@ const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Ar
  */
 const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
-const makeRetrySchedule = (settings: TransferSettings) => {
-  const maxDelay = Duration.toMillis(settings.maxRetryDelay)
-  return Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
-    Schedule.whileInput(isRetryable),
-    // whole milliseconds: TestClock cannot represent a jittered fractional instant in nanoseconds
-    Schedule.modifyDelay(([, failure], delay) =>
-      Duration.millis(Math.round(Duration.toMillis(
-        failure._tag === "Status" && failure.retryAfterMillis !== undefined
-          ? Duration.max(delay, Duration.millis(Math.min(failure.retryAfterMillis, maxDelay)))
-          : delay
-      )))
-    )
-  )
-}
-
-/** The retry schedule of a PUT, built once per settings (a client's settings live as long as the client). */
-const retrySchedules = new WeakMap<TransferSettings, ReturnType<typeof makeRetrySchedule>>()
-
-const retryScheduleOf = (settings: TransferSettings): ReturnType<typeof makeRetrySchedule> => {
-  let schedule = retrySchedules.get(settings)
-  if (schedule === undefined) {
-    schedule = makeRetrySchedule(settings)
-    retrySchedules.set(settings, schedule)
-  }
-  return schedule
-}
-
 const reasonOf = (failure: Failure): string => {
   switch (failure._tag) {
     case "Status":
@@ -489,26 +480,13 @@ const reasonOf = (failure: Failure): string => {
     case "Transport":
       return "transport"
     case "Timeout":
-      return `timeout (${failure.kind})`
+      return `timeout (${failure.timeout})`
     case "Content":
       return "content"
     case "NotReplayable":
       return "not replayable"
   }
 }
-
-/** A `cdf.retry` event on the current span (no URL: only the attempt number and a reason). */
-const retryEvent = (attempt: number, failure: Failure): Effect.Effect<void> =>
-  Effect.currentSpan.pipe(
-    Effect.flatMap((span) =>
-      Effect.map(Clock.currentTimeMillis, (now) =>
-        span.event("cdf.retry", BigInt(Math.round(now)) * 1_000_000n, {
-          "cdf.retry.attempt": attempt,
-          "cdf.retry.reason": reasonOf(failure)
-        }))
-    ),
-    Effect.ignore
-  )
 
 /** One PUT (a single upload or a part), each attempt with its timeouts, retried on its own. */
 const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | CdfTimeoutError> =>
@@ -527,22 +505,27 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
     ): Effect.Effect<void, Failure> =>
       Effect.flatMap(args.storage.execute(request), (response) => {
         if (response.status >= 200 && response.status < 300) return discard(response)
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
-          return Effect.zipRight(
+        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.zipRight(
             discard(response),
-            Effect.fail<Failure>({ _tag: "Status", status: response.status, retryAfterMillis: retryAfter })
-          )
-        })
+            Effect.fail<Failure>({
+              _tag: "Status",
+              status: response.status,
+              ...Policy.classifyStatus(response.status, response.headers, now, "storage")
+            })
+          ))
       }).pipe(
         Effect.catchTags({
-          RequestError: (): Effect.Effect<never, Failure> => {
+          RequestError: (error): Effect.Effect<never, Failure> => {
             const failure = readFailure()
             return Effect.fail(
-              failure !== undefined ? { _tag: "Content", message: contentMessage(failure) } : { _tag: "Transport" }
+              failure !== undefined
+                ? contentFailure(contentMessage(failure))
+                : { _tag: "Transport", kind: Policy.kindOfTransport(error.cause), retryAfterMillis: undefined }
             )
           },
-          ResponseError: (): Effect.Effect<never, Failure> => Effect.fail({ _tag: "Transport" })
+          ResponseError: (): Effect.Effect<never, Failure> =>
+            Effect.fail({ _tag: "Transport", kind: "transient", retryAfterMillis: undefined })
         })
       )
 
@@ -557,15 +540,15 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       )
       const stall = bytes.byteLength <= sliceSize && stallMillis < attemptMillis
       const timeout: Failure = stall
-        ? { _tag: "Timeout", kind: "stall", millis: stallMillis }
-        : { _tag: "Timeout", kind: "transfer", millis: attemptMillis }
+        ? timeoutFailure("stall", stallMillis)
+        : timeoutFailure("transfer", attemptMillis)
       const noReadFailure = () => undefined
       // The tracker counts when its methods are called: both calls wait until the attempt runs (and the ack until
       // storage has answered), or a refused PUT would be reported as acknowledged.
       return Effect.zipRight(
         Effect.suspend(() => tracker.pulled(key, bytes.byteLength)),
         Effect.zipRight(
-          timeoutFail(sendRequest(request, noReadFailure), {
+          Policy.attemptTimeout(sendRequest(request, noReadFailure), {
             duration: stall ? settings.stallTimeout : settings.attemptTimeout,
             onTimeout: () => timeout
           }),
@@ -645,7 +628,7 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       const httpBody = settings.bodyMode === "buffer" || size === 0
         ? HttpBody.uint8Array(
           yield* collect(counted).pipe(
-            Effect.mapError((): Failure => ({ _tag: "Content", message: "reading the content failed" }))
+            Effect.mapError(() => contentFailure("reading the content failed"))
           ),
           contentType
         )
@@ -663,21 +646,21 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
       // stalled when no answer comes within the stall timeout.
       const guarded = httpBody._tag !== "Uint8Array"
         ? Effect.raceFirst(send, watchdog(lastMoved, () => lastMoved, stallMillis, attemptMillis))
-        : Effect.timeoutFail(
+        : Policy.attemptTimeout(
           (size ?? 0) > sliceSize
             ? send
-            : Effect.timeoutFail(send, {
+            : Policy.attemptTimeout(send, {
               duration: settings.stallTimeout,
-              onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
+              onTimeout: () => timeoutFailure("stall", stallMillis)
             }),
           {
             duration: settings.attemptTimeout,
-            onTimeout: (): Failure => ({ _tag: "Timeout", kind: "transfer", millis: attemptMillis })
+            onTimeout: () => timeoutFailure("transfer", attemptMillis)
           }
         )
       yield* guarded
       if (readFailure !== undefined) {
-        return yield* Effect.fail<Failure>({ _tag: "Content", message: contentMessage(readFailure) })
+        return yield* Effect.fail(contentFailure(contentMessage(readFailure)))
       }
       if (hasher !== undefined) sha256 = hasher.digestHex()
       yield* tracker.ack(key, size ?? pulled)
@@ -686,32 +669,16 @@ const putOne = (args: PutOne): Effect.Effect<{ readonly sha256: string | undefin
     const attempt: Effect.Effect<void, Failure> = Effect.suspend(() => {
       attempts++
       return body._tag === "Stream" && !body.replayable && consumed
-        ? Effect.fail<Failure>({ _tag: "NotReplayable" })
+        ? Effect.fail(notReplayable)
         : settings.transfers.withPermits(1)(directAttempt ?? slicedAttempt ?? streamAttempt)
     })
 
-    // The schedule's driver is made only when a first attempt failed with a retryable failure; that failure is
-    // given to it first, so delays (Retry-After) and the count of retries are what `Effect.retry` alone would give.
-    yield* attempt.pipe(
-      Effect.catchAll((first) => {
-        if (!isRetryable(first)) return Effect.fail(first)
-        let pending: Failure | undefined = first
-        let last: Failure = first
-        // Each retry is a `cdf.retry` event on this PUT's span (attempt number and why the previous one failed).
-        const retried = Effect.suspend(() => Effect.zipRight(retryEvent(attempts + 1, last), attempt)).pipe(
-          Effect.tapError((failure) =>
-            Effect.sync(() => {
-              last = failure
-            })
-          )
-        )
-        const again = Effect.suspend(() => {
-          const failure = pending
-          pending = undefined
-          return failure === undefined ? retried : Effect.fail(failure)
-        })
-        return Effect.retry(again, retryScheduleOf(settings))
-      }),
+    // Each retry is a `cdf.retry` event on this PUT's span (attempt number and why the previous one failed).
+    yield* Policy.retrying(attempt, {
+      schedule: settings.retry,
+      retryable: isRetryable,
+      onRetry: (previous) => Policy.retryEvent(attempts + 1, reasonOf(previous))
+    }).pipe(
       Effect.mapError((failure) => toError(failure, url, args.part, attempts))
     )
     return { sha256 }
@@ -776,10 +743,10 @@ const toError = (
       })
     case "Timeout":
       return new CdfTimeoutError({
-        message: failure.kind === "stall"
+        message: failure.timeout === "stall"
           ? `no bytes moved for ${failure.millis} ms while sending ${where} (${attempts} attempt(s))`
           : `an attempt to send ${where} took more than ${failure.millis} ms (${attempts} attempt(s))`,
-        kind: failure.kind,
+        kind: failure.timeout,
         timeoutMillis: failure.millis,
         request
       })
@@ -811,7 +778,7 @@ const bodyOf = (source: Source, size: number | undefined): Body => {
 }
 
 const intervalOf = (settings: TransferSettings): number =>
-  Duration.toMillis(settings.progressInterval ?? defaults.progressInterval)
+  Duration.toMillis(settings.progressInterval ?? defaultProgressInterval)
 
 const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
   const hash = make()
