@@ -19,7 +19,8 @@ export const patientSettings = (baseUrl: string, project: string) =>
       Schedule.intersect(Schedule.recurs(10)),
       Schedule.upTo("10 minutes")
     ),
-    maxRetryDelay: "20 seconds", // no wait longer than this, Retry-After included
+    maxRetryDelay: "20 seconds", // no backoff delay longer than this
+    maxRetryAfter: "2 minutes", // a Retry-After (on 429 or 503) honoured up to this
     apiTimeout: "30 seconds",
     transferTimeout: "20 minutes",
     stallTimeout: "2 minutes",

@@ -24,6 +24,8 @@ import {
 } from "effect"
 import type * as ConfigError from "effect/ConfigError"
 import { AuthError, InvalidConfigError, RequestInfo } from "./CdfError.js"
+import * as CdfConfig from "./CdfConfig.js"
+import * as Policy from "./internal/retryPolicy.js"
 import { validateServiceUrl } from "./internal/url.js"
 
 /**
@@ -84,7 +86,10 @@ export interface ClientCredentialsOptions {
   readonly allowInsecureHttp?: boolean | undefined
   /** Refresh this long before the token expires; default 30 seconds (at most half the token's lifetime). */
   readonly expiryLeeway?: Duration.DurationInput | undefined
-  /** Retries of the token request on transport errors and 408/429/5xx; default 3 jittered retries from 200 ms. */
+  /**
+   * Retries of the token request on transport errors and 408/429/500/502/503/504 (a `Retry-After` on 429/503 is
+   * honoured up to 30 s); default 3 jittered retries from 200 ms.
+   */
   readonly retrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
 }
 
@@ -99,12 +104,18 @@ const TokenErrorResponse = Schema.Struct({
   error_description: Schema.optional(Schema.String)
 })
 
-const transientStatuses = new Set([408, 429, 500, 502, 503, 504])
-
-class Transient {
-  readonly _tag = "Transient"
-  constructor(readonly error: AuthError) {}
+/** A failed token request, classified by the rules of `retryPolicy` (a 401 or 403 is never retried). */
+class TokenFailure implements Policy.Classified {
+  readonly _tag = "TokenFailure"
+  constructor(
+    readonly error: AuthError,
+    readonly kind: Policy.FailureKind,
+    readonly retryAfterMillis: number | undefined = undefined
+  ) {}
 }
+
+/** A token request has no side effect: every retryable failure is retried. */
+const isRetryable = (failure: TokenFailure): boolean => Policy.isRetryable("idempotent", failure)
 
 interface Cached {
   readonly token: Redacted.Redacted<string>
@@ -130,8 +141,11 @@ export const makeClientCredentials = (
     }
     const leewayInput = Option.fromNullable(options.expiryLeeway).pipe(Option.flatMap(Duration.decodeUnknown))
     const leeway = Duration.toMillis(Option.getOrElse(leewayInput, () => Duration.seconds(30)))
-    const schedule = options.retrySchedule ??
-      Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
+    const schedule = Policy.makeSchedule(
+      options.retrySchedule ??
+        Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3))),
+      CdfConfig.defaults
+    )
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const info = RequestInfo.fromUrl("POST", tokenUrl)
     const secret = Redacted.value(options.clientSecret)
@@ -151,14 +165,17 @@ export const makeClientCredentials = (
         HttpClientRequest.bodyUrlParams(form)
       )
       const response = yield* client.execute(request).pipe(
-        Effect.catchAll(() =>
+        Effect.catchAll((error) =>
           Effect.fail(
-            new Transient(
+            new TokenFailure(
               new AuthError({
                 message: `Could not reach the identity provider at ${info.origin}${info.path}`,
                 reason: "TokenRequest",
                 request: info
-              })
+              }),
+              error._tag === "RequestError" && error.reason === "Transport"
+                ? Policy.kindOfTransport(error.cause)
+                : "transient"
             )
           )
         )
@@ -166,12 +183,15 @@ export const makeClientCredentials = (
       if (response.status >= 200 && response.status < 300) {
         const body = yield* HttpClientResponse.schemaBodyJson(TokenResponse)(response).pipe(
           Effect.mapError(() =>
-            new AuthError({
-              message: "The identity provider answered with a body that is not an OAuth2 token response",
-              reason: "TokenRequest",
-              status: response.status,
-              request: info
-            })
+            new TokenFailure(
+              new AuthError({
+                message: "The identity provider answered with a body that is not an OAuth2 token response",
+                reason: "TokenRequest",
+                status: response.status,
+                request: info
+              }),
+              "fatal"
+            )
           )
         )
         return body
@@ -190,12 +210,24 @@ export const makeClientCredentials = (
         request: info,
         ...(Option.isSome(code) ? { code: code.value } : {})
       })
-      return yield* Effect.fail(transientStatuses.has(response.status) ? new Transient(error) : error)
+      const now = yield* Clock.currentTimeMillis
+      const { kind, retryAfterMillis } = Policy.classifyStatus(response.status, response.headers, now, "token")
+      return yield* Effect.fail(new TokenFailure(error, kind, retryAfterMillis))
     }).pipe(Effect.scoped)
 
-    const fetchToken = attempt.pipe(
-      Effect.retry({ schedule, while: (e) => e instanceof Transient }),
-      Effect.mapError((e) => e instanceof Transient ? e.error : e),
+    const fetchToken = Effect.suspend(() => {
+      let attempts = 1
+      return Policy.retrying(attempt, {
+        schedule,
+        retryable: isRetryable,
+        onRetry: (previous) =>
+          Policy.retryEvent(
+            ++attempts,
+            previous.error.status === undefined ? "transport" : `status ${previous.error.status}`
+          )
+      })
+    }).pipe(
+      Effect.mapError((failure) => failure.error),
       Effect.flatMap((body) =>
         Effect.map(Clock.currentTimeMillis, (now): Cached => {
           const lifetime = (body.expires_in ?? 3600) * 1000

@@ -2,7 +2,8 @@
  * The one place that talks to the CDF API: base URL and project path, `Authorization` from `CdfAuth` (re-read on
  * every attempt), the SDK identification headers, JSON bodies through Schema, decoding of the CDF error envelope and
  * `x-request-id` into typed errors, per-attempt timeouts, retries as a `Schedule` honouring `Retry-After`, and one
- * token refresh-and-retry on a 401.
+ * token refresh-and-retry on a 401. The rules of retries and timeouts (what is retried for which request, the
+ * caps, the connect-phase bound) are those of `internal/retryPolicy.ts`, shared with transfers and token requests.
  *
  * It also hands out the client for upload URLs (`storage`: no `Authorization`, no `x-cdp-*`/`cdf-version`, no
  * platform tracing) and the transfer settings shared by every upload of the client.
@@ -15,7 +16,6 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as UrlParams from "@effect/platform/UrlParams"
 import {
-  Clock,
   Context,
   Duration,
   Effect,
@@ -30,7 +30,8 @@ import * as CdfAuth from "./CdfAuth.js"
 import * as CdfConfig from "./CdfConfig.js"
 import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "./CdfError.js"
 import * as Api from "./internal/api.js"
-import type { TransferSettings } from "./internal/transfer.js"
+import * as Policy from "./internal/retryPolicy.js"
+import { makeTransferSettings, type TransferSettings } from "./internal/transfer.js"
 
 /**
  * The version sent in `x-cdp-sdk`.
@@ -55,7 +56,7 @@ export const sdkHeader = `EffectCdfFiles:${sdkVersion}`
  * @since 0.1.0
  * @category constants
  */
-export const maxConnectRetries = 3
+export const maxConnectRetries: number = Policy.maxConnectRetries
 
 /**
  * Which failures a request may retry: `idempotent` (GET, `byids`, `uploadlink`, `multiuploadlink`,
@@ -66,7 +67,7 @@ export const maxConnectRetries = 3
  * @since 0.1.0
  * @category models
  */
-export type RetryPolicy = Api.RetryPolicy
+export type RetryPolicy = Policy.RetryPolicy
 
 /**
  * A JSON body, encoded through a Schema when the request is made.
@@ -187,17 +188,6 @@ export class RawStreamBodies extends Context.Reference<RawStreamBodies>()(
   { defaultValue: (): boolean => false }
 ) {}
 
-const addSpanEvent = (name: string, attributes: Record<string, unknown>) =>
-  Effect.currentSpan.pipe(
-    Effect.flatMap((span) =>
-      Effect.map(
-        Clock.currentTimeMillis,
-        (now) => span.event(name, BigInt(Math.round(now)) * 1_000_000n, attributes)
-      )
-    ),
-    Effect.ignore
-  )
-
 /**
  * Builds the client from the config, the auth service and the platform `HttpClient`.
  *
@@ -241,7 +231,7 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
     }
 
     const transfers = yield* Effect.makeSemaphore(config.maxConcurrentTransfers)
-    const transfer: TransferSettings = {
+    const transfer: TransferSettings = makeTransferSettings({
       singlePutThreshold: config.singlePutThreshold,
       partSize: config.partSize,
       partConcurrency: config.partConcurrency,
@@ -249,34 +239,16 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
       stallTimeout: config.stallTimeout,
       retrySchedule: config.transferRetrySchedule,
       maxRetryDelay: config.maxRetryDelay,
+      maxRetryAfter: config.maxRetryAfter,
       checksum: config.checksum,
       transfers,
       bodyMode: config.bodyMode,
       rawStreamBodies
-    }
+    })
 
-    // Each delay of the schedule raised to the failure's Retry-After, then capped at maxRetryDelay (whole millis:
-    // TestClock cannot give nanos for fractional instants).
-    const retryAfter = Schedule.identity<Api.Failure>().pipe(
-      Schedule.addDelay((failure) => Option.getOrElse(failure.retryAfter, () => Duration.zero))
-    )
-    // A host that refuses connections (or does not resolve) is given `maxConnectRetries` retries, not the whole
-    // schedule: like the Python SDK's connect retries, so a wrong base URL fails in seconds, not minutes.
-    const isConnect = (failure: Api.Failure): number => failure.kind === "connect" ? 1 : 0
-    const connectBound = Schedule.identity<Api.Failure>().pipe(
-      // `reduce` outputs the count of the failures before this one; add this one
-      Schedule.reduce(0, (before: number, failure: Api.Failure) => before + isConnect(failure)),
-      Schedule.intersect(Schedule.identity<Api.Failure>()),
-      Schedule.whileOutput(([before, failure]) => before + isConnect(failure) <= maxConnectRetries)
-    )
-    const retrySchedule = (base: Schedule.Schedule<unknown, unknown>) =>
-      Schedule.intersect(base, retryAfter).pipe(
-        Schedule.intersect(connectBound),
-        Schedule.modifyDelay((_, delay) =>
-          Duration.millis(Math.round(Duration.toMillis(Duration.min(delay, config.maxRetryDelay))))
-        )
-      )
-    const defaultSchedule = retrySchedule(config.apiRetrySchedule)
+    // Made once per client (each `Effect.retry` makes its own driver from it); an overriding schedule of a request
+    // is made into one on use.
+    const defaultSchedule = Policy.makeSchedule(config.apiRetrySchedule, config)
 
     const request = <A, I>(options: RequestOptions<A, I>): Effect.Effect<Response<A>, CdfError> =>
       Effect.gen(function*() {
@@ -314,9 +286,8 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
           )
         }
 
-        // State of this run of the request (plain variables: one fiber runs the attempts one after another).
+        // How many attempts this run of the request made (one fiber runs them one after another).
         let attempts = 0
-        let lastFailure: Api.Failure | undefined
         const send = apiOk.execute(req).pipe(
           Effect.catchTags({
             RequestError: (error) => Effect.fail(Api.failureOfRequestError(info(), error)),
@@ -335,45 +306,27 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
             )
           )
         )
-        const attempt = Api.timeoutFail(
+        const attempt = Policy.attemptTimeout(
           Effect.suspend(() => {
-            const n = ++attempts
-            const previous = lastFailure
-            if (n === 1 || previous === undefined) return send
-            const retried = addSpanEvent("cdf.retry", {
-              "cdf.retry.attempt": n,
-              "cdf.retry.reason": Api.reasonOf(previous)
-            })
-            return Effect.zipRight(
-              options.onRetry === undefined ? retried : Effect.zipRight(retried, options.onRetry(previous.error, n)),
-              send
-            )
+            attempts++
+            return send
           }),
           { duration: timeout, onTimeout: () => Api.attemptTimeoutFailure(info(), timeout) }
-        ).pipe(
-          Effect.tapError((failure) =>
-            Effect.sync(() => {
-              lastFailure = failure
-            })
-          )
         )
-
-        // The schedule's driver is made only when an attempt failed with a retryable failure; that failure is given
-        // to it first, so delays (Retry-After) and the count of retries are what `Effect.retry` alone would give.
-        const retryable = (failure: Api.Failure) => Api.isRetryable(options.retry, failure)
-        const withRetries = attempt.pipe(
-          Effect.catchAll((first) => {
-            if (!retryable(first)) return Effect.fail(first)
-            const schedule = options.schedule === undefined ? defaultSchedule : retrySchedule(options.schedule)
-            let pending: Api.Failure | undefined = first
-            const again = Effect.suspend(() => {
-              const failure = pending
-              pending = undefined
-              return failure === undefined ? attempt : Effect.fail(failure)
-            })
-            return Effect.retry(again, { schedule, while: retryable })
-          })
-        )
+        const retryable = (failure: Api.Failure) => Policy.isRetryable(options.retry, failure)
+        const onRetry = (previous: Api.Failure) => {
+          const retried = Policy.retryEvent(attempts + 1, Api.reasonOf(previous))
+          return options.onRetry === undefined
+            ? retried
+            : Effect.zipRight(retried, options.onRetry(previous.error, attempts + 1))
+        }
+        const withRetries = Policy.retrying(attempt, {
+          schedule: options.schedule === undefined
+            ? defaultSchedule
+            : Policy.makeSchedule(options.schedule, config),
+          retryable,
+          onRetry
+        })
 
         return yield* withRetries.pipe(
           Effect.catchIf(
@@ -385,8 +338,7 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
                   Effect.mapError((error) => new Api.Failure(error, "fatal"))
                 )
                 if (Redacted.value(fresh) === Redacted.value(rejected)) return yield* Effect.fail(failure)
-                yield* addSpanEvent("cdf.auth.refreshed", { "cdf.retry.reason": "status 401" })
-                lastFailure = undefined
+                yield* Policy.spanEvent("cdf.auth.refreshed", { "cdf.retry.reason": "status 401" })
                 return yield* withRetries
               })
           ),

@@ -41,8 +41,13 @@ export interface Options {
   readonly apiRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Retry schedule of transfers (each PUT or part on its own); default `defaultTransferRetrySchedule`. */
   readonly transferRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
-  /** No retry waits longer than this, `Retry-After` included; default 30 seconds. */
+  /** Caps each backoff delay of the retry schedules; default 30 seconds. */
   readonly maxRetryDelay?: Duration.DurationInput | undefined
+  /**
+   * The longest `Retry-After` (of a 429 or 503) honoured: a longer one is waited for only this long; default
+   * `maxRetryDelay` (so, unless set, 30 seconds).
+   */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
   /** Content up to this many bytes goes in one PUT, larger content in parts; default 100 MiB (above it, parts are faster and retried one by one). */
   readonly singlePutThreshold?: number | undefined
   /** Part size of multipart uploads (grown to fit 250 parts); default 50 MiB. */
@@ -80,7 +85,10 @@ export interface Service {
   readonly deadline: Option.Option<Duration.Duration>
   readonly apiRetrySchedule: Schedule.Schedule<unknown, unknown>
   readonly transferRetrySchedule: Schedule.Schedule<unknown, unknown>
+  /** Caps each backoff delay. */
   readonly maxRetryDelay: Duration.Duration
+  /** Caps the wait asked for by a `Retry-After`. */
+  readonly maxRetryAfter: Duration.Duration
   readonly singlePutThreshold: number
   readonly partSize: number
   readonly partConcurrency: number
@@ -98,7 +106,7 @@ export class CdfConfig extends Context.Tag("@effect-cdf/files/CdfConfig")<CdfCon
 
 /**
  * The default retry schedule of API requests: jittered exponential backoff from 500 ms (doubling), at most 8 retries.
- * Every delay is further capped by `maxRetryDelay`.
+ * Every delay is further capped by `maxRetryDelay`, and raised to a `Retry-After` up to `maxRetryAfter`.
  *
  * @since 0.1.0
  * @category schedules
@@ -110,7 +118,7 @@ export const defaultApiRetrySchedule: Schedule.Schedule<unknown, unknown> = Sche
 
 /**
  * The default retry schedule of each transfer (PUT or part): jittered exponential backoff from 1 s (doubling), at
- * most 6 retries. Every delay is further capped by `maxRetryDelay`.
+ * most 6 retries. Every delay is further capped by `maxRetryDelay`, and raised to a `Retry-After` up to `maxRetryAfter`.
  *
  * @since 0.1.0
  * @category schedules
@@ -134,6 +142,7 @@ export const defaults = {
   transferTimeout: Duration.seconds(600),
   stallTimeout: Duration.seconds(60),
   maxRetryDelay: Duration.seconds(30),
+  maxRetryAfter: Duration.seconds(30),
   singlePutThreshold: 100 * 1024 * 1024,
   partSize: 50 * 1024 * 1024,
   partConcurrency: 3,
@@ -147,7 +156,11 @@ const positiveInt = (setting: string, value: number | undefined, fallback: numbe
     ? Effect.succeed(value)
     : Effect.fail(setting)
 
-const duration = (setting: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
+const duration = (
+  setting: string,
+  value: Duration.DurationInput | undefined,
+  fallback: Duration.Duration
+): Effect.Effect<Duration.Duration, string> => {
   if (value === undefined) return Effect.succeed(fallback)
   const decoded = Duration.decodeUnknown(value)
   return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero)
@@ -188,12 +201,16 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
         defaults.maxConcurrentTransfers
       )
     }).pipe(Effect.catchAll((setting) => invalid(setting, `${setting} must be a positive number or duration`)))
+    const maxRetryAfter = yield* duration("maxRetryAfter", options.maxRetryAfter, settings.maxRetryDelay).pipe(
+      Effect.catchAll((setting) => invalid(setting, `${setting} must be a positive duration`))
+    )
     return CdfConfig.of({
       baseUrl,
       project,
       clientName: options.clientName ?? defaults.clientName,
       apiVersion: options.apiVersion ?? defaults.apiVersion,
       ...settings,
+      maxRetryAfter,
       apiRetrySchedule: options.apiRetrySchedule ?? defaultApiRetrySchedule,
       transferRetrySchedule: options.transferRetrySchedule ?? defaultTransferRetrySchedule,
       checksum: options.checksum ?? false,

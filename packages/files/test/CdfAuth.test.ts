@@ -13,7 +13,10 @@ interface Seen {
 }
 
 /** A fake identity provider: answers with `answer(n)` for the n-th request (1-based), records the requests. */
-const fakeIdp = (answer: (n: number) => { status: number; body: unknown }, delayMillis = 0) =>
+const fakeIdp = (
+  answer: (n: number) => { status: number; body: unknown; headers?: Record<string, string> },
+  delayMillis = 0
+) =>
   Effect.gen(function*() {
     const seen = yield* Ref.make<ReadonlyArray<Seen>>([])
     const client = HttpClient.make((request) =>
@@ -25,10 +28,10 @@ const fakeIdp = (answer: (n: number) => { status: number; body: unknown }, delay
           form: new URLSearchParams(body)
         }])
         if (delayMillis > 0) yield* Effect.sleep(delayMillis)
-        const { body: json, status } = answer(all.length)
+        const { body: json, headers, status } = answer(all.length)
         return HttpClientResponse.fromWeb(
           request,
-          new Response(JSON.stringify(json), { status, headers: { "content-type": "application/json" } })
+          new Response(JSON.stringify(json), { status, headers: { "content-type": "application/json", ...headers } })
         )
       })
     )
@@ -149,6 +152,31 @@ describe("CdfAuth.layerClientCredentials", () => {
       yield* TestClock.adjust("10 seconds")
       expect(Redacted.value(yield* Fiber.join(fiber))).toBe("ok")
       expect((yield* Ref.get(idp.seen)).length).toBe(3)
+    }))
+
+  it.effect("waits for the Retry-After of a 503 of the token endpoint, as for any request", () =>
+    Effect.gen(function*() {
+      const idp = yield* fakeIdp((n) =>
+        n === 1
+          ? { status: 503, body: { error: "temporarily_unavailable" }, headers: { "retry-after": "5" } }
+          : { status: 200, body: { access_token: "ok" } }
+      )
+      const auth = yield* CdfAuth.makeClientCredentials(credentials).pipe(Effect.provide(idp.layer))
+      const fiber = yield* Effect.fork(auth.token)
+      yield* TestClock.adjust("4999 millis")
+      expect((yield* Ref.get(idp.seen)).length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect(Redacted.value(yield* Fiber.join(fiber))).toBe("ok")
+      expect((yield* Ref.get(idp.seen)).length).toBe(2)
+    }))
+
+  it.effect("a 401 of the token endpoint is an AuthError at once, never retried", () =>
+    Effect.gen(function*() {
+      const idp = yield* fakeIdp(() => ({ status: 401, body: { error: "invalid_client" } }))
+      const auth = yield* CdfAuth.makeClientCredentials(credentials).pipe(Effect.provide(idp.layer))
+      const error = yield* Effect.flip(auth.token)
+      expect([error.reason, error.status, error.code]).toEqual(["TokenRequest", 401, "invalid_client"])
+      expect((yield* Ref.get(idp.seen)).length).toBe(1)
     }))
 
   it.effect("refuses a plain http:// token URL to a non-loopback host", () =>

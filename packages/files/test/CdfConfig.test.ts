@@ -27,6 +27,18 @@ describe("CdfConfig", () => {
       expect(config.checksum).toBe(false)
     }))
 
+  it.effect("maxRetryAfter: 30 s by default, the configured maxRetryDelay when not given, its own when given", () =>
+    Effect.gen(function*() {
+      const base = { baseUrl: "https://api.cognitedata.com", project: "p" }
+      expect(Duration.toMillis((yield* CdfConfig.make(base)).maxRetryAfter)).toBe(30_000)
+      const short = yield* CdfConfig.make({ ...base, maxRetryDelay: "2 seconds" })
+      expect([Duration.toMillis(short.maxRetryDelay), Duration.toMillis(short.maxRetryAfter)]).toEqual([2000, 2000])
+      const both = yield* CdfConfig.make({ ...base, maxRetryDelay: "1 second", maxRetryAfter: "20 seconds" })
+      expect([Duration.toMillis(both.maxRetryDelay), Duration.toMillis(both.maxRetryAfter)]).toEqual([1000, 20_000])
+      const invalid = yield* Effect.flip(CdfConfig.make({ ...base, maxRetryAfter: "-1 seconds" }))
+      expect(invalid.setting).toBe("maxRetryAfter")
+    }))
+
   it.effect("reads CDF_CLUSTER, CDF_PROJECT and CDF_CLIENT_NAME from the environment", () =>
     Effect.gen(function*() {
       const config = yield* fromEnv({ CDF_CLUSTER: "westeurope-1", CDF_PROJECT: "proj", CDF_CLIENT_NAME: "app" })

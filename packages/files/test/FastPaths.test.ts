@@ -6,16 +6,16 @@ import { Emulator } from "@effect-cdf/emulator"
 import { Content, FileMetadata, Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Equal, Exit, Fiber, Redacted, Schedule, Stream } from "effect"
-import * as Api from "../src/internal/api.js"
 import * as FilesApi from "../src/internal/fileRecords.js"
+import * as RetryPolicy from "../src/internal/retryPolicy.js"
 import * as Transfer from "../src/internal/transfer.js"
 import { inMemory, onPort } from "./FilesFixtures.js"
 import { makeRecorder } from "./FilesTracing.js"
 import * as FileWire from "../src/internal/fileWire.js"
 
-describe("Api.timeoutFail on the live clock", () => {
+describe("RetryPolicy.attemptTimeout on the live clock", () => {
   const within = <A, E>(self: Effect.Effect<A, E>) =>
-    Api.timeoutFail(self, { duration: Duration.minutes(1), onTimeout: () => "timed out" as const })
+    RetryPolicy.attemptTimeout(self, { duration: Duration.minutes(1), onTimeout: () => "timed out" as const })
 
   it.live("passes success, failure and defects through", () =>
     Effect.gen(function*() {
@@ -32,7 +32,7 @@ describe("Api.timeoutFail on the live clock", () => {
     Effect.gen(function*() {
       let finalized = false
       const error = yield* Effect.flip(
-        Api.timeoutFail(Effect.never.pipe(Effect.ensuring(Effect.sync(() => (finalized = true)))), {
+        RetryPolicy.attemptTimeout(Effect.never.pipe(Effect.ensuring(Effect.sync(() => (finalized = true)))), {
           duration: Duration.millis(20),
           onTimeout: () => "timed out" as const
         })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Content } from "@effect-cdf/files"
 import { Chunk, Effect, FastCheck, Stream } from "effect"
+import * as RetryPolicy from "../src/internal/retryPolicy.js"
 import * as Transfer from "../src/internal/transfer.js"
 
 const MiB = 1024 * 1024
@@ -80,10 +81,10 @@ describe("planning", () => {
 
   it("Retry-After as seconds or an HTTP date", () => {
     const now = Date.parse("2026-11-24T00:00:00Z")
-    expect(Transfer.parseRetryAfter("2", now)).toBe(2000)
-    expect(Transfer.parseRetryAfter("Tue, 24 Nov 2026 00:00:05 GMT", now)).toBe(5000)
-    expect(Transfer.parseRetryAfter("soon", now)).toBeUndefined()
-    expect(Transfer.parseRetryAfter(undefined, now)).toBeUndefined()
+    expect(RetryPolicy.parseRetryAfter("2", now)).toBe(2000)
+    expect(RetryPolicy.parseRetryAfter("Tue, 24 Nov 2026 00:00:05 GMT", now)).toBe(5000)
+    expect(RetryPolicy.parseRetryAfter("soon", now)).toBeUndefined()
+    expect(RetryPolicy.parseRetryAfter(undefined, now)).toBeUndefined()
   })
 
   it.effect.prop(

@@ -57,6 +57,48 @@ describe("Resilience (in memory, TestClock)", () => {
       expect(yield* attemptsOf("files.create")).toBe(2)
     }).pipe(Effect.provide(inMemory({}, { maxRetryDelay: "2 seconds" }))))
 
+  it.effect("a short backoff (maxRetryDelay 1 s) with maxRetryAfter 20 s honours a 10 s Retry-After", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({
+        route: "files.byids",
+        attempts: [1, 2],
+        action: { _tag: "Status", status: 429, retryAfter: "10" }
+      })
+      yield* emulator.addFault({ route: "files.byids", attempts: [3], action: { _tag: "Status", status: 503 } })
+      const fiber = yield* Effect.fork(Effect.either(Files.retrieve({ id: 1 })))
+      yield* TestClock.adjust("9999 millis")
+      expect(yield* attemptsOf("files.byids")).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* attemptsOf("files.byids")).toBe(2)
+      yield* TestClock.adjust("10 seconds")
+      expect(yield* attemptsOf("files.byids")).toBe(3)
+      // a 503 without Retry-After waits for the backoff, capped at 1 s
+      yield* TestClock.adjust("1 second")
+      expect(yield* attemptsOf("files.byids")).toBe(4)
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(inMemory({}, {
+      maxRetryDelay: "1 second",
+      maxRetryAfter: "20 seconds",
+      apiRetrySchedule: Schedule.spaced("1 minute").pipe(Schedule.intersect(Schedule.recurs(5)))
+    }))))
+
+  it.effect("a Retry-After longer than maxRetryAfter is waited for only maxRetryAfter", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({
+        route: "files.byids",
+        attempts: [1],
+        action: { _tag: "Status", status: 503, retryAfter: "3600" }
+      })
+      const fiber = yield* Effect.fork(Effect.either(Files.retrieve({ id: 1 })))
+      yield* TestClock.adjust("19999 millis")
+      expect(yield* attemptsOf("files.byids")).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(fiber)
+      expect(yield* attemptsOf("files.byids")).toBe(2)
+    }).pipe(Effect.provide(inMemory({}, { maxRetryDelay: "1 second", maxRetryAfter: "20 seconds" }))))
+
   it.effect("the retry schedule is overridable through CdfConfig", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

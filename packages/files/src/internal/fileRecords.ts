@@ -9,6 +9,7 @@ import * as CdfClient from "../CdfClient.js"
 import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
 import * as FileWire from "./fileWire.js"
+import { ambiguousStatuses } from "./retryPolicy.js"
 
 /** How much earlier than our first attempt a record we created may say it was created (clock skew). @internal */
 export const ownershipSkewMillis = 5_000
@@ -185,8 +186,6 @@ const registered = <A extends FileMetadata.FileMetadata>(
       return created
     })
   )
-
-const ambiguousStatuses: ReadonlySet<number> = new Set([408, 500, 502, 503, 504])
 
 /**
  * Whether a create that failed this way may nevertheless have been committed by the server: the request reached it

@@ -1,0 +1,371 @@
+/**
+ * Sending one body to an upload URL, one attempt at a time: the attempt's failure (classified by the rules of
+ * `retryPolicy`), and one function per body strategy:
+ * - `sendBytes`: a buffer handed over whole (a small one, or any in `buffer` mode): no stream, one timer;
+ * - `sendViews`: a buffer over 1 MiB handed to an HTTP client that reads web `ReadableStream`s itself, view by view;
+ * - `sendStream`: an Effect stream (any other content, or a buffer's views for other clients), with the stall
+ *   watchdog.
+ * `attemptOf` picks one. Retries, errors and the span of a PUT are in `uploadPut`.
+ *
+ * @internal
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Duration, Effect, Runtime, Stream } from "effect"
+import { ContentReadError, type Source } from "./content.js"
+import type { Tracker } from "./progress.js"
+import * as Policy from "./retryPolicy.js"
+import type { Hash } from "./sha256.js"
+import type { TransferSettings } from "./transferSettings.js"
+import { collect, contentMessage, exactly } from "./uploadPlan.js"
+
+/** Why one attempt failed, classified by the rules of `retryPolicy`. @internal */
+export type Failure =
+  & Policy.Classified
+  & (
+    | { readonly _tag: "Status"; readonly status: number }
+    | { readonly _tag: "Transport" }
+    | { readonly _tag: "Timeout"; readonly timeout: "transfer" | "stall"; readonly millis: number }
+    | { readonly _tag: "Content"; readonly message: string }
+    | { readonly _tag: "NotReplayable" }
+  )
+
+const timeoutFailure = (timeout: "transfer" | "stall", millis: number): Failure => ({
+  _tag: "Timeout",
+  timeout,
+  millis,
+  kind: "transient",
+  retryAfterMillis: undefined
+})
+
+const contentFailure = (message: string): Failure => ({
+  _tag: "Content",
+  message,
+  kind: "fatal",
+  retryAfterMillis: undefined
+})
+
+/** The failure of a retry that would have to read a one-shot stream again. @internal */
+export const notReplayable: Failure = { _tag: "NotReplayable", kind: "fatal", retryAfterMillis: undefined }
+
+/** A body source for one PUT. @internal */
+export type Body =
+  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
+  | {
+    readonly _tag: "Stream"
+    /** A stream of the content, read once per attempt. */
+    readonly stream: () => Stream.Stream<Uint8Array, unknown>
+    readonly size: number | undefined
+    /** Whether it cannot be sent again: a one-shot stream that an attempt has read from. */
+    readonly spent: () => boolean
+  }
+
+/** The body of a content source; a one-shot stream is spent once an attempt has begun reading it. @internal */
+export const bodyOf = (source: Source, size: number | undefined): Body => {
+  switch (source._tag) {
+    case "Bytes":
+      return { _tag: "Bytes", bytes: source.bytes }
+    case "Ranged":
+      return replayable(() => source.slice(0, source.size), source.size)
+    case "Factory":
+      return replayable(source.make, size)
+    case "OneShot": {
+      let read = false
+      return {
+        _tag: "Stream",
+        stream: () =>
+          Stream.suspend(() => {
+            read = true
+            return source.stream
+          }),
+        size,
+        spent: () => read
+      }
+    }
+  }
+}
+
+/** A body read again from its start on each attempt. @internal */
+export const replayable = (stream: () => Stream.Stream<Uint8Array, unknown>, size: number | undefined): Body => ({
+  _tag: "Stream",
+  stream,
+  size,
+  spent: () => false
+})
+
+/** Where one PUT goes and what counts it: shared by every attempt. @internal */
+export interface Target {
+  readonly storage: HttpClient.HttpClient
+  readonly url: string
+  /** An empty content type leaves the header out (HttpClientRequest sets it only when truthy). */
+  readonly contentType: string
+  readonly settings: TransferSettings
+  readonly tracker: Tracker
+  /** The key of this PUT in the tracker (the part number, 0 for a single PUT). */
+  readonly key: number
+}
+
+/** What a successful attempt sent: the sha256 of a stream, when asked. @internal */
+export interface Sent {
+  readonly sha256: string | undefined
+}
+
+const nothingHashed: Sent = { sha256: undefined }
+
+/** Buffers up to this size are handed over whole. @internal */
+export const sliceSize = 1024 * 1024
+
+/** A buffer as at most 8 views of at least one slice each (never copied). */
+const views = (bytes: Uint8Array): Array<Uint8Array> => {
+  const slice = Math.max(sliceSize, Math.ceil(bytes.byteLength / 8))
+  const out: Array<Uint8Array> = []
+  for (let offset = 0; offset < bytes.byteLength; offset += slice) {
+    out.push(bytes.subarray(offset, Math.min(offset + slice, bytes.byteLength)))
+  }
+  return out
+}
+
+/**
+ * A buffer larger than one slice as a body that the HTTP client reads itself: at most 8 views (each at least 1 MiB)
+ * from a web `ReadableStream` (`HttpBody.raw`, with its Content-Length). undici iterates it and writes each view to
+ * the socket with backpressure; the emulator's in-memory client reads it as a `Request` body. No Effect stream or
+ * Node `Readable` sits in between, so the body costs a few promises per view, not a fiber step per pull. A view is
+ * handed over only when the client asks for it (`highWaterMark` 0), so `moved` reports what the client has taken:
+ * progress moves and the stall watchdog is fed while the PUT runs. The views are enqueued, never transferred: the
+ * caller's buffer stays intact for a retry. Progress callbacks (effects) run on `runtime`, only when someone
+ * observes the tracker.
+ */
+const slicedBody = (
+  bytes: Uint8Array,
+  contentType: string,
+  clock: Clock.Clock,
+  runtime: Runtime.Runtime<never>,
+  on: { readonly moved: (now: number, bytes: number) => Effect.Effect<void>; readonly observed: boolean }
+): HttpBody.HttpBody => {
+  const pending = views(bytes)
+  let next = 0
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const view = pending[next++]
+      if (view === undefined) return controller.close()
+      const emit = on.moved(clock.unsafeCurrentTimeMillis(), view.byteLength)
+      if (on.observed) Runtime.runFork(runtime)(emit)
+      controller.enqueue(view)
+    }
+  }, { highWaterMark: 0 })
+  return HttpBody.raw(stream, { contentType, contentLength: bytes.byteLength })
+}
+
+/**
+ * Fails an attempt that started at `start` when nothing moved for `stallMillis` (`lastMoved` is read when it wakes)
+ * or when it has run for `attemptMillis`. It sleeps until the earlier of the two deadlines and looks again, so a
+ * long transfer costs one timer per stall period, not a check every second.
+ */
+const watchdog = (
+  start: number,
+  lastMoved: () => number,
+  stallMillis: number,
+  attemptMillis: number
+): Effect.Effect<never, Failure> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<never, Failure> => {
+    const stallAt = lastMoved() + stallMillis
+    const attemptAt = start + attemptMillis
+    if (now >= stallAt) return Effect.fail(timeoutFailure("stall", stallMillis))
+    if (now >= attemptAt) return Effect.fail(timeoutFailure("transfer", attemptMillis))
+    return Effect.zipRight(
+      Effect.sleep(Duration.millis(Math.min(stallAt, attemptAt) - now)),
+      watchdog(start, lastMoved, stallMillis, attemptMillis)
+    )
+  })
+
+const watchdogOf = (settings: TransferSettings, start: number, lastMoved: () => number): Effect.Effect<never, Failure> =>
+  watchdog(start, lastMoved, Duration.toMillis(settings.stallTimeout), Duration.toMillis(settings.attemptTimeout))
+
+/**
+ * Reads and drops a storage answer (bounded: an empty 2xx or a short error page), so the connection can be reused.
+ * Not `response.stream`: the platform aborts the request's controller when a body stream ends (an AbortSignal and a
+ * DOMException with a stack per PUT), and a body stream that fails is logged by Effect with the request (the signed
+ * URL) at DEBUG.
+ */
+const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
+
+/** A PUT of `body` (set with its Content-Length: setBody leaves out `content-length: 0`). */
+const putRequest = (target: Target, body: HttpBody.HttpBody, size: number | undefined) =>
+  HttpClientRequest.put(target.url).pipe(
+    HttpClientRequest.setBody(body),
+    size === undefined ? (r) => r : HttpClientRequest.setHeader("content-length", String(size))
+  )
+
+/** Sends one request and classifies its failure; a transport error caused by the content is `Content`. */
+const send = (
+  target: Target,
+  request: HttpClientRequest.HttpClientRequest,
+  readFailure: () => ContentReadError | undefined
+): Effect.Effect<void, Failure> =>
+  Effect.flatMap(target.storage.execute(request), (response) => {
+    if (response.status >= 200 && response.status < 300) return discard(response)
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.zipRight(
+        discard(response),
+        Effect.fail<Failure>({
+          _tag: "Status",
+          status: response.status,
+          ...Policy.classifyStatus(response.status, response.headers, now, "storage")
+        })
+      ))
+  }).pipe(
+    Effect.catchTags({
+      RequestError: (error): Effect.Effect<never, Failure> => {
+        const failure = readFailure()
+        return Effect.fail(
+          failure !== undefined
+            ? contentFailure(contentMessage(failure))
+            : { _tag: "Transport", kind: Policy.kindOfTransport(error.cause), retryAfterMillis: undefined }
+        )
+      },
+      ResponseError: (): Effect.Effect<never, Failure> =>
+        Effect.fail({ _tag: "Transport", kind: "transient", retryAfterMillis: undefined })
+    })
+  )
+
+const noReadFailure = () => undefined
+
+/**
+ * A buffer handed over whole: nothing can be seen moving. A large one (bodyMode "buffer") gets only the attempt
+ * timeout; a small one (<= 1 MiB) also fails as stalled when no answer comes within the stall timeout: one timer,
+ * whichever is shorter. The tracker counts when its methods are called: both calls wait until the attempt runs (and
+ * the ack until storage has answered), or a refused PUT would be reported as acknowledged.
+ *
+ * @internal
+ */
+export const sendBytes = (target: Target, bytes: Uint8Array): Effect.Effect<Sent, Failure> => {
+  const { settings, tracker } = target
+  const request = putRequest(target, HttpBody.uint8Array(bytes, target.contentType), bytes.byteLength)
+  const stallMillis = Duration.toMillis(settings.stallTimeout)
+  const attemptMillis = Duration.toMillis(settings.attemptTimeout)
+  const stall = bytes.byteLength <= sliceSize && stallMillis < attemptMillis
+  const timeout = stall ? timeoutFailure("stall", stallMillis) : timeoutFailure("transfer", attemptMillis)
+  return Effect.zipRight(
+    Effect.suspend(() => tracker.pulled(target.key, bytes.byteLength)),
+    Effect.zipRight(
+      Policy.attemptTimeout(send(target, request, noReadFailure), {
+        duration: stall ? settings.stallTimeout : settings.attemptTimeout,
+        onTimeout: () => timeout
+      }),
+      Effect.suspend(() => Effect.as(tracker.ack(target.key, bytes.byteLength), nothingHashed))
+    )
+  )
+}
+
+/**
+ * A buffer over 1 MiB handed to the HTTP client view by view (`slicedBody`), watched by the stall and attempt
+ * deadlines; no Effect stream is built. A fresh body per attempt.
+ *
+ * @internal
+ */
+export const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent, Failure> =>
+  Effect.clockWith((clock) =>
+    Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+      const { tracker } = target
+      const start = clock.unsafeCurrentTimeMillis()
+      // what the client has taken so far, and when it last took a view (read by the watchdog)
+      const moved = { at: start, bytes: 0 }
+      const body = slicedBody(bytes, target.contentType, clock, runtime, {
+        moved: (now, n) => {
+          moved.at = now
+          moved.bytes += n
+          return tracker.pulled(target.key, moved.bytes)
+        },
+        observed: tracker.observed
+      })
+      return Effect.zipRight(
+        Effect.raceFirst(
+          send(target, putRequest(target, body, bytes.byteLength), noReadFailure),
+          watchdogOf(target.settings, start, () => moved.at)
+        ),
+        Effect.suspend(() => Effect.as(tracker.ack(target.key, bytes.byteLength), nothingHashed))
+      )
+    })
+  )
+
+/**
+ * An Effect stream of `size` bytes (when known), counted and hashed as it is pulled. Streamed, it is watched by one
+ * fiber that sleeps until the next deadline: no byte pulled for the stall timeout, or the attempt timeout, fails the
+ * attempt (whichever comes first; stall wins a tie). In `buffer` mode (or when empty) it is collected and handed
+ * over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as stalled when no answer
+ * comes within the stall timeout.
+ *
+ * @internal
+ */
+export const sendStream = (
+  target: Target,
+  source: Stream.Stream<Uint8Array, unknown>,
+  size: number | undefined,
+  hash: (() => Hash) | undefined
+): Effect.Effect<Sent, Failure> =>
+  Effect.gen(function*() {
+    const { settings, tracker } = target
+    const stallMillis = Duration.toMillis(settings.stallTimeout)
+    const attemptMillis = Duration.toMillis(settings.attemptTimeout)
+    const start = yield* Clock.currentTimeMillis
+    // what was pulled so far, when the last chunk came, and why reading failed (read by the watchdog and `send`)
+    const read: { at: number; bytes: number; failure: ContentReadError | undefined } = {
+      at: start,
+      bytes: 0,
+      failure: undefined
+    }
+    const hasher = hash?.()
+    const counted = source.pipe(
+      Stream.mapError((e) => {
+        read.failure = e instanceof ContentReadError ? e : new ContentReadError(e)
+        return read.failure
+      }),
+      Stream.tap((chunk) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          read.at = now
+          read.bytes += chunk.byteLength
+          hasher?.update(chunk)
+          return tracker.pulled(target.key, read.bytes)
+        })
+      )
+    )
+    const httpBody = settings.bodyMode === "buffer" || size === 0
+      ? HttpBody.uint8Array(
+        yield* collect(counted).pipe(Effect.mapError(() => contentFailure("reading the content failed"))),
+        target.contentType
+      )
+      : HttpBody.stream(counted, target.contentType, size)
+    const sent = send(target, putRequest(target, httpBody, size), () => read.failure)
+    yield* httpBody._tag !== "Uint8Array"
+      ? Effect.raceFirst(sent, watchdogOf(settings, start, () => read.at))
+      : Policy.attemptTimeout(
+        (size ?? 0) > sliceSize
+          ? sent
+          : Policy.attemptTimeout(sent, {
+            duration: settings.stallTimeout,
+            onTimeout: () => timeoutFailure("stall", stallMillis)
+          }),
+        { duration: settings.attemptTimeout, onTimeout: () => timeoutFailure("transfer", attemptMillis) }
+      )
+    if (read.failure !== undefined) return yield* Effect.fail(contentFailure(contentMessage(read.failure)))
+    yield* tracker.ack(target.key, size ?? read.bytes)
+    return { sha256: hasher?.digestHex() }
+  })
+
+/**
+ * One attempt at sending `body`, by the strategy that fits it: a buffer handed over whole (small, or `buffer` mode),
+ * as raw views (large, to a client that reads web streams), or as an Effect stream; `hash` applies to streams only.
+ *
+ * @internal
+ */
+export const attemptOf = (target: Target, body: Body, hash: (() => Hash) | undefined): Effect.Effect<Sent, Failure> => {
+  if (body._tag === "Stream") {
+    return sendStream(target, Stream.suspend(body.stream).pipe(exactly(body.size)), body.size, hash)
+  }
+  const { bytes } = body
+  if (target.settings.bodyMode === "buffer" || bytes.byteLength <= sliceSize) return sendBytes(target, bytes)
+  if (target.settings.rawStreamBodies === true) return sendViews(target, bytes)
+  return sendStream(target, Stream.fromIterable(views(bytes)), bytes.byteLength, undefined)
+}
