@@ -28,7 +28,7 @@ import * as Files from "./Files.js"
 export interface Options {
   readonly emulator?: Emulator.Options | undefined
   readonly config?: Partial<Omit<CdfConfig.Options, "baseUrl" | "project">> | undefined
-  readonly auth?: Layer.Layer<CdfAuth.CdfAuth, never, Emulator.Emulator | HttpClient.HttpClient> | undefined
+  readonly auth?: Layer.Layer<CdfAuth.CdfAuth, InvalidConfigError, Emulator.Emulator | HttpClient.HttpClient> | undefined
 }
 
 /**
