@@ -3,11 +3,12 @@
  * `CdfTestEmulator` (the Files stack on the in-memory emulator).
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfError, CdfTest, Files } from "@effect-cdf/files"
+import { CdfError, CdfTest, Files } from "@effect-cdf/files"
 import * as CdfTestEmulator from "@effect-cdf/files/CdfTestEmulator"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Either, Exit, Layer, Redacted, Runtime, Schedule } from "effect"
+import { Cause, Effect, Either, Exit, Redacted, Runtime, Schedule } from "effect"
 import { createHash } from "node:crypto"
+import { emulatorClientCredentials } from "./FilesFixtures.js"
 
 const sha256 = (data: string) => createHash("sha256").update(data).digest("hex")
 
@@ -109,13 +110,6 @@ describe("CdfTestEmulator", () => {
       const requests = yield* (yield* Emulator.Emulator).requests
       expect(requests.some((r) => r.path.endsWith("/oauth2/token"))).toBe(true)
     }).pipe(Effect.provide(CdfTestEmulator.layer({
-      auth: Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-        CdfAuth.layerClientCredentials({
-          tokenUrl: emulator.tokenUrl,
-          clientId: emulator.clientId,
-          clientSecret: emulator.clientSecret,
-          scopes: ["s"],
-          allowInsecureHttp: true
-        })))
+      auth: emulatorClientCredentials
     }))))
 })

@@ -46,3 +46,13 @@ export const onPort = (
     Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
     Layer.provideMerge(transport)
   )
+
+/** Client-credentials auth against the emulator's own identity provider. */
+export const emulatorClientCredentials = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+  CdfAuth.layerClientCredentials({
+    tokenUrl: emulator.tokenUrl,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    scopes: ["s"],
+    allowInsecureHttp: true
+  }).pipe(Layer.orDie)))

@@ -3,19 +3,9 @@ import { CdfAuth, CdfClient, CdfConfig, CdfTest, Files } from "@effect-cdf/files
 import * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schedule } from "effect"
-import { clientOver, inMemory, onPort } from "./FilesFixtures.js"
+import { clientOver, emulatorClientCredentials, inMemory, onPort } from "./FilesFixtures.js"
 
 const fast = { apiRetrySchedule: Schedule.recurs(3), transferRetrySchedule: Schedule.recurs(2) }
-
-/** Client-credentials auth against the emulator's own identity provider. */
-const emulatorClientCredentials = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-  CdfAuth.layerClientCredentials({
-    tokenUrl: emulator.tokenUrl,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    scopes: ["s"],
-    allowInsecureHttp: true
-  }).pipe(Layer.orDie)))
 
 describe("Security: upload URLs get no credentials", () => {
   for (const storageOrigin of ["same", "separate"] as const) {
