@@ -162,8 +162,10 @@ describe("the packed packages, installed with npm outside the repository", () =>
     const script = `for (const s of ${JSON.stringify(specifiers)}) { const m = await import(s); if (Object.keys(m).length === 0) throw new Error(s) }`
     const imported = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: scratch, timeout: 60_000 })
     expect(imported.code, imported.stderr).toBe(0)
-    const internal = await run(process.execPath, ["--input-type=module", "-e", "await import('@effect-cdf/files/internal/api')"], { cwd: scratch, timeout: 60_000 })
-    expect(internal.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED")
+    for (const hidden of ["@effect-cdf/files/internal/api", "@effect-cdf/emulator/bin", "@effect-cdf/cli/demo"]) {
+      const refused = await run(process.execPath, ["--input-type=module", "-e", `await import("${hidden}")`], { cwd: scratch, timeout: 60_000 })
+      expect(refused.stderr, hidden).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED")
+    }
   }, 120_000)
 
   it("run the getting-started Effect program against the installed cdf-emulator", async () => {
