@@ -22,6 +22,8 @@ for (const pkg of packages) {
   const srcDir = join(root, "packages", pkg, "src")
   if (!existsSync(srcDir)) continue
   const manifest = JSON.parse(readFileSync(join(root, "packages", pkg, "package.json"), "utf8"))
+  const indexPath = join(srcDir, "index.ts")
+  const indexSource = existsSync(indexPath) ? readFileSync(indexPath, "utf8") : ""
   const modules = readdirSync(srcDir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !skip.has(f)).sort()
   if (modules.length === 0) continue
   const program = ts.createProgram(modules.map((m) => join(srcDir, m)), {
@@ -47,7 +49,12 @@ for (const pkg of packages) {
     if (!moduleSymbol) continue
     const name = file.replace(/\.ts$/, "")
     const moduleDoc = ts.getJSDocCommentsAndTags(source.statements[0] ?? source).map((d) => d.comment).filter(Boolean)
-    lines.push(`## ${name}`, "", `\`import { ${name} } from "${manifest.name}"\``, "")
+    // modules re-exported by src/index.ts come from the main entry, the others (Node-only, test helpers) by subpath
+    const fromIndex = indexSource.includes(`export * as ${name} from "./${name}.js"`)
+    const importLine = fromIndex
+      ? `import { ${name} } from "${manifest.name}"`
+      : `import * as ${name} from "${manifest.name}/${name}"`
+    lines.push(`## ${name}`, "", `\`${importLine}\``, "")
     if (moduleDoc.length > 0 && typeof moduleDoc[0] === "string") lines.push(moduleDoc[0], "")
     const exports = checker.getExportsOfModule(moduleSymbol).sort((a, b) => a.name.localeCompare(b.name))
     const byCategory = new Map()

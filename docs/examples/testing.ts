@@ -1,10 +1,12 @@
 /**
- * Testing your own code that calls Files: against the emulator in memory, or against a stub Files layer.
- * Quoted by docs/testing.md. `main` runs both (it needs no server).
+ * Testing your own code that calls Files: against the emulator in memory, or against a stub Files layer, with the
+ * helpers of CdfTest (recorder of spans and logs, runners for Promise-style test runners).
+ * Quoted by docs/testing.md. `main` runs them all (it needs no server).
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig, FileMetadata, Files } from "@effect-cdf/files"
-import { Effect, Fiber, Layer, TestClock } from "effect"
+import { CdfTest, FileMetadata, Files } from "@effect-cdf/files"
+import * as CdfTestEmulator from "@effect-cdf/files/CdfTestEmulator"
+import { Effect, Fiber, Layer, Schedule, TestClock } from "effect"
 
 // Your code: it needs the Files service, not a transport or credentials.
 export const archiveReport = (report: string) =>
@@ -15,19 +17,9 @@ export const archiveReport = (report: string) =>
     metadata: { kind: "daily" }
   }).pipe(Effect.map((file) => file.id))
 
-// 1. The emulator in memory: a faithful CDF Files API behind an HttpClient, no socket, TestClock-friendly.
-export const filesOnEmulator = Layer.unwrapEffect(
-  Effect.map(Emulator.Emulator, (emulator) =>
-    Files.layer.pipe(
-      Layer.provide(CdfClient.layer),
-      Layer.provide(CdfConfig.layer({
-        baseUrl: emulator.baseUrl,
-        project: emulator.project,
-        allowInsecureHttp: true // the in-memory origin is http://emulator.cdf.test
-      })),
-      Layer.provide(CdfAuth.layerToken(emulator.token))
-    ))
-).pipe(Layer.provideMerge(Emulator.layerInMemory()))
+// 1. The emulator in memory: a faithful CDF Files API behind an HttpClient, no socket, TestClock-friendly, with the
+//    Files stack (Files, CdfClient, CdfConfig, CdfAuth) on it.
+export const filesOnEmulator = CdfTestEmulator.layer()
 
 export const testWithEmulator = Effect.gen(function*() {
   const id = yield* archiveReport("site,value\noslo,42\n")
@@ -76,7 +68,35 @@ export const filesStub = Layer.succeed(
 
 export const testWithStub = archiveReport("anything").pipe(Effect.provide(filesStub))
 
-export const main = async () => ({
-  sha256: await Effect.runPromise(testWithEmulator),
-  stubbedId: await Effect.runPromise(testWithStub)
-})
+// 3. What the library traced and logged: a recorder of spans (name, attributes, events, status, parent) and log lines.
+export const retryIsTraced = Effect.gen(function*() {
+  const recorder = CdfTest.makeRecorder()
+  const emulator = yield* Emulator.Emulator
+  yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "Status", status: 429 } })
+  yield* archiveReport("a,b\n").pipe(recorder.provide)
+  const create = recorder.spans.find((span) => span.name === "Files.create")
+  return create?.events.map((event) => event.name) // ["cdf.retry"]
+}).pipe(Effect.provide(CdfTestEmulator.layer({ config: { apiRetrySchedule: Schedule.recurs(2) } })))
+
+// 4. In a Promise-style test (vitest's or jest's `it`, node:test): runFailure resolves with the typed error, where
+//    Effect.runPromise would reject with a FiberFailure around it.
+export const duplicateIsRefused = async () => {
+  const twice = Effect.gen(function*() {
+    yield* Files.uploadBytes("a", { name: "a.txt", externalId: "daily-report" })
+    return yield* Files.uploadBytes("b", { name: "a.txt", externalId: "daily-report" })
+  })
+  const error = await CdfTest.runFailure(twice.pipe(Effect.provide(CdfTestEmulator.layer())))
+  // expect(error).toMatchObject({ _tag: "CdfApiError", status: 409 })
+  return error._tag === "CdfApiError" ? error.status : undefined
+}
+
+export const main = async () => {
+  const result = {
+    sha256: await CdfTest.runPromise(testWithEmulator),
+    stubbedId: await CdfTest.runPromise(testWithStub),
+    retryEvents: await CdfTest.runPromise(retryIsTraced),
+    duplicateStatus: await duplicateIsRefused()
+  }
+  if (result.retryEvents?.[0] !== "cdf.retry" || result.duplicateStatus !== 409) throw new Error(JSON.stringify(result))
+  return result
+}

@@ -91,3 +91,12 @@ export * as Files from "./Files.js"
  * @since 0.1.0
  */
 export * as FilesClient from "./FilesClient.js"
+
+/**
+ * Helpers for tests of code that uses the library: a recorder of spans and log lines, and runners that give the typed
+ * failure of an Effect to Promise-style test runners. The `Files` stack on the in-memory emulator is
+ * `@effect-cdf/files/CdfTestEmulator` (not exported here: it needs `@effect-cdf/emulator`).
+ *
+ * @since 0.1.0
+ */
+export * as CdfTest from "./CdfTest.js"

@@ -6,8 +6,9 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
-import { Effect, Layer, Redacted } from "effect"
+import type { Files } from "@effect-cdf/files"
+import * as CdfTestEmulator from "@effect-cdf/files/CdfTestEmulator"
+import { Effect, Redacted } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as Configuration from "../../../docs/examples/configuration.js"
@@ -41,15 +42,8 @@ const examplesDir = fileURLToPath(new URL("../../../docs/examples/", import.meta
 const docsDir = fileURLToPath(new URL("../../../docs/", import.meta.url))
 const readme = fileURLToPath(new URL("../../../README.md", import.meta.url))
 
-/** The Files service on the in-memory emulator, with small parts so multipart paths run quickly. */
-const FilesInMemory = Layer.unwrapEffect(Effect.gen(function*() {
-  const emulator = yield* Emulator.Emulator
-  return Files.layer.pipe(
-    Layer.provide(CdfClient.layer),
-    Layer.provide(CdfConfig.layer({ baseUrl: emulator.baseUrl, project: emulator.project, allowInsecureHttp: true })),
-    Layer.provide(CdfAuth.layerToken(emulator.token))
-  )
-})).pipe(Layer.provideMerge(Emulator.layerInMemory({ uploadedDelay: "100 millis" })))
+/** The Files service on the in-memory emulator, as users get it. */
+const FilesInMemory = CdfTestEmulator.layer({ emulator: { uploadedDelay: "100 millis" } })
 
 describe("docs/examples", () => {
   it("every example file is run by this test", () => {

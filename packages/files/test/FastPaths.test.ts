@@ -3,14 +3,13 @@
  * constructor, and the create request recorded on the `Files.create` span.
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { Content, FileMetadata, Files } from "@effect-cdf/files"
+import { CdfTest, Content, FileMetadata, Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Equal, Exit, Fiber, Redacted, Schedule, Stream } from "effect"
 import * as FilesApi from "../src/internal/fileRecords.js"
 import * as RetryPolicy from "../src/internal/retryPolicy.js"
 import * as Transfer from "../src/internal/transfer.js"
 import { inMemory, onPort } from "./FilesFixtures.js"
-import { makeRecorder } from "./FilesTracing.js"
 import * as FileWire from "../src/internal/fileWire.js"
 
 describe("RetryPolicy.attemptTimeout on the live clock", () => {
@@ -96,7 +95,7 @@ describe("plainMetadata", () => {
 
 describe("the create request", () => {
   it.live("is recorded on the Files.create span: its retries are events there, the http.client span is its child", () => {
-    const recorder = makeRecorder()
+    const recorder = CdfTest.makeRecorder()
     return Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "Status", status: 429 } })
@@ -116,7 +115,7 @@ describe("the create request", () => {
   })
 
   it.effect("other requests keep their own CdfClient span", () => {
-    const recorder = makeRecorder()
+    const recorder = CdfTest.makeRecorder()
     return Effect.gen(function*() {
       const file = yield* Files.uploadBytes("abc", { name: "b.txt" })
       yield* Files.retrieve({ id: file.id })

@@ -2,7 +2,8 @@
  * Test wiring of the client engineer's tests: the client stack over the emulator, in memory or on a real port.
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import { CdfAuth, CdfClient, CdfConfig } from "@effect-cdf/files"
+import * as CdfTestEmulator from "@effect-cdf/files/CdfTestEmulator"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Layer } from "effect"
@@ -25,16 +26,12 @@ export const clientOver = (overrides: ConfigOverrides = {}, auth?: Layer.Layer<C
     )
   }))
 
-/** Files + CdfClient + Emulator + HttpClient, all in memory. */
+/** Files + CdfClient + Emulator + HttpClient, all in memory (the helper users have: `CdfTestEmulator.layer`). */
 export const inMemory = (
   options: Emulator.Options = {},
   overrides: ConfigOverrides = {},
   auth?: Layer.Layer<CdfAuth.CdfAuth, never, Emulator.Emulator | HttpClient.HttpClient>
-) =>
-  Files.layer.pipe(
-    Layer.provideMerge(clientOver(overrides, auth)),
-    Layer.provideMerge(Emulator.layerInMemory(options))
-  )
+) => CdfTestEmulator.layer({ emulator: options, config: overrides, auth })
 
 /**
  * Files + CdfClient + Emulator on a real loopback port, over undici (`NodeTransport.layer`, as users run it) or the
@@ -45,8 +42,17 @@ export const onPort = (
   overrides: ConfigOverrides = {},
   transport: Layer.Layer<HttpClient.HttpClient> = NodeTransport.layer
 ) =>
-  Files.layer.pipe(
-    Layer.provideMerge(clientOver(overrides)),
+  CdfTestEmulator.layerOver({ config: overrides }).pipe(
     Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
     Layer.provideMerge(transport)
   )
+
+/** Client-credentials auth against the emulator's own identity provider. */
+export const emulatorClientCredentials = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+  CdfAuth.layerClientCredentials({
+    tokenUrl: emulator.tokenUrl,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    scopes: ["s"],
+    allowInsecureHttp: true
+  }).pipe(Layer.orDie)))

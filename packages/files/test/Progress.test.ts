@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { Content, Files, Progress } from "@effect-cdf/files"
-import { Chunk, Context, Duration, Effect, Exit, Option, Schedule, Stream, Tracer } from "effect"
+import { CdfTest, Content, Files, Progress } from "@effect-cdf/files"
+import { Chunk, Duration, Effect, Exit, Option, Schedule, Stream } from "effect"
 import * as Transfer from "../src/internal/transfer.js"
 import * as FilesFixtures from "./FilesFixtures.js"
 import { bytesOf, createFile, storage } from "./TransferFixtures.js"
@@ -29,34 +29,6 @@ const putSingle = (content: Content.Content, onProgress?: Progress.OnProgress) =
     })
     return file
   }))
-
-/** A tracer that keeps every span's name and attributes. */
-const recordingTracer = (spans: Array<{ name: string; attributes: Map<string, unknown> }>) =>
-  Tracer.make({
-    span: (name, parent, context, links, _startTime, kind) => {
-      const attributes = new Map<string, unknown>()
-      spans.push({ name, attributes })
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: String(spans.length),
-        traceId: "trace",
-        parent,
-        context: context ?? Context.empty(),
-        status: { _tag: "Started", startTime: 0n },
-        attributes,
-        links,
-        sampled: true,
-        kind,
-        end: () => undefined,
-        attribute: (key, value) => attributes.set(key, value),
-        event: () => undefined,
-        addLinks: () => undefined
-      }
-      return span
-    },
-    context: (f) => f()
-  })
 
 describe("Progress", () => {
   it.effect("Progress.stream: the values as a Stream ending with the upload", () =>
@@ -141,13 +113,13 @@ describe("spans", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "Status", status: 503 } })
-      const spans: Array<{ name: string; attributes: Map<string, unknown> }> = []
-      const file = yield* putSingle(Content.make("abc")).pipe(Effect.withTracer(recordingTracer(spans)))
+      const recorder = CdfTest.makeRecorder()
+      const file = yield* putSingle(Content.make("abc")).pipe(recorder.provide)
       const query = new URL(file.uploadUrl).search
       expect(query.length).toBeGreaterThan(1)
-      const put = spans.find((s) => s.name === "effect-cdf.files.put")
+      const put = recorder.spans.find((s) => s.name === "effect-cdf.files.put")
       expect(put?.attributes.get("url.path")).toBe(new URL(file.uploadUrl).pathname)
-      const dump = JSON.stringify(spans.map((s) => [s.name, [...s.attributes]]))
+      const dump = JSON.stringify(recorder.spans.map((s) => [s.name, [...s.attributes]]))
       expect(dump).not.toContain(query.slice(1))
       expect(dump).not.toContain("?")
     }).pipe(inMemory))

@@ -1,22 +1,11 @@
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import { CdfAuth, CdfClient, CdfConfig, CdfTest, Files } from "@effect-cdf/files"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schedule } from "effect"
-import { clientOver, inMemory, onPort } from "./FilesFixtures.js"
-import { makeRecorder } from "./FilesTracing.js"
+import { clientOver, emulatorClientCredentials, inMemory, onPort } from "./FilesFixtures.js"
 
 const fast = { apiRetrySchedule: Schedule.recurs(3), transferRetrySchedule: Schedule.recurs(2) }
-
-/** Client-credentials auth against the emulator's own identity provider. */
-const emulatorClientCredentials = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-  CdfAuth.layerClientCredentials({
-    tokenUrl: emulator.tokenUrl,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    scopes: ["s"],
-    allowInsecureHttp: true
-  }).pipe(Layer.orDie)))
 
 describe("Security: upload URLs get no credentials", () => {
   for (const storageOrigin of ["same", "separate"] as const) {
@@ -87,7 +76,7 @@ describe("Security: upload URLs get no credentials, over real sockets (undici)",
 
 describe("Security: secrets never reach logs, spans or errors", () => {
   it.effect("tokens, the client secret and upload-URL signatures", () => {
-    const recorder = makeRecorder()
+    const recorder = CdfTest.makeRecorder()
     const seenUrls: Array<string> = []
     const seenTokens = new Set<string>()
     const recordingClient = Layer.effect(
@@ -178,7 +167,7 @@ describe("Security: secrets never reach logs, spans or errors", () => {
 
 describe("Security: secrets over a real port (undici)", () => {
   it.live("resets, retries and a final failure leave no token or signature in logs, spans or the error", () => {
-    const recorder = makeRecorder()
+    const recorder = CdfTest.makeRecorder()
     return Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 10 } })
@@ -193,7 +182,7 @@ describe("Security: secrets over a real port (undici)", () => {
       const haystack = recorder.dump() + String(error) + JSON.stringify(error) + (error.stack ?? "")
       expect(haystack).not.toContain(Redacted.value(emulator.token))
       expect(haystack).not.toContain("sig=")
-      expect(recorder.logs.some((l) => l.includes("upload failed"))).toBe(true)
+      expect(recorder.logs.some((l) => l.message.includes("upload failed"))).toBe(true)
     }).pipe(recorder.provide, Effect.provide(onPort({}, fast)))
   })
 })

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { Content, type Progress } from "@effect-cdf/files"
+import { CdfTest, Content, type Progress } from "@effect-cdf/files"
 import { Duration, Effect, Fiber, Schedule, Stream, TestClock } from "effect"
 import * as Transfer from "../src/internal/transfer.js"
-import { makeRecorder } from "./FilesTracing.js"
 import { bytesOf, createFile, sha256, storage, storagePuts, stored } from "./TransferFixtures.js"
 
 const settings = (overrides?: Parameters<typeof Transfer.makeSettings>[0]) =>
@@ -106,7 +105,7 @@ describe("putSingle", () => {
 
   it.effect("each PUT retry is a cdf.retry event (attempt, reason, no URL) on the effect-cdf.files.put span", () =>
     Effect.gen(function*() {
-      const recorder = makeRecorder()
+      const recorder = CdfTest.makeRecorder()
       const emulator = yield* Emulator.Emulator
       yield* emulator.addFault({ route: "storage.put", attempts: [1, 2], action: { _tag: "Status", status: 503 } })
       const fiber = yield* Effect.fork(recorder.provide(upload(Content.make(bytesOf(1000)))))

@@ -5,12 +5,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Content } from "@effect-cdf/files"
+import { CdfTest, Content } from "@effect-cdf/files"
 import { Cause, Duration, Effect, Exit, Schedule } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Transfer from "../src/internal/transfer.js"
-import { makeRecorder } from "./FilesTracing.js"
 
 const signature = "SECRETSIG0123456789"
 
@@ -44,7 +43,7 @@ const putTo = (status: number) =>
       attemptTimeout: Duration.seconds(5),
       stallTimeout: Duration.seconds(5)
     })
-    const recorder = makeRecorder()
+    const recorder = CdfTest.makeRecorder()
     const prepared = yield* Transfer.prepare(Content.make("hello"), settings)
     const exit = yield* Effect.exit(
       Effect.gen(function*() {

@@ -11,13 +11,12 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { Files } from "@effect-cdf/files"
+import { CdfTest, Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Schedule, Stream } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { onPort } from "./FilesFixtures.js"
-import { makeRecorder } from "./FilesTracing.js"
 import { bytesOf, sha256 } from "./TransferFixtures.js"
 
 /** What a PUT /echo saw: the body's sha256 and length, and the framing headers. */
@@ -263,7 +262,7 @@ for (const client of clients) {
 
     test("the platform's http.client span with the status; none under withTracerDisabledWhen", (s) =>
       Effect.gen(function*() {
-        const recorder = makeRecorder()
+        const recorder = CdfTest.makeRecorder()
         const client = yield* HttpClient.HttpClient
         yield* Effect.flatMap(client.get(`${s.url}/json`), (r) => r.json).pipe(recorder.provide)
         const quiet = client.pipe(HttpClient.withTracerDisabledWhen(() => true))
