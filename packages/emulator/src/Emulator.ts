@@ -64,7 +64,8 @@ export const FaultAction = Schema.Union(
   Schema.TaggedStruct("ResetAfterBytes", { bytes: Schema.NonNegativeInt }),
   Schema.TaggedStruct("MalformedJson", {}),
   Schema.TaggedStruct("Throttle", { bytesPerSecond: Schema.Positive }),
-  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") })
+  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") }),
+  Schema.TaggedStruct("CorruptDownload", { offset: Schema.optionalWith(Schema.NonNegativeInt, { exact: true }) })
 )
 
 /**
