@@ -38,7 +38,13 @@ export const RouteName = Schema.Literal(
   "files.initmultipartupload",
   "files.multiuploadlink",
   "files.completemultipartupload",
-  "storage.put"
+  "files.list",
+  "files.search",
+  "files.aggregate",
+  "files.update",
+  "files.downloadlink",
+  "storage.put",
+  "storage.get"
 )
 
 /**

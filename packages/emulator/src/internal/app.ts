@@ -15,9 +15,11 @@ import * as Effect from "effect/Effect"
 import * as Frame from "./frame.js"
 import * as Control from "./routes/control.js"
 import * as Delete from "./routes/delete.js"
+import * as Download from "./routes/download.js"
 import * as Query from "./routes/query.js"
 import * as Storage from "./routes/storage.js"
 import * as Token from "./routes/token.js"
+import * as Update from "./routes/update.js"
 import * as Upload from "./routes/upload.js"
 import type { State } from "./state.js"
 
@@ -28,6 +30,7 @@ export const make = (state: State) => {
   const upload = Upload.make(state)
   const storage = Storage.make(state)
   const query = Query.make(state)
+  const download = Download.make(state)
 
   // The router ignores a trailing slash: `files/` (as @cognite/sdk sends it) is the same route as `files`.
   const files = "/api/v1/projects/:project/files" as const
@@ -35,13 +38,19 @@ export const make = (state: State) => {
     HttpRouter.post(files, route("files.create", "api", upload.create)),
     HttpRouter.post(`${files}/uploadlink`, route("files.uploadlink", "api", upload.uploadLink)),
     HttpRouter.post(`${files}/byids`, route("files.byids", "api", query.byIds)),
+    HttpRouter.post(`${files}/list`, route("files.list", "api", query.list)),
+    HttpRouter.post(`${files}/search`, route("files.search", "api", query.search)),
+    HttpRouter.post(`${files}/aggregate`, route("files.aggregate", "api", query.aggregate)),
     HttpRouter.get(`${files}/:id`, route("files.get", "api", query.get)),
+    HttpRouter.post(`${files}/downloadlink`, route("files.downloadlink", "api", download.downloadLink)),
+    HttpRouter.post(`${files}/update`, route("files.update", "api", Update.make(state))),
     HttpRouter.post(`${files}/delete`, route("files.delete", "api", Delete.make(state))),
     HttpRouter.post(`${files}/initmultipartupload`, route("files.initmultipartupload", "api", upload.initMultipart)),
     HttpRouter.post(`${files}/multiuploadlink`, route("files.multiuploadlink", "api", upload.multiUploadLink)),
     HttpRouter.post(`${files}/completemultipartupload`, route("files.completemultipartupload", "api", upload.complete)),
     HttpRouter.put("/storage/:project/files/:key", route("storage.put", "storage", storage.single, storage.recordPut)),
     HttpRouter.put("/storage/:project/parts/:key", route("storage.put", "storage", storage.part, storage.recordPut)),
+    HttpRouter.get("/storage/:project/download/:key", route("storage.get", "storage", download.get)),
     HttpRouter.post("/oauth2/token", route("token", "token", Token.make(state)))
   )
 
