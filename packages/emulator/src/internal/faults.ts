@@ -118,7 +118,9 @@ const cutAfter = (
         Effect.never
       )
     )
-    : Stream.die(new Error("connection reset by the emulator"))
+    // The web ReadableStream of the in-memory transport drops what is queued when it errors: an empty chunk first
+    // waits until the client has read everything before (it is enqueued on the client's next pull), then the error.
+    : Stream.concat(Stream.make(new Uint8Array(0)), Stream.die(new Error("connection reset by the emulator")))
   return Stream.concat(takeBytes(body, bytes), end)
 }
 
