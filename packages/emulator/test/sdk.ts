@@ -27,7 +27,7 @@ export interface SdkClient {
   readonly files: {
     readonly upload: (
       info: { readonly name: string; readonly externalId?: string; readonly mimeType?: string },
-      content: string | Buffer,
+      content?: string | Buffer,
       overwrite?: boolean,
       waitUntilAcknowledged?: boolean
     ) => Promise<SdkFileInfo>
