@@ -5,13 +5,17 @@ import * as Redacted from "effect/Redacted"
 import { makeSdkClient } from "./sdk.js"
 import { sha256 } from "./utils.js"
 
+/** A CogniteClient for the emulator provided, with its start token. */
+const connect = Effect.flatMap(Emulator.Emulator, (emulator) =>
+  Effect.promise(() =>
+    makeSdkClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
+  ))
+
 describe("the official @cognite/sdk against the emulator", () => {
   it.live("files.upload with string and Buffer content stores the right sha256", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const sdk = yield* Effect.promise(() =>
-        makeSdkClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
-      )
+      const sdk = yield* connect
       const text = "hello from @cognite/sdk ✓"
       const buffer = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256))
       const first = yield* Effect.promise(() =>
@@ -42,9 +46,7 @@ describe("the official @cognite/sdk reads, changes, downloads and deletes files 
   it.live("files.list (filter, autopaging), retrieve, update, getDownloadUrls + GET, search, aggregate, delete", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const sdk = yield* Effect.promise(() =>
-        makeSdkClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
-      )
+      const sdk = yield* connect
       const content = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 31) % 256))
       yield* Effect.promise(() => sdk.files.upload({ name: "pump report.bin", externalId: "pump" }, content, false, true))
       for (let i = 0; i < 12; i++) {
