@@ -106,10 +106,10 @@ describe("files/list", () => {
       expect(parts.every((part) => part.length > 0)).toBe(true)
     }).pipe(provide()))
 
-  it.effect("the Python SDK's first page (cursor: null) is accepted", () =>
+  it.effect("the Python SDK's first partitioned page (cursor: null) is accepted", () =>
     Effect.gen(function*() {
       yield* createFile({ name: "x" })
-      const body = yield* postOk("files/list", { filter: {}, limit: 1000, cursor: null })
+      const body = yield* postOk("files/list", { filter: {}, limit: 1000, cursor: null, partition: "1/1" })
       expect(names(body)).toEqual(["x"])
     }).pipe(provide()))
 
@@ -173,7 +173,7 @@ describe("files/search and files/aggregate", () => {
       expect(yield* search({ search: { name: "pump" }, limit: 1 })).toEqual(["pump-a.txt"])
       expect(yield* search({ filter: { directoryPrefix: "/site/valves" } })).toEqual(["valve.pdf"])
       // as the Python SDK sends it without a name
-      expect((yield* search({ search: { name: null }, filter: {}, limit: 100 })).length).toBe(5)
+      expect((yield* search({ search: { name: null }, filter: null, limit: 100 })).length).toBe(5)
       expect((yield* postJson("files/search", { search: { name: "x", query: "y" } })).status).toBe(400)
     }).pipe(provide()))
 
