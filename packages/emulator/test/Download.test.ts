@@ -222,7 +222,7 @@ describe("files/downloadlink and the download GET, in memory", () => {
       expect(received).toBe(100_000)
     }).pipe(inMemory()))
 
-  it.effect("Status faults on the download GET answer like storage; Delay waits on the Effect clock", () =>
+  it.effect("Status faults on the download GET answer like storage", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* createFile({ name: "f" }, "faulted")
@@ -242,6 +242,27 @@ describe("files/downloadlink and the download GET, in memory", () => {
         ["files.downloadlink", 429],
         ["storage.get", 200]
       ])
+    }).pipe(inMemory()))
+})
+
+describe("timing faults on the download GET, on the Effect clock", () => {
+  it.effect("Delay holds the answer; Throttle paces the bytes sent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* createFile({ name: "slow" }, content.subarray(0, 4000))
+      const url = yield* linkOf({ id: 1 })
+      yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "Delay", millis: 5000 } })
+      yield* emulator.addFault({ route: "storage.get", attempts: [2], action: { _tag: "Throttle", bytesPerSecond: 1000 } })
+      const delayed = yield* Effect.fork(bytesOf(url))
+      yield* TestClock.adjust("4 seconds")
+      expect(delayed.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 second")
+      expect(sha256((yield* delayed.await.pipe(Effect.flatten)).body)).toBe(sha256(content.subarray(0, 4000)))
+      const throttled = yield* Effect.fork(bytesOf(url))
+      yield* TestClock.adjust("3 seconds")
+      expect(throttled.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 second")
+      expect((yield* throttled.await.pipe(Effect.flatten)).body.byteLength).toBe(4000)
     }).pipe(inMemory()))
 })
 
