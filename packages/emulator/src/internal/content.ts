@@ -156,7 +156,7 @@ export const read = (content: StoredContent, start: number, end: number): Stream
   const source = content.source
   switch (source._tag) {
     case "Memory":
-      return Stream.fromIterable((function*() {
+      return Stream.suspend(() => Stream.fromIterable((function*() {
         let offset = 0
         for (const chunk of source.chunks) {
           const from = Math.max(start - offset, 0)
@@ -165,7 +165,7 @@ export const read = (content: StoredContent, start: number, end: number): Stream
           offset += chunk.byteLength
           if (offset > end) return
         }
-      })())
+      })()))
     case "File":
       return Stream.orDie(NodeStream.fromReadable<Error, Uint8Array>(
         () => createReadStream(source.path, { start, end, highWaterMark: READ_CHUNK }),
