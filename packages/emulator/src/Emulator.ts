@@ -1,7 +1,8 @@
 /**
  * A local CDF Files API: one `@effect/platform` HTTP app, served on a real Node port (`layerServer`) or answered
  * in memory by an `HttpClient` (`layerInMemory`), with OAuth2 client credentials, strict validation, upload URLs,
- * multipart uploads, fault injection and inspection.
+ * multipart uploads, list / search / aggregate / update / delete, signed download URLs with `Range`, fault injection
+ * and inspection.
  *
  * @since 0.1.0
  */
@@ -38,7 +39,13 @@ export const RouteName = Schema.Literal(
   "files.initmultipartupload",
   "files.multiuploadlink",
   "files.completemultipartupload",
-  "storage.put"
+  "files.list",
+  "files.search",
+  "files.aggregate",
+  "files.update",
+  "files.downloadlink",
+  "storage.put",
+  "storage.get"
 )
 
 /**
@@ -64,7 +71,8 @@ export const FaultAction = Schema.Union(
   Schema.TaggedStruct("ResetAfterBytes", { bytes: Schema.NonNegativeInt }),
   Schema.TaggedStruct("MalformedJson", {}),
   Schema.TaggedStruct("Throttle", { bytesPerSecond: Schema.Positive }),
-  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") })
+  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") }),
+  Schema.TaggedStruct("CorruptDownload", { offset: Schema.optionalWith(Schema.NonNegativeInt, { exact: true }) })
 )
 
 /**

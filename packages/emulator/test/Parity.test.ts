@@ -185,3 +185,36 @@ describe("parity: faults", () => {
     expect(file.puts[0]).toMatchObject({ chunked: true, contentLength: undefined, bytes: 3000, authorization: false })
   }))
 })
+
+describe("parity: read, change and download", () => {
+  scenario("gzip list body (as the Python SDK sends it), update, downloadlink, Range GET", {}, Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const client = yield* HttpClient.HttpClient
+    const content = bytes(50_000, 3)
+    const record = yield* json(yield* postJson("files", { name: "r.bin", externalId: "r", directory: "/a/b" }))
+    yield* put(record.uploadUrl as string, content)
+    yield* postJson("files", { name: "other", directory: "/c" })
+    const listed = yield* client.execute(
+      HttpClientRequest.post(api(emulator, "files/list")).pipe(
+        HttpClientRequest.bearerToken(emulator.token),
+        HttpClientRequest.setHeader("content-encoding", "gzip"),
+        HttpClientRequest.bodyUint8Array(
+          gzipSync(JSON.stringify({ filter: { directoryPrefix: "/a" }, limit: 1000 })),
+          "application/json"
+        )
+      )
+    )
+    expect(listed.status).toBe(200)
+    expect(((yield* json(listed)).items as ReadonlyArray<Record<string, unknown>>).map((item) => item.name))
+      .toEqual(["r.bin"])
+    const updated = yield* json(
+      yield* postJson("files/update", { items: [{ externalId: "r", update: { metadata: { add: { k: "v" } } } }] })
+    )
+    expect((updated.items as ReadonlyArray<Record<string, unknown>>)[0].metadata).toEqual({ k: "v" })
+    const links = yield* json(yield* postJson("files/downloadlink", { items: [{ externalId: "r" }] }))
+    const url = (links.items as ReadonlyArray<Record<string, unknown>>)[0].downloadUrl as string
+    const ranged = yield* client.execute(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("range", "bytes=100-")))
+    expect(ranged.status).toBe(206)
+    expect(sha256(new Uint8Array(yield* ranged.arrayBuffer))).toBe(sha256(content.subarray(100)))
+  }))
+})
