@@ -4,7 +4,7 @@
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, FileMetadata, Files } from "@effect-cdf/files"
-import { Effect, Fiber, Layer, TestClock } from "effect"
+import { Effect, Fiber, Layer, Stream, TestClock } from "effect"
 
 // Your code: it needs the Files service, not a transport or credentials.
 export const archiveReport = (report: string) =>
@@ -70,7 +70,13 @@ export const filesStub = Layer.succeed(
     withMultipartUploadSession: () => Effect.die("not used"),
     withMultipartUploadContentSession: () => Effect.die("not used"),
     waitUntilAcknowledged: () => Effect.die("not used"),
-    retrieve: () => Effect.succeed(fakeFile)
+    retrieve: () => Effect.succeed(fakeFile),
+    retrieveMany: () => Effect.succeed([fakeFile]),
+    list: () => Stream.make(fakeFile),
+    update: () => Effect.die("not used"),
+    delete: () => Effect.die("not used"),
+    downloadUrl: () => Effect.die("not used"),
+    download: () => Stream.die("not used")
   })
 )
 
