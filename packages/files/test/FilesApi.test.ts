@@ -1,0 +1,108 @@
+/**
+ * The Files API around an upload, in memory against the emulator: retrieveMany, list, update, delete, downloadUrl,
+ * download and uploadBytes with verify. Request counts are read from the emulator's request log.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { Files } from "@effect-cdf/files"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Schedule } from "effect"
+import { inMemory } from "./FilesFixtures.js"
+
+const noRetries = { transferRetrySchedule: Schedule.recurs(0), apiRetrySchedule: Schedule.recurs(0) }
+
+/** `n` files made as Data Modeling instances (no upload needed): their ids, in creation order. */
+const instanceFiles = (n: number) =>
+  Effect.flatMap(Emulator.Emulator, (emulator) =>
+    Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
+      Effect.map(
+        emulator.createInstanceFile({ instanceId: { space: "sp", externalId: `file_${i}` }, name: `f${i}.txt` }),
+        (file) => file.id
+      )))
+
+const countRoute = (route: string) =>
+  Effect.map(Emulator.Emulator, (emulator) => emulator.requests).pipe(
+    Effect.flatten,
+    Effect.map((requests) => requests.filter((r) => r.route === route).length)
+  )
+
+describe("Files.retrieveMany (in memory)", () => {
+  it.effect("2500 ids: 3 byids requests of at most 1000, the records in the order asked", () =>
+    Effect.gen(function*() {
+      const ids = yield* instanceFiles(2500)
+      const asked = [...ids].reverse().map((id) => ({ id }))
+      const records = yield* Files.retrieveMany(asked)
+      expect(records.map((r) => r.id)).toEqual(asked.map((a) => a.id))
+      expect(yield* countRoute("files.byids")).toBe(3)
+    }).pipe(Effect.provide(inMemory())), 60_000)
+
+  it.effect("mixes id, externalId and instanceId; ignoreUnknownIds leaves out what does not exist", () =>
+    Effect.gen(function*() {
+      const a = yield* Files.uploadBytes("a", { name: "a.txt", externalId: "a" })
+      const [b] = yield* instanceFiles(1)
+      const records = yield* Files.retrieveMany(
+        [{ instanceId: { space: "sp", externalId: "file_0" } }, { externalId: "nope" }, { id: a.id }, { id: 999_999 }],
+        { ignoreUnknownIds: true }
+      )
+      expect(records.map((r) => r.id)).toEqual([b, a.id])
+      const error = yield* Effect.flip(Files.retrieveMany([{ id: a.id }, { externalId: "nope" }]))
+      expect(error._tag).toBe("CdfApiError")
+      if (error._tag === "CdfApiError") {
+        expect(error.status).toBe(400)
+        expect(error.missing).toEqual([{ externalId: "nope" }])
+      }
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("no ids: no request; a bad id fails naming it, before any request", () =>
+    Effect.gen(function*() {
+      expect(yield* Files.retrieveMany([])).toEqual([])
+      const error = yield* Effect.flip(Files.retrieveMany([{ id: 1 }, { id: 2 }, { id: 3 }, { id: -4 }]))
+      expect(error._tag).toBe("InvalidFileMetadataError")
+      if (error._tag === "InvalidFileMetadataError") expect(error.option).toBe("ids[3].id")
+      const both = yield* Effect.flip(Files.retrieveMany([{ id: 1, externalId: "x" } as never]))
+      if (both._tag === "InvalidFileMetadataError") expect(both.option).toBe("ids[0]")
+      const notArray = yield* Effect.flip(Files.retrieveMany("x" as never))
+      if (notArray._tag === "InvalidFileMetadataError") expect(notArray.option).toBe("ids")
+      expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("a throttled batch is retried (a read)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const [id] = yield* instanceFiles(1)
+      yield* emulator.addFault({ route: "files.byids", attempts: [1], action: { _tag: "Status", status: 503 } })
+      const records = yield* Files.retrieveMany([{ id: id! }])
+      expect(records.map((r) => r.id)).toEqual([id])
+      expect(yield* countRoute("files.byids")).toBe(2)
+    }).pipe(Effect.provide(inMemory({}, { apiRetrySchedule: Schedule.recurs(2) }))))
+})
+
+describe("Files.delete (in memory)", () => {
+  it.effect("1500 ids: 2 delete requests; every record is gone", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const ids = yield* instanceFiles(1500)
+      yield* Files.delete(ids.map((id) => ({ id })))
+      expect(yield* countRoute("files.delete")).toBe(2)
+      expect((yield* emulator.files).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())), 60_000)
+
+  it.effect("unknown ids: CdfApiError 400 with missing, or nothing with ignoreUnknownIds", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const a = yield* Files.uploadBytes("a", { name: "a.txt", externalId: "a" })
+      const error = yield* Effect.flip(Files.delete([{ externalId: "a" }, { id: 424242 }]))
+      expect(error._tag).toBe("CdfApiError")
+      if (error._tag === "CdfApiError") expect(error.missing).toEqual([{ id: 424242 }])
+      expect((yield* emulator.files).map((f) => f.id)).toEqual([a.id])
+      yield* Files.delete([{ externalId: "a" }, { id: 424242 }], { ignoreUnknownIds: true })
+      expect((yield* emulator.files).length).toBe(0)
+    }).pipe(Effect.provide(inMemory({}, noRetries))))
+
+  it.effect("an instanceId is refused before any request", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Files.delete([{ id: 1 }, { instanceId: { space: "s", externalId: "x" } } as never]))
+      expect(error._tag).toBe("InvalidFileMetadataError")
+      if (error._tag === "InvalidFileMetadataError") expect(error.option).toBe("ids[1]")
+      expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+})
