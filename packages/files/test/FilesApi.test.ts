@@ -5,8 +5,14 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Effect, Schedule, Stream } from "effect"
 import { inMemory } from "./FilesFixtures.js"
+
+/** The option an `InvalidFileMetadataError` names (and that the error is one). */
+const optionOf = (error: { readonly _tag: string }): string => {
+  expect(error._tag).toBe("InvalidFileMetadataError")
+  return (error as unknown as { readonly option: string }).option
+}
 
 const noRetries = { transferRetrySchedule: Schedule.recurs(0), apiRetrySchedule: Schedule.recurs(0) }
 
@@ -57,11 +63,11 @@ describe("Files.retrieveMany (in memory)", () => {
       expect(yield* Files.retrieveMany([])).toEqual([])
       const error = yield* Effect.flip(Files.retrieveMany([{ id: 1 }, { id: 2 }, { id: 3 }, { id: -4 }]))
       expect(error._tag).toBe("InvalidFileMetadataError")
-      if (error._tag === "InvalidFileMetadataError") expect(error.option).toBe("ids[3].id")
+      expect(optionOf(error)).toBe("ids[3].id")
       const both = yield* Effect.flip(Files.retrieveMany([{ id: 1, externalId: "x" } as never]))
-      if (both._tag === "InvalidFileMetadataError") expect(both.option).toBe("ids[0]")
+      expect(optionOf(both)).toBe("ids[0]")
       const notArray = yield* Effect.flip(Files.retrieveMany("x" as never))
-      if (notArray._tag === "InvalidFileMetadataError") expect(notArray.option).toBe("ids")
+      expect(optionOf(notArray)).toBe("ids")
       expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
     }).pipe(Effect.provide(inMemory())))
 
@@ -102,7 +108,42 @@ describe("Files.delete (in memory)", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(Files.delete([{ id: 1 }, { instanceId: { space: "s", externalId: "x" } } as never]))
       expect(error._tag).toBe("InvalidFileMetadataError")
-      if (error._tag === "InvalidFileMetadataError") expect(error.option).toBe("ids[1]")
+      expect(optionOf(error)).toBe("ids[1]")
+      expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+})
+
+describe("Files.list and Files.update: bad input fails before any request", () => {
+  it.effect("a list filter or option that breaks the spec names the field", () =>
+    Effect.gen(function*() {
+      const fails = (filter: unknown, options?: unknown) =>
+        Effect.flip(Stream.runCollect(Files.list(filter as Files.FileFilter, options as Files.ListOptions)))
+      const unknownKey = yield* fails({ nmae: "x" })
+      expect(unknownKey._tag).toBe("InvalidFileMetadataError")
+      expect(optionOf(unknownKey)).toBe("nmae")
+      const range = yield* fails({ createdTime: { min: -1 } })
+      expect(optionOf(range)).toBe("createdTime.min")
+      const labels = yield* fails({ labels: { containsAny: [] } })
+      expect(optionOf(labels)).toMatch(/^labels/)
+      const page = yield* fails({}, { pageSize: 1001 })
+      expect(optionOf(page)).toBe("pageSize")
+      expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+
+  it.effect("an update names the change and the field at fault; by instanceId only the DMS fields", () =>
+    Effect.gen(function*() {
+      const fails = (changes: unknown) => Effect.flip(Files.update(changes as ReadonlyArray<Files.FileChange>))
+      const source = yield* fails([{ id: 1, update: { source: { set: "ok" } } }, { id: 2, update: { source: { set: 5 } } }])
+      expect(source._tag).toBe("InvalidFileMetadataError")
+      expect(optionOf(source)).toMatch(/^changes\[1\]\.update\.source/)
+      const dms = yield* fails([{ instanceId: { space: "s", externalId: "x" }, update: { source: { set: "a" } } }])
+      expect(optionOf(dms)).toBe("changes[0].update.source")
+      const both = yield* fails([{ id: 1, externalId: "x", update: {} }])
+      expect(optionOf(both)).toBe("changes[0]")
+      const unknownField = yield* fails([{ id: 1, update: { name: { set: "n" } } }])
+      expect(optionOf(unknownField)).toBe("changes[0].update.name")
+      const setAndNull = yield* fails([{ id: 1, update: { mimeType: { set: "a", setNull: true } } }])
+      expect(optionOf(setAndNull)).toMatch(/^changes\[0\]\.update\.mimeType/)
       expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
     }).pipe(Effect.provide(inMemory())))
 })
