@@ -24,8 +24,8 @@ type Script = (n: number, range: { readonly start: number } | undefined, url: st
   | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: Uint8Array; readonly resetAfter?: number }
   | undefined
 
-const bodyOf = (bytes: Uint8Array, resetAfter: number | undefined) =>
-  resetAfter === undefined ? bytes : (() => {
+const bodyOf = (bytes: Uint8Array, resetAfter: number | undefined): BodyInit =>
+  resetAfter === undefined ? new Blob([new Uint8Array(bytes)]) : (() => {
     let pulls = 0
     // the bytes first, the error on the next read (an error discards what is still queued)
     return new ReadableStream<Uint8Array>({
@@ -65,7 +65,7 @@ const scripted = (script: Script) => {
       const body = content.slice(from)
       return HttpClientResponse.fromWeb(
         request,
-        new Response(body, {
+        new Response(new Blob([body]), {
           status: start === undefined ? 200 : 206,
           headers: {
             "content-length": String(body.byteLength),
@@ -90,7 +90,7 @@ const scripted = (script: Script) => {
   return { gets, links: () => links, layer }
 }
 
-const collect = (stream: Stream.Stream<Uint8Array, unknown, Files.Files>) =>
+const collect = <E>(stream: Stream.Stream<Uint8Array, E, Files.Files>) =>
   Effect.map(Stream.runCollect(stream), (chunks) => Buffer.concat(Chunk.toArray(chunks)))
 
 describe("Files.download (scripted storage)", () => {
