@@ -7,7 +7,6 @@
 import { Effect } from "effect"
 import * as CdfClient from "../CdfClient.js"
 import { type CdfError, InvalidFileMetadataError } from "../CdfError.js"
-import type * as Identifier from "../FileIdentifier.js"
 import { batchConcurrency, inBatches, validateEach } from "./batches.js"
 import { validateIdentifier } from "./fileQueries.js"
 import * as FileWire from "./fileWire.js"
@@ -19,7 +18,7 @@ export interface DeleteOptions {
 }
 
 /** Which file `delete` deletes: `{ id }` or `{ externalId }` (the spec's `FileDeleteByIdEither`). @internal */
-export type DeleteIdentifier = Exclude<typeof Identifier.FileIdentifier.Encoded, { readonly instanceId: unknown }>
+export type DeleteIdentifier = { readonly id: number } | { readonly externalId: string }
 
 const validateDeleteIdentifier = (input: unknown) =>
   Effect.flatMap(validateIdentifier(input), (identifier) =>
