@@ -8,7 +8,8 @@
  * const upload = Files.uploadBytes("hello", { name: "hello.txt", externalId: "greeting", mimeType: "text/plain" })
  * ```
  *
- * The signatures and docs are here; the code is in `internal/` (`filesService.ts` builds the service).
+ * The signatures and docs are here; the code is in `internal/` (`filesService.ts` builds the service). The file is
+ * over 450 lines because it is only that: one signature, doc and accessor per operation of the service.
  *
  * @since 0.1.0
  */

@@ -72,61 +72,61 @@ export const make = (client: CdfClient.Service) => {
     options: UploadBytesOptions & Verified.VerifyOption
   ): Effect.Effect<UploadResult, CdfError> => verifying(options) ? verified(content, options) : upload(content, options)
   return {
-  uploadBytes: (
-    content: Content.Input,
-    options: UploadBytesOptions & Verified.VerifyOption
-  ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
-    verifying(options)
-      ? Effect.map(verified(content, options), (result) => result.file)
-      : uploadBytes(content, options),
-  retrieve: retrieveWith(client),
-  upload: uploadMaybeVerified,
-  uploadContentBytes: (
-    content: Content.Input,
-    file: FileMetadata.ContentIdentifier,
-    options?: UploadContentOptions
-  ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
-    UploadFlow.uploadContentBytes(client, content, file, options ?? {}).pipe(
-      Effect.map((result) => result.file),
-      withDeadline(client)
-    ),
-  withMultipartUploadSession: <A, E, R>(
-    options: MultipartUploadSessionOptions,
-    use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | CdfError, R> =>
-    Effect.flatMap(anObject(options), (options) => MultipartSession.withMultipartUploadSession(client, options, use)),
-  withMultipartUploadContentSession: <A, E, R>(
-    file: FileMetadata.ContentIdentifier,
-    options: { readonly parts: number; readonly checksum?: "sha256" | undefined },
-    use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | CdfError, R> =>
-    Effect.flatMap(
-      anObject(options),
-      (options) => MultipartSession.withMultipartUploadContentSession(client, file, options, use)
-    ),
-  waitUntilAcknowledged: (
-    file: FileIdentifier,
-    options?: { readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined }
-  ): Effect.Effect<FileMetadata.FileMetadata, CdfError> => waitUntilAcknowledged(client, file, options?.schedule),
-  retrieveMany: (
-    ids: ReadonlyArray<FileIdentifier>,
-    options?: Queries.RetrieveManyOptions
-  ): Effect.Effect<Array<FileMetadata.FileMetadata>, CdfError> =>
-    Queries.retrieveMany(client, ids, options).pipe(withDeadline(client)),
-  list: (
-    filter?: Filter.FileFilter,
-    options?: Filter.ListOptions
-  ): Stream.Stream<FileMetadata.FileMetadata, CdfError> => Queries.list(client, filter, options),
-  update: (changes: ReadonlyArray<Updates.FileChange>): Effect.Effect<Array<FileMetadata.FileMetadata>, CdfError> =>
-    Updates.update(client, changes).pipe(withDeadline(client)),
-  delete: (
-    ids: ReadonlyArray<Deletion.DeleteIdentifier>,
-    options?: Deletion.DeleteOptions
-  ): Effect.Effect<void, CdfError> => Deletion.deleteFiles(client, ids, options).pipe(withDeadline(client)),
-  downloadUrl: (file: FileIdentifier, options?: Download.DownloadOptions) =>
-    Download.downloadUrl(client, file, options),
-  download: (file: FileIdentifier, options?: Download.DownloadOptions): Stream.Stream<Uint8Array, CdfError> =>
-    Download.download(client, file, options)
+    uploadBytes: (
+      content: Content.Input,
+      options: UploadBytesOptions & Verified.VerifyOption
+    ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+      verifying(options)
+        ? Effect.map(verified(content, options), (result) => result.file)
+        : uploadBytes(content, options),
+    retrieve: retrieveWith(client),
+    upload: uploadMaybeVerified,
+    uploadContentBytes: (
+      content: Content.Input,
+      file: FileMetadata.ContentIdentifier,
+      options?: UploadContentOptions
+    ): Effect.Effect<FileMetadata.FileMetadata, CdfError> =>
+      UploadFlow.uploadContentBytes(client, content, file, options ?? {}).pipe(
+        Effect.map((result) => result.file),
+        withDeadline(client)
+      ),
+    withMultipartUploadSession: <A, E, R>(
+      options: MultipartUploadSessionOptions,
+      use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | CdfError, R> =>
+      Effect.flatMap(anObject(options), (options) => MultipartSession.withMultipartUploadSession(client, options, use)),
+    withMultipartUploadContentSession: <A, E, R>(
+      file: FileMetadata.ContentIdentifier,
+      options: { readonly parts: number; readonly checksum?: "sha256" | undefined },
+      use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | CdfError, R> =>
+      Effect.flatMap(
+        anObject(options),
+        (options) => MultipartSession.withMultipartUploadContentSession(client, file, options, use)
+      ),
+    waitUntilAcknowledged: (
+      file: FileIdentifier,
+      options?: { readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined }
+    ): Effect.Effect<FileMetadata.FileMetadata, CdfError> => waitUntilAcknowledged(client, file, options?.schedule),
+    retrieveMany: (
+      ids: ReadonlyArray<FileIdentifier>,
+      options?: Queries.RetrieveManyOptions
+    ): Effect.Effect<Array<FileMetadata.FileMetadata>, CdfError> =>
+      Queries.retrieveMany(client, ids, options).pipe(withDeadline(client)),
+    list: (
+      filter?: Filter.FileFilter,
+      options?: Filter.ListOptions
+    ): Stream.Stream<FileMetadata.FileMetadata, CdfError> => Queries.list(client, filter, options),
+    update: (changes: ReadonlyArray<Updates.FileChange>): Effect.Effect<Array<FileMetadata.FileMetadata>, CdfError> =>
+      Updates.update(client, changes).pipe(withDeadline(client)),
+    delete: (
+      ids: ReadonlyArray<Deletion.DeleteIdentifier>,
+      options?: Deletion.DeleteOptions
+    ): Effect.Effect<void, CdfError> => Deletion.deleteFiles(client, ids, options).pipe(withDeadline(client)),
+    downloadUrl: (file: FileIdentifier, options?: Download.DownloadOptions) =>
+      Download.downloadUrl(client, file, options),
+    download: (file: FileIdentifier, options?: Download.DownloadOptions): Stream.Stream<Uint8Array, CdfError> =>
+      Download.download(client, file, options)
   }
 }
 
