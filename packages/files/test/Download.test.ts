@@ -9,6 +9,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Redacted, Schedule, Stream } from "effect"
 import { createHash } from "node:crypto"
+import { makeRecorder } from "./FilesTracing.js"
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex")
 const content = new Uint8Array(100_000).map((_, i) => (i * 7) % 251)
@@ -197,4 +198,30 @@ describe("Files.download (scripted storage)", () => {
       expect(Redacted.value(url)).toBe("http://storage.test/dl/1?sig=secret-1")
     }).pipe(Effect.provide(storage.layer))
   })
+
+  it.effect("spans and logs (at every level) carry no download URL signature or token; the retry is an event", () => {
+    const storage = scripted((n) =>
+      n === 1
+        ? { status: 200, headers: { "content-length": String(content.byteLength) }, body: content, resetAfter: 4096 }
+        : n === 2
+        ? { status: 503 }
+        : undefined
+    )
+    const recorder = makeRecorder()
+    return Effect.gen(function*() {
+      const bytes = yield* collect(Files.download({ id: 7 }))
+      expect(bytes.byteLength).toBe(content.byteLength)
+      const error = yield* collect(Files.download({ id: 7 }).pipe(Stream.take(1), Stream.concat(Stream.fail("stop"))))
+        .pipe(Effect.flip)
+      yield* Effect.logError("download stopped", error)
+      const span = recorder.spans.find((s) => s.name === "Files.download")
+      const retries = span?.events.filter((e) => e.name === "cdf.retry") ?? []
+      expect(retries.map((e) => [e.attributes?.["cdf.download.offset"], e.attributes?.["cdf.retry.reason"]])).toEqual([
+        [4096, "transport"],
+        [4096, "status 503"]
+      ])
+      expect(recorder.dump()).not.toMatch(/sig=|secret-|token-secret/)
+    }).pipe(Effect.provide(storage.layer), recorder.provide)
+  })
 })
+
