@@ -2,9 +2,9 @@
  * The Files API around an upload: retrieveMany, list, update, delete, downloadUrl, download and verify. Quoted by
  * docs/files-api.md. `main` runs against any CDF project or emulator: `main({ baseUrl, project, token })`.
  */
-import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
-import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
+import { Files } from "@effect-cdf/files"
+import { makeFilesClient } from "@effect-cdf/files/NodeFilesClient"
+import { Chunk, Effect, Redacted, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 
 // [retrieve-many]
@@ -69,18 +69,12 @@ export const removeAll = (externalIds: ReadonlyArray<string>) =>
   Files.delete(externalIds.map((externalId) => ({ externalId })), { ignoreUnknownIds: true })
 // [/delete]
 
-const filesLayer = (env: { baseUrl: string; project: string; token: string }) =>
-  Files.layer.pipe(
-    Layer.provide(CdfClient.layer),
-    Layer.provide(CdfConfig.layer({ baseUrl: env.baseUrl, project: env.project })),
-    Layer.provide(CdfAuth.layerToken(Redacted.make(env.token))),
-    Layer.provide(NodeTransport.layer)
-  )
-
-export const main = (env: { baseUrl: string; project: string; token: string }) => {
+// The same calls from Promise code: the Promise client's runtime runs any Effect against its layers.
+export const main = async (env: { baseUrl: string; project: string; token: string }) => {
+  const client = makeFilesClient(env)
   const externalId = `files-api-example-${randomUUID()}`
-  return Effect.runPromise(
-    Effect.gen(function*() {
+  try {
+    return await client.runtime.runPromise(Effect.gen(function*() {
       const uploaded = yield* uploadChecked(externalId)
       const found = yield* existing([externalId, `${externalId}-missing`])
       const names = yield* csvNames("/reports")
@@ -98,6 +92,8 @@ export const main = (env: { baseUrl: string; project: string; token: string }) =
         linked: link.length > 0,
         left: left.size
       }
-    }).pipe(Effect.provide(filesLayer(env)))
-  )
+    }))
+  } finally {
+    await client.dispose()
+  }
 }

@@ -3,12 +3,13 @@
  * the stream does with each kind of answer (a reset mid-body, `200` to a range request, a wrong `Content-Range`, an
  * expired link, a 5xx). The same paths against the emulator are in FilesApi.test.ts and FilesApiLive.test.ts.
  */
-import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import { Files } from "@effect-cdf/files"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Redacted, Schedule, Stream } from "effect"
+import { Chunk, Effect, Redacted, Schedule, Stream } from "effect"
 import { createHash } from "node:crypto"
+import { overHttpClient } from "./FilesFixtures.js"
 import { makeRecorder } from "./FilesTracing.js"
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex")
@@ -76,20 +77,20 @@ const scripted = (script: Script) => {
       )
     })
   )
-  const layer = Files.layer.pipe(
-    Layer.provideMerge(CdfClient.layer),
-    Layer.provide(CdfConfig.layer({
-      baseUrl: "http://api.test",
-      project: "p",
-      allowInsecureHttp: true,
-      transferRetrySchedule: Schedule.recurs(3),
-      apiRetrySchedule: Schedule.recurs(0)
-    })),
-    Layer.provide(CdfAuth.layerToken(Redacted.make("token-secret"))),
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
-  )
+  const layer = overHttpClient(client, {
+    transferRetrySchedule: Schedule.recurs(3),
+    apiRetrySchedule: Schedule.recurs(0)
+  })
   return { gets, links: () => links, layer }
 }
+
+/** A 200 with the whole file announced, cut after `bytes`. */
+const resetAt = (bytes: number) => ({
+  status: 200,
+  headers: { "content-length": String(content.byteLength) },
+  body: content,
+  resetAfter: bytes
+})
 
 const collect = <E>(stream: Stream.Stream<Uint8Array, E, Files.Files>) =>
   Effect.map(Stream.runCollect(stream), (chunks) => Buffer.concat(Chunk.toArray(chunks)))
@@ -98,7 +99,7 @@ describe("Files.download (scripted storage)", () => {
   it.effect("a reset mid-body resumes with Range: bytes=N-; the whole stream is the file; no token to storage", () => {
     const storage = scripted((n) =>
       n === 1
-        ? { status: 200, headers: { "content-length": String(content.byteLength) }, body: content, resetAfter: 30_000 }
+        ? resetAt(30_000)
         : undefined
     )
     return Effect.gen(function*() {
@@ -113,7 +114,7 @@ describe("Files.download (scripted storage)", () => {
   it.effect("storage answering 200 to a range request: the bytes already delivered are skipped", () => {
     const storage = scripted((n) =>
       n === 1
-        ? { status: 200, headers: { "content-length": String(content.byteLength) }, body: content, resetAfter: 12_345 }
+        ? resetAt(12_345)
         : { status: 200, headers: { "content-length": String(content.byteLength) }, body: content }
     )
     return Effect.gen(function*() {
@@ -126,7 +127,7 @@ describe("Files.download (scripted storage)", () => {
   it.effect("a 206 that does not start at the byte asked for fails with DownloadError Range, nothing delivered twice", () => {
     const storage = scripted((n) =>
       n === 1
-        ? { status: 200, headers: { "content-length": String(content.byteLength) }, body: content, resetAfter: 1000 }
+        ? resetAt(1000)
         : {
           status: 206,
           headers: { "content-range": `bytes 0-${content.byteLength - 1}/${content.byteLength}` },
@@ -154,7 +155,7 @@ describe("Files.download (scripted storage)", () => {
   it.effect("a 403 from storage (expired link) gets a fresh link; a fresh link refused again is the error", () => {
     const expired = scripted((n) =>
       n === 1
-        ? { status: 200, headers: { "content-length": String(content.byteLength) }, body: content, resetAfter: 5000 }
+        ? resetAt(5000)
         : n === 2
         ? { status: 403 }
         : undefined
@@ -202,7 +203,7 @@ describe("Files.download (scripted storage)", () => {
   it.effect("spans and logs (at every level) carry no download URL signature or token; the retry is an event", () => {
     const storage = scripted((n) =>
       n === 1
-        ? { status: 200, headers: { "content-length": String(content.byteLength) }, body: content, resetAfter: 4096 }
+        ? resetAt(4096)
         : n === 2
         ? { status: 503 }
         : undefined

@@ -4,8 +4,8 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Layer } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Effect, Layer, Redacted } from "effect"
 
 export type ConfigOverrides = Partial<Omit<CdfConfig.Options, "baseUrl" | "project">>
 
@@ -49,4 +49,16 @@ export const onPort = (
     Layer.provideMerge(clientOver(overrides)),
     Layer.provideMerge(Layer.orDie(Emulator.layerServer(options))),
     Layer.provideMerge(transport)
+  )
+
+/**
+ * Files + CdfClient over a scripted `HttpClient` (a test's own API and storage): base URL `http://api.test`, project
+ * `p`, the static token `token-secret`.
+ */
+export const overHttpClient = (client: HttpClient.HttpClient, overrides: ConfigOverrides = {}) =>
+  Files.layer.pipe(
+    Layer.provideMerge(CdfClient.layer),
+    Layer.provide(CdfConfig.layer({ baseUrl: "http://api.test", project: "p", allowInsecureHttp: true, ...overrides })),
+    Layer.provide(CdfAuth.layerToken(Redacted.make("token-secret"))),
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
   )

@@ -2,11 +2,12 @@
  * `Files.list` against a scripted `files/list` (an `HttpClient` made in the test): the bodies it sends, how it
  * follows `nextCursor`, and `limit` / `pageSize`. The same against the emulator is in FilesApi.test.ts.
  */
-import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import { Files } from "@effect-cdf/files"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Redacted, Schedule, Stream } from "effect"
+import { Chunk, Effect, Schedule, Stream } from "effect"
+import { overHttpClient } from "./FilesFixtures.js"
 
 const total = 2500
 const record = (id: number) => ({ id, name: `f${id}`, uploaded: true, createdTime: 0, lastUpdatedTime: 0 })
@@ -34,17 +35,7 @@ const scripted = (options: { readonly failFirst?: number } = {}) => {
       )
     })
   )
-  const layer = Files.layer.pipe(
-    Layer.provide(CdfClient.layer),
-    Layer.provide(CdfConfig.layer({
-      baseUrl: "http://api.test",
-      project: "p",
-      allowInsecureHttp: true,
-      apiRetrySchedule: Schedule.recurs(2)
-    })),
-    Layer.provide(CdfAuth.layerToken(Redacted.make("t"))),
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
-  )
+  const layer = overHttpClient(client, { apiRetrySchedule: Schedule.recurs(2) })
   return { bodies, layer }
 }
 

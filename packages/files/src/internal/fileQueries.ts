@@ -39,18 +39,39 @@ export const retrieveMany = (
     const identifiers = yield* validateEach(ids, "ids", validateIdentifier)
     const ignoreUnknownIds = options.ignoreUnknownIds === true
     yield* Effect.annotateCurrentSpan({ "cdf.items": identifiers.length, "cdf.ignoreUnknownIds": ignoreUnknownIds })
-    return yield* inBatches(identifiers, batchConcurrency.read, (batch) =>
-      client.request({
-        method: "POST",
-        path: "files/byids",
-        body: CdfClient.jsonBody(FileWire.ItemsIgnoringUnknown, { items: batch, ignoreUnknownIds }),
-        response: FileWire.FileMetadataItems,
-        retry: "idempotent"
-      }).pipe(
-        Effect.map((answer) => answer.value.items),
-        Effect.withSpan("Files.retrieveBatch", { attributes: { "cdf.items": batch.length } })
-      ))
+    return yield* recordsInBatches(client, {
+      path: "files/byids",
+      items: identifiers,
+      concurrency: batchConcurrency.read,
+      body: (batch) => CdfClient.jsonBody(FileWire.ItemsIgnoringUnknown, { items: batch, ignoreUnknownIds }),
+      span: "Files.retrieveBatch"
+    })
   }).pipe(Effect.withSpan("Files.retrieveMany"))
+
+/**
+ * An idempotent `POST {path}` per batch of at most 1000 `items`, each answering `{ items: [records] }`; the records
+ * of every batch, in the order of the batches.
+ *
+ * @internal
+ */
+export const recordsInBatches = <A>(client: CdfClient.Service, args: {
+  readonly path: "files/byids" | "files/update"
+  readonly items: ReadonlyArray<A>
+  readonly concurrency: number
+  readonly body: (batch: ReadonlyArray<A>) => CdfClient.JsonBody
+  readonly span: string
+}): Effect.Effect<Array<FileMetadata.FileMetadata>, CdfError> =>
+  inBatches(args.items, args.concurrency, (batch) =>
+    client.request({
+      method: "POST",
+      path: args.path,
+      body: args.body(batch),
+      response: FileWire.FileMetadataItems,
+      retry: "idempotent"
+    }).pipe(
+      Effect.map((answer) => answer.value.items),
+      Effect.withSpan(args.span, { attributes: { "cdf.items": batch.length } })
+    ))
 
 /** The client's overall deadline on a stream: past it, the stream fails with `CdfTimeoutError` kind `deadline`. @internal */
 export const streamWithinDeadline = (client: CdfClient.Service) =>

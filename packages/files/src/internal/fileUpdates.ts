@@ -10,8 +10,8 @@ import * as CdfClient from "../CdfClient.js"
 import { type CdfError, InvalidFileMetadataError } from "../CdfError.js"
 import type * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
-import { batchConcurrency, inBatches, validateEach } from "./batches.js"
-import { validateIdentifier } from "./fileQueries.js"
+import { batchConcurrency, validateEach } from "./batches.js"
+import { recordsInBatches, validateIdentifier } from "./fileQueries.js"
 import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
 
@@ -128,15 +128,11 @@ export const update = (
   Effect.gen(function*() {
     const valid = yield* validateEach(changes, "changes", validateChange)
     yield* Effect.annotateCurrentSpan({ "cdf.items": valid.length })
-    return yield* inBatches(valid, batchConcurrency.write, (batch) =>
-      client.request({
-        method: "POST",
-        path: "files/update",
-        body: CdfClient.jsonBody(FileWire.UnknownItems, { items: batch }),
-        response: FileWire.FileMetadataItems,
-        retry: "idempotent"
-      }).pipe(
-        Effect.map((answer) => answer.value.items),
-        Effect.withSpan("Files.updateBatch", { attributes: { "cdf.items": batch.length } })
-      ))
+    return yield* recordsInBatches(client, {
+      path: "files/update",
+      items: valid,
+      concurrency: batchConcurrency.write,
+      body: (batch) => CdfClient.jsonBody(FileWire.UnknownItems, { items: batch }),
+      span: "Files.updateBatch"
+    })
   }).pipe(Effect.withSpan("Files.update"))

@@ -252,18 +252,12 @@ export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, 
   }
 }
 
-/** A stream of bytes as one buffer. @internal */
+/** A stream of bytes as one buffer (the chunks joined by a `Blob`). @internal */
 export const collectBytes = <E, R>(stream: Stream.Stream<Uint8Array, E, R>): Effect.Effect<Uint8Array, E, R> =>
-  Effect.map(Stream.runCollect(stream), (chunks) => {
-    const size = Chunk.reduce(chunks, 0, (n, chunk) => n + chunk.byteLength)
-    const out = new Uint8Array(size)
-    let offset = 0
-    for (const chunk of chunks) {
-      out.set(chunk, offset)
-      offset += chunk.byteLength
-    }
-    return out
-  })
+  Effect.flatMap(Stream.runCollect(stream), (chunks) =>
+    Effect.promise(() => new Blob(Chunk.toArray(chunks) as Array<BlobPart>).arrayBuffer()).pipe(
+      Effect.map((buffer) => new Uint8Array(buffer))
+    ))
 
 /**
  * The effectful progress callback for a plain one; a callback that throws is ignored, never fails the upload.
