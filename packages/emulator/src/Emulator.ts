@@ -38,7 +38,13 @@ export const RouteName = Schema.Literal(
   "files.initmultipartupload",
   "files.multiuploadlink",
   "files.completemultipartupload",
-  "storage.put"
+  "files.list",
+  "files.search",
+  "files.aggregate",
+  "files.update",
+  "files.downloadlink",
+  "storage.put",
+  "storage.get"
 )
 
 /**
@@ -64,7 +70,8 @@ export const FaultAction = Schema.Union(
   Schema.TaggedStruct("ResetAfterBytes", { bytes: Schema.NonNegativeInt }),
   Schema.TaggedStruct("MalformedJson", {}),
   Schema.TaggedStruct("Throttle", { bytesPerSecond: Schema.Positive }),
-  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") })
+  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") }),
+  Schema.TaggedStruct("CorruptDownload", { offset: Schema.optionalWith(Schema.NonNegativeInt, { exact: true }) })
 )
 
 /**

@@ -59,3 +59,22 @@ export const put = (url: string, content: Uint8Array, contentType?: string) =>
 /** The JSON body of a response as a record. */
 export const json = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.map(response.json, (body) => body as Record<string, unknown>)
+
+/** Creates a file record with `fields` and, if given, PUTs `content` to its upload URL; answers its record. */
+export const createFile = (fields: Record<string, unknown>, content?: string | Uint8Array) =>
+  Effect.gen(function*() {
+    const created = yield* json(yield* postJson("files", fields))
+    if (content !== undefined) {
+      yield* put(created.uploadUrl as string, typeof content === "string" ? new TextEncoder().encode(content) : content)
+    }
+    return created
+  })
+
+/** A POST of JSON to the API that must answer 200: its JSON body. */
+export const postOk = (path: string, body: unknown) =>
+  Effect.gen(function*() {
+    const response = yield* postJson(path, body)
+    const answer = yield* json(response)
+    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`)
+    return answer
+  })

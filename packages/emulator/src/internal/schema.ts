@@ -12,7 +12,7 @@ const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8")
 const codePoints = (s: string) => [...s].length
 
 /** A string of at most `max` characters (JSON Schema maxLength counts code points). */
-const chars = (max: number, min = 0) =>
+export const chars = (max: number, min = 0) =>
   Schema.String.pipe(
     Schema.filter((s) => {
       const n = codePoints(s)
@@ -22,15 +22,15 @@ const chars = (max: number, min = 0) =>
     })
   )
 
-const InternalId = Schema.Number.pipe(
+export const InternalId = Schema.Number.pipe(
   Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= MAX_ID || `must be an integer between 1 and ${MAX_ID}`)
 )
 
-const EpochTimestamp = Schema.Number.pipe(
+export const EpochTimestamp = Schema.Number.pipe(
   Schema.filter((n) => Number.isInteger(n) && n >= 0 || "must be an integer number of milliseconds >= 0")
 )
 
-const arrayOf = <S extends Schema.Schema.Any>(item: S, min: number, max: number) =>
+export const arrayOf = <S extends Schema.Schema.Any>(item: S, min: number, max: number) =>
   Schema.Array(item).pipe(
     Schema.filter((items) => {
       if (items.length < min) return `must have at least ${min} item(s), got ${items.length}`
@@ -39,7 +39,7 @@ const arrayOf = <S extends Schema.Schema.Any>(item: S, min: number, max: number)
     })
   )
 
-const ExternalId = chars(255)
+export const ExternalId = chars(255)
 
 const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
@@ -48,7 +48,7 @@ const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
  * string -> string metadata with the spec's byte limits. Checked on the object as parsed (not through
  * `Schema.Record`, which drops a `__proto__` key): what is stored is exactly what was sent.
  */
-const Metadata = Schema.Unknown.pipe(
+export const Metadata = Schema.Unknown.pipe(
   Schema.filter((metadata) => {
     if (!isPlainObject(metadata)) return "must be an object of string values"
     const entries = Object.entries(metadata)
@@ -67,9 +67,9 @@ const Metadata = Schema.Unknown.pipe(
   })
 )
 
-const Label = Schema.Struct({ externalId: chars(255) })
+export const Label = Schema.Struct({ externalId: chars(255) })
 
-const Labels = arrayOf(Label, 0, 10).pipe(
+export const Labels = arrayOf(Label, 0, 10).pipe(
   Schema.filter((labels) =>
     new Set(labels.map((label) => label.externalId)).size === labels.length || "labels must be unique"
   )
@@ -98,7 +98,7 @@ const Geometry = Schema.Union(
   Schema.Struct({ type: Schema.Literal("MultiPolygon"), coordinates: Schema.Array(PolygonCoordinates) })
 )
 
-const GeoLocation = Schema.Struct({
+export const GeoLocation = Schema.Struct({
   type: Schema.Literal("Feature"),
   geometry: Geometry,
   properties: Schema.optionalWith(
@@ -107,7 +107,7 @@ const GeoLocation = Schema.Struct({
   )
 })
 
-const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+export const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
 /** ExternalFilesMetadata: the body of POST files and files/initmultipartupload. */
 export const ExternalFilesMetadata = Schema.Struct({
@@ -139,9 +139,9 @@ export const InstanceId = Schema.Struct({
   )
 })
 
-const ById = Schema.Struct({ id: InternalId })
-const ByExternalId = Schema.Struct({ externalId: ExternalId })
-const ByInstanceId = Schema.Struct({ instanceId: InstanceId })
+export const ById = Schema.Struct({ id: InternalId })
+export const ByExternalId = Schema.Struct({ externalId: ExternalId })
+export const ByInstanceId = Schema.Struct({ instanceId: InstanceId })
 
 export const FileIdentifier = Schema.Union(ById, ByExternalId, ByInstanceId)
 export type FileIdentifier = typeof FileIdentifier.Type
@@ -180,7 +180,7 @@ export const TokenRequest = Schema.Struct({
 /** Decodes a JSON text strictly: unknown fields rejected, every violation reported. */
 export type JsonDecoder<A> = (text: string) => Either.Either<A, ParseResult.ParseError>
 
-const strictJson = <A, I>(schema: Schema.Schema<A, I>): JsonDecoder<A> =>
+export const strictJson = <A, I>(schema: Schema.Schema<A, I>): JsonDecoder<A> =>
   Schema.decodeUnknownEither(Schema.parseJson(schema), { errors: "all", onExcessProperty: "error" })
 
 // built once: building a decoder per request costs more than the decoding
@@ -214,3 +214,9 @@ export const formatIssues = (error: ParseResult.ParseError): string =>
   ParseResult.ArrayFormatter.formatErrorSync(error)
     .map((issue) => `${issue.path.length === 0 ? "body" : issue.path.join(".")}: ${issue.message}`)
     .join("; ")
+
+/** Checks a whole record's fields (as after an update) against ExternalFilesMetadata. */
+export const validateFields = Schema.decodeUnknownEither(ExternalFilesMetadata, {
+  errors: "all",
+  onExcessProperty: "error"
+})

@@ -52,6 +52,14 @@ export interface UploadTarget {
   readonly session: MultipartSession | undefined
 }
 
+/** A signed download URL: valid until `expiresAt` (Effect clock, ms). */
+export interface DownloadLink {
+  readonly key: string
+  readonly signature: string
+  readonly fileId: number
+  readonly expiresAt: number
+}
+
 export interface MutableLoggedRequest {
   route: RouteName | "unknown"
   method: string
@@ -83,6 +91,7 @@ export interface State {
   readonly byInstanceId: Map<string, number>
   readonly targets: Map<string, UploadTarget>
   readonly sessions: Map<string, MultipartSession>
+  readonly downloads: Map<string, DownloadLink>
   readonly log: Array<MutableLoggedRequest>
   readonly attempts: Map<string, number>
   faults: Array<Fault>
@@ -98,6 +107,8 @@ export interface State {
   readonly renderRecord: (entry: FileEntry, now: number) => Record<string, unknown>
   readonly isUploaded: (entry: FileEntry, now: number) => boolean
   readonly newTarget: (fileId: number, part: number | undefined, session: MultipartSession | undefined) => string
+  /** a signed download URL of the file's content, valid until `expiresAt` */
+  readonly newDownloadLink: (fileId: number, expiresAt: number) => string
 }
 
 /** The key of an instance id in `byInstanceId`. */
@@ -175,6 +186,7 @@ export const make = (
       byInstanceId: new Map(),
       targets: new Map(),
       sessions: new Map(),
+      downloads: new Map(),
       log: [],
       attempts: new Map(),
       faults: [...(options.faults ?? [])],
@@ -221,6 +233,7 @@ export const make = (
         state.byInstanceId.clear()
         state.targets.clear()
         state.sessions.clear()
+        state.downloads.clear()
         state.log.length = 0
         state.attempts.clear()
         state.faults = []
@@ -233,6 +246,12 @@ export const make = (
         state.targets.set(key, { key, signature, fileId, part, session })
         const path = part === undefined ? `/storage/${project}/files/${key}` : `/storage/${project}/parts/${key}`
         return `${origins.storageUrl}${path}?sig=${signature}`
+      },
+      newDownloadLink: (fileId, expiresAt) => {
+        const key = randomUUID()
+        const signature = secret()
+        state.downloads.set(key, { key, signature, fileId, expiresAt })
+        return `${origins.storageUrl}/storage/${project}/download/${key}?exp=${expiresAt}&sig=${signature}`
       }
     }
     return state

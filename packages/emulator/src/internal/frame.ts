@@ -1,0 +1,194 @@
+/**
+ * The shared frame of every logged route: attempt counting, request id, request log, authentication of API
+ * routes, faults, and the error answers of each kind of server.
+ *
+ * @internal
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
+import * as Stream from "effect/Stream"
+import { randomUUID } from "node:crypto"
+import { IncomingMessage } from "node:http"
+import type { Fault, RouteName } from "../Emulator.js"
+import { drop, MALFORMED, resetAfter, throttle } from "./faults.js"
+import type { Ctx, Handler, Kind } from "./http.js"
+import { ApiError, cdfError, Dropped, errorResponse, header, oauthError, storageError } from "./http.js"
+import type { MutableLoggedRequest, State } from "./state.js"
+
+const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"])
+
+/** Headers as logged: secrets read `<redacted>`. */
+export const maskHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? "<redacted>" : value
+  }
+  return out
+}
+
+/** Builds `route(name, kind, handler, prepare?)`, the router's handler of one logged, faultable route. */
+export const make = (state: State) => {
+  const findFault = (route: RouteName, attempt: number): Fault | undefined =>
+    state.faults.find((fault) =>
+      fault.route === route && (fault.attempts === undefined || fault.attempts.includes(attempt))
+    )
+
+  const checkToken = (ctx: Ctx) =>
+    Effect.gen(function*() {
+      const authorization = header(ctx, "authorization") ?? ""
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+      if (match === null || !(yield* state.isValidToken(match[1]))) {
+        return yield* new ApiError({ status: 401, message: "Unauthorized" })
+      }
+      if (ctx.params["project"] !== state.project) {
+        return yield* new ApiError({
+          status: 403,
+          message: `Project '${ctx.params["project"] ?? ""}' not found or insufficient access rights`
+        })
+      }
+    })
+
+  return (name: RouteName, kind: Kind, handler: Handler, prepare?: (ctx: Ctx) => void) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const params = yield* HttpRouter.params
+      const query = yield* HttpServerRequest.ParsedSearchParams
+      const attempt = (state.attempts.get(name) ?? 0) + 1
+      state.attempts.set(name, attempt)
+      const requestId = randomUUID()
+      const entry: MutableLoggedRequest = {
+        route: name,
+        method: request.method,
+        path: request.url.split("?")[0],
+        status: 0,
+        attempt,
+        requestId,
+        headers: maskHeaders(request.headers)
+      }
+      state.log.push(entry)
+      const fault = findFault(name, attempt)
+      const action = fault?.action
+      // A download applies Throttle and ResetAfterBytes to what it sends (applyToDownload), not to the request.
+      const outbound = kind === "storage" && request.method === "GET"
+      // On Node, a handler that stops reading early (413) must not destroy the request: the answer still goes out.
+      const source = request.source
+      const raw: Stream.Stream<Uint8Array, unknown> = source instanceof IncomingMessage
+        ? NodeStream.fromReadable<unknown, Uint8Array>(() => source, identity, { closeOnDone: false })
+        : request.stream
+      let body: Stream.Stream<Uint8Array, Dropped> = Stream.mapError(raw, () => new Dropped())
+      if (action?._tag === "Throttle" && !outbound) body = throttle(body, action.bytesPerSecond)
+      if (action?._tag === "ResetAfterBytes" && !outbound) body = resetAfter(body, action.bytes)
+      // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
+      body = Stream.tap(body, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
+      const ctx: Ctx = { request, params, query, body, action, put: undefined, bytesRead: 0 }
+      prepare?.(ctx)
+
+      const guarded: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = Effect.suspend(() =>
+        kind === "api" ? Effect.zipRight(checkToken(ctx), handler(ctx)) : handler(ctx)
+      ).pipe(
+        Effect.catchTags({
+          ApiError: (e) =>
+            Effect.succeed(
+              HttpServerResponse.setHeaders(cdfError(e.status, e.message, e.extra), e.headers ?? {})
+            ),
+          StorageError: (e) => Effect.succeed(storageError(e.status, e.code, e.message)),
+          OAuthError: (e) => Effect.succeed(oauthError(e.status, e.error, e.description))
+        })
+      )
+
+      const faulted: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = (() => {
+        switch (action?._tag) {
+          case undefined:
+          case "Throttle":
+          case "CorruptDownload":
+            return guarded
+          case "Status": {
+            const headers: Record<string, string> = { ...action.headers }
+            if (action.retryAfter !== undefined) headers["retry-after"] = action.retryAfter
+            return Effect.as(
+              Effect.ignore(Stream.runDrain(ctx.body)),
+              HttpServerResponse.setHeaders(errorResponse(kind, action.status, "Injected fault"), headers)
+            )
+          }
+          case "Delay":
+            return Effect.zipRight(Effect.sleep(Duration.millis(action.millis)), guarded)
+          case "Hang":
+            return Effect.never
+          case "ResetAfterBytes":
+            return outbound ? guarded : Effect.zipRight(guarded, Effect.fail(new Dropped()))
+          case "MalformedJson":
+            return Effect.map(guarded, (response) =>
+              HttpServerResponse.text(MALFORMED, {
+                status: response.status >= 200 && response.status < 300 ? response.status : 200,
+                contentType: "application/json"
+              }))
+          case "CommitThenFail":
+            return Effect.flatMap(guarded, (response) =>
+              response.status < 200 || response.status >= 300
+                ? Effect.succeed(response)
+                : action.mode === "drop"
+                ? Effect.fail(new Dropped())
+                : Effect.succeed(errorResponse(kind, 503, "Service Unavailable (injected after commit)")))
+        }
+      })()
+
+      return yield* faulted.pipe(
+        Effect.catchAllDefect(() =>
+          Effect.succeed(
+            kind === "storage"
+              ? storageError(500, "InternalError", "The emulator failed")
+              : kind === "token"
+              ? oauthError(500, "server_error", "The emulator failed")
+              : cdfError(500, "The emulator failed")
+          )
+        ),
+        Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId)),
+        Effect.tap((response) =>
+          Effect.sync(() => {
+            entry.status = response.status
+            if (ctx.put !== undefined) {
+              ctx.put.status = response.status
+              ctx.put.bytes = ctx.bytesRead
+            }
+          })
+        ),
+        Effect.catchTag("Dropped", () =>
+          Effect.suspend(() => {
+            if (ctx.put !== undefined) ctx.put.bytes = ctx.bytesRead
+            return drop(request)
+          })),
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            if (ctx.put !== undefined) ctx.put.bytes = ctx.bytesRead
+          })
+        )
+      )
+    })
+}
+
+/** The answer to a path no route serves: logged as route "unknown", the CDF envelope's 404. */
+export const notFoundRoute = (state: State) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const requestId = randomUUID()
+    const entry: MutableLoggedRequest = {
+      route: "unknown",
+      method: request.method,
+      path: request.url.split("?")[0],
+      status: 404,
+      attempt: 0,
+      requestId,
+      headers: maskHeaders(request.headers)
+    }
+    state.log.push(entry)
+    return HttpServerResponse.setHeader(
+      cdfError(404, `No route: ${request.method} ${entry.path}`),
+      "x-request-id",
+      requestId
+    )
+  })

@@ -1,0 +1,157 @@
+/**
+ * The request context, error types and answer shapes shared by every route of the emulator: the CDF error
+ * envelope (API), storage XML (upload and download URLs) and OAuth2 errors (token endpoint).
+ *
+ * @internal
+ */
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Chunk from "effect/Chunk"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
+import { gunzipSync } from "node:zlib"
+import type { FaultAction } from "../Emulator.js"
+import * as S from "./schema.js"
+
+/** The in-memory transport turns a response carrying this header into a dropped connection. */
+export const DROP_HEADER = "x-emulator-dropped-connection"
+
+/** The largest JSON request body the API reads. */
+const MAX_JSON_BYTES = 10 * 1024 * 1024
+
+/** The connection is to be dropped (fault) or went away (client). */
+export class Dropped extends Data.TaggedError("Dropped") {}
+
+/** An API error: answered with the CDF envelope. */
+export class ApiError extends Data.TaggedError("ApiError")<{
+  readonly status: number
+  readonly message: string
+  readonly extra?: Readonly<Record<string, unknown>>
+  readonly headers?: Readonly<Record<string, string>>
+}> {}
+
+/** A storage error: answered like the storage behind real upload and download URLs (XML, not the CDF envelope). */
+export class StorageError extends Data.TaggedError("StorageError")<{
+  readonly status: number
+  readonly code: string
+  readonly message: string
+}> {}
+
+/** An OAuth2 error of the token endpoint (RFC 6749 §5.2). */
+export class OAuthError extends Data.TaggedError("OAuthError")<{
+  readonly status: number
+  readonly error: string
+  readonly description: string
+}> {}
+
+/** Which kind of server a route plays: the CDF API, the OAuth2 token endpoint, or the storage behind URLs. */
+export type Kind = "api" | "token" | "storage"
+
+export interface Ctx {
+  readonly request: HttpServerRequest.HttpServerRequest
+  readonly params: Readonly<Record<string, string | undefined>>
+  readonly query: Readonly<Record<string, string | ReadonlyArray<string>>>
+  /** the request body, with the fault's throttle / reset applied */
+  readonly body: Stream.Stream<Uint8Array, Dropped>
+  /** the fault matched for this request, if any (download routes apply it to what they send) */
+  readonly action: FaultAction | undefined
+  /** set by the storage handler: the PUT record to complete when the response is known */
+  put: { status: number; bytes: number } | undefined
+  bytesRead: number
+}
+
+export type Handler = (
+  ctx: Ctx
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped | ApiError | StorageError | OAuthError>
+
+const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+
+export const cdfError = (status: number, message: string, extra?: Readonly<Record<string, unknown>>) =>
+  HttpServerResponse.unsafeJson({ error: { code: status, message, ...extra } }, { status })
+
+export const storageError = (status: number, code: string, message: string) =>
+  HttpServerResponse.text(
+    `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`,
+    { status, contentType: "application/xml" }
+  )
+
+export const oauthError = (status: number, error: string, description: string) =>
+  HttpServerResponse.unsafeJson({ error, error_description: description }, { status })
+
+/** An injected error status, shaped like the route's server answers it. */
+export const errorResponse = (kind: Kind, status: number, message: string) =>
+  kind === "storage"
+    ? storageError(status, "ServerBusy", message)
+    : kind === "token"
+    ? oauthError(status, "temporarily_unavailable", message)
+    : cdfError(status, message)
+
+export const queryValue = (ctx: Ctx, name: string): string | undefined => {
+  const value = ctx.query[name]
+  return typeof value === "string" ? value : value?.[0]
+}
+
+export const header = (ctx: Ctx, name: string): string | undefined => ctx.request.headers[name]
+
+/** Reads a body of at most `limit` bytes; `undefined` when it is larger. */
+export const readBytes = (ctx: Ctx, limit: number): Effect.Effect<Buffer | undefined, Dropped> =>
+  Effect.gen(function*() {
+    let size = 0
+    const chunks = yield* ctx.body.pipe(
+      Stream.takeWhile((chunk) => (size += chunk.byteLength) <= limit),
+      Stream.runCollect
+    )
+    return size > limit ? undefined : Buffer.concat(Chunk.toReadonlyArray(chunks))
+  })
+
+/** Reads a (possibly gzip-compressed) JSON body and decodes it strictly: unknown fields are rejected. */
+export const readJson = <A>(ctx: Ctx, decode: S.JsonDecoder<A>): Effect.Effect<A, Dropped | ApiError> =>
+  Effect.gen(function*() {
+    const read = yield* readBytes(ctx, MAX_JSON_BYTES)
+    if (read === undefined) {
+      return yield* new ApiError({ status: 413, message: `Request body larger than ${MAX_JSON_BYTES} bytes` })
+    }
+    let bytes = read
+    const encoding = (header(ctx, "content-encoding") ?? "identity").toLowerCase().trim()
+    if (encoding === "gzip") {
+      try {
+        bytes = gunzipSync(bytes)
+      } catch (_) {
+        return yield* new ApiError({ status: 400, message: "Content-Encoding is gzip but the body is not valid gzip" })
+      }
+    } else if (encoding !== "identity" && encoding !== "") {
+      return yield* new ApiError({ status: 400, message: `Unsupported Content-Encoding: ${encoding}` })
+    }
+    const decoded = decode(bytes.toString("utf8"))
+    if (Either.isLeft(decoded)) {
+      return yield* new ApiError({ status: 400, message: S.formatIssues(decoded.left) })
+    }
+    return decoded.right
+  })
+
+export const queryBoolean = (ctx: Ctx, name: string) =>
+  Effect.suspend(() => {
+    const value = S.parseBoolean(queryValue(ctx, name))
+    return value === undefined
+      ? Effect.fail(new ApiError({ status: 400, message: `${name}: must be true or false` }))
+      : Effect.succeed(value)
+  })
+
+export const queryParts = (ctx: Ctx) =>
+  Effect.suspend(() => {
+    const raw = queryValue(ctx, "parts")
+    const parts = raw === undefined || !/^\d+$/.test(raw) ? NaN : Number(raw)
+    return Number.isInteger(parts) && parts >= 1 && parts <= 250
+      ? Effect.succeed(parts)
+      : Effect.fail(
+        new ApiError({
+          status: 400,
+          message: raw === undefined ? "parts: required" : "parts: must be an integer between 1 and 250"
+        })
+      )
+  })
+
+/** An API answer of JSON. */
+export const ok = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
