@@ -5,7 +5,8 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schedule, Stream } from "effect"
+import { Chunk, Effect, Schedule, Stream } from "effect"
+import { createHash } from "node:crypto"
 import { inMemory } from "./FilesFixtures.js"
 
 /** The option an `InvalidFileMetadataError` names (and that the error is one). */
@@ -145,5 +146,89 @@ describe("Files.list and Files.update: bad input fails before any request", () =
       const setAndNull = yield* fails([{ id: 1, update: { mimeType: { set: "a", setNull: true } } }])
       expect(optionOf(setAndNull)).toMatch(/^changes\[0\]\.update\.mimeType/)
       expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
+    }).pipe(Effect.provide(inMemory())))
+})
+
+const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex")
+const bytesOf = (stream: Stream.Stream<Uint8Array, unknown, Files.Files>) =>
+  Effect.map(Stream.runCollect(stream), (chunks) => Buffer.concat(Chunk.toArray(chunks)))
+
+describe("Files.list, update, download, verify against the emulator (in memory)", () => {
+  it.effect("list follows cursors: 2500 records in 3 requests of 1000; filters and limit", () =>
+    Effect.gen(function*() {
+      yield* instanceFiles(2500)
+      const all = yield* Stream.runCollect(Files.list())
+      expect(all.length).toBe(2500)
+      expect(new Set(Chunk.toArray(all).map((f) => f.id)).size).toBe(2500)
+      expect(yield* countRoute("files.list")).toBe(3)
+      yield* Files.uploadBytes("x", { name: "r.csv", directory: "/reports/2026", mimeType: "text/csv" })
+      yield* Files.uploadBytes("y", { name: "s.txt", directory: "/reports/2026", mimeType: "text/plain" })
+      const csv = yield* Stream.runCollect(Files.list({ directoryPrefix: "/reports", mimeType: "text/csv" }))
+      expect(Chunk.toArray(csv).map((f) => f.name)).toEqual(["r.csv"])
+      const some = yield* Stream.runCollect(Files.list({}, { limit: 5, pageSize: 2 }))
+      expect(some.length).toBe(5)
+    }).pipe(Effect.provide(inMemory())), 60_000)
+
+  it.effect("update: set, setNull, add and remove; 1500 changes in 2 requests, records in the order given", () =>
+    Effect.gen(function*() {
+      const file = yield* Files.uploadBytes("u", {
+        name: "u.txt",
+        externalId: "u",
+        source: "old",
+        metadata: { draft: "yes", keep: "1" },
+        sourceModifiedTime: 1_700_000_000_000
+      })
+      const [updated] = yield* Files.update([{
+        externalId: "u",
+        update: {
+          metadata: { add: { reviewed: "yes" }, remove: ["draft"] },
+          source: { set: "new" },
+          sourceModifiedTime: { setNull: true },
+          assetIds: { add: [5, 6] }
+        }
+      }])
+      expect(updated?.id).toBe(file.id)
+      expect(updated?.metadata).toEqual({ keep: "1", reviewed: "yes" })
+      expect(updated?.source).toBe("new")
+      expect(updated?.sourceModifiedTime).toBeUndefined()
+      expect(updated?.assetIds).toEqual([5, 6])
+      const ids = yield* instanceFiles(1500)
+      const changes = [...ids].reverse().map((id) => ({ id, update: { metadata: { add: { n: String(id) } } } }))
+      const records = yield* Files.update(changes)
+      expect(records.map((r) => r.id)).toEqual(changes.map((c) => c.id))
+      expect(records.every((r) => r.metadata?.n === String(r.id))).toBe(true)
+      expect(yield* countRoute("files.update")).toBe(3)
+    }).pipe(Effect.provide(inMemory())), 60_000)
+
+  it.effect("download gives the stored bytes; a reset mid-body resumes with Range from the byte it stopped at", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const content = new Uint8Array(300_000).map((_, i) => (i * 13) % 256)
+      const file = yield* Files.uploadBytes(content, { name: "d.bin", externalId: "d" })
+      expect(sha256(yield* bytesOf(Files.download({ id: file.id })))).toBe(sha256(content))
+      yield* emulator.addFault({ route: "storage.get", attempts: [2], action: { _tag: "ResetAfterBytes", bytes: 100_000 } })
+      const bytes = yield* bytesOf(Files.download({ externalId: "d" }))
+      expect(sha256(bytes)).toBe(sha256(content))
+      const gets = (yield* emulator.requests).filter((r) => r.route === "storage.get")
+      expect(gets.map((g) => g.headers["range"])).toEqual([undefined, undefined, "bytes=100000-"])
+      expect(gets.every((g) => g.headers["authorization"] === undefined)).toBe(true)
+      const url = yield* Files.downloadUrl({ id: file.id })
+      expect(String(url)).not.toContain("http")
+    }).pipe(Effect.provide(inMemory({}, { transferRetrySchedule: Schedule.recurs(3) }))))
+
+  it.effect("verify: true catches a stored file corrupted by the emulator's byte flip; the new record is deleted", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const ok = yield* Files.uploadBytes("round trip", { name: "ok.txt", verify: true })
+      expect(ok.uploaded).toBe(true)
+      yield* emulator.addFault({ route: "storage.get", action: { _tag: "CorruptDownload", offset: 3 } })
+      const error = yield* Effect.flip(Files.uploadBytes("round trip", { name: "bad.txt", verify: true }))
+      expect(error._tag).toBe("DownloadError")
+      if (error._tag !== "DownloadError") return
+      expect(error.reason).toBe("Mismatch")
+      expect(error.expectedSha256).toBe(sha256("round trip"))
+      expect(error.actualSha256).not.toBe(error.expectedSha256)
+      expect(error.cleanup?.deleted).toBe(true)
+      expect((yield* emulator.files).map((f) => f.name)).toEqual(["ok.txt"])
     }).pipe(Effect.provide(inMemory())))
 })

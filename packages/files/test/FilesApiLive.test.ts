@@ -6,7 +6,8 @@ import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import { makeFilesClient } from "@effect-cdf/files/NodeFilesClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted, Schedule } from "effect"
+import { Effect, Redacted, Schedule, Stream } from "effect"
+import { createHash } from "node:crypto"
 import { onPort } from "./FilesFixtures.js"
 
 const millis = {
@@ -48,4 +49,69 @@ describe("Files API on a real port", () => {
       const rejected = yield* Effect.promise(() => client.retrieveMany([{ id: file.id }]).then(() => undefined, (e) => e))
       expect(rejected?._tag).toBe("CdfApiError")
     }).pipe(Effect.scoped, Effect.provide(onPort({}, millis))), 60_000)
+
+  it.live("a download that is reset mid-body resumes with Range; the whole stream's sha256 is the stored one", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const content = new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 31) % 256)
+      const file = yield* Files.uploadBytes(content, { name: "big.bin" })
+      const stored = (yield* emulator.files).find((f) => f.id === file.id)
+      yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 700_000 } })
+      const hash = createHash("sha256")
+      let total = 0
+      yield* Files.download({ id: file.id }).pipe(Stream.runForEach((chunk) =>
+        Effect.sync(() => {
+          hash.update(chunk)
+          total += chunk.byteLength
+        })
+      ))
+      expect(total).toBe(content.byteLength)
+      expect(hash.digest("hex")).toBe(stored?.sha256)
+      const gets = (yield* emulator.requests).filter((r) => r.route === "storage.get")
+      expect(gets.length).toBe(2)
+      expect(gets[0]?.headers["range"]).toBeUndefined()
+      expect(gets[1]?.headers["range"]).toMatch(/^bytes=\d+-$/)
+      const resumedAt = Number(/^bytes=(\d+)-$/.exec(gets[1]?.headers["range"] ?? "")?.[1])
+      expect(resumedAt).toBeGreaterThan(0)
+      expect(resumedAt).toBeLessThanOrEqual(700_000)
+      expect(gets[1]?.status).toBe(206)
+    }).pipe(Effect.provide(onPort({}, millis))), 60_000)
+
+  it.live("list pages through 2100 records (3 requests); update and verify: true with a corrupted download", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* Effect.forEach(Array.from({ length: 2100 }, (_, i) => i), (i) =>
+        emulator.createInstanceFile({ instanceId: { space: "sp", externalId: `l_${i}` } }))
+      const listed = yield* Stream.runCollect(Files.list({}, { pageSize: 1000 }))
+      expect(listed.length).toBe(2100)
+      expect(yield* routeCount("files.list")).toBe(3)
+      const file = yield* Files.uploadBytes("checked", { name: "c.txt", externalId: "c", verify: true })
+      const [updated] = yield* Files.update([{ id: file.id, update: { metadata: { set: { k: "v" } }, mimeType: { set: "text/plain" } } }])
+      expect(updated?.metadata).toEqual({ k: "v" })
+      expect(updated?.mimeType).toBe("text/plain")
+      yield* emulator.addFault({ route: "storage.get", action: { _tag: "CorruptDownload" } })
+      const error = yield* Effect.flip(Files.uploadBytes("checked", { name: "bad.txt", externalId: "bad", verify: true }))
+      expect(error._tag).toBe("DownloadError")
+      if (error._tag === "DownloadError") expect(error.reason).toBe("Mismatch")
+      expect(error.cleanup?.deleted).toBe(true)
+      const left = yield* Files.retrieveMany([{ externalId: "bad" }, { externalId: "c" }], { ignoreUnknownIds: true })
+      expect(left.map((f) => f.externalId)).toEqual(["c"])
+    }).pipe(Effect.provide(onPort({}, millis))), 60_000)
+
+  it.live("the Promise client: list, update, downloadUrl and download", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const client = makeFilesClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
+      yield* Effect.addFinalizer(() => Effect.promise(() => client.dispose()))
+      const file = yield* Effect.promise(() => client.uploadBytes("promise bytes", { name: "pb.txt", directory: "/p" }))
+      const listed = yield* Effect.promise(() => client.list({ directoryPrefix: "/p" }))
+      expect(listed.map((f) => f.id)).toEqual([file.id])
+      const [updated] = yield* Effect.promise(() => client.update([{ id: file.id, update: { source: { set: "promise" } } }]))
+      expect(updated?.source).toBe("promise")
+      const url = yield* Effect.promise(() => client.downloadUrl({ id: file.id }))
+      expect(String(url)).not.toContain("http")
+      const bytes = yield* Effect.promise(() => client.download({ id: file.id }))
+      expect(new TextDecoder().decode(bytes)).toBe("promise bytes")
+    }).pipe(Effect.scoped, Effect.provide(onPort({}, millis))), 60_000)
 })
+
