@@ -20,6 +20,15 @@ const routeCount = (route: string) =>
   Effect.flatMap(Emulator.Emulator, (emulator) =>
     Effect.map(emulator.requests, (requests) => requests.filter((r) => r.route === route).length))
 
+/** A Promise client (undici) on the emulator of the test, disposed with the test's scope. */
+const promiseClient = Effect.flatMap(Emulator.Emulator, (emulator) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      makeFilesClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
+    ),
+    (client) => Effect.promise(() => client.dispose())
+  ))
+
 describe("Files API on a real port", () => {
   it.live("retrieveMany of 1200 files: 2 byids requests, order kept; delete of them: 2 delete requests", () =>
     Effect.gen(function*() {
@@ -38,8 +47,7 @@ describe("Files API on a real port", () => {
   it.live("the Promise client: retrieveMany and delete", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const client = makeFilesClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
-      yield* Effect.addFinalizer(() => Effect.promise(() => client.dispose()))
+      const client = yield* promiseClient
       const file = yield* Effect.promise(() => client.uploadBytes("p", { name: "p.txt", externalId: "promise-p" }))
       const found = yield* Effect.promise(() =>
         client.retrieveMany([{ externalId: "promise-p" }, { externalId: "promise-none" }], { ignoreUnknownIds: true }))
@@ -101,8 +109,7 @@ describe("Files API on a real port", () => {
   it.live("the Promise client: list, update, downloadUrl and download", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const client = makeFilesClient({ baseUrl: emulator.baseUrl, project: emulator.project, token: Redacted.value(emulator.token) })
-      yield* Effect.addFinalizer(() => Effect.promise(() => client.dispose()))
+      const client = yield* promiseClient
       const file = yield* Effect.promise(() => client.uploadBytes("promise bytes", { name: "pb.txt", directory: "/p" }))
       const listed = yield* Effect.promise(() => client.list({ directoryPrefix: "/p" }))
       expect(listed.map((f) => f.id)).toEqual([file.id])
