@@ -108,7 +108,6 @@ describe("Files API on a real port", () => {
 
   it.live("the Promise client: list, update, downloadUrl and download", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
       const client = yield* promiseClient
       const file = yield* Effect.promise(() => client.uploadBytes("promise bytes", { name: "pb.txt", directory: "/p" }))
       const listed = yield* Effect.promise(() => client.list({ directoryPrefix: "/p" }))
