@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Schedule, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { onPort } from "./FilesFixtures.js"
+import { makeRecorder } from "./FilesTracing.js"
 
 const millis = {
   apiRetrySchedule: Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
@@ -58,8 +59,9 @@ describe("Files API on a real port", () => {
       expect(rejected?._tag).toBe("CdfApiError")
     }).pipe(Effect.scoped, Effect.provide(onPort({}, millis))), 60_000)
 
-  it.live("a download that is reset mid-body resumes with Range; the whole stream's sha256 is the stored one", () =>
-    Effect.gen(function*() {
+  it.live("a download that is reset mid-body resumes with Range; the whole stream's sha256 is the stored one", () => {
+    const recorder = makeRecorder()
+    return Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const content = new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 31) % 256)
       const file = yield* Files.uploadBytes(content, { name: "big.bin" })
@@ -83,7 +85,11 @@ describe("Files API on a real port", () => {
       expect(resumedAt).toBeGreaterThan(0)
       expect(resumedAt).toBeLessThanOrEqual(700_000)
       expect(gets[1]?.status).toBe(206)
-    }).pipe(Effect.provide(onPort({}, millis))), 60_000)
+      // spans and logs at every level: no download URL signature, no token
+      expect(recorder.dump()).not.toMatch(/sig=|exp=|Bearer/)
+      expect(recorder.dump()).not.toContain(Redacted.value(emulator.token))
+    }).pipe(Effect.provide(onPort({}, millis)), recorder.provide)
+  }, 60_000)
 
   it.live("list pages through 2100 records (3 requests); update and verify: true with a corrupted download", () =>
     Effect.gen(function*() {
