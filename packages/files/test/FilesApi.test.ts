@@ -5,7 +5,7 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Schedule, Stream } from "effect"
+import { Chunk, Effect, Fiber, Schedule, Stream, TestClock } from "effect"
 import { createHash } from "node:crypto"
 import { inMemory } from "./FilesFixtures.js"
 
@@ -231,4 +231,25 @@ describe("Files.list, update, download, verify against the emulator (in memory)"
       expect(error.cleanup?.deleted).toBe(true)
       expect((yield* emulator.files).map((f) => f.name)).toEqual(["ok.txt"])
     }).pipe(Effect.provide(inMemory())))
+
+  it.effect("a link that expired between two attempts (30 s) is replaced by a fresh one; the download completes", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const content = new Uint8Array(200_000).map((_, i) => (i * 17) % 256)
+      const file = yield* Files.uploadBytes(content, { name: "e.bin" })
+      yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 50_000 } })
+      const fiber = yield* Effect.fork(bytesOf(Files.download({ id: file.id })))
+      // two retry delays: after the reset, and after the 403 of the expired link
+      for (let i = 0; i < 12; i++) yield* TestClock.adjust("10 seconds")
+      const bytes = yield* Fiber.join(fiber)
+      expect(sha256(bytes)).toBe(sha256(content))
+      const requests = yield* emulator.requests
+      expect(requests.filter((r) => r.route === "files.downloadlink").length).toBe(2)
+      const gets = requests.filter((r) => r.route === "storage.get")
+      expect(gets.map((g) => g.status)).toEqual([200, 403, 206])
+      expect(gets[2]?.headers["range"]).toBe(gets[1]?.headers["range"])
+    }).pipe(Effect.provide(inMemory({}, {
+      transferRetrySchedule: Schedule.spaced("40 seconds").pipe(Schedule.intersect(Schedule.recurs(3)))
+    }))))
 })
+
