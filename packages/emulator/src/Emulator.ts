@@ -1,7 +1,8 @@
 /**
  * A local CDF Files API: one `@effect/platform` HTTP app, served on a real Node port (`layerServer`) or answered
  * in memory by an `HttpClient` (`layerInMemory`), with OAuth2 client credentials, strict validation, upload URLs,
- * multipart uploads, fault injection and inspection.
+ * multipart uploads, list / search / aggregate / update / delete, signed download URLs with `Range`, fault injection
+ * and inspection.
  *
  * @since 0.1.0
  */

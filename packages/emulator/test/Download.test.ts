@@ -79,6 +79,29 @@ const downloadsWithRanges = Effect.gen(function*() {
   expect(log.every((request) => !request.path.includes("sig="))).toBe(true)
 })
 
+/**
+ * A download reset after `bytes` body bytes: the answer starts (200, full Content-Length), the body fails with a
+ * ResponseError; a Range GET from the last byte received gives the rest. Answers how many bytes came before the reset.
+ */
+const resetThenResume = (bytes: number) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    yield* createFile({ name: "r" }, content)
+    const url = yield* linkOf({ id: 1 })
+    yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "ResetAfterBytes", bytes } })
+    const response = yield* get(url)
+    expect(response.status).toBe(200)
+    expect(response.headers["content-length"]).toBe(String(content.byteLength))
+    const chunks: Array<Uint8Array> = []
+    const error = yield* Effect.flip(Stream.runForEach(response.stream, (chunk) => Effect.sync(() => void chunks.push(chunk))))
+    expect(error._tag).toBe("ResponseError")
+    const first = Buffer.concat(chunks)
+    const rest = yield* bytesOf(url, { range: `bytes=${first.byteLength}-` })
+    expect(rest.response.status).toBe(206)
+    expect(sha256(Buffer.concat([first, rest.body]))).toBe(sha256(content))
+    return first.byteLength
+  })
+
 /** A link whose signature, expiry or project was changed is 403; a file deleted since is 404; not the CDF envelope. */
 const refusesBadLinks = Effect.gen(function*() {
   yield* createFile({ name: "t", externalId: "t" }, "tamper")
@@ -194,21 +217,9 @@ describe("files/downloadlink and the download GET, in memory", () => {
 
   it.effect("ResetAfterBytes on the download GET fails the body mid-way; a Range GET resumes from the last byte", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      yield* createFile({ name: "r" }, content)
-      const url = yield* linkOf({ id: 1 })
-      yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 100_000 } })
-      const response = yield* get(url)
-      expect(response.status).toBe(200)
-      expect(response.headers["content-length"]).toBe(String(content.byteLength))
-      const received: Array<Uint8Array> = []
-      const error = yield* Effect.flip(Stream.runForEach(response.stream, (chunk) => Effect.sync(() => void received.push(chunk))))
-      expect(error._tag).toBe("ResponseError")
-      const first = Buffer.concat(received)
-      expect(first.byteLength).toBe(100_000)
-      const rest = yield* bytesOf(url, { range: `bytes=${first.byteLength}-` })
-      expect(rest.response.status).toBe(206)
-      expect(sha256(Buffer.concat([first, rest.body]))).toBe(sha256(content))
+      const received = yield* resetThenResume(100_000)
+      // in memory exactly the bytes before the reset arrive
+      expect(received).toBe(100_000)
     }).pipe(inMemory()))
 
   it.effect("Status faults on the download GET answer like storage; Delay waits on the Effect clock", () =>
@@ -261,25 +272,10 @@ describe("files/downloadlink and the download GET, on a port", () => {
 
   it.live("a reset mid-body on a real socket: the client gets part of the body, then an error; Range resumes", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      yield* createFile({ name: "r" }, content)
-      const url = yield* linkOf({ id: 1 })
-      yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 65_536 } })
-      const response = yield* get(url)
-      expect(response.status).toBe(200)
-      let received = 0
-      const chunks: Array<Uint8Array> = []
-      const error = yield* Effect.flip(Stream.runForEach(response.stream, (chunk) =>
-        Effect.sync(() => {
-          received += chunk.byteLength
-          chunks.push(chunk)
-        })))
-      expect(error._tag).toBe("ResponseError")
+      const received = yield* resetThenResume(65_536)
+      // on a socket, what was in flight when it closed may be lost: at most the bytes sent arrive
       expect(received).toBeGreaterThan(0)
       expect(received).toBeLessThanOrEqual(65_536)
-      const rest = yield* bytesOf(url, { range: `bytes=${received}-` })
-      expect(rest.response.status).toBe(206)
-      expect(sha256(Buffer.concat([...chunks, rest.body]))).toBe(sha256(content))
     }).pipe(onPort()))
 
   it.live("CorruptDownload over loopback", () =>

@@ -1,10 +1,13 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Emulator } from "@effect-cdf/emulator"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import { createFile, json, postJson, postOk } from "./utils.js"
 
 const provide = (options?: Emulator.Options) => Effect.provide(Emulator.layerInMemory(options))
+const onPort = () => Effect.provide(Layer.merge(Emulator.layerServer(), NodeHttpClient.layerUndici))
 
 const names = (body: Record<string, unknown>) => (body.items as Array<Record<string, unknown>>).map((item) => item.name)
 
@@ -40,6 +43,29 @@ const seed = Effect.gen(function*() {
   yield* createFile({ name: "Pump house plan", externalId: "site/plan" })
 })
 
+/** 120 files: a cursor walk at limit 10, the default limit and the largest. */
+const walksAllPages = Effect.gen(function*() {
+  for (let i = 0; i < 25; i++) yield* createFile({ name: `f${i}`, externalId: `e${i}` })
+  const seen: Array<unknown> = []
+  let cursor: string | undefined
+  let pages = 0
+  do {
+    const body = yield* postOk("files/list", { limit: 10, ...(cursor === undefined ? {} : { cursor }) })
+    seen.push(...names(body))
+    cursor = body.nextCursor as string | undefined
+    pages++
+  } while (cursor !== undefined)
+  expect(pages).toBe(3)
+  expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `f${i}`))
+  // a page that ends exactly at the last match has no nextCursor
+  const exact = yield* postOk("files/list", { limit: 25 })
+  expect(exact.nextCursor).toBeUndefined()
+  // default limit 100, at most 1000
+  for (let i = 25; i < 120; i++) yield* createFile({ name: `f${i}` })
+  expect(names(yield* postOk("files/list", {})).length).toBe(100)
+  expect(names(yield* postOk("files/list", { limit: 1000 })).length).toBe(120)
+})
+
 describe("files/list", () => {
   it.effect("each filter selects what it names; conditions combine with AND", () =>
     Effect.gen(function*() {
@@ -69,27 +95,7 @@ describe("files/list", () => {
     }).pipe(provide()))
 
   it.effect("a cursor walks every page once, in id order; the last page has no nextCursor", () =>
-    Effect.gen(function*() {
-      for (let i = 0; i < 25; i++) yield* createFile({ name: `f${i}`, externalId: `e${i}` })
-      const seen: Array<unknown> = []
-      let cursor: string | undefined
-      let pages = 0
-      do {
-        const body = yield* postOk("files/list", { limit: 10, ...(cursor === undefined ? {} : { cursor }) })
-        seen.push(...names(body))
-        cursor = body.nextCursor as string | undefined
-        pages++
-      } while (cursor !== undefined)
-      expect(pages).toBe(3)
-      expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `f${i}`))
-      // a page that ends exactly at the last match has no nextCursor
-      const exact = yield* postOk("files/list", { limit: 25 })
-      expect(exact.nextCursor).toBeUndefined()
-      // default limit 100, at most 1000
-      for (let i = 25; i < 120; i++) yield* createFile({ name: `f${i}` })
-      expect(names(yield* postOk("files/list", {})).length).toBe(100)
-      expect(names(yield* postOk("files/list", { limit: 1000 })).length).toBe(120)
-    }).pipe(provide()))
+    walksAllPages.pipe(provide()))
 
   it.effect("partitions split the files: together they give each file once", () =>
     Effect.gen(function*() {
@@ -100,10 +106,10 @@ describe("files/list", () => {
       expect(parts.every((part) => part.length > 0)).toBe(true)
     }).pipe(provide()))
 
-  it.effect("the Python SDK's first page (cursor: null) is accepted", () =>
+  it.effect("the Python SDK's first partitioned page (cursor: null) is accepted", () =>
     Effect.gen(function*() {
       yield* createFile({ name: "x" })
-      const body = yield* postOk("files/list", { filter: {}, limit: 1000, cursor: null })
+      const body = yield* postOk("files/list", { filter: {}, limit: 1000, cursor: null, partition: "1/1" })
       expect(names(body)).toEqual(["x"])
     }).pipe(provide()))
 
@@ -167,7 +173,7 @@ describe("files/search and files/aggregate", () => {
       expect(yield* search({ search: { name: "pump" }, limit: 1 })).toEqual(["pump-a.txt"])
       expect(yield* search({ filter: { directoryPrefix: "/site/valves" } })).toEqual(["valve.pdf"])
       // as the Python SDK sends it without a name
-      expect((yield* search({ search: { name: null }, filter: {}, limit: 100 })).length).toBe(5)
+      expect((yield* search({ search: { name: null }, filter: null, limit: 100 })).length).toBe(5)
       expect((yield* postJson("files/search", { search: { name: "x", query: "y" } })).status).toBe(400)
     }).pipe(provide()))
 
@@ -181,4 +187,17 @@ describe("files/search and files/aggregate", () => {
         .toEqual({ items: [{ count: 3 }] })
       expect((yield* postJson("files/aggregate", { aggregate: "sum" })).status).toBe(400)
     }).pipe(provide()))
+})
+
+describe("list, byids, search and aggregate on a port", () => {
+  it.live("a cursor walks every page once over loopback", () => walksAllPages.pipe(onPort()))
+
+  it.live("byids, search and aggregate over loopback", () =>
+    Effect.gen(function*() {
+      yield* createFile({ name: "pump one", externalId: "p1" }, "1")
+      yield* createFile({ name: "valve", externalId: "v1" })
+      expect(names(yield* postOk("files/byids", { items: [{ externalId: "v1" }, { id: 1 }] }))).toEqual(["valve", "pump one"])
+      expect(names(yield* postOk("files/search", { search: { name: "pump" } }))).toEqual(["pump one"])
+      expect(yield* postOk("files/aggregate", { filter: { uploaded: true } })).toEqual({ items: [{ count: 1 }] })
+    }).pipe(onPort()))
 })

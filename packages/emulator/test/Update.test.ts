@@ -1,6 +1,8 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Emulator } from "@effect-cdf/emulator"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import { createFile, json, postJson, postOk } from "./utils.js"
 
@@ -168,4 +170,17 @@ describe("files/update", () => {
         expect(String(error.message), JSON.stringify(patch)).toContain(field)
       }
     }).pipe(provide()))
+})
+
+describe("files/update on a port", () => {
+  it.live("add/remove and set over loopback; 409 for a taken externalId", () =>
+    Effect.gen(function*() {
+      yield* createFile({ name: "a", externalId: "a", metadata: { k: "v" } })
+      yield* createFile({ name: "b", externalId: "b" })
+      const record = firstItem(
+        yield* update([{ externalId: "a", update: { metadata: { add: { k2: "v2" } }, source: { set: "port" } } }])
+      )
+      expect(record).toMatchObject({ metadata: { k: "v", k2: "v2" }, source: "port" })
+      expect((yield* errorOf([{ id: 2, update: { externalId: { set: "a" } } }])).status).toBe(409)
+    }).pipe(Effect.provide(Layer.merge(Emulator.layerServer(), NodeHttpClient.layerUndici))))
 })

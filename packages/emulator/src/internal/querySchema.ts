@@ -4,7 +4,8 @@
  * alone, like schema.ts.
  *
  * `null` is accepted where a field is optional at the top of these bodies (and for `search.name`): the Python SDK
- * sends `"cursor": null` on its first list request and `{"name": null}` when searching without a name.
+ * sends `"cursor": null` on the first page of a partitioned list, and `{"search": {"name": null}, "filter": null,
+ * "limit": 100}` from `files.search()` without a name or filter.
  *
  * @internal
  */
