@@ -92,6 +92,10 @@ const resetAt = (bytes: number) => ({
   resetAfter: bytes
 })
 
+/** GET 1 cut after `bytes`, GET 2 answered `status`, the others served normally. */
+const resetThenStatus = (bytes: number, status: number): Script => (n) =>
+  n === 1 ? resetAt(bytes) : n === 2 ? { status } : undefined
+
 const collect = <E>(stream: Stream.Stream<Uint8Array, E, Files.Files>) =>
   Effect.map(Stream.runCollect(stream), (chunks) => Buffer.concat(Chunk.toArray(chunks)))
 
@@ -153,13 +157,7 @@ describe("Files.download (scripted storage)", () => {
   })
 
   it.effect("a 403 from storage (expired link) gets a fresh link; a fresh link refused again is the error", () => {
-    const expired = scripted((n) =>
-      n === 1
-        ? resetAt(5000)
-        : n === 2
-        ? { status: 403 }
-        : undefined
-    )
+    const expired = scripted(resetThenStatus(5000, 403))
     const refused = scripted(() => ({ status: 403 }))
     return Effect.gen(function*() {
       const bytes = yield* collect(Files.download({ id: 7 })).pipe(Effect.provide(expired.layer))
@@ -201,13 +199,7 @@ describe("Files.download (scripted storage)", () => {
   })
 
   it.effect("spans and logs (at every level) carry no download URL signature or token; the retry is an event", () => {
-    const storage = scripted((n) =>
-      n === 1
-        ? resetAt(4096)
-        : n === 2
-        ? { status: 503 }
-        : undefined
-    )
+    const storage = scripted(resetThenStatus(4096, 503))
     const recorder = makeRecorder()
     return Effect.gen(function*() {
       const bytes = yield* collect(Files.download({ id: 7 }))
