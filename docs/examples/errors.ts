@@ -65,6 +65,8 @@ export const advice = (error: CdfError.CdfError): string => {
       return `CDF answered ${error.status} (code ${error.code}, request ${error.requestId}): ${error.message}`
     case "UploadError":
       return `storage did not take the bytes (${error.reason}); safe to call again`
+    case "DownloadError":
+      return `the bytes could not be read back (${error.reason}, ${error.received ?? 0} bytes received)`
     case "CdfTransportError":
       return error.phase === "connect" ? "the API could not be reached" : "the connection broke during a request"
     case "CdfTimeoutError":

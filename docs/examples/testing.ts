@@ -6,7 +6,7 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfTest, FileMetadata, Files } from "@effect-cdf/files"
 import * as CdfTestEmulator from "@effect-cdf/files/CdfTestEmulator"
-import { Effect, Fiber, Layer, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Layer, Schedule, Stream, TestClock } from "effect"
 
 // Your code: it needs the Files service, not a transport or credentials.
 export const archiveReport = (report: string) =>
@@ -62,7 +62,13 @@ export const filesStub = Layer.succeed(
     withMultipartUploadSession: () => Effect.die("not used"),
     withMultipartUploadContentSession: () => Effect.die("not used"),
     waitUntilAcknowledged: () => Effect.die("not used"),
-    retrieve: () => Effect.succeed(fakeFile)
+    retrieve: () => Effect.succeed(fakeFile),
+    retrieveMany: () => Effect.succeed([fakeFile]),
+    list: () => Stream.make(fakeFile),
+    update: () => Effect.die("not used"),
+    delete: () => Effect.die("not used"),
+    downloadUrl: () => Effect.die("not used"),
+    download: () => Stream.die("not used")
   })
 )
 

@@ -195,6 +195,39 @@ export class UploadError extends Schema.TaggedError<UploadError>("@effect-cdf/fi
 }
 
 /**
+ * The bytes of a file could not be read back: the GET of its download URL failed after its retries, storage answered
+ * a range request with a range that does not continue where the stream stopped, or (`uploadBytes` with
+ * `verify: true`) the bytes read back differ from the bytes sent. Carries the origin and path of the download URL,
+ * never its query string (the URL's signature).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DownloadError extends Schema.TaggedError<DownloadError>("@effect-cdf/files/DownloadError")("DownloadError", {
+  ...common,
+  /**
+   * `Status`: storage answered non-2xx (a 400/403 is retried once with a fresh download link first); `Transport`:
+   * the connection failed; `Range`: a resumed GET did not continue at the byte where the stream stopped, or the
+   * sizes disagree; `Mismatch`: the sha256 of the bytes read back is not the sha256 of the bytes sent.
+   */
+  reason: Schema.Literal("Status", "Transport", "Range", "Mismatch"),
+  status: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** The id of the file, when known. */
+  fileId: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** How many bytes had been delivered when the download failed. */
+  received: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** How many GET attempts were made. */
+  attempts: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** `Mismatch`: the hex sha256 of the bytes sent. */
+  expectedSha256: Schema.optionalWith(Schema.String, { exact: true }),
+  /** `Mismatch`: the hex sha256 of the bytes read back. */
+  actualSha256: Schema.optionalWith(Schema.String, { exact: true })
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
  * A network failure talking to the API or the identity provider.
  *
  * @since 0.1.0
@@ -262,6 +295,7 @@ export type CdfError =
   | AuthError
   | CdfApiError
   | UploadError
+  | DownloadError
   | CdfTransportError
   | CdfTimeoutError
   | CdfDecodeError
@@ -279,6 +313,7 @@ export const CdfError: Schema.Union<[
   typeof AuthError,
   typeof CdfApiError,
   typeof UploadError,
+  typeof DownloadError,
   typeof CdfTransportError,
   typeof CdfTimeoutError,
   typeof CdfDecodeError
@@ -289,6 +324,7 @@ export const CdfError: Schema.Union<[
   AuthError,
   CdfApiError,
   UploadError,
+  DownloadError,
   CdfTransportError,
   CdfTimeoutError,
   CdfDecodeError

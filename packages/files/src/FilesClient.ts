@@ -24,7 +24,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type { Layer, ManagedRuntime, Schedule } from "effect"
+import type { Layer, ManagedRuntime, Redacted, Schedule } from "effect"
 import { ManagedRuntime as Runtime } from "effect"
 import type * as CdfConfig from "./CdfConfig.js"
 import type { InvalidConfigError } from "./CdfError.js"
@@ -98,6 +98,36 @@ export interface FilesClient {
     file: Files.FileIdentifier,
     options?: { readonly signal?: AbortSignal | undefined }
   ) => Promise<FileMetadata.FileMetadata>
+  /** `Files.retrieveMany` as a Promise: many records, 1000 per request, in the order of `ids`. */
+  readonly retrieveMany: (
+    ids: ReadonlyArray<Files.FileIdentifier>,
+    options?: Files.RetrieveManyOptions & { readonly signal?: AbortSignal | undefined }
+  ) => Promise<Array<FileMetadata.FileMetadata>>
+  /** `Files.list` as a Promise: every matching record (give `limit` to bound them), all pages followed. */
+  readonly list: (
+    filter?: Files.FileFilter,
+    options?: Files.ListOptions & { readonly signal?: AbortSignal | undefined }
+  ) => Promise<Array<FileMetadata.FileMetadata>>
+  /** `Files.update` as a Promise: the updated records, in the order of `changes`. */
+  readonly update: (
+    changes: ReadonlyArray<Files.FileChange>,
+    options?: { readonly signal?: AbortSignal | undefined }
+  ) => Promise<Array<FileMetadata.FileMetadata>>
+  /** `Files.delete` as a Promise. */
+  readonly delete: (
+    ids: ReadonlyArray<Files.DeleteIdentifier>,
+    options?: Files.DeleteOptions & { readonly signal?: AbortSignal | undefined }
+  ) => Promise<void>
+  /** `Files.downloadUrl` as a Promise: the URL, `Redacted` (read it with `Redacted.value`). */
+  readonly downloadUrl: (
+    file: Files.FileIdentifier,
+    options?: Files.DownloadOptions & { readonly signal?: AbortSignal | undefined }
+  ) => Promise<Redacted.Redacted<string>>
+  /** `Files.download` as a Promise of the whole content (resumed after failures, as the stream is). */
+  readonly download: (
+    file: Files.FileIdentifier,
+    options?: Files.DownloadOptions & { readonly signal?: AbortSignal | undefined }
+  ) => Promise<Uint8Array>
   /** Closes the runtime (connections, token refresh); calls made after it reject. */
   readonly dispose: () => Promise<void>
   /** The runtime, to run your own Effects against the same layers (`client.runtime.runPromise(effect)`). */
@@ -116,8 +146,8 @@ export const makeWith = (
   defaults: Partial<CdfConfig.Options> = {}
 ): FilesClient => {
   const runtime = Runtime.make(internal.layer(config, transport, defaults))
-  const { dispose, retrieve, upload, uploadBytes, uploadContentBytes, waitUntilAcknowledged } = internal.make(runtime)
-  return { uploadBytes, upload, uploadContentBytes, retrieve, waitUntilAcknowledged, dispose, runtime }
+  const { run: _run, split: _split, ...methods } = internal.make(runtime)
+  return { ...methods, runtime }
 }
 
 /**

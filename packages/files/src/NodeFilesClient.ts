@@ -52,16 +52,10 @@ export interface NodeFilesClient extends Omit<FilesClient.FilesClient, "runtime"
  */
 export const makeFilesClient = (config: FilesClient.Config): NodeFilesClient => {
   const runtime = Runtime.make(Layer.merge(internal.layer(config, NodeTransport.layer, {}), NodeFiles.layer))
-  const { dispose, retrieve, run, split, upload, uploadBytes, uploadContentBytes, waitUntilAcknowledged } = internal
-    .make(runtime)
+  const { run, split, ...methods } = internal.make(runtime)
   return {
-    uploadBytes,
-    upload,
-    uploadContentBytes,
-    retrieve,
-    waitUntilAcknowledged,
+    ...methods,
     uploadFile: (path, options) => run(NodeFiles.uploadFile(path, split(options)), options.signal),
-    dispose,
     runtime
   }
 }

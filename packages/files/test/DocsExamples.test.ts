@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url"
 import * as Configuration from "../../../docs/examples/configuration.js"
 import * as EmulatorExample from "../../../docs/examples/emulator.js"
 import * as Errors from "../../../docs/examples/errors.js"
+import * as FilesApi from "../../../docs/examples/files-api.js"
 import * as GettingStarted from "../../../docs/examples/getting-started.js"
 import * as LargeFiles from "../../../docs/examples/large-files.js"
 import * as PromiseApi from "../../../docs/examples/promise.js"
@@ -27,6 +28,7 @@ const mains: Record<string, Main> = {
   "configuration.ts": Configuration.main,
   "emulator.ts": EmulatorExample.main,
   "errors.ts": Errors.main,
+  "files-api.ts": FilesApi.main,
   "getting-started.ts": GettingStarted.main,
   "promise.ts": PromiseApi.main,
   "readme.ts": Readme.main,

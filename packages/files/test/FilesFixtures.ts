@@ -2,11 +2,11 @@
  * Test wiring of the client engineer's tests: the client stack over the emulator, in memory or on a real port.
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig } from "@effect-cdf/files"
+import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import * as CdfTestEmulator from "@effect-cdf/files/CdfTestEmulator"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Layer } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Effect, Layer, Redacted } from "effect"
 
 export type ConfigOverrides = Partial<Omit<CdfConfig.Options, "baseUrl" | "project">>
 
@@ -56,3 +56,15 @@ export const emulatorClientCredentials = Layer.unwrapEffect(Effect.map(Emulator.
     scopes: ["s"],
     allowInsecureHttp: true
   }).pipe(Layer.orDie)))
+
+/**
+ * Files + CdfClient over a scripted `HttpClient` (a test's own API and storage): base URL `http://api.test`, project
+ * `p`, the static token `token-secret`.
+ */
+export const overHttpClient = (client: HttpClient.HttpClient, overrides: ConfigOverrides = {}) =>
+  Files.layer.pipe(
+    Layer.provideMerge(CdfClient.layer),
+    Layer.provide(CdfConfig.layer({ baseUrl: "http://api.test", project: "p", allowInsecureHttp: true, ...overrides })),
+    Layer.provide(CdfAuth.layerToken(Redacted.make("token-secret"))),
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+  )

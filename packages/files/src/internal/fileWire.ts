@@ -101,3 +101,43 @@ export const WireJson = Schema.Unknown
  * @internal
  */
 export const CompleteMultipartUploadBody = Schema.Struct({ id: Schema.Number, uploadId: Schema.String })
+
+/**
+ * The answer of `files/list`: a page of records and, when there may be more, the cursor of the next page.
+ *
+ * @internal
+ */
+export const FileMetadataPage = Schema.Struct({
+  items: Schema.Array(FileMetadata),
+  nextCursor: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+})
+
+/**
+ * One item of the answer of `files/downloadlink`: the download URL (its own credential, so `Redacted`) and the
+ * identifier it was asked for.
+ *
+ * @internal
+ */
+export const DownloadLink = Schema.Struct({
+  downloadUrl: Schema.Redacted(Schema.String),
+  id: Schema.optionalWith(Schema.Number, { exact: true }),
+  externalId: Schema.optionalWith(Schema.String, { exact: true }),
+  instanceId: Schema.optionalWith(Schema.Struct({ space: Schema.String, externalId: Schema.String }), { exact: true })
+})
+
+/**
+ * The answer of `files/downloadlink`.
+ *
+ * @internal
+ */
+export const DownloadLinks = Items(DownloadLink)
+
+/**
+ * The body of `files/byids` and `files/delete`: checked items and the `ignoreUnknownIds` flag.
+ *
+ * @internal
+ */
+export const ItemsIgnoringUnknown = Schema.Struct({
+  items: Schema.Array(Schema.Unknown),
+  ignoreUnknownIds: Schema.Boolean
+})

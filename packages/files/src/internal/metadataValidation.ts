@@ -77,17 +77,22 @@ export const Limits = {
   maxId: 9007199254740991
 } as const
 
-const maxChars = (max: number) =>
+/** @internal */
+export const maxChars = (max: number) =>
   Schema.String.pipe(
     Schema.filter((s) => codePoints(s) <= max, { description: `a string of at most ${max} characters` })
   )
 
 /** @internal */
 export const ExternalIdString = maxChars(Limits.externalId)
-const NameString = maxChars(Limits.name)
-const SourceString = maxChars(Limits.source)
-const MimeTypeString = maxChars(Limits.mimeType)
-const DirectoryString = Schema.String.pipe(Schema.filter(
+/** @internal */
+export const NameString = maxChars(Limits.name)
+/** @internal */
+export const SourceString = maxChars(Limits.source)
+/** @internal */
+export const MimeTypeString = maxChars(Limits.mimeType)
+/** @internal */
+export const DirectoryString = Schema.String.pipe(Schema.filter(
   (s) =>
     codePoints(s) > Limits.directory
       ? `a path of at most ${Limits.directory} characters`
@@ -95,7 +100,8 @@ const DirectoryString = Schema.String.pipe(Schema.filter(
   { description: `an absolute unix-style path of at most ${Limits.directory} characters` }
 ))
 
-const MetadataRecord = StringRecord.pipe(Schema.filter(
+/** @internal */
+export const MetadataRecord = StringRecord.pipe(Schema.filter(
   (metadata) => {
     const keys = Object.keys(metadata)
     if (keys.length > Limits.metadataPairs) return `at most ${Limits.metadataPairs} key-value pairs`
@@ -121,7 +127,8 @@ export const InternalId = Schema.Number.pipe(Schema.filter(
   { description: `an integer from 1 to ${Limits.maxId}` }
 ))
 
-const EpochMillis = Schema.Number.pipe(Schema.filter(
+/** @internal */
+export const EpochMillis = Schema.Number.pipe(Schema.filter(
   (n) => Number.isSafeInteger(n) && n >= 0,
   { description: "an integer number of milliseconds since the epoch, at least 0" }
 ))
@@ -135,16 +142,19 @@ const DateMillis = Schema.transform(
   { strict: true, decode: (d) => d.getTime(), encode: (ms) => new Date(ms) }
 )
 
-const TimeInput = Schema.Union(EpochMillis, DateMillis).annotations({
+/** @internal */
+export const TimeInput = Schema.Union(EpochMillis, DateMillis).annotations({
   description: "epoch milliseconds (an integer, at least 0) or a Date"
 })
 
-const AssetIds = Schema.Array(InternalId).pipe(Schema.filter(
+/** @internal */
+export const AssetIds = Schema.Array(InternalId).pipe(Schema.filter(
   (ids) => ids.length >= 1 && ids.length <= Limits.assetIds,
   { description: `from 1 to ${Limits.assetIds} asset ids` }
 ))
 
-const SecurityCategories = Schema.Array(InternalId).pipe(Schema.filter(
+/** @internal */
+export const SecurityCategories = Schema.Array(InternalId).pipe(Schema.filter(
   (ids) => ids.length <= Limits.securityCategories,
   { description: `at most ${Limits.securityCategories} security categories` }
 ))
@@ -173,7 +183,8 @@ const checkLabels = (labels: ReadonlyArray<{ readonly externalId: string }>): Sc
 
 const labelsDescription = `at most ${Limits.labels} unique labels`
 const LabelsInput = Schema.Array(LabelInput).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
-const Labels = Schema.Array(StrictLabel).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
+/** @internal */
+export const Labels = Schema.Array(StrictLabel).pipe(Schema.filter(checkLabels, { description: labelsDescription }))
 
 const Position = Schema.Array(Schema.Number).pipe(Schema.filter(
   (p) => p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]),
@@ -212,7 +223,8 @@ const StrictGeometry = Schema.Union(
     "a geometry { type, coordinates } of type Point, LineString, Polygon, MultiPoint, MultiLineString or MultiPolygon"
 })
 
-const StrictGeoLocation = Schema.Struct({
+/** @internal */
+export const StrictGeoLocation = Schema.Struct({
   type: Schema.Literal("Feature"),
   geometry: StrictGeometry,
   properties: Schema.optionalWith(JsonObject, { exact: true })

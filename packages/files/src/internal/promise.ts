@@ -5,7 +5,20 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Cause, Config, ConfigProvider, Effect, Exit, FiberId, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
+import {
+  Cause,
+  Chunk,
+  Config,
+  ConfigProvider,
+  Effect,
+  Exit,
+  FiberId,
+  Layer,
+  ManagedRuntime,
+  Redacted,
+  Schedule,
+  Stream
+} from "effect"
 import * as CdfAuth from "../CdfAuth.js"
 import * as CdfClient from "../CdfClient.js"
 import * as CdfConfig from "../CdfConfig.js"
@@ -208,9 +221,43 @@ export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, 
         Files.waitUntilAcknowledged(file, options?.schedule === undefined ? undefined : { schedule: options.schedule }),
         options?.signal
       ),
+    retrieveMany: (
+      ids: ReadonlyArray<Files.FileIdentifier>,
+      options: Files.RetrieveManyOptions & { readonly signal?: AbortSignal | undefined } = {}
+    ): Promise<Array<FileMetadata.FileMetadata>> => run(Files.retrieveMany(ids, options), options.signal),
+    list: (
+      filter?: Files.FileFilter,
+      options: Files.ListOptions & { readonly signal?: AbortSignal | undefined } = {}
+    ): Promise<Array<FileMetadata.FileMetadata>> => {
+      const { signal, ...paging } = options
+      return run(Effect.map(Stream.runCollect(Files.list(filter, paging)), Chunk.toArray), signal)
+    },
+    update: (
+      changes: ReadonlyArray<Files.FileChange>,
+      options?: { readonly signal?: AbortSignal | undefined }
+    ): Promise<Array<FileMetadata.FileMetadata>> => run(Files.update(changes), options?.signal),
+    delete: (
+      ids: ReadonlyArray<Files.DeleteIdentifier>,
+      options: Files.DeleteOptions & { readonly signal?: AbortSignal | undefined } = {}
+    ): Promise<void> => run(Files.delete(ids, options), options.signal),
+    downloadUrl: (
+      file: Files.FileIdentifier,
+      options: Files.DownloadOptions & { readonly signal?: AbortSignal | undefined } = {}
+    ): Promise<Redacted.Redacted<string>> => run(Files.downloadUrl(file, options), options.signal),
+    download: (
+      file: Files.FileIdentifier,
+      options: Files.DownloadOptions & { readonly signal?: AbortSignal | undefined } = {}
+    ): Promise<Uint8Array> => run(collectBytes(Files.download(file, options)), options.signal),
     dispose: (): Promise<void> => runtime.dispose()
   }
 }
+
+/** A stream of bytes as one buffer (the chunks joined by a `Blob`). @internal */
+export const collectBytes = <E, R>(stream: Stream.Stream<Uint8Array, E, R>): Effect.Effect<Uint8Array, E, R> =>
+  Effect.flatMap(Stream.runCollect(stream), (chunks) =>
+    Effect.promise(() => new Blob(Chunk.toArray(chunks) as Array<BlobPart>).arrayBuffer()).pipe(
+      Effect.map((buffer) => new Uint8Array(buffer))
+    ))
 
 /**
  * The effectful progress callback for a plain one; a callback that throws is ignored, never fails the upload.
