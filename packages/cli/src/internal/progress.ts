@@ -121,19 +121,29 @@ const row = (label: string, figures: Figures): Row => ({
   text: describe(figures)
 })
 
-/** Lays rows out in aligned columns: label, bar, figures; never wider than `width - 1` (a wrapped line would break the redraw). */
-const layout = (rows: ReadonlyArray<Row>, width: number): Array<string> => {
+/**
+ * Lays rows out in aligned columns: label, bar, figures; never wider than `width - 1` (a wrapped line would break the
+ * redraw). Labels are paths shortened from the left (the tail names the file), but never narrower than `minLabel`
+ * (the overall label, which is never cut); the bar gives way first.
+ */
+const layout = (rows: ReadonlyArray<Row>, width: number, minLabel: number): Array<string> => {
   const textWidth = Math.max(0, ...rows.map((r) => r.text.length))
-  const labelWidth = Math.min(30, Math.max(8, width - textWidth - 25))
+  const labelWidth = Math.max(minLabel, Math.min(40, Math.max(12, width - textWidth - 25)))
   const barWidth = Math.max(5, Math.min(40, width - labelWidth - textWidth - 5))
   return rows.map((r) =>
     `${fit(r.label, labelWidth)} [${bar(r.fraction, barWidth)}] ${r.text}`.slice(0, Math.max(1, width - 1))
   )
 }
 
+const filesRate = (files: number, millis: number): string => {
+  if (millis <= 0) return "-- files/s"
+  const rate = (files / millis) * 1000
+  return `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s`
+}
+
 /**
  * The lines of one frame: a bar per file in flight (at most `maxFiles`, then a line counting the others), then the
- * overall bar with bytes, rate, time left and the count of files done, failed and left.
+ * overall bar with the files done out of the total, bytes, rate, time left and files per second.
  *
  * @internal
  */
@@ -147,17 +157,21 @@ export const render = (state: ProgressState, options: RenderOptions): ReadonlyAr
       elapsed: file.startedAt === undefined ? 0 : options.now - file.startedAt
     })
   )
-  const sizes = state.files.map((file) => file.size)
-  const total = sizes.every((size) => size !== undefined)
-    ? sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0)
-    : undefined
-  const sent = state.files.reduce((sum, file) => sum + file.sent, 0)
-  const count = (status: FileStatus) => state.files.filter((file) => file.status === status).length
-  const done = count("done")
-  const failed = count("failed")
+  let total: number | undefined = 0
+  let sent = 0
+  let done = 0
+  let failed = 0
+  for (const file of state.files) {
+    total = total === undefined || file.size === undefined ? undefined : total + file.size
+    sent += file.sent
+    if (file.status === "done") done++
+    else if (file.status === "failed") failed++
+  }
   const label = `${done}/${state.files.length} files${failed > 0 ? `, ${failed} failed` : ""}`
-  rows.push(row(label, { done: sent, total, elapsed: options.now - state.startedAt }))
-  const lines = layout(rows, options.width)
+  const elapsed = options.now - state.startedAt
+  const overall = row(label, { done: sent, total, elapsed })
+  rows.push({ ...overall, text: `${overall.text}  ${filesRate(done, elapsed)}` })
+  const lines = layout(rows, options.width, label.length)
   if (inFlight.length > maxFiles) {
     lines.splice(lines.length - 1, 0, `  … and ${inFlight.length - maxFiles} more in flight`)
   }
