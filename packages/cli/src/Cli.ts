@@ -111,8 +111,6 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
 const uploadCommand = (output: Output) =>
   Command.make("upload", Flags.upload, (flags) =>
     Effect.gen(function*() {
-      const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
-      if (!settings.hasCdfSettings && !flags.emulator) return yield* Effect.fail(new UsageError(noSettings))
       const stdin = yield* stdinFile(flags.paths, flags.name)
       const walked = Option.isSome(stdin)
         ? { files: [stdin.value], skipped: [] }
@@ -123,6 +121,8 @@ const uploadCommand = (output: Output) =>
         )
       }
       const files = yield* plan(walked.files, flags)
+      const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
+      if (!settings.hasCdfSettings && !flags.emulator) return yield* Effect.fail(new UsageError(noSettings))
       const mode = flags.json ? "json" : flags.quiet ? "quiet" : output.isTTY ? "tty" : "plain"
       const fs = yield* FileSystem.FileSystem
       const layer: Layer.Layer<

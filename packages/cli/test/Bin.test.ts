@@ -175,7 +175,9 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     expect(lines).toHaveLength(3)
     expect(lines).toContainEqual(expect.stringMatching(/^uploaded tree\/a\.txt \(6 B\) id=\d+ externalId=p\/a\.txt$/))
     expect(lines).toContainEqual(expect.stringMatching(/^failed tree\/b\.csv: CdfApiError: .*409/))
-    expect(lines[2]).toMatch(/^1 uploaded, 1 failed of 2 files; 6 B in \d+\.\d s$/)
+    expect(lines[2]).toMatch(
+      /^1 uploaded, 0 skipped, 1 failed; 6 B in \d+\.\d s \(\d+\.\d\d MB\/s, \d+\.\d+ files\/s\) to http:\/\/127\.0\.0\.1:\d+, project emulator$/
+    )
     expect(result.stdout).not.toContain("\x1b[") // no progress bars on a pipe
   })
 
@@ -217,14 +219,37 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     expect(await stored()).toHaveLength(0)
   })
 
-  it("with no CDF settings it uploads to an embedded emulator and says so on stderr", async () => {
+  it("with no CDF settings: exit code 2 naming the settings, nothing uploaded, also in the --json output", async () => {
     const dir = fs.mkdtempSync(path.join(work, "bare-"))
     fs.writeFileSync(path.join(dir, "hello.txt"), "hello")
-    const result = await run(["upload", "hello.txt"], { cwd: dir })
+    const [plain, json] = await Promise.all([run(["upload", "hello.txt"], { cwd: dir }), run(["upload", "hello.txt", "--json"], { cwd: dir })])
+    for (const result of [plain, json]) {
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("no CDF settings found")
+      for (const name of ["CDF_URL", "CDF_CLUSTER", "CDF_PROJECT", "CDF_TOKEN", "IDP_CLIENT_ID", "IDP_CLIENT_SECRET", "IDP_TOKEN_URL"]) {
+        expect(result.stderr).toContain(name)
+      }
+      expect(result.stderr).toContain("--emulator")
+      expect(result.stdout).not.toContain("uploaded")
+    }
+    expect(plain.stdout).toBe("")
+    expect(JSON.parse(json.stdout)).toMatchObject({ type: "error", exitCode: 2, message: expect.stringContaining("CDF_PROJECT") })
+  })
+
+  it("--emulator uploads to an embedded emulator and says so on stderr and in the summary", async () => {
+    const dir = fs.mkdtempSync(path.join(work, "bare-"))
+    fs.writeFileSync(path.join(dir, "hello.txt"), "hello")
+    const [result, json] = await Promise.all([
+      run(["upload", "hello.txt", "--emulator"], { cwd: dir }),
+      run(["upload", "hello.txt", "--emulator", "--json"], { cwd: dir })
+    ])
     expect(result.code).toBe(0)
-    expect(result.stderr).toContain("no CDF settings found")
     expect(result.stderr).toMatch(/EMBEDDED CDF EMULATOR started in this process:\s+http:\/\/127\.0\.0\.1:\d+/)
-    expect(result.stdout).toMatch(/^uploaded hello\.txt \(5 B\) id=1\n1 uploaded of 1 file; 5 B in/)
+    expect(result.stdout).toMatch(/^uploaded hello\.txt \(5 B\) id=1\n1 uploaded, 0 skipped, 0 failed; 5 B in .* to the emulator in this process/)
+    expect(json.code).toBe(0)
+    const summary = JSON.parse(json.stdout.trim().split("\n")[1])
+    expect(summary.target).toMatchObject({ project: "emulator", emulator: true })
+    expect(summary.target.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
   })
 
   it("Ctrl-C cancels: exit code 130, the in-flight upload's record deleted, what was left listed", async () => {

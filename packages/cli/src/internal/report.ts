@@ -151,7 +151,7 @@ export const summarize = (
     bytes,
     millis,
     megabytesPerSecond: Math.round((bytes / 1e6 / seconds) * 1000) / 1000,
-    filesPerSecond: Math.round((uploaded / seconds) * 10) / 10,
+    filesPerSecond: Math.round((uploaded / seconds) * 100) / 100,
     interrupted,
     exitCode: interrupted ? ExitCode.interrupted : exitCodeOf(outcomes)
   }
