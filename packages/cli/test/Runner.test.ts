@@ -30,9 +30,10 @@ describe("running uploads", () => {
       const gate = yield* Deferred.make<void>()
       const uploader: Uploader = (file, onProgress) =>
         Effect.gen(function*() {
-          yield* onProgress({ sent: file.size / 2, acknowledged: 0, total: file.size })
+          const size = file.size ?? 0
+          yield* onProgress({ sent: size / 2, acknowledged: 0, total: size })
           yield* Deferred.await(gate)
-          yield* onProgress({ sent: file.size, acknowledged: file.size, total: file.size })
+          yield* onProgress({ sent: size, acknowledged: size, total: size })
           return record(1, file.display)
         })
       const fiber = yield* Effect.fork(runUploads({

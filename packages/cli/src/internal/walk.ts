@@ -89,12 +89,17 @@ export const walk = (paths: ReadonlyArray<string>, options: WalkOptions): Effect
   Effect.gen(function*() {
     const files: Array<Found> = []
     const skipped: Array<Skipped> = []
-    const seen = new Set<string>()
+    /** The real path of each file found, and the path it was found at. */
+    const seen = new Map<string, string>()
     const skip = (path: string, reason: string) => Effect.sync(() => void skipped.push({ path, reason }))
 
     const addFile = (full: string, relative: string, key: string, size: number) => {
-      if (seen.has(key)) return
-      seen.add(key)
+      const first = seen.get(key)
+      if (first !== undefined) {
+        if (first !== full) skipped.push({ path: full, reason: `the same file as ${first}, which is uploaded once` })
+        return
+      }
+      seen.set(key, full)
       files.push({ path: full, display: full, relative, size })
     }
 
