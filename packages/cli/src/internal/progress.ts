@@ -123,16 +123,31 @@ const row = (label: string, figures: Figures): Row => ({
 
 /**
  * Lays rows out in aligned columns: label, bar, figures; never wider than `width - 1` (a wrapped line would break the
- * redraw). Labels are paths shortened from the left (the tail names the file), but never narrower than `minLabel`
- * (the overall label, which is never cut); the bar gives way first.
+ * redraw). Labels are paths shortened from the left (the tail names the file); the bar gives way first.
  */
-const layout = (rows: ReadonlyArray<Row>, width: number, minLabel: number): Array<string> => {
+const labelColumn = (rows: ReadonlyArray<Row>, width: number): number =>
+  Math.min(40, Math.max(12, width - Math.max(0, ...rows.map((r) => r.text.length)) - 25))
+
+const layout = (rows: ReadonlyArray<Row>, width: number): Array<string> => {
   const textWidth = Math.max(0, ...rows.map((r) => r.text.length))
-  const labelWidth = Math.max(minLabel, Math.min(40, Math.max(12, width - textWidth - 25)))
+  const labelWidth = labelColumn(rows, width)
   const barWidth = Math.max(5, Math.min(40, width - labelWidth - textWidth - 5))
   return rows.map((r) =>
     `${fit(r.label, labelWidth)} [${bar(r.fraction, barWidth)}] ${r.text}`.slice(0, Math.max(1, width - 1))
   )
+}
+
+/**
+ * The overall line: its label (the files done out of the total) is never cut, and its bar shrinks, then goes, to
+ * leave room for the figures.
+ */
+const overallLine = (overall: Row, width: number, labelWidth: number): string => {
+  const label = overall.label.padEnd(labelWidth)
+  const room = width - 1 - label.length - overall.text.length - 4
+  const line = room >= 5
+    ? `${label} [${bar(overall.fraction, Math.min(40, room))}] ${overall.text}`
+    : `${label}  ${overall.text}`
+  return line.slice(0, Math.max(1, width - 1))
 }
 
 const filesRate = (files: number, millis: number): string => {
@@ -150,7 +165,7 @@ const filesRate = (files: number, millis: number): string => {
 export const render = (state: ProgressState, options: RenderOptions): ReadonlyArray<string> => {
   const maxFiles = options.maxFiles ?? 8
   const inFlight = state.files.filter((file) => file.status === "uploading")
-  const rows = inFlight.slice(0, maxFiles).map((file) =>
+  const rows: Array<Row> = inFlight.slice(0, maxFiles).map((file) =>
     row(file.path, {
       done: file.sent,
       total: file.size,
@@ -170,8 +185,9 @@ export const render = (state: ProgressState, options: RenderOptions): ReadonlyAr
   const label = `${done}/${state.files.length} files${failed > 0 ? `, ${failed} failed` : ""}`
   const elapsed = options.now - state.startedAt
   const overall = row(label, { done: sent, total, elapsed })
-  rows.push({ ...overall, text: `${overall.text}  ${filesRate(done, elapsed)}` })
-  const lines = layout(rows, options.width, label.length)
+  const lines = layout(rows, options.width)
+  const text = `${overall.text}  ${filesRate(done, elapsed)}`
+  lines.push(overallLine({ ...overall, text }, options.width, rows.length > 0 ? labelColumn(rows, options.width) : 0))
   if (inFlight.length > maxFiles) {
     lines.splice(lines.length - 1, 0, `  … and ${inFlight.length - maxFiles} more in flight`)
   }
