@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
+import * as Doc from "@effect/printer/Doc"
 import type { CliApp } from "@effect/cli"
 import type { Emulator } from "@effect-cdf/emulator"
 import { Emulator as EmulatorModule } from "@effect-cdf/emulator"
@@ -86,9 +87,12 @@ const describeEmbedded = (emulator: Emulator.Service) =>
     ""
   ].join("\n")
 
-const noSettings = "no CDF settings found. Set CDF_URL (or CDF_CLUSTER) and CDF_PROJECT, and either CDF_TOKEN or " +
-  "the client credentials IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL (or IDP_TENANT_ID), as flags, in the " +
-  "environment or in ./.env. To try cdf-files without CDF, pass --emulator."
+const noSettings = [
+  "no CDF settings found. Set, as flags, in the environment or in ./.env:",
+  "  CDF_URL (or CDF_CLUSTER) and CDF_PROJECT, and",
+  "  CDF_TOKEN, or the client credentials IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL (or IDP_TENANT_ID).",
+  "To try cdf-files without CDF, pass --emulator."
+].join("\n")
 
 const flagOf: Readonly<Record<string, string>> = {
   CDF_URL: "--base-url",
@@ -224,11 +228,9 @@ const command_ = (output: Output) =>
     Command.withSubcommands([uploadCommand(output), emulatorCommand(output)])
   )
 
-const ansi = /\x1b\[[0-9;?]*[A-Za-z]/g
-
 /** @effect/cli's message for a `ValidationError`, in plain words. */
 const describeValidation = (error: ValidationError.ValidationError): string => {
-  const text = HelpDoc.toAnsiText(error.error).replace(ansi, "").trim()
+  const text = Doc.render(Doc.unAnnotate(HelpDoc.toAnsiDoc(error.error)), { style: "pretty" }).trim()
   if (/^Missing argument <path>/.test(text)) {
     return "no path given: name the files or directories to upload, or - for standard input"
   }

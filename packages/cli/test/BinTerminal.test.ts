@@ -46,8 +46,8 @@ describe.concurrent("cdf-files on a terminal (the binary)", { timeout: 90_000 },
     const { code, stdout } = await finish(child)
     expect(code).toBe(0)
     // while in flight: the tail of each path, `n/6 files` (never cut), percent, bytes, rates
-    expect(stdout).toMatch(/…[a-z-]*-name-\d\.bin \[[#.]+\] +\d+%  [\d.]+ KiB\/97\.7 KiB  [\d.]+ [KM]iB\/s/)
-    expect(stdout).toMatch(/\n\d\/6 files +\[[#.]+\] +\d+%  [\d.]+ KiB\/585\.9 KiB  [\d.]+ [KM]?i?B\/s  [\d:-]+ left  [\d.]+ files\/s/)
+    expect(stdout).toMatch(/…[a-z-]*-name-\d\.bin \[[#.]+\] +\d+% {2}[\d.]+ KiB\/97\.7 KiB {2}[\d.]+ [KM]iB\/s/)
+    expect(stdout).toMatch(/\n\d\/6 files +\[[#.]+\] +\d+% {2}[\d.]+ KiB\/585\.9 KiB {2}[\d.]+ [KM]?i?B\/s {2}[\d:-]+ left {2}[\d.]+ files\/s/)
     const shown = screen(stdout).filter((line) => line.trim() !== "")
     expect(shown.filter((line) => bars.test(line))).toEqual([])
     expect(shown.filter((line) => line.startsWith("uploaded big/deep/er/")).length).toBe(6)

@@ -306,7 +306,7 @@ export const render = (doc: CommandDoc): string => {
       const label = `  ${flagLabel(flag)}`.padEnd(column)
       const text = flag.repeatable ? `${flag.text} (repeatable)` : flag.text
       if (label.trimEnd().length >= column - 1) {
-        out.push(label, ...wrap(text, column, column).map((l, i) => (i === 0 ? " ".repeat(column) + l : l)))
+        out.push(label.trimEnd(), ...wrap(text, column, column).map((l, i) => (i === 0 ? " ".repeat(column) + l : l)))
       } else {
         out.push(...wrap(text, column, column).map((l, i) => (i === 0 ? label + l : l)))
       }

@@ -263,10 +263,10 @@ export const authAdvice = (error: CdfError.AuthError, credentials: Credentials):
   const forbidden = error.reason === "Forbidden"
     ? "; check CDF_PROJECT and that the identity's group has files:read and files:write"
     : ""
-  return `cdf-files: authentication failed: ${what} (${error.message}).
-` +
-    `  What to do: ${check}${forbidden}. Settings come from flags, the environment or ./.env.
-`
+  return `cdf-files: authentication failed: ${what}.\n` +
+    `  CDF said: ${error.message}\n` +
+    `  What to do: ${check}${forbidden}.\n` +
+    "  Settings come from flags, the environment or ./.env.\n"
 }
 
 /**

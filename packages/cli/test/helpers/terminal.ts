@@ -30,6 +30,7 @@ export const screen = (raw: string): Array<string> => {
   const lines: Array<string> = [""]
   let row = 0
   let col = 0
+  // eslint-disable-next-line no-control-regex -- escape codes are what this reads
   for (const match of raw.matchAll(/\x1b\[(\d*)([FJ])|\r|\n|\x1b|[^\x1b\r\n]+/g)) {
     const token = match[0]
     if (token === "\r") {
