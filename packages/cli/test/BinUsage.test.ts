@@ -126,8 +126,13 @@ describe.concurrent("cdf-files for people (the binary)", { timeout: 90_000 }, ()
     expect(again.code).toBe(4)
     expect(again.stdout).toBe("")
     const lines = again.stderr.trim().split("\n")
-    expect(lines).toHaveLength(12)
-    for (const line of lines) expect(line).toMatch(/^cdf-files: failed many\/f\d\d\.txt: CdfApiError: .*409/)
+    expect(lines).toHaveLength(14)
+    for (const line of lines.slice(0, 12)) expect(line).toMatch(/^cdf-files: failed many\/f\d\d\.txt: CdfApiError: .*409/)
+    // what to do, once
+    expect(lines.slice(12)).toEqual([
+      "cdf-files: 12 files failed because a file with the same external id exists.",
+      "  What to do: pass --overwrite to replace their content, or choose another --external-id-prefix."
+    ])
   })
 
   it("the summary: files uploaded, skipped and failed, bytes, elapsed time, MB/s and files/s, and the target", async () => {

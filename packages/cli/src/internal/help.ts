@@ -93,7 +93,7 @@ const runFlags: ReadonlyArray<FlagDoc> = [
   },
   { name: "concurrency", value: "<n>", text: "how many files to upload at the same time, 1 to 64 (default 4)" },
   { name: "json", text: "print one JSON object per file and a summary object, for scripts" },
-  { name: "quiet", alias: "q", text: "print only errors (no progress, no per-file lines, no summary)" },
+  { name: "quiet", alias: "q", text: "print only errors, on stderr (no progress, no per-file lines, no summary; --json output stays)" },
   {
     name: "emulator",
     text: "upload to a throwaway CDF emulator started in this process, ignoring CDF settings (to try the command)"

@@ -270,6 +270,20 @@ export const authAdvice = (error: CdfError.AuthError, credentials: Credentials):
 }
 
 /**
+ * What to do about files that failed because their external id is taken (409), said once; none if none did.
+ *
+ * @internal
+ */
+export const conflictAdvice = (outcomes: ReadonlyArray<Outcome>): string | undefined => {
+  const taken = outcomes.filter((outcome) =>
+    outcome._tag === "Failed" && outcome.error._tag === "CdfApiError" && outcome.error.status === 409
+  ).length
+  if (taken === 0) return undefined
+  return `cdf-files: ${taken} file${taken === 1 ? "" : "s"} failed because a file with the same external id exists.\n` +
+    "  What to do: pass --overwrite to replace their content, or choose another --external-id-prefix.\n"
+}
+
+/**
  * What an interrupted run says about what was left (on stderr).
  *
  * @internal

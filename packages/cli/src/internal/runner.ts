@@ -12,6 +12,7 @@ import { frame, render } from "./progress.js"
 import type { Credentials, Outcome, Summary, Target } from "./report.js"
 import {
   authAdvice,
+  conflictAdvice,
   interruptedLines,
   jsonLine,
   plainLine,
@@ -215,6 +216,8 @@ export const runUploads = (args: {
           const lines = [...skippedLines(skipped), summaryLine(summary, args.target)]
           yield* output.out(lines.join("\n") + "\n")
         }
+        const conflicts = conflictAdvice(all)
+        if (conflicts !== undefined && mode !== "json") yield* output.err(conflicts)
         if (stopped !== undefined && summary.notStarted > 0 && mode !== "json") {
           yield* output.err(`cdf-files: ${summary.notStarted} file${summary.notStarted === 1 ? " was" : "s were"} not started after the auth error.\n`)
         }
