@@ -138,16 +138,17 @@ const layout = (rows: ReadonlyArray<Row>, width: number): Array<string> => {
 }
 
 /**
- * The overall line: its label (the files done out of the total) is never cut, and its bar shrinks, then goes, to
- * leave room for the figures.
+ * The overall line: its label (the files done out of the total) is never cut; when the terminal is narrow, the bar
+ * goes first, then the time left, then the files per second.
  */
-const overallLine = (overall: Row, width: number, labelWidth: number): string => {
-  const label = overall.label.padEnd(labelWidth)
-  const room = width - 1 - label.length - overall.text.length - 4
-  const line = room >= 5
-    ? `${label} [${bar(overall.fraction, Math.min(40, room))}] ${overall.text}`
-    : `${label}  ${overall.text}`
-  return line.slice(0, Math.max(1, width - 1))
+const overallLine = (label: string, texts: ReadonlyArray<string>, fraction: number | undefined, width: number, labelWidth: number): string => {
+  const padded = label.padEnd(labelWidth)
+  const fits = (text: string) => padded.length + 2 + text.length <= width - 1
+  const full = texts[0]
+  const room = width - 1 - padded.length - full.length - 4
+  if (room >= 5) return `${padded} [${bar(fraction, Math.min(40, room))}] ${full}`
+  const text = texts.find(fits) ?? texts[texts.length - 1]
+  return `${padded}  ${text}`.slice(0, Math.max(1, width - 1))
 }
 
 const filesRate = (files: number, millis: number): string => {
@@ -186,8 +187,15 @@ export const render = (state: ProgressState, options: RenderOptions): ReadonlyAr
   const elapsed = options.now - state.startedAt
   const overall = row(label, { done: sent, total, elapsed })
   const lines = layout(rows, options.width)
-  const text = `${overall.text}  ${filesRate(done, elapsed)}`
-  lines.push(overallLine({ ...overall, text }, options.width, rows.length > 0 ? labelColumn(rows, options.width) : 0))
+  const rate = filesRate(done, elapsed)
+  const withoutLeft = overall.text.replace(/ {2}\S+ left$/, "")
+  lines.push(overallLine(
+    label,
+    [`${overall.text}  ${rate}`, `${withoutLeft}  ${rate}`, withoutLeft],
+    overall.fraction,
+    options.width,
+    rows.length > 0 ? labelColumn(rows, options.width) : 0
+  ))
   if (inFlight.length > maxFiles) {
     lines.splice(lines.length - 1, 0, `  … and ${inFlight.length - maxFiles} more in flight`)
   }
