@@ -184,6 +184,10 @@ describe.concurrent("cdf-files for people (the binary)", { timeout: 90_000 }, ()
     expect(noName.stderr).toContain("reading standard input (-) needs --name, the file's name in CDF: e.g. --name report.csv")
     expect(mixed.code).toBe(2)
     expect(mixed.stderr).toContain("- (standard input) must be the only path")
+    // a - that is the value of a flag is that value, not standard input
+    const dash = await run(["upload", "one.txt", "--source", "-", "--json"], { env })
+    expect(dash.code).toBe(0)
+    expect(JSON.parse(dash.stdout.split("\n")[0]).file).toMatchObject({ name: "one.txt", source: "-" })
   })
 
   it("a wrong token with many files: exit code 3, the settings to check said once, no line per file not started", async () => {

@@ -42,7 +42,7 @@ export type Uploader = (
 export interface Output {
   readonly out: (text: string) => Effect.Effect<void>
   readonly err: (text: string) => Effect.Effect<void>
-  /** Whether stdout is a terminal. */
+  /** Whether to draw progress: stdout is a terminal that takes cursor movement (not with NO_COLOR or TERM=dumb). */
   readonly isTTY: boolean
   /** The width of the terminal. */
   readonly columns: () => number
