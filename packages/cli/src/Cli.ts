@@ -1,27 +1,31 @@
 /**
  * The `cdf-files` command: `cdf-files upload <path...>` uploads files and directories to CDF Files, and
  * `cdf-files emulator` starts a local CDF Files emulator. Settings come from flags, the environment and a `.env`
- * file (the names of cognite-toolkit); with no CDF setting at all, `upload` uses an emulator started in-process.
+ * file (the names of cognite-toolkit); with no CDF setting at all, `upload` is a usage error unless `--emulator`
+ * asks for an emulator started in-process. `--help` is this package's own plain text (see internal/help.ts).
  *
  * Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 auth error, 4 upload or API failure, 130 interrupted.
  *
  * @since 0.1.0
  */
-import { Command, ValidationError } from "@effect/cli"
+import { Command, HelpDoc, ValidationError } from "@effect/cli"
+import * as Doc from "@effect/printer/Doc"
 import type { CliApp } from "@effect/cli"
 import type { Emulator } from "@effect-cdf/emulator"
 import { Emulator as EmulatorModule } from "@effect-cdf/emulator"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import type { Files } from "@effect-cdf/files"
+import { CdfConfig, Files } from "@effect-cdf/files"
 import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Path from "@effect/platform/Path"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Console, Context, Effect, Layer, Option, Redacted } from "effect"
 import * as Flags from "./internal/flags.js"
+import * as Help from "./internal/help.js"
 import * as Layers from "./internal/layers.js"
-import { collect, plan, UsageError } from "./internal/plan.js"
+import { plan, stdinArgument, stdinFile, UsageError } from "./internal/plan.js"
+import { walk } from "./internal/walk.js"
 import { ExitCode } from "./internal/report.js"
 import type { Output as RunnerOutput, Uploader } from "./internal/runner.js"
 import { runUploads } from "./internal/runner.js"
@@ -56,20 +60,39 @@ export interface Output extends RunnerOutput {}
 export const processOutput: Output = {
   out: (text) => Effect.sync(() => void (process.stdout.destroyed || process.stdout.write(text))),
   err: (text) => Effect.sync(() => void (process.stderr.destroyed || process.stderr.write(text))),
-  isTTY: process.stdout.isTTY === true,
+  // progress redraws with escape codes: only on a terminal, and not with NO_COLOR (https://no-color.org) or TERM=dumb
+  isTTY: process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb",
   columns: () => process.stdout.columns || 80
 }
+
+const version = "0.1.0"
+
+/** Runs `effect` with a console without error output: `run` prints each error itself, once, in plain words. */
+const withoutConsoleErrors = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Console.consoleWith((console) =>
+    Console.withConsole(effect, {
+      ...console,
+      error: () => Effect.void,
+      unsafe: { ...console.unsafe, error: () => {} }
+    })
+  )
 
 const printError = (output: Output, message: string) => output.err(`cdf-files: ${message}\n`)
 
 const describeEmbedded = (emulator: Emulator.Service) =>
   [
-    "cdf-files: no CDF settings found (CDF_URL or CDF_CLUSTER, CDF_PROJECT, CDF_TOKEN or IDP_CLIENT_ID, in flags,",
-    "           the environment or ./.env), so uploading to an EMBEDDED CDF EMULATOR started in this process:",
+    "cdf-files: --emulator: uploading to an EMBEDDED CDF EMULATOR started in this process:",
     `           ${emulator.baseUrl} (project ${emulator.project}). Nothing reaches CDF, and the files are gone when`,
     "           this command exits. Run `cdf-files emulator` for an emulator that stays up.",
     ""
   ].join("\n")
+
+const noSettings = [
+  "no CDF settings found. Set, as flags, in the environment or in ./.env:",
+  "  CDF_URL (or CDF_CLUSTER) and CDF_PROJECT, and",
+  "  CDF_TOKEN, or the client credentials IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL (or IDP_TENANT_ID).",
+  "To try cdf-files without CDF, pass --emulator."
+].join("\n")
 
 const flagOf: Readonly<Record<string, string>> = {
   CDF_URL: "--base-url",
@@ -92,15 +115,29 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
 const uploadCommand = (output: Output) =>
   Command.make("upload", Flags.upload, (flags) =>
     Effect.gen(function*() {
+      const stdin = yield* stdinFile(flags.paths, flags.name)
+      const walked = Option.isSome(stdin)
+        ? { files: [stdin.value], skipped: [] }
+        : yield* walk(flags.paths, { recursive: flags.recursive, followSymlinks: flags.followSymlinks })
+      if (walked.files.length === 0 && walked.skipped.length > 0) {
+        return yield* Effect.fail(
+          new UsageError(`no files to upload: ${walked.skipped.map((s) => `${s.path} is ${s.reason}`).join("; ")}`)
+        )
+      }
+      const files = yield* plan(walked.files, flags)
       const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
-      const found = yield* collect(flags.paths, flags.recursive)
-      const files = yield* plan(found, flags)
-      const mode = flags.json ? "json" : output.isTTY ? "tty" : "plain"
+      if (!settings.hasCdfSettings && !flags.emulator) return yield* Effect.fail(new UsageError(noSettings))
+      const mode = flags.json ? "json" : flags.quiet ? "quiet" : output.isTTY ? "tty" : "plain"
       const fs = yield* FileSystem.FileSystem
-      const layer: Layer.Layer<Files.Files, ConfigError.ConfigError | InvalidConfigError | ServeError> = settings
-          .hasCdfSettings
-        ? Layers.fromSettings(settings, flags.concurrency)
-        : Layers.embedded((emulator) => output.err(describeEmbedded(emulator)), flags.concurrency)
+      const layer: Layer.Layer<
+        Files.Files | CdfConfig.CdfConfig,
+        ConfigError.ConfigError | InvalidConfigError | ServeError
+      > = flags.emulator
+        ? Layers.embedded(
+          (emulator) => mode === "quiet" || mode === "json" ? Effect.void : output.err(describeEmbedded(emulator)),
+          flags.concurrency
+        )
+        : Layers.fromSettings(settings, flags.concurrency)
       const summary = yield* Effect.scoped(Effect.gen(function*() {
         const context = yield* Layer.build(layer).pipe(
           Effect.catchTags({
@@ -116,15 +153,26 @@ const uploadCommand = (output: Output) =>
               )
           })
         )
+        const config = Context.get(context, CdfConfig.CdfConfig)
         const uploader: Uploader = (file, onProgress) =>
-          NodeFiles.uploadFile(file.path, { ...file.options, onProgress }).pipe(
-            Effect.provide(context),
-            Effect.provideService(FileSystem.FileSystem, fs)
-          )
-        return yield* runUploads({ files, uploader, concurrency: flags.concurrency, mode, output })
+          (file.stdin
+            ? Files.uploadBytes(process.stdin, { ...file.options, onProgress }).pipe(Effect.provide(NodeFiles.layer))
+            : NodeFiles.uploadFile(file.path, { ...file.options, onProgress }).pipe(
+              Effect.provideService(FileSystem.FileSystem, fs)
+            )).pipe(Effect.provide(context))
+        return yield* runUploads({
+          files,
+          uploader,
+          concurrency: flags.concurrency,
+          mode,
+          output,
+          skipped: walked.skipped,
+          target: { baseUrl: config.baseUrl, project: config.project, emulator: flags.emulator },
+          credentials: flags.emulator ? "emulator" : settings.credentials
+        })
       }))
       if (summary.exitCode !== ExitCode.ok) return yield* Effect.fail(new CliExit(summary.exitCode))
-    })).pipe(Command.withDescription("Upload files and directories to CDF Files."))
+    })).pipe(Command.withDescription(Help.upload.summary))
 
 const emulatorCommand = (output: Output) =>
   Command.make("emulator", Flags.emulator, (flags) =>
@@ -148,8 +196,7 @@ const emulatorCommand = (output: Output) =>
           token,
           tokenUrl: emulator.tokenUrl,
           clientId: emulator.clientId,
-          clientSecret: Redacted.value(emulator.clientSecret),
-          storageUrl: emulator.storageUrl
+          clientSecret: Redacted.value(emulator.clientSecret)
         }) + "\n")
       } else {
         yield* output.out([
@@ -165,7 +212,7 @@ const emulatorCommand = (output: Output) =>
         ].join("\n"))
       }
       return yield* Effect.never
-    }))).pipe(Command.withDescription("Start a local CDF Files emulator (a real HTTP server)."))
+    }))).pipe(Command.withDescription(Help.emulator.summary))
 
 /**
  * The `cdf-files` command with its subcommands, writing to `output`.
@@ -173,16 +220,49 @@ const emulatorCommand = (output: Output) =>
  * @since 0.1.0
  * @category commands
  */
-export const command = (output: Output = processOutput) =>
+export const command = (output: Output = processOutput) => command_(output)
+
+const command_ = (output: Output) =>
   Command.make("cdf-files").pipe(
-    Command.withDescription("Upload files to Cognite Data Fusion, or run a local CDF Files emulator."),
+    Command.withDescription(Help.root.summary),
     Command.withSubcommands([uploadCommand(output), emulatorCommand(output)])
   )
 
+/** @effect/cli's message for a `ValidationError`, in plain words. */
+const describeValidation = (error: ValidationError.ValidationError): string => {
+  const text = Doc.render(Doc.unAnnotate(HelpDoc.toAnsiDoc(error.error)), { style: "pretty" }).trim()
+  if (/^Missing argument <path>/.test(text)) {
+    return "no path given: name the files or directories to upload, or - for standard input"
+  }
+  const subcommand = /^Invalid subcommand for cdf-files/.test(text)
+  if (subcommand) return "unknown command: use cdf-files upload or cdf-files emulator"
+  return text.replace(/^Received unknown argument: '(.*)'$/, "unexpected argument '$1'")
+}
+
+const takesValue = new Set(
+  Help.upload.sections.flatMap((section) => section.flags.filter((flag) => flag.value !== undefined)).flatMap((flag) =>
+    flag.alias === undefined ? [`--${flag.name}`] : [`--${flag.name}`, `-${flag.alias}`]
+  )
+)
+
+/**
+ * `-` (standard input) as a path, replaced by `stdinArgument`: @effect/cli takes a lone `-` as the end of the flags.
+ * A `-` that is the value of a flag stays as it is.
+ */
+const markStdin = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
+  argv.map((arg, i) =>
+    i > 2 && arg === "-" && argv[i - 1] !== "--" && !takesValue.has(argv[i - 1]) && !argv.slice(2, i).includes("--")
+      ? stdinArgument
+      : arg
+  )
+
+const commandOf = (args: ReadonlyArray<string>): "upload" | "emulator" | undefined =>
+  args[0] === "upload" || args[0] === "emulator" ? args[0] : undefined
+
 /**
  * Runs `cdf-files` on the command line `argv` (as `process.argv`: runtime and script first) and gives the exit code.
- * Every failure is printed as one message without a stack trace; interruption (Ctrl-C) is left to the caller, which
- * exits with 130.
+ * Every failure is printed as one message without a stack trace (with `--json`, also as a JSON object on stdout);
+ * interruption (Ctrl-C) is left to the caller, which exits with 130.
  *
  * @since 0.1.0
  * @category running
@@ -190,17 +270,33 @@ export const command = (output: Output = processOutput) =>
 export const run = (
   argv: ReadonlyArray<string>,
   output: Output = processOutput
-): Effect.Effect<number, never, CliApp.CliApp.Environment | FileSystem.FileSystem | Path.Path> =>
-  Command.run(command(output), { name: "cdf-files", version: "0.1.0" })(argv).pipe(
+): Effect.Effect<number, never, CliApp.CliApp.Environment | FileSystem.FileSystem | Path.Path> => {
+  const args = argv.slice(2)
+  const end = args.indexOf("--")
+  const flags = end === -1 ? args : args.slice(0, end)
+  const command = commandOf(args)
+  const docs = command === undefined ? Help.root : Help[command]
+  if (flags.includes("--help") || flags.includes("-h")) return Effect.as(output.out(Help.render(docs)), ExitCode.ok)
+  if (args.length === 0) return Effect.as(output.err(Help.render(Help.root)), ExitCode.usage)
+  if (command === undefined && flags.includes("--version")) return Effect.as(output.out(`cdf-files ${version}\n`), ExitCode.ok)
+  const json = flags.includes("--json")
+  const usage = (message: string) =>
+    Effect.as(
+      Effect.zipRight(
+        output.err(`cdf-files: ${message}\nRun 'cdf-files ${command ?? ""}${command === undefined ? "" : " "}--help' for help.\n`),
+        json && command === "upload"
+          ? output.out(JSON.stringify({ type: "error", exitCode: ExitCode.usage, message }) + "\n")
+          : Effect.void
+      ),
+      ExitCode.usage
+    )
+  return Command.run(command_(output), { name: "cdf-files", version })(command === "upload" ? markStdin(argv) : argv).pipe(
     Effect.as(ExitCode.ok),
+    // @effect/cli prints its own (ANSI-coloured) error text: this prints it once, in plain words
+    withoutConsoleErrors,
     Effect.catchAll((error): Effect.Effect<number> => {
-      if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.usage)
-      if (error instanceof UsageError) {
-        return Effect.as(
-          output.err(`cdf-files: ${error.message}\nRun 'cdf-files upload --help' for the flags.\n`),
-          ExitCode.usage
-        )
-      }
+      if (ValidationError.isValidationError(error)) return usage(describeValidation(error))
+      if (error instanceof UsageError) return usage(error.message)
       return Effect.succeed(error.code)
     }),
     Effect.catchAllDefect((defect) =>
@@ -210,3 +306,4 @@ export const run = (
       )
     )
   )
+}

@@ -3,74 +3,20 @@
  * process, as a user runs it. Each test starts its own emulator (in this process on a loopback port, or the
  * `cdf-files emulator` command as a child) and passes its URL, project and token through the environment or `.env`.
  */
-import { Emulator } from "@effect-cdf/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Redacted, Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { createHash } from "node:crypto"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { binary, emulators, finish, noStackTrace, requireBuilt, sha256 } from "./helpers/binary.js"
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** The environment of this process without any CDF setting, plus `env`. */
-const environment = (env: Record<string, string>): NodeJS.ProcessEnv => {
-  const clean: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(CDF_|IDP_|LOGIN_FLOW$)/.test(name)) clean[name] = value
-  }
-  return { ...clean, NO_COLOR: "1", ...env }
-}
-
-const start = (args: ReadonlyArray<string>, options: { env?: Record<string, string>; cwd?: string } = {}) =>
-  spawn(process.execPath, [bin, ...args], {
-    cwd: options.cwd ?? work,
-    env: environment(options.env ?? {}),
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-
-const finish = (child: ChildProcess): Promise<Run> =>
-  new Promise((resolve) => {
-    let stdout = ""
-    let stderr = ""
-    child.stdout!.on("data", (chunk) => (stdout += chunk))
-    child.stderr!.on("data", (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill("SIGKILL"), 80_000)
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-
-const run = (args: ReadonlyArray<string>, options: { env?: Record<string, string>; cwd?: string } = {}) =>
-  finish(start(args, options))
-
-const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex")
-
-/** An emulator in this process, on a loopback port, closed after the test. */
-const emulators: Array<Scope.CloseableScope> = []
-const emulator = async () => {
-  const scope = Effect.runSync(Scope.make())
-  emulators.push(scope)
-  const service = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
-  const env = { CDF_URL: service.baseUrl, CDF_PROJECT: service.project, CDF_TOKEN: Redacted.value(service.token) }
-  const stored = () => Effect.runPromise(service.files)
-  return { service, env, stored }
-}
-
-const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m)
+const { run, start } = binary(() => work)
+const running = emulators()
+const emulator = running.start
 
 let work: string
 beforeAll(() => {
-  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b tsconfig.build.json\` first`)
+  requireBuilt()
   work = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-files-bin-"))
   fs.mkdirSync(path.join(work, "tree", "sub"), { recursive: true })
   fs.writeFileSync(path.join(work, "tree", "a.txt"), "alpha\n")
@@ -79,7 +25,7 @@ beforeAll(() => {
 })
 
 afterAll(async () => {
-  for (const scope of emulators) await Effect.runPromise(Scope.close(scope, Exit.void))
+  await running.closeAll()
   fs.rmSync(work, { recursive: true, force: true })
 })
 
@@ -175,7 +121,9 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     expect(lines).toHaveLength(3)
     expect(lines).toContainEqual(expect.stringMatching(/^uploaded tree\/a\.txt \(6 B\) id=\d+ externalId=p\/a\.txt$/))
     expect(lines).toContainEqual(expect.stringMatching(/^failed tree\/b\.csv: CdfApiError: .*409/))
-    expect(lines[2]).toMatch(/^1 uploaded, 1 failed of 2 files; 6 B in \d+\.\d s$/)
+    expect(lines[2]).toMatch(
+      /^1 uploaded, 0 skipped, 1 failed; 6 B in \d+\.\d s \(\d+\.\d\d MB\/s, \d+\.\d+ files\/s\) to http:\/\/127\.0\.0\.1:\d+, project emulator$/
+    )
     expect(result.stdout).not.toContain("\x1b[") // no progress bars on a pipe
   })
 
@@ -217,14 +165,37 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     expect(await stored()).toHaveLength(0)
   })
 
-  it("with no CDF settings it uploads to an embedded emulator and says so on stderr", async () => {
+  it("with no CDF settings: exit code 2 naming the settings, nothing uploaded, also in the --json output", async () => {
     const dir = fs.mkdtempSync(path.join(work, "bare-"))
     fs.writeFileSync(path.join(dir, "hello.txt"), "hello")
-    const result = await run(["upload", "hello.txt"], { cwd: dir })
+    const [plain, json] = await Promise.all([run(["upload", "hello.txt"], { cwd: dir }), run(["upload", "hello.txt", "--json"], { cwd: dir })])
+    for (const result of [plain, json]) {
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("no CDF settings found")
+      for (const name of ["CDF_URL", "CDF_CLUSTER", "CDF_PROJECT", "CDF_TOKEN", "IDP_CLIENT_ID", "IDP_CLIENT_SECRET", "IDP_TOKEN_URL"]) {
+        expect(result.stderr).toContain(name)
+      }
+      expect(result.stderr).toContain("--emulator")
+      expect(result.stdout).not.toContain("uploaded")
+    }
+    expect(plain.stdout).toBe("")
+    expect(JSON.parse(json.stdout)).toMatchObject({ type: "error", exitCode: 2, message: expect.stringContaining("CDF_PROJECT") })
+  })
+
+  it("--emulator uploads to an embedded emulator and says so on stderr and in the summary", async () => {
+    const dir = fs.mkdtempSync(path.join(work, "bare-"))
+    fs.writeFileSync(path.join(dir, "hello.txt"), "hello")
+    const [result, json] = await Promise.all([
+      run(["upload", "hello.txt", "--emulator"], { cwd: dir }),
+      run(["upload", "hello.txt", "--emulator", "--json"], { cwd: dir })
+    ])
     expect(result.code).toBe(0)
-    expect(result.stderr).toContain("no CDF settings found")
     expect(result.stderr).toMatch(/EMBEDDED CDF EMULATOR started in this process:\s+http:\/\/127\.0\.0\.1:\d+/)
-    expect(result.stdout).toMatch(/^uploaded hello\.txt \(5 B\) id=1\n1 uploaded of 1 file; 5 B in/)
+    expect(result.stdout).toMatch(/^uploaded hello\.txt \(5 B\) id=1\n1 uploaded, 0 skipped, 0 failed; 5 B in .* to the emulator in this process/)
+    expect(json.code).toBe(0)
+    const summary = JSON.parse(json.stdout.trim().split("\n")[1])
+    expect(summary.target).toMatchObject({ project: "emulator", emulator: true })
+    expect(summary.target.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
   })
 
   it("Ctrl-C cancels: exit code 130, the in-flight upload's record deleted, what was left listed", async () => {

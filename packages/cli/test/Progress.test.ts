@@ -108,6 +108,26 @@ describe("progress rendering", () => {
     expect(lines[0].length).toBeLessThanOrEqual(80)
   })
 
+  it("never cuts the overall label (files done out of the total), even on a narrow terminal with large figures", () => {
+    const files = [
+      ...Array.from({ length: 90 }, (_, i) =>
+        file({ path: `deep/dir/report-${i}.pdf`, size: 300 * 1024 ** 2, sent: 300 * 1024 ** 2, status: "done" })),
+      ...Array.from({ length: 3 }, (_, i) =>
+        file({ path: `deep/dir/failed-${i}.pdf`, size: 300 * 1024 ** 2, sent: 0, status: "failed" })),
+      ...Array.from({ length: 3 }, (_, i) =>
+        file({ path: `deep/dir/now-${i}.pdf`, size: 300 * 1024 ** 2, sent: 1024 ** 2, status: "uploading", startedAt: t0 }))
+    ]
+    for (const width of [60, 80, 120]) {
+      const lines = render({ startedAt: t0, files }, { now: t0 + 90_000, width })
+      const overall = lines.at(-1)!
+      expect(overall.startsWith("90/96 files, 3 failed ")).toBe(true)
+      if (width >= 80) expect(overall).toContain("1.0 files/s")
+      // the files in flight are named by the tail of their path
+      expect(lines[0]).toMatch(/now-0\.pdf +\[/)
+      for (const line of lines) expect(line.length).toBeLessThan(width)
+    }
+  })
+
   it("replaces the previous frame: cursor up by its height, clear, new lines", () => {
     expect(frame(0, ["a", "b"])).toBe("a\nb\n")
     expect(frame(2, ["c"])).toBe("\x1b[2F\x1b[0Jc\n")

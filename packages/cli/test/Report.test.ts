@@ -79,7 +79,9 @@ describe("reporting", () => {
   it("the summary counts and totals", () => {
     const summary = summarize([uploaded, apiFailure], 1500, false)
     expect(summary).toMatchObject({ files: 2, uploaded: 1, failed: 1, bytes: 2048, exitCode: 4 })
-    expect(summaryLine(summary)).toBe("1 uploaded, 1 failed of 2 files; 2.0 KiB in 1.5 s")
+    expect(summaryLine(summary)).toBe("1 uploaded, 0 skipped, 1 failed; 2.0 KiB in 1.5 s (0.00 MB/s, 0.67 files/s)")
+    expect(summaryLine(summarize([uploaded], 2000, false, 3), { baseUrl: "https://x", project: "p", emulator: false }))
+      .toBe("1 uploaded, 3 skipped, 0 failed; 2.0 KiB in 2.0 s (0.00 MB/s, 0.50 files/s) to https://x, project p")
   })
 
   it("an interrupted run lists what was not uploaded", () => {

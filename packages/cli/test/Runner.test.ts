@@ -30,9 +30,10 @@ describe("running uploads", () => {
       const gate = yield* Deferred.make<void>()
       const uploader: Uploader = (file, onProgress) =>
         Effect.gen(function*() {
-          yield* onProgress({ sent: file.size / 2, acknowledged: 0, total: file.size })
+          const size = file.size ?? 0
+          yield* onProgress({ sent: size / 2, acknowledged: 0, total: size })
           yield* Deferred.await(gate)
-          yield* onProgress({ sent: file.size, acknowledged: file.size, total: file.size })
+          yield* onProgress({ sent: size, acknowledged: size, total: size })
           return record(1, file.display)
         })
       const fiber = yield* Effect.fork(runUploads({
@@ -53,12 +54,14 @@ describe("running uploads", () => {
       const all = yield* out
       expect(all).toContain("\x1b[") // frames are redrawn in place
       expect(all).toContain("uploaded big.bin (4.0 KiB) id=1\n")
-      expect(all.endsWith("1 uploaded of 1 file; 4.0 KiB in 0.3 s\n")).toBe(true)
+      expect(all.slice(all.lastIndexOf("uploaded big.bin"))).toBe(
+        "uploaded big.bin (4.0 KiB) id=1\n1 uploaded, 0 skipped, 0 failed; 4.0 KiB in 0.3 s (0.02 MB/s, 4.00 files/s)\n"
+      )
     }))
 
   it.effect("an auth error stops files from starting; the exit code is 3", () =>
     Effect.gen(function*() {
-      const { out, output } = yield* capture(false)
+      const { err, out, output } = yield* capture(false)
       const started = yield* Ref.make<Array<string>>([])
       const uploader: Uploader = (file) =>
         Effect.zipRight(
@@ -74,11 +77,16 @@ describe("running uploads", () => {
       })
       expect(yield* Ref.get(started)).toEqual(["a"])
       expect(summary).toMatchObject({ failed: 1, notStarted: 2, exitCode: 3 })
-      expect((yield* out).split("\n").slice(0, 3)).toEqual([
+      // one line for the file that failed, none per file not started: the advice is said once, on stderr
+      expect((yield* out).split("\n").slice(0, 2)).toEqual([
         "failed a: AuthError: Unauthorized",
-        "skipped b: not started after an auth error (Unauthorized)",
-        "skipped c: not started after an auth error (Unauthorized)"
+        "0 uploaded, 0 skipped, 1 failed, 2 not started; 0 B in 0.0 s (0.00 MB/s, 0.00 files/s)"
       ])
+      const advice = yield* err
+      expect(advice.match(/authentication failed/g)).toHaveLength(1)
+      expect(advice).toContain("check CDF_TOKEN (--token)")
+      expect(advice).toContain("IDP_CLIENT_ID, IDP_CLIENT_SECRET, and IDP_TOKEN_URL or IDP_TENANT_ID")
+      expect(advice).toContain("2 files were not started after the auth error")
     }))
 
   it.effect("interruption interrupts the uploads in flight and reports what was left", () =>

@@ -6,14 +6,52 @@
 import { Args, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileMetadata } from "@effect-cdf/files"
 import { Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
-import { parseDuration, parseEntry, parseId, parseTime } from "./parse.js"
+import * as Help from "./help.js"
+import { textOf } from "./help.js"
+import { parseDuration, parseEntry, parseId, parseInteger, parseTime } from "./parse.js"
 
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
 
 const fromEither = <A>(either: Either.Either<A, string>): Effect.Effect<A, ValidationError.ValidationError> =>
   Either.match(either, { onLeft: (message) => Effect.fail(invalid(message)), onRight: Effect.succeed })
 
-const decodeGeoLocation = Schema.decodeUnknownEither(Schema.parseJson(FileMetadata.GeoLocation))
+const decodeGeoLocation = Schema.decodeUnknownEither(FileMetadata.GeoLocation)
+
+const geoExample = `'{"type":"Feature","geometry":{"type":"Point","coordinates":[10.7,59.9]}}'`
+
+/** A GeoJSON Feature from its JSON text, or a sentence saying what is wrong with it (never a schema trace). */
+const parseGeoLocation = (text: string): Either.Either<FileMetadata.GeoLocation, string> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(`--geo-location: '${text}' is not JSON; give a GeoJSON Feature such as ${geoExample}`)
+  }
+  return Either.mapLeft(decodeGeoLocation(json), (error) => {
+    const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+    const where = issue === undefined || issue.path.length === 0 ? "" : ` (at ${issue.path.join(".")}: ${issue.message})`
+    return `--geo-location: not a GeoJSON Feature with a geometry${where}; give one such as ${geoExample}`
+  })
+}
+
+/** A whole number flag with a range, said in a sentence when the value is wrong. */
+const integer = (name: string, description: string, fallback: number, min: number, max: number) =>
+  Options.text(name).pipe(
+    Options.withDescription(description),
+    Options.withDefault(String(fallback)),
+    Options.mapEffect((text) => fromEither(parseInteger(name, text, min, max)))
+  )
+
+/** A flag that takes one of a few words, said in a sentence when the value is another. */
+const choice = <A extends string>(name: string, description: string, choices: ReadonlyArray<A>) =>
+  Options.text(name).pipe(
+    Options.withDescription(description),
+    Options.mapEffect((text) =>
+      (choices as ReadonlyArray<string>).includes(text)
+        ? Effect.succeed(text as A)
+        : Effect.fail(invalid(`--${name}: '${text}' is not one of ${choices.join(", ")}`))
+    )
+  )
 
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
@@ -41,33 +79,32 @@ const ids = (name: string, description: string) =>
  * @internal
  */
 export const connection = {
-  baseUrl: optionalText("base-url", "CDF API URL, e.g. https://api.cognitedata.com (env CDF_URL)"),
-  cluster: optionalText("cluster", "CDF cluster, giving https://{cluster}.cognitedata.com (env CDF_CLUSTER)"),
-  project: optionalText("project", "CDF project (env CDF_PROJECT)"),
-  clientName: optionalText("client-name", "name sent as x-cdp-app (env CDF_CLIENT_NAME)"),
+  baseUrl: optionalText("base-url", textOf(Help.upload, "base-url")),
+  cluster: optionalText("cluster", textOf(Help.upload, "cluster")),
+  project: optionalText("project", textOf(Help.upload, "project")),
+  clientName: optionalText("client-name", textOf(Help.upload, "client-name")),
   token: Options.redacted("token").pipe(
-    Options.withDescription("a bearer token (env CDF_TOKEN)"),
+    Options.withDescription(textOf(Help.upload, "token")),
     Options.optional
   ),
-  loginFlow: Options.choice("login-flow", ["client_credentials", "token"]).pipe(
-    Options.withDescription("how to get a token (env LOGIN_FLOW)"),
+  loginFlow: choice("login-flow", textOf(Help.upload, "login-flow"), ["client_credentials", "token"] as const).pipe(
     Options.optional
   ),
-  tokenUrl: optionalText("token-url", "OAuth2 token endpoint (env IDP_TOKEN_URL)"),
-  tenantId: optionalText("tenant-id", "Entra ID tenant, giving its token endpoint (env IDP_TENANT_ID)"),
-  clientId: optionalText("client-id", "OAuth2 client id (env IDP_CLIENT_ID)"),
+  tokenUrl: optionalText("token-url", textOf(Help.upload, "token-url")),
+  tenantId: optionalText("tenant-id", textOf(Help.upload, "tenant-id")),
+  clientId: optionalText("client-id", textOf(Help.upload, "client-id")),
   clientSecret: Options.redacted("client-secret").pipe(
-    Options.withDescription("OAuth2 client secret (env IDP_CLIENT_SECRET; prefer the environment)"),
+    Options.withDescription(textOf(Help.upload, "client-secret")),
     Options.optional
   ),
-  scopes: optionalText("scopes", "OAuth2 scopes, comma- or space-separated (env IDP_SCOPES)"),
-  audience: optionalText("audience", "OAuth2 audience (env IDP_AUDIENCE)"),
+  scopes: optionalText("scopes", textOf(Help.upload, "scopes")),
+  audience: optionalText("audience", textOf(Help.upload, "audience")),
   allowInsecureHttp: Options.boolean("allow-insecure-http").pipe(
-    Options.withDescription("accept plain http:// to a host that is not loopback")
+    Options.withDescription(textOf(Help.upload, "allow-insecure-http"))
   ),
   // not --env-file: Node 20 takes that flag for itself wherever it appears on the command line
   envFile: Options.file("dotenv").pipe(
-    Options.withDescription("read settings from this file instead of ./.env"),
+    Options.withDescription(textOf(Help.upload, "dotenv")),
     Options.optional
   )
 } as const
@@ -79,30 +116,27 @@ export const connection = {
  */
 export const upload = {
   paths: Args.text({ name: "path" }).pipe(
-    Args.withDescription("files or directories to upload"),
+    Args.withDescription("files or directories to upload; - for standard input"),
     Args.atLeast(1),
     Args.mapEffect((paths) => {
       const flag = paths.find((path) => /^-./.test(path))
       return flag === undefined
         ? Effect.succeed(paths)
-        : Effect.fail(HelpDoc.p(`unknown flag ${flag} (see cdf-files upload --help; write ./${flag} for a file of that name)`))
+        : Effect.fail(HelpDoc.p(`unknown flag ${flag} (write ./${flag} for a file of that name)`))
     })
   ),
   recursive: Options.boolean("recursive").pipe(
     Options.withAlias("r"),
-    Options.withDescription("descend into subdirectories of directory arguments")
+    Options.withDescription(textOf(Help.upload, "recursive"))
   ),
-  name: optionalText("name", "the file name in CDF (one file only; default: the file's own name)"),
-  externalId: optionalText("external-id", "the external id (one file only)"),
-  externalIdPrefix: optionalText(
-    "external-id-prefix",
-    "give every file the external id <prefix><path relative to its directory argument>"
-  ),
-  directory: optionalText("directory", "the CDF directory (absolute, e.g. /reports); subdirectories are appended"),
-  source: optionalText("source", "the source of the files"),
-  mimeType: optionalText("mime-type", "the MIME type (default: guessed from the extension)"),
+  name: optionalText("name", textOf(Help.upload, "name")),
+  externalId: optionalText("external-id", textOf(Help.upload, "external-id")),
+  externalIdPrefix: optionalText("external-id-prefix", textOf(Help.upload, "external-id-prefix")),
+  directory: optionalText("directory", textOf(Help.upload, "directory")),
+  source: optionalText("source", textOf(Help.upload, "source")),
+  mimeType: optionalText("mime-type", textOf(Help.upload, "mime-type")),
   metadata: Options.text("metadata").pipe(
-    Options.withDescription("a metadata entry key=value (repeat the flag for more)"),
+    Options.withDescription(textOf(Help.upload, "metadata")),
     Options.repeated,
     Options.mapEffect((entries) =>
       Effect.map(
@@ -112,46 +146,45 @@ export const upload = {
     )
   ),
   overwrite: Options.boolean("overwrite").pipe(
-    Options.withDescription("replace the content of an existing file with the same external id")
+    Options.withDescription(textOf(Help.upload, "overwrite"))
   ),
   labels: Options.text("label").pipe(
-    Options.withDescription("a label external id (repeat the flag for more)"),
+    Options.withDescription(textOf(Help.upload, "label")),
     Options.repeated
   ),
-  assetIds: ids("asset-id", "an asset id to link (repeat the flag for more)"),
+  assetIds: ids("asset-id", textOf(Help.upload, "asset-id")),
   dataSetId: Options.text("data-set-id").pipe(
-    Options.withDescription("the data set id"),
+    Options.withDescription(textOf(Help.upload, "data-set-id")),
     Options.optional,
     Options.mapEffect(Option.match({
       onNone: () => Effect.succeed(Option.none<number>()),
       onSome: (text) => Effect.map(fromEither(parseId("data-set-id", text)), Option.some)
     }))
   ),
-  sourceCreatedTime: time("source-created-time", "when the file was created in its source (ISO 8601 or epoch ms)"),
-  sourceModifiedTime: time("source-modified-time", "when the file was last modified in its source (ISO 8601 or epoch ms)"),
-  securityCategories: ids("security-category", "a security category id (repeat the flag for more)"),
+  sourceCreatedTime: time("source-created-time", textOf(Help.upload, "source-created-time")),
+  sourceModifiedTime: time("source-modified-time", textOf(Help.upload, "source-modified-time")),
+  securityCategories: ids("security-category", textOf(Help.upload, "security-category")),
   geoLocation: Options.text("geo-location").pipe(
-    Options.withDescription("a GeoJSON Feature, e.g. '{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[10.7,59.9]}}'"),
+    Options.withDescription(textOf(Help.upload, "geo-location")),
     Options.optional,
     Options.mapEffect(Option.match({
       onNone: () => Effect.succeed(Option.none<FileMetadata.GeoLocation>()),
-      onSome: (text) =>
-        Either.match(decodeGeoLocation(text), {
-          onLeft: (error) =>
-            Effect.fail(invalid(`--geo-location: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
-          onRight: (geoLocation) => Effect.succeed(Option.some(geoLocation))
-        })
+      onSome: (text) => Effect.map(fromEither(parseGeoLocation(text)), Option.some)
     }))
   ),
-  concurrency: Options.integer("concurrency").pipe(
-    Options.withDescription("files uploaded at the same time"),
-    Options.withDefault(4),
-    Options.mapEffect((n) =>
-      n >= 1 && n <= 64 ? Effect.succeed(n) : Effect.fail(invalid(`--concurrency: ${n} is not between 1 and 64`))
-    )
+  concurrency: integer("concurrency", textOf(Help.upload, "concurrency"), 4, 1, 64),
+  followSymlinks: Options.boolean("follow-symlinks").pipe(
+    Options.withDescription(textOf(Help.upload, "follow-symlinks"))
+  ),
+  quiet: Options.boolean("quiet").pipe(
+    Options.withAlias("q"),
+    Options.withDescription(textOf(Help.upload, "quiet"))
+  ),
+  emulator: Options.boolean("emulator").pipe(
+    Options.withDescription(textOf(Help.upload, "emulator"))
   ),
   json: Options.boolean("json").pipe(
-    Options.withDescription("print one JSON object per file and a summary (for scripts)")
+    Options.withDescription(textOf(Help.upload, "json"))
   ),
   ...connection
 } as const
@@ -162,44 +195,37 @@ export const upload = {
  * @internal
  */
 export const emulator = {
-  port: Options.integer("port").pipe(
-    Options.withDescription("port of the API (0: any free port)"),
-    Options.withDefault(4000)
-  ),
+  port: integer("port", textOf(Help.emulator, "port"), 4000, 0, 65535),
   host: Options.text("host").pipe(
-    Options.withDescription("address to bind"),
+    Options.withDescription(textOf(Help.emulator, "host")),
     Options.withDefault("127.0.0.1")
   ),
-  storageOrigin: Options.choice("storage-origin", ["same", "separate"]).pipe(
-    Options.withDescription("upload URLs on the API origin, or on a second listener (as real CDF does)"),
+  storageOrigin: choice("storage-origin", textOf(Help.emulator, "storage-origin"), ["same", "separate"] as const).pipe(
     Options.withDefault("same" as const)
   ),
-  storagePort: Options.integer("storage-port").pipe(
-    Options.withDescription("port of the storage listener with --storage-origin separate (0: any free port)"),
-    Options.withDefault(0)
-  ),
+  storagePort: integer("storage-port", textOf(Help.emulator, "storage-port"), 0, 0, 65535),
   dataDir: Options.directory("data-dir").pipe(
-    Options.withDescription("keep uploaded content in this directory instead of memory"),
+    Options.withDescription(textOf(Help.emulator, "data-dir")),
     Options.optional
   ),
   tokenLifetime: Options.text("token-lifetime").pipe(
-    Options.withDescription("lifetime of issued tokens: seconds, or e.g. \"1 hour\" (default 1 hour)"),
+    Options.withDescription(textOf(Help.emulator, "token-lifetime")),
     Options.optional,
     Options.mapEffect(Option.match({
       onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
       onSome: (text) => Effect.map(fromEither(parseDuration("token-lifetime", text)), Option.some)
     }))
   ),
-  project: Options.text("project").pipe(Options.withDescription("the project name"), Options.withDefault("emulator")),
+  project: Options.text("project").pipe(Options.withDescription(textOf(Help.emulator, "project")), Options.withDefault("emulator")),
   clientId: Options.text("client-id").pipe(
-    Options.withDescription("client id accepted by the token endpoint"),
+    Options.withDescription(textOf(Help.emulator, "client-id")),
     Options.withDefault("emulator-client")
   ),
   clientSecret: Options.text("client-secret").pipe(
-    Options.withDescription("client secret accepted by the token endpoint"),
+    Options.withDescription(textOf(Help.emulator, "client-secret")),
     Options.withDefault("emulator-secret")
   ),
   json: Options.boolean("json").pipe(
-    Options.withDescription("print one JSON line {baseUrl, project, token, tokenUrl, clientId, clientSecret}")
+    Options.withDescription(textOf(Help.emulator, "json"))
   )
 } as const

@@ -1,6 +1,6 @@
 /**
- * The library's layers as `cdf-files` builds them: from the settings (flags, environment, `.env`), or, without any
- * CDF setting, around an emulator started in this process.
+ * The library's layers as `cdf-files` builds them: from the settings (flags, environment, `.env`), or, with
+ * `--emulator`, around an emulator started in this process. Both give `CdfConfig` too, to name the target.
  *
  * @internal
  */
@@ -32,7 +32,7 @@ export const fromSettings = (settings: Settings, concurrency: number) => {
   const insecure = settings.allowInsecureHttp ? { allowInsecureHttp: true } : {}
   return Files.layer.pipe(
     Layer.provide(CdfClient.layer),
-    Layer.provide(Layer.mergeAll(
+    Layer.provideMerge(Layer.mergeAll(
       CdfConfig.layerConfig(Config.map(CdfConfig.environment, (options) => ({
         ...options,
         clientName: options.clientName ?? "cdf-files",
@@ -59,7 +59,7 @@ export const embedded = (notice: (emulator: Emulator.Service) => Effect.Effect<v
     yield* notice(emulator)
     return Files.layer.pipe(
       Layer.provide(CdfClient.layer),
-      Layer.provide(Layer.mergeAll(
+      Layer.provideMerge(Layer.mergeAll(
         CdfConfig.layer({
           baseUrl: emulator.baseUrl,
           project: emulator.project,

@@ -64,3 +64,16 @@ export const parseEntry = (flag: string, text: string): Either.Either<readonly [
     ? Either.right([text.slice(0, at), text.slice(at + 1)] as const)
     : Either.left(`--${flag}: '${text}' is not key=value`)
 }
+
+/**
+ * A whole number between `min` and `max`.
+ *
+ * @internal
+ */
+export const parseInteger = (flag: string, text: string, min: number, max: number): Either.Either<number, string> => {
+  const trimmed = text.trim()
+  const n = Number(trimmed)
+  return /^\d+$/.test(trimmed) && n >= min && n <= max
+    ? Either.right(n)
+    : Either.left(`--${flag}: '${text}' is not a whole number from ${min} to ${max}`)
+}

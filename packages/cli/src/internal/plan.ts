@@ -3,11 +3,17 @@
  *
  * @internal
  */
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
-import { FileMetadata } from "@effect-cdf/files"
+import type { FileMetadata } from "@effect-cdf/files"
 import { Effect, Option } from "effect"
 import { guess } from "./mime.js"
+import { UsageError } from "./usage.js"
+import type { Found } from "./walk.js"
+import { walk } from "./walk.js"
+
+export {
+  /** @internal */
+  UsageError
+}
 
 /**
  * The metadata flags, parsed.
@@ -64,26 +70,11 @@ export interface PlannedFile {
   readonly path: string
   /** The path as shown to the user (as given, or relative to the directory given). */
   readonly display: string
-  readonly size: number
+  /** Its size in bytes; unknown for standard input. */
+  readonly size: number | undefined
+  /** Whether to read standard input instead of `path`. */
+  readonly stdin?: true
   readonly options: UploadOptions
-}
-
-/**
- * A mistake in what the user typed (exit code 2).
- *
- * @internal
- */
-export class UsageError {
-  readonly _tag = "UsageError"
-  constructor(readonly message: string) {}
-}
-
-interface Found {
-  readonly path: string
-  readonly display: string
-  /** Path of the file relative to its directory argument (posix separators); its base name for a file argument. */
-  readonly relative: string
-  readonly size: number
 }
 
 const posixDirname = (relative: string): string => {
@@ -98,59 +89,51 @@ const joinDirectory = (base: string | undefined, sub: string): string | undefine
 }
 
 /**
- * The files under `paths` (directories: their files; with `recursive`, their subdirectories' files too), in a stable
- * order, each once.
+ * The files under `paths` (see `walk`), without what was skipped.
  *
  * @internal
  */
 export const collect = (
   paths: ReadonlyArray<string>,
   recursive: boolean
-): Effect.Effect<ReadonlyArray<Found>, UsageError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const found: Array<Found> = []
-    const seen = new Set<string>()
-    const failed = (p: string) => (error: { readonly message: string }) =>
-      new UsageError(`cannot read ${p}: ${error.message}`)
-    const walk = (root: string, dir: string, visited: Set<string>): Effect.Effect<void, UsageError> =>
-      Effect.gen(function*() {
-        const real = yield* fs.realPath(dir).pipe(Effect.mapError(failed(dir)))
-        if (visited.has(real)) return
-        visited.add(real)
-        const names = [...(yield* fs.readDirectory(dir).pipe(Effect.mapError(failed(dir))))].sort()
-        for (const name of names) {
-          const full = path.join(dir, name)
-          const info = yield* fs.stat(full).pipe(Effect.mapError(failed(full)))
-          if (info.type === "File") {
-            const relative = path.relative(root, full).split(path.sep).join("/")
-            const key = yield* fs.realPath(full).pipe(Effect.mapError(failed(full)))
-            if (seen.has(key)) continue
-            seen.add(key)
-            found.push({ path: full, display: full, relative, size: Number(info.size) })
-          } else if (info.type === "Directory" && recursive) {
-            yield* walk(root, full, visited)
-          }
-        }
-      })
-    for (const given of paths) {
-      const exists = yield* fs.exists(given).pipe(Effect.mapError(failed(given)))
-      if (!exists) return yield* Effect.fail(new UsageError(`${given}: no such file or directory`))
-      const info = yield* fs.stat(given).pipe(Effect.mapError(failed(given)))
-      if (info.type === "Directory") {
-        yield* walk(given, given, new Set())
-      } else if (info.type === "File") {
-        const key = yield* fs.realPath(given).pipe(Effect.mapError(failed(given)))
-        if (seen.has(key)) continue
-        seen.add(key)
-        found.push({ path: given, display: given, relative: path.basename(given), size: Number(info.size) })
-      } else {
-        return yield* Effect.fail(new UsageError(`${given} is neither a file nor a directory`))
-      }
-    }
-    return found
-  })
+): Effect.Effect<ReadonlyArray<Found>, UsageError> =>
+  Effect.map(walk(paths, { recursive, followSymlinks: false }), (walked) => walked.files)
+
+/**
+ * What `-` (standard input) becomes on the command line given to @effect/cli, which takes a lone `-` as the end of
+ * the flags.
+ *
+ * @internal
+ */
+export const stdinArgument = "\u0000stdin"
+
+/**
+ * How standard input is shown.
+ *
+ * @internal
+ */
+export const stdinDisplay = "(standard input)"
+
+/**
+ * `-` as the only path: standard input, uploaded under `--name`. `None` when the paths are files and directories.
+ *
+ * @internal
+ */
+export const stdinFile = (
+  paths: ReadonlyArray<string>,
+  name: Option.Option<string>
+): Effect.Effect<Option.Option<Found>, UsageError> => {
+  if (!paths.includes("-") && !paths.includes(stdinArgument)) return Effect.succeed(Option.none())
+  if (paths.length > 1) {
+    return Effect.fail(new UsageError("- (standard input) must be the only path: upload it in a command of its own"))
+  }
+  if (Option.isNone(name)) {
+    return Effect.fail(
+      new UsageError("reading standard input (-) needs --name, the file's name in CDF: e.g. --name report.csv")
+    )
+  }
+  return Effect.succeed(Option.some({ path: "-", display: stdinDisplay, relative: name.value, size: undefined }))
+}
 
 /**
  * The upload options of each file from the flags. `--name` and `--external-id` name one file and so need exactly
@@ -203,7 +186,13 @@ export const plan = (
       ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {}),
       ...(Option.isSome(flags.geoLocation) ? { geoLocation: flags.geoLocation.value } : {})
     }
-    return { path: file.path, display: file.display, size: file.size, options }
+    return {
+      path: file.path,
+      display: file.display,
+      size: file.size,
+      ...(file.path === "-" && file.size === undefined ? { stdin: true as const } : {}),
+      options
+    }
   })
   const owners = new Map<string, string>()
   for (const file of planned) {

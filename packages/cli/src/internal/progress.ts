@@ -121,10 +121,16 @@ const row = (label: string, figures: Figures): Row => ({
   text: describe(figures)
 })
 
-/** Lays rows out in aligned columns: label, bar, figures; never wider than `width - 1` (a wrapped line would break the redraw). */
+/**
+ * Lays rows out in aligned columns: label, bar, figures; never wider than `width - 1` (a wrapped line would break the
+ * redraw). Labels are paths shortened from the left (the tail names the file); the bar gives way first.
+ */
+const labelColumn = (rows: ReadonlyArray<Row>, width: number): number =>
+  Math.min(40, Math.max(12, width - Math.max(0, ...rows.map((r) => r.text.length)) - 25))
+
 const layout = (rows: ReadonlyArray<Row>, width: number): Array<string> => {
   const textWidth = Math.max(0, ...rows.map((r) => r.text.length))
-  const labelWidth = Math.min(30, Math.max(8, width - textWidth - 25))
+  const labelWidth = labelColumn(rows, width)
   const barWidth = Math.max(5, Math.min(40, width - labelWidth - textWidth - 5))
   return rows.map((r) =>
     `${fit(r.label, labelWidth)} [${bar(r.fraction, barWidth)}] ${r.text}`.slice(0, Math.max(1, width - 1))
@@ -132,32 +138,64 @@ const layout = (rows: ReadonlyArray<Row>, width: number): Array<string> => {
 }
 
 /**
+ * The overall line: its label (the files done out of the total) is never cut; when the terminal is narrow, the bar
+ * goes first, then the time left, then the files per second.
+ */
+const overallLine = (label: string, texts: ReadonlyArray<string>, fraction: number | undefined, width: number, labelWidth: number): string => {
+  const padded = label.padEnd(labelWidth)
+  const fits = (text: string) => padded.length + 2 + text.length <= width - 1
+  const full = texts[0]
+  const room = width - 1 - padded.length - full.length - 4
+  if (room >= 5) return `${padded} [${bar(fraction, Math.min(40, room))}] ${full}`
+  const text = texts.find(fits) ?? texts[texts.length - 1]
+  return `${padded}  ${text}`.slice(0, Math.max(1, width - 1))
+}
+
+const filesRate = (files: number, millis: number): string => {
+  if (millis <= 0) return "-- files/s"
+  const rate = (files / millis) * 1000
+  return `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s`
+}
+
+/**
  * The lines of one frame: a bar per file in flight (at most `maxFiles`, then a line counting the others), then the
- * overall bar with bytes, rate, time left and the count of files done, failed and left.
+ * overall bar with the files done out of the total, bytes, rate, time left and files per second.
  *
  * @internal
  */
 export const render = (state: ProgressState, options: RenderOptions): ReadonlyArray<string> => {
   const maxFiles = options.maxFiles ?? 8
   const inFlight = state.files.filter((file) => file.status === "uploading")
-  const rows = inFlight.slice(0, maxFiles).map((file) =>
+  const rows: Array<Row> = inFlight.slice(0, maxFiles).map((file) =>
     row(file.path, {
       done: file.sent,
       total: file.size,
       elapsed: file.startedAt === undefined ? 0 : options.now - file.startedAt
     })
   )
-  const sizes = state.files.map((file) => file.size)
-  const total = sizes.every((size) => size !== undefined)
-    ? sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0)
-    : undefined
-  const sent = state.files.reduce((sum, file) => sum + file.sent, 0)
-  const count = (status: FileStatus) => state.files.filter((file) => file.status === status).length
-  const done = count("done")
-  const failed = count("failed")
+  let total: number | undefined = 0
+  let sent = 0
+  let done = 0
+  let failed = 0
+  for (const file of state.files) {
+    total = total === undefined || file.size === undefined ? undefined : total + file.size
+    sent += file.sent
+    if (file.status === "done") done++
+    else if (file.status === "failed") failed++
+  }
   const label = `${done}/${state.files.length} files${failed > 0 ? `, ${failed} failed` : ""}`
-  rows.push(row(label, { done: sent, total, elapsed: options.now - state.startedAt }))
+  const elapsed = options.now - state.startedAt
+  const overall = row(label, { done: sent, total, elapsed })
   const lines = layout(rows, options.width)
+  const rate = filesRate(done, elapsed)
+  const withoutLeft = overall.text.replace(/ {2}\S+ left$/, "")
+  lines.push(overallLine(
+    label,
+    [`${overall.text}  ${rate}`, `${withoutLeft}  ${rate}`, withoutLeft],
+    overall.fraction,
+    options.width,
+    rows.length > 0 ? labelColumn(rows, options.width) : 0
+  ))
   if (inFlight.length > maxFiles) {
     lines.splice(lines.length - 1, 0, `  … and ${inFlight.length - maxFiles} more in flight`)
   }

@@ -1,6 +1,6 @@
 /**
  * Where `cdf-files` takes its settings from: flags first, then the environment, then a `.env` file in the current
- * directory (the names of cognite-toolkit). Without any CDF setting it starts the embedded emulator.
+ * directory (the names of cognite-toolkit).
  *
  * @internal
  */
@@ -82,13 +82,15 @@ const flagEntries = (flags: ConnectionFlags): ReadonlyArray<readonly [string, st
 export interface Settings {
   /** Flags, then the environment, then the `.env` file. */
   readonly provider: ConfigProvider.ConfigProvider
-  /** Whether any CDF setting was given; if not, the embedded emulator is used. */
+  /** Whether any CDF setting was given; if not, `upload` stops with a usage error (unless `--emulator`). */
   readonly hasCdfSettings: boolean
   /** The `.env` file that was read, if one was. */
   readonly envFile: string | undefined
   /** `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (either case) as found, `.env` included. */
   readonly proxy: ReadonlyMap<string, string>
   readonly allowInsecureHttp: boolean
+  /** Client credentials (`LOGIN_FLOW=client_credentials`, or a client id without `LOGIN_FLOW`), else a token. */
+  readonly credentials: "token" | "client_credentials"
 }
 
 /**
@@ -126,6 +128,8 @@ export const resolve = (
         Effect.map(Option.filter((value) => value.trim() !== ""))
       )
     const present = yield* Effect.forEach(cdfNames, read)
+    const loginFlow = Option.getOrUndefined(yield* read("LOGIN_FLOW"))
+    const clientId = yield* read("IDP_CLIENT_ID")
     const proxy: Array<readonly [string, string]> = []
     for (const name of proxyNames) {
       const value = yield* read(name)
@@ -136,6 +140,9 @@ export const resolve = (
       hasCdfSettings: present.some(Option.isSome),
       envFile: exists ? path : undefined,
       proxy: new Map(proxy),
-      allowInsecureHttp: flags.allowInsecureHttp
+      allowInsecureHttp: flags.allowInsecureHttp,
+      credentials: loginFlow === "client_credentials" || (loginFlow === undefined && Option.isSome(clientId))
+        ? "client_credentials"
+        : "token"
     }
   })
