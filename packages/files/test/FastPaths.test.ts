@@ -27,6 +27,22 @@ describe("RetryPolicy.attemptTimeout on the live clock", () => {
       }))).toBe(2)
     }))
 
+  // A timer left behind keeps a Node process alive until it fires: a CLI run ended a whole API timeout after its upload.
+  it.live("an attempt that ends (success, failure or interruption) leaves no timer behind", () =>
+    Effect.gen(function*() {
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
+      const before = timers()
+      yield* within(Effect.succeed(1))
+      yield* Effect.flip(within(Effect.fail("boom" as const)))
+      yield* within(Effect.sleep("5 millis"))
+      const fiber = yield* Effect.fork(within(Effect.never))
+      yield* Effect.sleep("5 millis")
+      yield* Fiber.interrupt(fiber)
+      // interruptions of the timers are delivered on the next ticks
+      yield* Effect.sleep("20 millis")
+      expect(timers()).toBe(before)
+    }))
+
   it.live("past the duration: the work is interrupted (its finalizers run first), then onTimeout is the failure", () =>
     Effect.gen(function*() {
       let finalized = false

@@ -254,14 +254,19 @@ export const retryEvent = (attempt: number, reason: string): Effect.Effect<void>
 /**
  * Bounds one attempt: past `duration` (on the current `Clock`: the live one, or `TestClock`) the work is
  * interrupted and, once its interruption has completed, the effect fails with `onTimeout()`; an interruption of the
- * caller interrupts the work. The same code runs under every clock: the work runs in one forked fiber, a second one
- * sleeps on the clock, and whichever ends first settles the attempt. Not `Effect.timeoutFail`, which races the same
- * two fibers but merges the winner's fiber refs back into the caller: measured in the small-files benchmark
- * (`--only many`, 500 x 4 KiB), it cost about 0.3 ms of CPU per file (1.46 -> 1.76 ms), where this one costs nothing
- * measurable against the former setTimeout watcher of the live clock (1.46 ms per file; that watcher ran other code
- * under `TestClock`). On its own (20k attempts that end before their timeout, CPU): about 7 us per attempt for the
- * setTimeout watcher, 17 us for `Effect.timeoutFail`, 22 us for this. A duration past what a timer can hold means no
- * timeout.
+ * caller interrupts the work. The same code runs under every clock: the work runs in one forked fiber, and the
+ * deadline is the clock's own `sleep`, run as a root fiber of its own (`Effect.runFork`: interruptible, with no fiber
+ * refs copied from the caller); whichever ends first settles the attempt and stops the other. A duration past what a
+ * timer can hold means no timeout.
+ *
+ * Why this shape (measured in the small-files run, 2000 x 4 KiB at 16, CPU per file; `packages/bench`):
+ * - `Effect.timeoutFail` races two forked fibers and merges the winner's fiber refs back: about 0.1 ms per file
+ *   more than this;
+ * - a sleeper forked with `forkDaemon` inside the `uninterruptibleMask` inherits the mask: it can not be
+ *   interrupted, so every finished attempt left its timer behind and kept the process alive for the whole timeout
+ *   (a CLI run ended 60 s after its upload). The test "an attempt that ends leaves no timer behind" pins that;
+ * - the work itself must be a fiber of its own (a fiber can not turn its own interruption into a failure): that
+ *   fork is the remaining cost of a timeout, about 0.05 ms per attempt.
  *
  * @internal
  */
@@ -274,26 +279,26 @@ export const attemptTimeout = <A, E, R, E2>(
     return Effect.uninterruptibleMask((restore) =>
       // The work succeeds with its Exit: a failing fiber would be logged as "unhandled" (at Debug).
       Effect.flatMap(Effect.forkDaemon(Effect.exit(restore(self))), (work) =>
-        Effect.flatMap(Effect.forkDaemon(clock.sleep(options.duration)), (timer) =>
-          restore(Effect.async<A, E | E2>((resume) => {
-            let settled = false
-            timer.addObserver((exit) => {
-              if (settled || exit._tag !== "Success") return
-              settled = true
-              resume(Effect.zipRight(Fiber.interrupt(work), Effect.fail(options.onTimeout())))
-            })
-            work.addObserver((exit) => {
-              if (settled) return
-              settled = true
-              timer.unsafeInterruptAsFork(work.id())
-              resume(exit._tag === "Success" ? exit.value : Effect.failCause(exit.cause))
-            })
-            return Effect.suspend(() => {
-              settled = true
-              timer.unsafeInterruptAsFork(work.id())
-              return Effect.asVoid(Fiber.interrupt(work))
-            })
-          }))))
+        restore(Effect.async<A, E | E2>((resume) => {
+          let settled = false
+          const timer = Effect.runFork(clock.sleep(options.duration))
+          timer.addObserver((exit) => {
+            if (settled || exit._tag !== "Success") return
+            settled = true
+            resume(Effect.zipRight(Fiber.interrupt(work), Effect.fail(options.onTimeout())))
+          })
+          work.addObserver((exit) => {
+            if (settled) return
+            settled = true
+            timer.unsafeInterruptAsFork(work.id())
+            resume(exit._tag === "Success" ? exit.value : Effect.failCause(exit.cause))
+          })
+          return Effect.suspend(() => {
+            settled = true
+            timer.unsafeInterruptAsFork(work.id())
+            return Effect.asVoid(Fiber.interrupt(work))
+          })
+        })))
     )
   })
 
