@@ -82,7 +82,7 @@ export const retryIsTraced = Effect.gen(function*() {
   yield* archiveReport("a,b\n").pipe(recorder.provide)
   const create = recorder.spans.find((span) => span.name === "Files.create")
   return create?.events.map((event) => event.name) // ["cdf.retry"]
-}).pipe(Effect.provide(CdfTestEmulator.layer({ config: { apiRetrySchedule: Schedule.recurs(2) } })))
+}).pipe(Effect.provide(CdfTestEmulator.layer({ config: { apiRetrySchedule: Schedule.recurs(2), traceRequests: true } })))
 
 // 4. In a Promise-style test (vitest's or jest's `it`, node:test): runFailure resolves with the typed error, where
 //    Effect.runPromise would reject with a FiberFailure around it.

@@ -122,7 +122,8 @@ export interface RequestOptions<A, I> {
   /**
    * `false`: no span of its own; the request (its `cdf.retry` events, the platform's `http.client` span) is
    * recorded under the caller's current span, for a caller whose span covers exactly this request. Default: a
-   * `CdfClient {method} {path}` span.
+   * `CdfClient {method} {path}` span when `CdfConfig.traceRequests` is on; otherwise the request is always recorded
+   * under the caller's span (its retries as events there).
    */
   readonly span?: false | undefined
 }
@@ -220,7 +221,10 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
         Effect.map(auth.token, (token) => HttpClientRequest.bearerToken(request, token))
       )
     )
-    const apiOk = HttpClient.filterStatusOk(api)
+    // A span per API request (the platform's `http.client`) only when asked: `CdfConfig.traceRequests`.
+    const apiOk = HttpClient.filterStatusOk(
+      config.traceRequests ? api : api.pipe(HttpClient.withTracerDisabledWhen(() => true))
+    )
 
     // With the platform tracer off for a request, the platform adds no trace-propagation headers to it either.
     const storage = platform.pipe(HttpClient.withTracerDisabledWhen(() => true))
@@ -345,7 +349,7 @@ export const make: Effect.Effect<Service, never, CdfConfig.CdfConfig | CdfAuth.C
           Effect.mapError((failure) => failure.error)
         )
       }).pipe((effect) =>
-        options.span === false ? effect : Effect.withSpan(
+        options.span === false || !config.traceRequests ? effect : Effect.withSpan(
           effect,
           `CdfClient ${options.method} ${options.path.replace(/\/\d+$/, "/{id}")}`,
           {

@@ -63,6 +63,13 @@ export interface Options {
    * PUT or a part) is sent from a buffer, for `FetchHttpClient` (browsers, Deno, Bun).
    */
   readonly bodyMode?: "stream" | "buffer" | undefined
+  /**
+   * Traced by default: one span per call (`Files.uploadBytes`, ...) and one per transfer (`effect-cdf.files.put`, a
+   * PUT or a part), with retries as `cdf.retry` events on them. `true` adds a span per API request (`Files.create`,
+   * `CdfClient {method} {path}` and the platform's `http.client` span) and `Files.transfer` around each transfer:
+   * for debugging; each span costs CPU on every upload. Default `false`.
+   */
+  readonly traceRequests?: boolean | undefined
   /** A hook applied to the API client (not to the client for upload URLs), e.g. to add a header or a log. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
@@ -95,6 +102,7 @@ export interface Service {
   readonly maxConcurrentTransfers: number
   readonly checksum: boolean
   readonly bodyMode: "stream" | "buffer"
+  readonly traceRequests: boolean
   readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
@@ -215,6 +223,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
       transferRetrySchedule: options.transferRetrySchedule ?? defaultTransferRetrySchedule,
       checksum: options.checksum ?? false,
       bodyMode: options.bodyMode ?? "stream",
+      traceRequests: options.traceRequests ?? false,
       transformClient: options.transformClient ?? ((client) => client)
     })
   })

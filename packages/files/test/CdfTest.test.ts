@@ -55,7 +55,7 @@ describe("CdfTest.makeRecorder", () => {
       expect(create?.ended).toBe(true)
       expect(create?.attributes.get("http.request.method")).toBe("POST")
       expect(recorder.dump()).not.toContain(Redacted.value(emulator.token))
-    }).pipe(recorder.provide, Effect.provide(CdfTestEmulator.layer({ config: { apiRetrySchedule: Schedule.recurs(2) } })))
+    }).pipe(recorder.provide, Effect.provide(CdfTestEmulator.layer({ config: { apiRetrySchedule: Schedule.recurs(2), traceRequests: true } })))
   })
 })
 

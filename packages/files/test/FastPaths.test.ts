@@ -127,6 +127,20 @@ describe("the create request", () => {
       // the recorder names span n (from 1, in the order they start) `span-n`
       const createId = create === undefined ? "none" : `span-${recorder.spans.indexOf(create) + 1}`
       for (const post of posts) expect(post.parent).toBe(createId)
+    }).pipe(recorder.provide, Effect.provide(onPort({}, { apiRetrySchedule: Schedule.recurs(2), traceRequests: true })))
+  })
+
+  it.live("by default: one span for the call and one for the transfer; the create's retry is an event on the call's", () => {
+    const recorder = CdfTest.makeRecorder()
+    return Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "files.create", attempts: [1], action: { _tag: "Status", status: 429 } })
+      yield* Files.uploadBytes("abc", { name: "a.txt" })
+      expect(recorder.spans.map((s) => s.name)).toEqual(["Files.uploadBytes", "effect-cdf.files.put"])
+      const [call, put] = recorder.spans
+      expect(call?.events.map((e) => [e.name, e.attributes?.["cdf.retry.reason"]])).toEqual([["cdf.retry", "status 429"]])
+      expect(typeof call?.attributes.get("cdf.file.id")).toBe("number")
+      expect(put?.parent).toBe("span-1")
     }).pipe(recorder.provide, Effect.provide(onPort({}, { apiRetrySchedule: Schedule.recurs(2) })))
   })
 
@@ -136,7 +150,7 @@ describe("the create request", () => {
       const file = yield* Files.uploadBytes("abc", { name: "b.txt" })
       yield* Files.retrieve({ id: file.id })
       expect(recorder.spans.some((s) => s.name === "CdfClient POST files/byids")).toBe(true)
-    }).pipe(recorder.provide, Effect.provide(inMemory()))
+    }).pipe(recorder.provide, Effect.provide(inMemory({}, { traceRequests: true })))
   })
 })
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schedule } from "effect"
 import { clientOver, emulatorClientCredentials, inMemory, onPort } from "./FilesFixtures.js"
 
-const fast = { apiRetrySchedule: Schedule.recurs(3), transferRetrySchedule: Schedule.recurs(2) }
+// every span the library can make (`traceRequests` adds one per request) must be free of secrets
+const fast = { apiRetrySchedule: Schedule.recurs(3), transferRetrySchedule: Schedule.recurs(2), traceRequests: true }
 
 describe("Security: upload URLs get no credentials", () => {
   for (const storageOrigin of ["same", "separate"] as const) {

@@ -245,7 +245,7 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
       response: args.response,
       retry: externalId === undefined ? "nonIdempotent" : "idempotent",
       onRetry: () => Ref.set(retried, true),
-      // the `Files.create` span below covers exactly this request: its retries are recorded there
+      // recorded on the `Files.create` span below (with `traceRequests`), else on the caller's: retries as events
       span: false
     }).pipe(
       Effect.map((response): Created<A> => ({
@@ -272,8 +272,7 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
             return { record, isNew: true, resumed: true }
           })
       ),
-      Effect.withSpan("Files.create", {
-        captureStackTrace: false,
+      withRequestSpan(client, "Files.create", {
         attributes: {
           "cdf.endpoint": args.path,
           "cdf.overwrite": args.overwrite,
@@ -286,6 +285,20 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
       )
     )
   })
+
+/**
+ * A span of its own for one request or transfer inside an upload, only with `CdfConfig.traceRequests`: by default
+ * the call's span (and the transfer's) record everything, retries as events (each span costs CPU on every upload).
+ *
+ * @internal
+ */
+export const withRequestSpan = (
+  client: CdfClient.Service,
+  name: string,
+  options: { readonly attributes: Record<string, unknown> }
+) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  client.config.traceRequests ? Effect.withSpan(self, name, { captureStackTrace: false, ...options }) : self
 
 /** `files/uploadlink` for one file by external id (resume of a single upload). @internal */
 export const uploadLink = (

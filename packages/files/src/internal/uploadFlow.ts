@@ -159,8 +159,7 @@ const uploadSingle = (
       settings: args.settings,
       onProgress: args.onProgress
     }).pipe(
-      Effect.withSpan("Files.transfer", {
-        captureStackTrace: false,
+      FilesApi.withRequestSpan(client, "Files.transfer", {
         attributes: {
           "cdf.file.id": record.id,
           ...(args.prepared.plan.size === undefined ? {} : { "cdf.upload.size": args.prepared.plan.size })
@@ -193,8 +192,7 @@ const uploadMultipart = (
       settings: args.settings,
       onProgress: args.onProgress
     }).pipe(
-      Effect.withSpan("Files.transfer", {
-        captureStackTrace: false,
+      FilesApi.withRequestSpan(client, "Files.transfer", {
         attributes: { "cdf.file.id": record.id, "cdf.upload.size": plan.size, "cdf.upload.parts": plan.parts }
       })
     )
