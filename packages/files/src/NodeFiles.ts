@@ -57,7 +57,12 @@ const readRange = (
 
 /** Reads go through the platform's `FileSystem`, each range (an attempt, a part) from its own file descriptor. */
 const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): ContentImpl =>
-  fromRanged(size, (start, end) => end <= start ? Stream.empty : readRange(fs, path, start, end))
+  fromRanged(
+    size,
+    (start, end) => end <= start ? Stream.empty : readRange(fs, path, start, end),
+    // a small file sent in one PUT is read whole, once per attempt (one readFile, no stream)
+    () => fs.readFile(path)
+  )
 
 /**
  * A file as replayable `Content` of known size (its size when this runs). Every read (an attempt, a part) opens the

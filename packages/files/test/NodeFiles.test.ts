@@ -61,6 +61,30 @@ describe("NodeFiles", () => {
     }).pipe(env()))
 
   // live clock: file reads are real I/O, the retry schedule is 10 ms
+  it.scopedLive("a small file in one PUT is read whole on each attempt: a refused PUT is resent from a new read", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", attempts: [1], action: { _tag: "Status", status: 503 } })
+      const path = yield* tempFile(bytesOf(5000, 1))
+      const content = yield* NodeFiles.content(path)
+      // same size, other bytes: what the retry sends is what the file holds then
+      const changed = bytesOf(5000, 2)
+      yield* fs.writeFile(path, changed).pipe(Effect.orDie)
+      const file = yield* Files.uploadBytes(content, { name: "data.bin", checksum: true })
+      const record = yield* stored(file.id)
+      expect([record?.sha256, record?.size]).toEqual([sha256(changed), 5000])
+      expect((yield* storagePuts).map((p) => p.status)).toEqual([503, 201])
+      // a file that grew after it was measured is no long upload: UploadError Content, naming both sizes
+      yield* fs.writeFile(path, bytesOf(6000)).pipe(Effect.orDie)
+      const grown = yield* Effect.flip(Files.uploadBytes(content, { name: "grown.bin" }))
+      expect(grown._tag === "UploadError" ? [grown.reason, grown.message] : grown._tag).toEqual([
+        "Content",
+        "reading the content failed: it is 6000 bytes now, 5000 when the upload was planned" +
+        ` (file ${file.id + 1} created by this call was deleted)`
+      ])
+    }).pipe(env()))
+
   it.scopedLive("uploadFile: a failing part is re-read from the file and resent", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Predicate, Stream } from "effect"
+import { Effect, Predicate, Stream } from "effect"
 
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@effect-cdf/files/Content")
@@ -31,6 +31,11 @@ export type Source =
     readonly _tag: "Ranged"
     readonly size: number
     readonly slice: (start: number, end: number) => Stream.Stream<Uint8Array, unknown>
+    /**
+     * The whole source in one read, when the source can give it cheaper than its stream (a file: one `readFile`; a
+     * Blob: one `arrayBuffer`): used for a small single PUT, read again on each attempt.
+     */
+    readonly readAll?: (() => Effect.Effect<Uint8Array, unknown>) | undefined
   }
   | { readonly _tag: "Factory"; readonly make: () => Stream.Stream<Uint8Array, unknown> }
   | { readonly _tag: "OneShot"; readonly stream: Stream.Stream<Uint8Array, unknown> }
@@ -93,7 +98,8 @@ export const blobSource = (blob: Blob): Source => ({
   _tag: "Ranged",
   size: blob.size,
   slice: (start, end) =>
-    Stream.fromReadableStream({ evaluate: () => blob.slice(start, end).stream(), onError: identity })
+    Stream.fromReadableStream({ evaluate: () => blob.slice(start, end).stream(), onError: identity }),
+  readAll: () => Effect.tryPromise({ try: () => blob.arrayBuffer(), catch: identity }).pipe(Effect.map((b) => new Uint8Array(b)))
 })
 
 /** The content kinds a user passes, besides `Content` itself. @internal */
@@ -136,8 +142,9 @@ export const fromFactory = (
 /** @internal */
 export const fromRanged = (
   size: number,
-  slice: (start: number, end: number) => Stream.Stream<Uint8Array, unknown>
-): ContentImpl => new ContentImpl({ _tag: "Ranged", size, slice }, size)
+  slice: (start: number, end: number) => Stream.Stream<Uint8Array, unknown>,
+  readAll?: () => Effect.Effect<Uint8Array, unknown>
+): ContentImpl => new ContentImpl({ _tag: "Ranged", size, slice, readAll }, size)
 
 /** @internal */
 export const fromBytes = (bytes: Uint8Array): ContentImpl =>

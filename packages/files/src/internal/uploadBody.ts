@@ -54,6 +54,12 @@ export const notReplayable: Failure = { _tag: "NotReplayable", kind: "fatal", re
 export type Body =
   | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
   | {
+    readonly _tag: "Read"
+    /** The whole content in one read (a small file, a Blob), read again on each attempt. */
+    readonly read: () => Effect.Effect<Uint8Array, unknown>
+    readonly size: number
+  }
+  | {
     readonly _tag: "Stream"
     /** A stream of the content, read once per attempt. */
     readonly stream: () => Stream.Stream<Uint8Array, unknown>
@@ -68,7 +74,9 @@ export const bodyOf = (source: Source, size: number | undefined): Body => {
     case "Bytes":
       return { _tag: "Bytes", bytes: source.bytes }
     case "Ranged":
-      return replayable(() => source.slice(0, source.size), source.size)
+      return source.readAll !== undefined && source.size <= sliceSize
+        ? { _tag: "Read", read: source.readAll, size: source.size }
+        : replayable(() => source.slice(0, source.size), source.size)
     case "Factory":
       return replayable(source.make, size)
     case "OneShot": {
@@ -94,6 +102,37 @@ export const replayable = (stream: () => Stream.Stream<Uint8Array, unknown>, siz
   size,
   spent: () => false
 })
+
+/**
+ * Small content that can be read whole (a file, a Blob up to one slice): one read per attempt, then sent as a buffer
+ * (`sendBytes`); no stream is built. Content that is no longer its planned size (a file that shrank or grew since
+ * it was measured) fails as `Content`, never a short or long upload.
+ */
+const sendRead = (
+  target: Target,
+  body: { readonly read: () => Effect.Effect<Uint8Array, unknown>; readonly size: number },
+  hash: (() => Hash) | undefined
+): Effect.Effect<Sent, Failure> =>
+  Effect.flatMap(
+    Effect.mapError(body.read(), (e) => contentFailure(contentMessage(e instanceof ContentReadError ? e : new ContentReadError(e)))),
+    (bytes) => {
+      if (bytes.byteLength !== body.size) {
+        return Effect.fail(contentFailure(
+          `reading the content failed: it is ${bytes.byteLength} bytes now, ${body.size} when the upload was planned`
+        ))
+      }
+      const sent = sendBytes(target, bytes)
+      if (hash === undefined) return sent
+      return Effect.as(sent, { sha256: hashBytes(hash, bytes) })
+    }
+  )
+
+/** The sha256 of a buffer, in hex. @internal */
+export const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
+  const hash = make()
+  hash.update(bytes)
+  return hash.digestHex()
+}
 
 /** Where one PUT goes and what counts it: shared by every attempt. @internal */
 export interface Target {
@@ -361,6 +400,7 @@ export const sendStream = (
  * @internal
  */
 export const attemptOf = (target: Target, body: Body, hash: (() => Hash) | undefined): Effect.Effect<Sent, Failure> => {
+  if (body._tag === "Read") return sendRead(target, body, hash)
   if (body._tag === "Stream") {
     return sendStream(target, Stream.suspend(body.stream).pipe(exactly(body.size)), body.size, hash)
   }

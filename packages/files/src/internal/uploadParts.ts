@@ -12,7 +12,7 @@ import { streamOf } from "./content.js"
 import { Tracker } from "./progress.js"
 import { sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
-import { type Body, replayable } from "./uploadBody.js"
+import { type Body, hashBytes, replayable } from "./uploadBody.js"
 import {
   contentError,
   exactly,
@@ -22,7 +22,7 @@ import {
   sizeOfSource,
   type TransferResult
 } from "./uploadPlan.js"
-import { hashBytes, putOne } from "./uploadPut.js"
+import { putOne } from "./uploadPut.js"
 
 /**
  * Splits a byte stream into parts of exactly `partSize` bytes (the last may be shorter; an empty stream gives one

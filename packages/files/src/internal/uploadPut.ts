@@ -14,7 +14,7 @@ import { Tracker } from "./progress.js"
 import * as Policy from "./retryPolicy.js"
 import { type Hash, sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
-import { attemptOf, type Body, bodyOf, type Failure, notReplayable } from "./uploadBody.js"
+import { attemptOf, type Body, bodyOf, type Failure, hashBytes, notReplayable } from "./uploadBody.js"
 import { implOf, type Prepared, sizeOfSource, type TransferResult } from "./uploadPlan.js"
 
 /** A PUT is idempotent: every retryable failure is retried. */
@@ -159,12 +159,6 @@ const toError = (
   }
 }
 
-/** The sha256 of a buffer, in hex. @internal */
-export const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
-  const hash = make()
-  hash.update(bytes)
-  return hash.digestHex()
-}
 
 /** One PUT of `content` (a whole upload, or one part of a session): progress, checksum, retries. */
 const putContent = (args: {
