@@ -157,7 +157,13 @@ const uploadCommand = (output: Output) =>
         const uploader: Uploader = (file, onProgress) =>
           (file.stdin
             ? Files.uploadBytes(process.stdin, { ...file.options, onProgress }).pipe(Effect.provide(NodeFiles.layer))
-            : NodeFiles.uploadFile(file.path, { ...file.options, onProgress }).pipe(
+            : file.size === undefined
+            ? NodeFiles.uploadFile(file.path, { ...file.options, onProgress }).pipe(
+              Effect.provideService(FileSystem.FileSystem, fs)
+            )
+            // the walk measured it: no second stat per file
+            : NodeFiles.contentOfSize(file.path, file.size).pipe(
+              Effect.flatMap((content) => Files.uploadBytes(content, { ...file.options, onProgress })),
               Effect.provideService(FileSystem.FileSystem, fs)
             )).pipe(Effect.provide(context))
         return yield* runUploads({

@@ -86,6 +86,18 @@ export const content = (path: string): Effect.Effect<Content.Content, UploadErro
   })
 
 /**
+ * A file as replayable `Content` of a size the caller already measured (a directory walk, say), without another
+ * `stat`: the file is read only when the upload runs, range by range or, up to 1 MiB in one PUT, whole. If it is then
+ * no longer `size` bytes long (it changed since it was measured), the upload fails with `UploadError` `Content`
+ * rather than sending other bytes than were planned.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const contentOfSize = (path: string, size: number): Effect.Effect<Content.Content, never, FileSystem.FileSystem> =>
+  Effect.map(FileSystem.FileSystem, (fs) => rangedFile(fs, path, size))
+
+/**
  * How many bytes the spooler gathers before one write: incoming chunks are copied into one buffer of this size,
  * reused for the whole spool, so the caller's chunks die young (no queue holds them) and a 2 GiB stream of 64 KiB
  * chunks is 2048 writes, not 32768.

@@ -47,6 +47,18 @@ describe("NodeFiles", () => {
       expect([error._tag, error.reason]).toEqual(["UploadError", "Content"])
     }).pipe(Effect.provide(NodeFiles.layer)))
 
+  it.scoped("contentOfSize: a file of a size measured before, uploaded without another stat; a size that no longer holds is UploadError Content", () =>
+    Effect.gen(function*() {
+      const bytes = bytesOf(3000, 3)
+      const path = yield* tempFile(bytes)
+      const file = yield* Effect.flatMap(NodeFiles.contentOfSize(path, 3000), (c) => Files.uploadBytes(c, { name: "a.bin" }))
+      expect((yield* stored(file.id))?.sha256).toBe(sha256(bytes))
+      const stale = yield* Effect.flip(
+        Effect.flatMap(NodeFiles.contentOfSize(path, 2999), (c) => Files.uploadBytes(c, { name: "b.bin" }))
+      )
+      expect(stale._tag === "UploadError" ? stale.reason : stale._tag).toBe("Content")
+    }).pipe(env()))
+
   it.scoped("uploadFile: small file in one PUT, large file in parts, exact bytes", () =>
     Effect.gen(function*() {
       for (const size of [5000, 4096 * 5 + 17]) {
