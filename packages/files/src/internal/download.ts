@@ -15,7 +15,7 @@ import { type CdfError, CdfTimeoutError, DownloadError, RequestInfo } from "../C
 import * as Identifier from "../FileIdentifier.js"
 import { withDeadline } from "./deadline.js"
 import * as FileWire from "./fileWire.js"
-import { retryAfterOf } from "./retryPolicy.js"
+import * as Policy from "./retryPolicy.js"
 import { streamWithinDeadline } from "./fileQueries.js"
 
 /** The options of `downloadUrl` and `download`. @internal */
@@ -68,17 +68,36 @@ export const downloadUrl = (
 /** Why one GET attempt failed. */
 type Failure =
   | { readonly _tag: "Api"; readonly error: CdfError }
-  | { readonly _tag: "Status"; readonly status: number; readonly retryAfterMillis: number | undefined }
+  | {
+    readonly _tag: "Status"
+    readonly status: number
+    /** As the retry policy classifies the answer of storage. */
+    readonly kind: Policy.FailureKind
+    readonly retryAfterMillis: number | undefined
+  }
   | { readonly _tag: "Expired"; readonly status: number }
   | { readonly _tag: "Transport" }
   | { readonly _tag: "Timeout"; readonly kind: "transfer" | "stall"; readonly millis: number }
   | { readonly _tag: "Range"; readonly message: string }
 
-const retryableStatuses: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+/** A download is a read: every failure the retry policy calls retryable is retried, and an expired link too. */
+const classified = (failure: Failure): Policy.Classified => {
+  switch (failure._tag) {
+    case "Status":
+      return {
+        kind: failure.kind,
+        retryAfterMillis: failure.retryAfterMillis
+      }
+    case "Transport":
+    case "Timeout":
+    case "Expired":
+      return { kind: "transient", retryAfterMillis: undefined }
+    default:
+      return { kind: "fatal", retryAfterMillis: undefined }
+  }
+}
 
-const isRetryable = (failure: Failure): boolean =>
-  failure._tag === "Transport" || failure._tag === "Timeout" || failure._tag === "Expired" ||
-  (failure._tag === "Status" && retryableStatuses.has(failure.status))
+const isRetryable = (failure: Failure): boolean => Policy.isRetryable("idempotent", classified(failure))
 
 const reasonOf = (failure: Failure): string => {
   switch (failure._tag) {
@@ -213,7 +232,6 @@ export const download = (
     const settings = client.transfer
     const stallMillis = Duration.toMillis(settings.stallTimeout)
     const attemptMillis = Duration.toMillis(settings.attemptTimeout)
-    const maxDelay = Duration.toMillis(settings.maxRetryDelay)
     const state: State = { received: 0, total: undefined, url: undefined, attempts: 0, lastUrl: undefined }
 
     const link: Effect.Effect<string, Failure> = Effect.suspend(() =>
@@ -270,7 +288,7 @@ export const download = (
           : {
             _tag: "Status",
             status,
-            retryAfterMillis: retryAfterOf(status, headers, now)
+            ...Policy.classifyStatus(status, headers, now, "storage")
           }
         if (failure._tag === "Expired") state.url = undefined
         return Effect.zipRight(discard(response), Effect.fail(failure))
@@ -322,18 +340,11 @@ export const download = (
       )
     }))
 
-    const schedule = Schedule.intersect(settings.retrySchedule, Schedule.identity<Failure>()).pipe(
+    // the retry policy's schedule (backoff capped at maxRetryDelay, Retry-After up to maxRetryAfter), read per failure
+    const schedule = Policy.makeSchedule(settings.retrySchedule, settings).pipe(
+      Schedule.mapInput(classified),
       Schedule.whileInput(isRetryable),
-      Schedule.tapInput((failure: Failure) => retryEvent(state.attempts + 1, failure, state.received)),
-      // whole milliseconds: TestClock cannot represent a jittered fractional instant in nanoseconds
-      Schedule.modifyDelay(([, failure], delay) =>
-        Duration.millis(Math.round(Math.min(
-          maxDelay,
-          failure._tag === "Status" && failure.retryAfterMillis !== undefined
-            ? Math.max(Duration.toMillis(delay), failure.retryAfterMillis)
-            : Duration.toMillis(delay)
-        )))
-      )
+      Schedule.tapInput((failure: Failure) => retryEvent(state.attempts + 1, failure, state.received))
     )
 
     return attempt.pipe(
