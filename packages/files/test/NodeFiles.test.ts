@@ -83,7 +83,7 @@ describe("NodeFiles", () => {
       // same size, other bytes: what the retry sends is what the file holds then
       const changed = bytesOf(5000, 2)
       yield* fs.writeFile(path, changed).pipe(Effect.orDie)
-      const file = yield* Files.uploadBytes(content, { name: "data.bin", checksum: true })
+      const file = yield* Files.uploadBytes(content, { name: "data.bin", checksum: "sha256" })
       const record = yield* stored(file.id)
       expect([record?.sha256, record?.size]).toEqual([sha256(changed), 5000])
       expect((yield* storagePuts).map((p) => p.status)).toEqual([503, 201])
