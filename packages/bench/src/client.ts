@@ -38,6 +38,11 @@ const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
       const Ours = await import("./internal/ours.js")
       return Ours.make(spec.target, oursOptions(spec.scenario, spec.client === "ours-sha256"))
     }
+    case "ours-verify": {
+      // Ours with `verify: true`: each upload is downloaded again and its sha256 compared (what verify costs)
+      const Ours = await import("./internal/ours.js")
+      return Ours.make(spec.target, { ...oursOptions(spec.scenario, false), verify: true })
+    }
     case "ours-1put": {
       // Ours with every size in one PUT (as raw and the SDK send it): the client's cost apart from its default plan
       // (multipart above 100 MiB: more requests, and the storage's completion).

@@ -202,6 +202,8 @@ const single = async (targets: ReadonlyArray<Target>) => {
         // sink is enough for them.
         if (target.name === "sink") order.push("undici", "floor", "platform")
         if (target.name === "sink" && size >= MiB) order.push("ours-sha256")
+        // verify reads the file back: the emulator serves downloads, the sink does not
+        if (target.name === "emulator" && size <= 64 * MiB) order.push("ours-verify")
         // Above the single-PUT threshold (100 MiB) ours goes multipart by default; this row sends it in one PUT.
         if (size > 100 * MiB) order.push("ours-1put")
         for (const client of rotate(order, round)) {
@@ -214,7 +216,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
   for (const target of targets) {
     for (const size of settings.single.sizes) {
       const label = formatSize(size)
-      for (const client of ["ours", "ours-1put", "raw", "sdk", "undici", "floor", "platform", "ours-sha256"] as const) {
+      for (const client of ["ours", "ours-1put", "raw", "sdk", "undici", "floor", "platform", "ours-sha256", "ours-verify"] as const) {
         const rs = results("single", target.name, label, client)
         if (rs.length === 0) continue
         rows.push([

@@ -19,6 +19,8 @@ export interface OursOptions {
   readonly maxConcurrentTransfers?: number
   /** Bytes sent in one PUT at most (default 100 MiB, multipart above). */
   readonly singlePutThreshold?: number
+  /** `verify: true` on every single upload: read the file back and compare its sha256 (the emulator target only). */
+  readonly verify?: boolean
 }
 
 const layerFor = (target: Target, options: OursOptions) =>
@@ -46,7 +48,7 @@ export const make = async (target: Target, options: OursOptions): Promise<Upload
   await runtime.runtime()
   return {
     bytes: async (name, content) => {
-      await runtime.runPromise(Files.uploadBytes(content, { name }))
+      await runtime.runPromise(Files.uploadBytes(content, { name, ...(options.verify === true ? { verify: true } : {}) }))
       return undefined
     },
     many: (prefix, content, count, concurrency) =>

@@ -13,7 +13,7 @@ export const Target = Schema.Struct({
 })
 export type Target = typeof Target.Type
 
-export const ClientName = Schema.Literal("ours", "ours-sha256", "ours-1put", "raw", "sdk", "undici", "platform", "floor")
+export const ClientName = Schema.Literal("ours", "ours-sha256", "ours-verify", "ours-1put", "raw", "sdk", "undici", "platform", "floor")
 export type ClientName = typeof ClientName.Type
 
 export const Scenario = Schema.Union(
