@@ -3,6 +3,7 @@
 export default [
   "packages/files/vitest.config.ts",
   "packages/emulator/vitest.config.ts",
+  "packages/ingest/vitest.config.ts",
   "packages/cli/vitest.config.ts",
   "packages/bench/vitest.config.ts",
   "test/install/vitest.config.ts"
