@@ -83,6 +83,8 @@ export interface State {
   readonly singlePutLimit: number
   readonly minPartSize: number
   readonly allowFewerParts: boolean
+  /** the control routes (`/_emulator/...`) need a valid bearer token */
+  readonly protectControlRoutes: boolean
   readonly uploadedDelayMillis: number
   readonly tokens: Map<string, number>
   readonly files: Map<number, FileEntry>
@@ -179,6 +181,7 @@ export const make = (
       singlePutLimit: options.singlePutLimit ?? 5_000_000_000,
       minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
       allowFewerParts: options.allowFewerParts ?? false,
+      protectControlRoutes: options.protectControlRoutes ?? false,
       uploadedDelayMillis,
       tokens: new Map(),
       files: new Map(),
