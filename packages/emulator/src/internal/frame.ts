@@ -12,10 +12,22 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
+import { IncomingMessage } from "node:http"
 import type { Fault, RouteName } from "../Emulator.js"
 import { closeAfterResponse, drop, MALFORMED, resetAfter, throttle } from "./faults.js"
 import type { Ctx, Handler, Kind } from "./http.js"
-import { ApiError, cdfError, Dropped, errorResponse, header, oauthError, rawBody, storageError } from "./http.js"
+import {
+  ApiError,
+  cdfError,
+  Dropped,
+  errorResponse,
+  foldIncoming,
+  foldStream,
+  header,
+  oauthError,
+  rawBody,
+  storageError
+} from "./http.js"
 import type { MutableLoggedRequest, State } from "./state.js"
 
 const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"])
@@ -78,7 +90,18 @@ export const make = (state: State) => {
       if (action?._tag === "ResetAfterBytes" && !outbound) body = resetAfter(body, action.bytes)
       // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
       body = Stream.tap(body, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
-      const ctx: Ctx = { request, params, query, body, action, put: undefined, bytesRead: 0 }
+      // straight from the Node request's events unless a fault shapes the body (or it is not a Node request)
+      const source = request.source
+      const direct = source instanceof IncomingMessage &&
+        (outbound || (action?._tag !== "Throttle" && action?._tag !== "ResetAfterBytes"))
+      const fold = direct
+        ? (step: (chunk: Uint8Array) => boolean) =>
+          foldIncoming(source, (chunk) => {
+            ctx.bytesRead += chunk.byteLength
+            return step(chunk)
+          })
+        : (step: (chunk: Uint8Array) => boolean) => foldStream(body, step)
+      const ctx: Ctx = { request, params, query, body, fold, action, put: undefined, bytesRead: 0 }
       prepare?.(ctx)
 
       const guarded: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = Effect.suspend(() =>

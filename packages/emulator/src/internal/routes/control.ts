@@ -10,9 +10,10 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import { IncomingMessage } from "node:http"
 import { Fault as FaultSchema } from "../../Emulator.js"
 import { closeAfterResponse } from "../faults.js"
-import { cdfError, decodeJsonBytes, rawBody, readBytesOf } from "../http.js"
+import { cdfError, decodeJsonBytes, foldIncoming, foldStream, readAll } from "../http.js"
 import * as S from "../schema.js"
 import type { State } from "../state.js"
 
@@ -40,7 +41,10 @@ export const make = (state: State) => {
   ) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const read = yield* Effect.orElseSucceed(readBytesOf(rawBody(request), MAX_CONTROL_BYTES), () => Buffer.alloc(0))
+      const source = request.source
+      const fold = (step: (chunk: Uint8Array) => boolean): Effect.Effect<void, unknown> =>
+        source instanceof IncomingMessage ? foldIncoming(source, step) : foldStream(request.stream, step)
+      const read = yield* Effect.orElseSucceed(readAll(fold, MAX_CONTROL_BYTES), () => Buffer.alloc(0))
       if (read === undefined) {
         return closeAfterResponse(request, cdfError(413, `Request body larger than ${MAX_CONTROL_BYTES} bytes`))
       }
