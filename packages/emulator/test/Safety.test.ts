@@ -209,6 +209,7 @@ describe("remote clients", () => {
       const error = yield* Effect.flip(Effect.scoped(Emulator.makeServer({ host: "0.0.0.0" })))
       expect(error._tag).toBe("ServeError")
       expect(error.cause instanceof Error ? error.cause.message : "").toContain("--allow-remote")
+      expect(error.message).toContain("not loopback")
     }))
 
   it.live("with allowRemote: the control routes need a token, the client secret is random", () =>

@@ -21,15 +21,12 @@ export const isLoopback = (host: string): boolean => {
 /** The options to serve with: refused for a remote host without `allowRemote`; hardened with it. */
 export const check = (options: ServerOptions, host: string): Effect.Effect<ServerOptions, ServeError> => {
   if (options.allowRemote !== true) {
-    return isLoopback(host)
-      ? Effect.succeed(options)
-      : Effect.fail(
-        new ServeError({
-          cause: new Error(
-            `refusing to listen on ${host}, which is not loopback: allow remote clients explicitly (allowRemote, --allow-remote)`
-          )
-        })
-      )
+    if (isLoopback(host)) return Effect.succeed(options)
+    const message =
+      `refusing to listen on ${host}, which is not loopback: allow remote clients explicitly (allowRemote, --allow-remote)`
+    // the message also on the ServeError itself (its own is empty), for callers that print `error.message`
+    const fields = { cause: new Error(message), message }
+    return Effect.fail(new ServeError(fields))
   }
   return Effect.succeed({
     ...options,
