@@ -85,11 +85,14 @@ export const make = (state: State) => {
       const action = fault?.action
       // A download applies Throttle and ResetAfterBytes to what it sends (applyToDownload), not to the request.
       const outbound = kind === "storage" && request.method === "GET"
-      let body: Stream.Stream<Uint8Array, Dropped> = Stream.mapError(rawBody(request), () => new Dropped())
-      if (action?._tag === "Throttle" && !outbound) body = throttle(body, action.bytesPerSecond)
-      if (action?._tag === "ResetAfterBytes" && !outbound) body = resetAfter(body, action.bytes)
-      // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
-      body = Stream.tap(body, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
+      // built when first read (most requests are read through `fold`, without a stream)
+      const body: Stream.Stream<Uint8Array, Dropped> = Stream.suspend(() => {
+        let shaped: Stream.Stream<Uint8Array, Dropped> = Stream.mapError(rawBody(request), () => new Dropped())
+        if (action?._tag === "Throttle" && !outbound) shaped = throttle(shaped, action.bytesPerSecond)
+        if (action?._tag === "ResetAfterBytes" && !outbound) shaped = resetAfter(shaped, action.bytes)
+        // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
+        return Stream.tap(shaped, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
+      })
       // straight from the Node request's events unless a fault shapes the body (or it is not a Node request)
       const source = request.source
       const direct = source instanceof IncomingMessage &&
