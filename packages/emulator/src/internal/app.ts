@@ -56,7 +56,7 @@ export const make = (state: State) => {
 
   return Effect.map(
     HttpRouter.toHttpApp(router),
-    (app) => app.pipe(Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)))
+    (app) => app.pipe(Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)), Frame.answerFailures)
   )
 }
 
