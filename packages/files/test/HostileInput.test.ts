@@ -5,11 +5,12 @@
  * Real emulator on a loopback port, undici, the Node spooler in place (as `NodeFilesClient` has it).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
 import { CdfAuth, CdfClient, CdfConfig, CdfError, Content, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
-import { Cause, Effect, Exit, Layer, Option, Schedule, Stream } from "effect"
+import { makeFilesClient } from "@effect-cdf/files/NodeFilesClient"
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted, Schedule, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -287,4 +288,42 @@ describe("hostile input costs nothing", () => {
         fs.rmSync(dir, { recursive: true, force: true })
       }
     }).pipe(Effect.provide(onPort)))
+})
+
+describe("hostile input through the Promise client (NodeFilesClient)", () => {
+  let emulator: ManagedRuntime.ManagedRuntime<Emulator.Emulator, unknown>
+  let info: Emulator.Service
+  beforeAll(async () => {
+    emulator = ManagedRuntime.make(Emulator.layerServer({ port: 0 }))
+    info = await emulator.runPromise(Emulator.Emulator)
+  })
+  afterAll(() => emulator.dispose())
+  const client = () =>
+    makeFilesClient({ baseUrl: info.baseUrl, project: info.project, token: Redacted.value(info.token) })
+  const requests = () => emulator.runPromise(Effect.flatMap(Emulator.Emulator, (e) => e.requests))
+
+  it("null, a number and an async iterable of strings reject with InvalidContentError, before any request", async () => {
+    const files = client()
+    try {
+      await emulator.runPromise(Effect.flatMap(Emulator.Emulator, (e) => e.reset))
+      for (const [input, reason] of [[null, "Kind"], [7, "Kind"], [yields("a", "b"), "Chunk"]] as const) {
+        const rejected = await files.uploadBytes(js(input), { name: "p.bin" }).then(() => undefined, (e: unknown) => e)
+        expect(rejected).toBeInstanceOf(CdfError.InvalidContentError)
+        expect(rejected).toMatchObject({ _tag: "InvalidContentError", reason })
+      }
+      expect(await requests()).toEqual([])
+    } finally {
+      await files.dispose()
+    }
+  })
+
+  it("after dispose(), calls reject with an Error, not a string", async () => {
+    const files = client()
+    await files.dispose()
+    const rejected = await files.uploadBytes("x", { name: "late.txt" }).then(() => undefined, (e: unknown) => e)
+    expect(rejected).toBeInstanceOf(Error)
+    expect((rejected as Error).message).toContain("disposed")
+    const retrieved = await files.retrieve({ id: 1 }).then(() => undefined, (e: unknown) => e)
+    expect(retrieved).toBeInstanceOf(Error)
+  })
 })
