@@ -275,6 +275,17 @@ describe("hostile input costs nothing", () => {
         expect(fieldsOf(missing.error)).toMatchObject({ _tag: "UploadError", reason: "Content", code: "ENOENT" })
         expect(missing.error.message).toContain("ENOENT")
         expect(missing.requests).toEqual([])
+        // a regular file that even root may not open for reading (a write-only sysctl): EACCES at open
+        const unreadable = yield* hostile(NodeFiles.uploadFile("/proc/sys/vm/drop_caches", { name: "u.bin" }))
+        expect(fieldsOf(unreadable.error)).toMatchObject({ _tag: "UploadError", reason: "Content", code: "EACCES" })
+        expect(unreadable.error.message).toContain("EACCES: permission denied")
+        expect(unreadable.requests).toEqual([])
+        const measuredUnreadable = yield* hostile(
+          Effect.flatMap(NodeFiles.contentOfSize("/proc/sys/vm/drop_caches", 0), (c) =>
+            Files.uploadBytes(c, { name: "u.bin" }))
+        )
+        expect(fieldsOf(measuredUnreadable.error)).toMatchObject({ _tag: "UploadError", code: "EACCES" })
+        expect(measuredUnreadable.requests).toEqual([])
         const directory = yield* hostile(NodeFiles.uploadFile(dir, { name: "d.bin" }))
         expect(fieldsOf(directory.error)).toMatchObject({ _tag: "UploadError", reason: "Content" })
         expect(directory.requests).toEqual([])
