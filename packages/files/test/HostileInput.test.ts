@@ -248,6 +248,17 @@ describe("hostile input costs nothing", () => {
       }).pipe(Effect.provide(onPort)))
   }
 
+  it.effect("a part of a multipart session that is no content: InvalidContentError, no PUT, the record deleted", () =>
+    Effect.gen(function*() {
+      const { error, files, requests } = yield* hostile(
+        Files.withMultipartUploadSession({ name: "session.bin", parts: 2 }, (session) => session.uploadPart(0, js(null)))
+      )
+      expect(fieldsOf(error)).toMatchObject({ _tag: "InvalidContentError", reason: "Kind", content: "null" })
+      expect(error.cleanup?.deleted).toBe(true)
+      expect(requests).toEqual(["POST files.initmultipartupload", "POST files.delete"])
+      expect(files).toBe(0)
+    }).pipe(Effect.provide(onPort)))
+
   it.effect("unknown option keys: InvalidFileMetadataError naming the key, zero requests", () =>
     Effect.gen(function*() {
       const { error, requests } = yield* hostile(

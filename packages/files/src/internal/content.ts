@@ -42,7 +42,12 @@ export type Source =
 /** @internal */
 export class ContentImpl {
   readonly [TypeId]: TypeId = TypeId
-  constructor(readonly source: Source, readonly size: number | undefined) {}
+  constructor(
+    readonly source: Source,
+    readonly size: number | undefined,
+    /** Set when the input cannot be uploaded: the error every use of this content fails with, before any request. */
+    readonly invalid?: InvalidContentError | undefined
+  ) {}
   get replayable(): boolean {
     return this.source._tag !== "OneShot"
   }
@@ -101,11 +106,11 @@ const streamKind = (input: unknown): Stream.Stream<Uint8Array, unknown> | undefi
 }
 
 /**
- * Content that cannot be uploaded: a one-shot source of unknown size that fails with `error` when it is read, which
- * `prepare` does before any request.
+ * Content that cannot be uploaded: it carries `error`, which `prepare` and a PUT fail with before any request, and
+ * its source (a one-shot stream of unknown size) fails with it too, should it be read anyway.
  */
 const invalidContent = (error: InvalidContentError): ContentImpl =>
-  new ContentImpl({ _tag: "OneShot", stream: Stream.fail(new ContentReadError(error)) }, undefined)
+  new ContentImpl({ _tag: "OneShot", stream: Stream.fail(new ContentReadError(error)) }, undefined, error)
 
 /** @internal */
 export const blobSource = (blob: Blob): Source => ({

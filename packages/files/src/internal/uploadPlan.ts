@@ -116,6 +116,7 @@ export const prepare = (
 ): Effect.Effect<Prepared, FileSizeLimitError | UploadError | InvalidContentError, Scope.Scope> =>
   Effect.gen(function*() {
     const impl = implOf(content)
+    if (impl.invalid !== undefined) return yield* Effect.fail(impl.invalid)
     const known = sizeOfSource(impl.source) ?? impl.size
     if (known !== undefined) {
       if (impl.source._tag === "OneShot" && known <= settings.partSize) {

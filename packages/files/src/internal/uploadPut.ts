@@ -179,6 +179,7 @@ const putContent = (args: {
 }): Effect.Effect<TransferResult, UploadError | InvalidContentError | CdfTimeoutError> =>
   Effect.gen(function*() {
     const content = implOf(args.content)
+    if (content.invalid !== undefined) return yield* Effect.fail(content.invalid)
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, progressIntervalOf(args.settings))
     const body = bodyOf(content.source, size)
