@@ -53,6 +53,10 @@ export const advice = (error: CdfError.CdfError): string => {
   switch (error._tag) {
     case "InvalidFileMetadataError":
       return `fix the option ${error.option}: it must be ${error.limit}`
+    case "InvalidContentError":
+      return error.reason === "Chunk"
+        ? `chunk ${error.chunk} of the content (${error.content}) is ${error.found}: yield Uint8Array chunks`
+        : `fix the content: ${error.message}`
     case "FileSizeLimitError":
       return `${error.size} bytes is over the ${error.path} limit of ${error.limit} bytes`
     case "InvalidConfigError":
@@ -64,7 +68,9 @@ export const advice = (error: CdfError.CdfError): string => {
     case "CdfApiError":
       return `CDF answered ${error.status} (code ${error.code}, request ${error.requestId}): ${error.message}`
     case "UploadError":
-      return `storage did not take the bytes (${error.reason}); safe to call again`
+      return error.reason === "Content"
+        ? `the content could not be read (${error.code ?? "no code"}): ${error.message}`
+        : `storage did not take the bytes (${error.reason}); safe to call again`
     case "DownloadError":
       return `the bytes could not be read back (${error.reason}, ${error.received ?? 0} bytes received)`
     case "CdfTransportError":

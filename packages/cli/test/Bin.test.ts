@@ -127,6 +127,21 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     expect(result.stdout).not.toContain("\x1b[") // no progress bars on a pipe
   })
 
+  it("a file that cannot be read: failed with its code (EACCES), no request for it, the other file uploaded", async () => {
+    const { env, service } = await emulator()
+    // a regular file that even root may not open for reading (a write-only sysctl): EACCES at open
+    const unreadable = "/proc/sys/vm/drop_caches"
+    expect(fs.statSync(unreadable).isFile()).toBe(true)
+    const result = await run(["upload", "tree/a.txt", unreadable], { env })
+    expect(result.code).toBe(4)
+    expect(result.stdout).toContain(`failed ${unreadable}: UploadError: cannot read the file ${unreadable}: EACCES`)
+    expect(result.stdout).toMatch(/^uploaded tree\/a\.txt /m)
+    const requests = await Effect.runPromise(service.requests)
+    // one file, one record, one PUT: the unreadable file was refused before its record was created
+    expect(requests.map((r) => r.route).sort()).toEqual(["files.create", "storage.put"])
+    noStackTrace(result.stderr)
+  })
+
   it("a bad flag or argument: exit code 2, a usage message, no stack trace", async () => {
     const [unknown, value, missing, geo] = await Promise.all([
       run(["upload", "--bogus", "tree"]),

@@ -70,6 +70,13 @@ export interface Options {
    * for debugging; each span costs CPU on every upload. Default `false`.
    */
   readonly traceRequests?: boolean | undefined
+  /**
+   * Send trace-propagation headers (`b3`, `traceparent`) with API requests, so a tracing backend can join the
+   * client's spans to the server's: the context of the platform's `http.client` span with `traceRequests`, else of
+   * the call's span. Default `false`: the official CDF SDKs send no such headers, and a cluster's CORS allow-list
+   * (for a browser app) may refuse them. Never sent to upload URLs or to the identity provider.
+   */
+  readonly tracePropagation?: boolean | undefined
   /** A hook applied to the API client (not to the client for upload URLs), e.g. to add a header or a log. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
@@ -103,6 +110,7 @@ export interface Service {
   readonly checksum: boolean
   readonly bodyMode: "stream" | "buffer"
   readonly traceRequests: boolean
+  readonly tracePropagation: boolean
   readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
@@ -224,6 +232,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
       checksum: options.checksum ?? false,
       bodyMode: options.bodyMode ?? "stream",
       traceRequests: options.traceRequests ?? false,
+      tracePropagation: options.tracePropagation ?? false,
       transformClient: options.transformClient ?? ((client) => client)
     })
   })

@@ -113,6 +113,35 @@ export class InvalidFileMetadataError
 }
 
 /**
+ * The content is not something that can be uploaded: not one of the documented kinds (`null`, a number, a plain
+ * object, a detached `ArrayBuffer`, ...), a declared size that is not a non-negative integer, or a chunk of a stream
+ * or async iterable that is not bytes. The first two are raised before any request is sent; a chunk is checked when
+ * it is read, and the upload stops there: it is never retried, and a record the call created is deleted.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidContentError
+  extends Schema.TaggedError<InvalidContentError>("@effect-cdf/files/InvalidContentError")("InvalidContentError", {
+    ...common,
+    /**
+     * `Kind`: not a content kind (or a detached `ArrayBuffer`); `Size`: the declared size is negative, not a number
+     * or not an integer; `Chunk`: a chunk of a stream, async iterable or `ReadableStream` is not a `Uint8Array`.
+     */
+    reason: Schema.Literal("Kind", "Size", "Chunk"),
+    /** What the content is, in words, e.g. `null`, `a number`, `a detached ArrayBuffer`, `an async iterable`. */
+    content: Schema.String,
+    /** `Chunk`: the 0-based index of the chunk that is not bytes. */
+    chunk: Schema.optionalWith(Schema.Number, { exact: true }),
+    /** `Chunk`: what the chunk is, in words, e.g. `a string`. */
+    found: Schema.optionalWith(Schema.String, { exact: true })
+  })
+{
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
  * A setting is unusable: a malformed URL, plain `http://` to a non-loopback host without `allowInsecureHttp`,
  * conflicting or missing credentials.
  *
@@ -188,7 +217,9 @@ export class UploadError extends Schema.TaggedError<UploadError>("@effect-cdf/fi
   /** The 0-based part number, for multipart uploads. */
   part: Schema.optionalWith(Schema.Number, { exact: true }),
   /** How many attempts were made. */
-  attempts: Schema.optionalWith(Schema.Number, { exact: true })
+  attempts: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** `Content`: the code of the read failure, when it had one, e.g. `EACCES`, `EIO`, `ENOENT`. */
+  code: Schema.optionalWith(Schema.String, { exact: true })
 }) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
@@ -291,6 +322,7 @@ export class CdfDecodeError extends Schema.TaggedError<CdfDecodeError>("@effect-
 export type CdfError =
   | FileSizeLimitError
   | InvalidFileMetadataError
+  | InvalidContentError
   | InvalidConfigError
   | AuthError
   | CdfApiError
@@ -309,6 +341,7 @@ export type CdfError =
 export const CdfError: Schema.Union<[
   typeof FileSizeLimitError,
   typeof InvalidFileMetadataError,
+  typeof InvalidContentError,
   typeof InvalidConfigError,
   typeof AuthError,
   typeof CdfApiError,
@@ -320,6 +353,7 @@ export const CdfError: Schema.Union<[
 ]> = Schema.Union(
   FileSizeLimitError,
   InvalidFileMetadataError,
+  InvalidContentError,
   InvalidConfigError,
   AuthError,
   CdfApiError,

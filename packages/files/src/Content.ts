@@ -52,7 +52,10 @@ export type Input = internal.RawInput | Content
 /**
  * Turns any accepted input into `Content`. Never throws and reads nothing. `size` declares the length of a stream
  * (an upload fails with `UploadError` reason `Content` if the stream then yields another number of bytes); it is
- * ignored for kinds whose size is known.
+ * ignored for kinds whose size is known. Input from JavaScript that is none of the kinds (`null`, a number, a plain
+ * object, a detached `ArrayBuffer`), or a `size` that is not a non-negative integer, gives content whose upload
+ * fails with `InvalidContentError` before any request; a stream chunk that is not a `Uint8Array` fails the upload
+ * at that chunk with `InvalidContentError` (reason `Chunk`), never retried.
  *
  * @since 0.1.0
  * @category constructors
@@ -63,7 +66,9 @@ export const make = (input: Input, options?: { readonly size?: number | undefine
 }
 
 /**
- * Replayable content from a function that makes a fresh stream each time it is called.
+ * Replayable content from a function that makes a fresh stream each time it is called. A factory that throws fails
+ * the upload with `UploadError` reason `Content` (with the thrown error's code and message); one that makes none of
+ * the streaming kinds, with `InvalidContentError`.
  *
  * @since 0.1.0
  * @category constructors

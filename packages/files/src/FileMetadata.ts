@@ -385,7 +385,9 @@ export interface FileMetadataWrite extends Validation.FileMetadataWrite {}
  * Checks upload options against every limit of the spec, before any request. Any input (also a wrong type from a
  * JavaScript caller, or an object whose getters throw) gives either the normalized options or an
  * `InvalidFileMetadataError` naming the option (`metadata`, `labels[3].externalId`,
- * `geoLocation.geometry.coordinates[0]`) and the limit in words; it never dies.
+ * `geoLocation.geometry.coordinates[0]`) and the limit in words; it never dies. A key that no upload call takes
+ * (a misspelled `nmae`, which JavaScript would let through) is refused, naming the key and the option it is closest
+ * to; the options of the call itself (`onProgress`, `multipart`, `checksum`, `verify`, `parts`, `signal`) are known.
  *
  * @since 0.1.0
  * @category validation

@@ -128,7 +128,7 @@ export interface FilesClient {
     file: Files.FileIdentifier,
     options?: Files.DownloadOptions & { readonly signal?: AbortSignal | undefined }
   ) => Promise<Uint8Array>
-  /** Closes the runtime (connections, token refresh); calls made after it reject. */
+  /** Closes the runtime (connections, token refresh); calls made after it reject with an `Error` saying so. */
   readonly dispose: () => Promise<void>
   /** The runtime, to run your own Effects against the same layers (`client.runtime.runPromise(effect)`). */
   readonly runtime: ManagedRuntime.ManagedRuntime<internal.Services, InvalidConfigError>

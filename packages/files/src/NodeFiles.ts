@@ -7,15 +7,17 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Chunk, Effect, Layer, Option, Stream } from "effect"
-import { FileSizeLimitError, UploadError } from "./CdfError.js"
+import { Chunk, Effect, Layer, Option, Predicate, Stream } from "effect"
+import { FileSizeLimitError, type InvalidContentError, UploadError } from "./CdfError.js"
 import type { CdfError } from "./CdfError.js"
 import type * as Content from "./Content.js"
 import type * as FileMetadata from "./FileMetadata.js"
 import * as Files from "./Files.js"
 import { type ContentImpl, ContentReadError, fromRanged } from "./internal/content.js"
+import { readFailureOf } from "./internal/contentValidation.js"
 import { Sha256Factory } from "./internal/sha256.js"
 import { Spooler, type SpoolerService } from "./internal/spool.js"
+import { readFailed } from "./internal/uploadPlan.js"
 import { createHash } from "node:crypto"
 
 /**
@@ -65,8 +67,9 @@ const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): Cont
   )
 
 /**
- * A file as replayable `Content` of known size (its size when this runs). Every read (an attempt, a part) opens the
- * file again at the range it needs.
+ * A file as replayable `Content` of known size (its size when this runs). The file is opened once here, so a file
+ * that cannot be read (missing, a directory, no permission) fails now, with the code of the failure (`ENOENT`,
+ * `EACCES`), before any request; every read (an attempt, a part) opens the file again at the range it needs.
  *
  * @since 0.1.0
  * @category constructors
@@ -74,34 +77,44 @@ const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): Cont
 export const content = (path: string): Effect.Effect<Content.Content, UploadError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const info = yield* fs.stat(path).pipe(
-      Effect.mapError((e) =>
-        new UploadError({ message: `cannot read the file ${path}: ${e.message}`, reason: "Content" })
-      )
-    )
+    const info = yield* fs.stat(path).pipe(Effect.mapError(unreadable(path)))
     if (info.type !== "File") {
       return yield* new UploadError({ message: `${path} is not a file`, reason: "Content" })
     }
+    yield* checkReadable(fs, path)
     return rangedFile(fs, path, Number(info.size))
   })
 
+/** The `UploadError` of a file that cannot be read, with the code and message of the failure. */
+const unreadable = (path: string) => (e: unknown): UploadError => {
+  const { code, message } = readFailureOf(Predicate.hasProperty(e, "cause") && e.cause !== undefined ? e.cause : e)
+  return new UploadError({
+    message: `cannot read the file ${path}: ${message.replace(/^reading the content failed: ?/, "") || "unknown error"}`,
+    reason: "Content",
+    ...(code === undefined ? {} : { code })
+  })
+}
+
+/** Opens and closes the file: the check that it can be read, before any request. */
+const checkReadable = (fs: FileSystem.FileSystem, path: string): Effect.Effect<void, UploadError> =>
+  Effect.scoped(fs.open(path, { flag: "r" })).pipe(Effect.asVoid, Effect.mapError(unreadable(path)))
+
 /**
  * A file as replayable `Content` of a size the caller already measured (a directory walk, say), without another
- * `stat`: the file is read only when the upload runs, range by range or, up to 1 MiB in one PUT, whole. If it is then
- * no longer `size` bytes long (it changed since it was measured), the upload fails with `UploadError` `Content`
- * rather than sending other bytes than were planned.
+ * `stat`. The file is opened once here, so a file that cannot be read fails now (`UploadError` `Content`, with the
+ * code of the failure), before any request; it is read only when the upload runs, range by range or, up to 1 MiB in
+ * one PUT, whole. If it is then no longer `size` bytes long (it changed since it was measured), the upload fails with
+ * `UploadError` `Content` rather than sending other bytes than were planned.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const contentOfSize = (path: string, size: number): Effect.Effect<Content.Content, never, FileSystem.FileSystem> =>
-  Effect.map(FileSystem.FileSystem, (fs) => rangedFile(fs, path, size))
+export const contentOfSize = (
+  path: string,
+  size: number
+): Effect.Effect<Content.Content, UploadError, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => Effect.as(checkReadable(fs, path), rangedFile(fs, path, size)))
 
-/**
- * How many bytes the spooler gathers before one write: incoming chunks are copied into one buffer of this size,
- * reused for the whole spool, so the caller's chunks die young (no queue holds them) and a 2 GiB stream of 64 KiB
- * chunks is 2048 writes, not 32768.
- */
 const spoolBufferSize = 1024 * 1024
 
 /**
@@ -140,7 +153,7 @@ const writeAll = <E>(
   stream: Stream.Stream<Uint8Array, ContentReadError>,
   limit: number,
   write: (bytes: Uint8Array) => Effect.Effect<void, E>
-): Effect.Effect<number, E | FileSizeLimitError | UploadError> =>
+): Effect.Effect<number, E | FileSizeLimitError | UploadError | InvalidContentError> =>
   Effect.suspend(() => {
     const buffer = new Uint8Array(spoolBufferSize)
     let filled = 0
@@ -189,7 +202,7 @@ const writeAll = <E>(
       return next()
     }
     return stream.pipe(
-      Stream.mapError(() => new UploadError({ message: "reading the content failed", reason: "Content" })),
+      Stream.mapError(readFailed),
       Stream.runForEachChunk(takeAll),
       Effect.zipRight(Effect.suspend(flush)),
       Effect.map(() => size)

@@ -16,6 +16,7 @@ import type * as CdfConfig from "../CdfConfig.js"
 import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../CdfError.js"
 import * as Api from "./api.js"
 import * as Policy from "./retryPolicy.js"
+import { withTracing } from "./tracePropagation.js"
 import { makeTransferSettings, type TransferSettings } from "./transfer.js"
 
 /** @internal */
@@ -120,10 +121,9 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
         Effect.map(auth.token, (token) => HttpClientRequest.bearerToken(request, token))
       )
     )
-    // A span per API request (the platform's `http.client`) only when asked: `CdfConfig.traceRequests`.
-    const apiOk = HttpClient.filterStatusOk(
-      config.traceRequests ? api : api.pipe(HttpClient.withTracerDisabledWhen(() => true))
-    )
+    // A span per API request (the platform's `http.client`) only when asked: `CdfConfig.traceRequests`; trace
+    // headers only with `CdfConfig.tracePropagation`.
+    const apiOk = HttpClient.filterStatusOk(withTracing(api, config))
 
     // With the platform tracer off for a request, the platform adds no trace-propagation headers to it either.
     const storage = platform.pipe(HttpClient.withTracerDisabledWhen(() => true))

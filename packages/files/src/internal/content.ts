@@ -4,6 +4,8 @@
  * @internal
  */
 import { Effect, Predicate, Stream } from "effect"
+import type { InvalidContentError } from "../CdfError.js"
+import { checkSize, ContentReadError, describe, invalidKind, isDetached, onlyBytes } from "./contentValidation.js"
 
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@effect-cdf/files/Content")
@@ -11,11 +13,8 @@ export const TypeId: unique symbol = Symbol.for("@effect-cdf/files/Content")
 /** @internal */
 export type TypeId = typeof TypeId
 
-/** A failure of the caller's content source (a stream that failed, a file that could not be read). @internal */
-export class ContentReadError {
-  readonly _tag = "ContentReadError"
-  constructor(readonly cause: unknown) {}
-}
+/** @internal */
+export { ContentReadError } from "./contentValidation.js"
 
 /**
  * - `Bytes`: exactly the bytes of a view (never its whole underlying buffer); replayable, random access.
@@ -43,7 +42,12 @@ export type Source =
 /** @internal */
 export class ContentImpl {
   readonly [TypeId]: TypeId = TypeId
-  constructor(readonly source: Source, readonly size: number | undefined) {}
+  constructor(
+    readonly source: Source,
+    readonly size: number | undefined,
+    /** Set when the input cannot be uploaded: the error every use of this content fails with, before any request. */
+    readonly invalid?: InvalidContentError | undefined
+  ) {}
   get replayable(): boolean {
     return this.source._tag !== "OneShot"
   }
@@ -84,14 +88,29 @@ const isBlob = (u: unknown): u is Blob => typeof Blob !== "undefined" && u insta
 
 const identity = (e: unknown): unknown => e
 
-/** A one-shot or factory stream from any of the streaming kinds. @internal */
-export const toStream = (
-  input: Stream.Stream<Uint8Array, unknown> | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
-): Stream.Stream<Uint8Array, unknown> => {
-  if (isStream(input)) return input
-  if (isReadableStream(input)) return Stream.fromReadableStream({ evaluate: () => input, onError: identity })
-  return Stream.fromAsyncIterable(input, identity)
+/** Whether a value is an async iterable (the last content kind `make` tries). */
+const isAsyncIterable = (u: unknown): u is AsyncIterable<Uint8Array> =>
+  Predicate.hasProperty(u, Symbol.asyncIterator) && typeof u[Symbol.asyncIterator] === "function"
+
+/**
+ * A one-shot or factory stream from any of the streaming kinds, failing at the first chunk that is not bytes
+ * (`onlyBytes`); `undefined` when the input is none of them.
+ */
+const streamKind = (input: unknown): Stream.Stream<Uint8Array, unknown> | undefined => {
+  if (isStream(input)) return onlyBytes(input, "a Stream")
+  if (isReadableStream(input)) {
+    return onlyBytes(Stream.fromReadableStream({ evaluate: () => input, onError: identity }), "a ReadableStream")
+  }
+  if (isAsyncIterable(input)) return onlyBytes(Stream.fromAsyncIterable(input, identity), "an async iterable")
+  return undefined
 }
+
+/**
+ * Content that cannot be uploaded: it carries `error`, which `prepare` and a PUT fail with before any request, and
+ * its source (a one-shot stream of unknown size) fails with it too, should it be read anyway.
+ */
+const invalidContent = (error: InvalidContentError): ContentImpl =>
+  new ContentImpl({ _tag: "OneShot", stream: Stream.fail(new ContentReadError(error)) }, undefined, error)
 
 /** @internal */
 export const blobSource = (blob: Blob): Source => ({
@@ -115,29 +134,67 @@ export type RawInput =
 /** @internal */
 export type Input = RawInput | ContentImpl
 
-/** @internal */
+/**
+ * Content from any input. A JavaScript caller may pass anything: what is none of the documented kinds (`null`, a
+ * number, a plain object, a detached `ArrayBuffer`), or a declared size that is not a non-negative integer, gives a
+ * content that fails with `InvalidContentError` when it is prepared, before any request; never a throw.
+ *
+ * @internal
+ */
 export const make = (input: Input, options?: { readonly size?: number | undefined }): ContentImpl => {
   if (isContent(input)) {
-    return options?.size === undefined || input.size !== undefined ? input : new ContentImpl(input.source, options.size)
+    if (options?.size === undefined || input.size !== undefined) return input
+    const invalid = checkSize(options.size, "a Content")
+    return invalid === undefined ? new ContentImpl(input.source, options.size) : invalidContent(invalid)
   }
   if (typeof input === "string") {
     const bytes = encoder.encode(input)
     return new ContentImpl({ _tag: "Bytes", bytes }, bytes.byteLength)
   }
-  if (input instanceof Uint8Array) return new ContentImpl({ _tag: "Bytes", bytes: input }, input.byteLength)
+  if (input instanceof Uint8Array) {
+    return input.byteLength === 0 && isDetached(input.buffer)
+      ? invalidContent(invalidKind(`a ${input.constructor.name} over a detached ArrayBuffer`))
+      : new ContentImpl({ _tag: "Bytes", bytes: input }, input.byteLength)
+  }
   if (input instanceof ArrayBuffer) {
+    if (isDetached(input)) return invalidContent(invalidKind("a detached ArrayBuffer"))
     const bytes = new Uint8Array(input)
     return new ContentImpl({ _tag: "Bytes", bytes }, bytes.byteLength)
   }
   if (isBlob(input)) return new ContentImpl(blobSource(input), input.size)
-  return new ContentImpl({ _tag: "OneShot", stream: toStream(input) }, options?.size)
+  const stream = streamKind(input)
+  if (stream === undefined) return invalidContent(invalidKind(describe(input)))
+  const invalid = checkSize(options?.size, describe(input))
+  return invalid === undefined ? new ContentImpl({ _tag: "OneShot", stream }, options?.size) : invalidContent(invalid)
 }
 
 /** @internal */
 export const fromFactory = (
   f: () => Stream.Stream<Uint8Array, unknown> | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
   options?: { readonly size?: number | undefined }
-): ContentImpl => new ContentImpl({ _tag: "Factory", make: () => toStream(f()) }, options?.size)
+): ContentImpl => {
+  if (typeof f !== "function") return invalidContent(invalidKind(`${describe(f)} given as a factory`))
+  const invalid = checkSize(options?.size, "a stream factory")
+  return invalid === undefined
+    ? new ContentImpl(
+      {
+        _tag: "Factory",
+        make: () =>
+          Stream.suspend(() => {
+            let made: unknown
+            try {
+              made = f()
+            } catch (e) {
+              return Stream.fail(new ContentReadError(e))
+            }
+            return streamKind(made) ??
+              Stream.fail(new ContentReadError(invalidKind(`${describe(made)} made by a stream factory`)))
+          })
+      },
+      options?.size
+    )
+    : invalidContent(invalid)
+}
 
 /** @internal */
 export const fromRanged = (

@@ -240,7 +240,7 @@ const opt = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
 /**
  * The options of an upload, as the Python SDK's `upload_bytes` takes them (camelCase), checked against every limit
  * of the spec. Decoding gives the normalized options: labels as `{ externalId }`, times as integer milliseconds,
- * `undefined` options dropped. Keys the schema does not know are ignored.
+ * `undefined` options dropped. Keys the schema does not know are ignored here (`validateUploadOptions` refuses them).
  *
  * @internal
  */
@@ -334,8 +334,85 @@ export const validatorOf = <A, I>(schema: Schema.Schema<A, I>, root: string) => 
  *
  * @internal
  */
-export const validateUploadOptions: (input: unknown) => Effect.Effect<ValidUploadOptions, InvalidFileMetadataError> =
-  validatorOf(UploadOptions, "options")
+export const validateUploadOptions = (input: unknown): Effect.Effect<ValidUploadOptions, InvalidFileMetadataError> => {
+  const unknown = unknownOption(input)
+  return unknown === undefined ? decodeUploadOptions(input) : Effect.fail(unknown)
+}
+
+const decodeUploadOptions = validatorOf(UploadOptions, "options")
+
+/**
+ * The keys an upload call takes: the metadata of `UploadOptions`, and the options of the call itself (`onProgress`,
+ * `multipart`, `checksum`, `verify`, `parts` of a multipart session, `signal` of a Promise call).
+ */
+const knownOptions: ReadonlySet<string> = new Set([
+  ...Object.keys(UploadOptions.fields),
+  "onProgress",
+  "multipart",
+  "checksum",
+  "verify",
+  "parts",
+  "signal"
+])
+
+/**
+ * The error of the first key of `input` that no upload call takes (a misspelled `nmae`, which JavaScript would
+ * otherwise ignore), with the known option it is closest to; `undefined` when every key is known, or `input` is not
+ * an object or is an array (the schema then says so). Own enumerable keys only; a key whose value is `undefined` counts too.
+ */
+const unknownOption = (input: unknown): InvalidFileMetadataError | undefined => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined
+  let keys: Array<string>
+  try {
+    keys = Object.keys(input)
+  } catch {
+    return undefined // an object whose keys cannot be listed fails in the schema as unreadable
+  }
+  for (const key of keys) {
+    if (!knownOptions.has(key)) {
+      const near = closest(key)
+      const limit = near === undefined ? "a known option" : `a known option (did you mean ${near}?)`
+      return new InvalidFileMetadataError({
+        option: key,
+        limit,
+        message: `Invalid option ${key}: not an option of an upload${near === undefined ? "" : `; did you mean ${near}?`}`
+      })
+    }
+  }
+  return undefined
+}
+
+/** The known option within two edits of `key` (case ignored), if any. */
+const closest = (key: string): string | undefined => {
+  let best: string | undefined
+  let bestDistance = 3
+  for (const known of knownOptions) {
+    const distance = editDistance(key.toLowerCase(), known.toLowerCase(), bestDistance)
+    if (distance < bestDistance) {
+      best = known
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/** Levenshtein distance (a transposition counts as two edits), or `cap` once it is sure to be at least `cap`. */
+const editDistance = (a: string, b: string, cap: number): number => {
+  if (Math.abs(a.length - b.length) >= cap) return cap
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    let rowMin = i
+    for (let j = 1; j <= b.length; j++) {
+      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      current.push(value)
+      if (value < rowMin) rowMin = value
+    }
+    if (rowMin >= cap) return cap
+    previous = current
+  }
+  return Math.min(previous[b.length]!, cap)
+}
 
 /**
  * The JSON body for `POST files` / `POST files/initmultipartupload`: keys absent when unset, in the order the

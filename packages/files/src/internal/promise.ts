@@ -171,8 +171,21 @@ export const rejection = (cause: Cause.Cause<unknown>, signal: AbortSignal | und
       : new DOMException("The operation was aborted.", "AbortError")
   }
   const failure = Cause.failureOption(cause)
-  return failure._tag === "Some" ? failure.value : Cause.squash(cause)
+  if (failure._tag === "Some") return failure.value
+  const defect = Cause.squash(cause)
+  // a Promise rejects with an Error, never a bare string or object (a defect may be either)
+  return defect instanceof Error ? defect : new Error(typeof defect === "string" ? defect : "unexpected failure", {
+    cause: defect
+  })
 }
+
+/**
+ * What a call on a disposed client rejects with.
+ *
+ * @internal
+ */
+export const disposedError = (): Error =>
+  new Error("this client was disposed: calls after dispose() are refused; make a new client")
 
 /**
  * The methods every Promise client has, on a `ManagedRuntime` of `layer`.
@@ -180,7 +193,9 @@ export const rejection = (cause: Cause.Cause<unknown>, signal: AbortSignal | und
  * @internal
  */
 export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, InvalidConfigError>) => {
+  let disposed = false
   const run = <A>(effect: Effect.Effect<A, CdfError, R | Files.Files>, signal: AbortSignal | undefined): Promise<A> => {
+    if (disposed) return Promise.reject(disposedError())
     if (signal?.aborted === true) return Promise.reject(rejection(Cause.interrupt(FiberId.none), signal))
     return runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }).then((exit) => {
       if (Exit.isSuccess(exit)) return exit.value
@@ -248,7 +263,10 @@ export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, 
       file: Files.FileIdentifier,
       options: Files.DownloadOptions & { readonly signal?: AbortSignal | undefined } = {}
     ): Promise<Uint8Array> => run(collectBytes(Files.download(file, options)), options.signal),
-    dispose: (): Promise<void> => runtime.dispose()
+    dispose: (): Promise<void> => {
+      disposed = true
+      return runtime.dispose()
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  * @internal
  */
 import { Context, type Effect, type Scope, type Stream } from "effect"
-import type { FileSizeLimitError, UploadError } from "../CdfError.js"
+import type { FileSizeLimitError, InvalidContentError, UploadError } from "../CdfError.js"
 import type { ContentImpl, ContentReadError } from "./content.js"
 
 /** @internal */
@@ -17,7 +17,7 @@ export interface SpoolerService {
   readonly spool: (
     stream: Stream.Stream<Uint8Array, ContentReadError>,
     limit: number
-  ) => Effect.Effect<{ readonly content: ContentImpl; readonly size: number }, FileSizeLimitError | UploadError, Scope.Scope>
+  ) => Effect.Effect<{ readonly content: ContentImpl; readonly size: number }, FileSizeLimitError | UploadError | InvalidContentError, Scope.Scope>
 }
 
 /** @internal */

@@ -14,12 +14,14 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Runtime, Stream } from "effect"
+import type { InvalidContentError } from "../CdfError.js"
 import { ContentReadError, type Source } from "./content.js"
+import { readFailureOf } from "./contentValidation.js"
 import type { Tracker } from "./progress.js"
 import * as Policy from "./retryPolicy.js"
 import type { Hash } from "./sha256.js"
 import type { TransferSettings } from "./transferSettings.js"
-import { collect, contentMessage, exactly } from "./uploadPlan.js"
+import { collect, exactly } from "./uploadPlan.js"
 
 /** Why one attempt failed, classified by the rules of `retryPolicy`. @internal */
 export type Failure =
@@ -28,7 +30,14 @@ export type Failure =
     | { readonly _tag: "Status"; readonly status: number }
     | { readonly _tag: "Transport" }
     | { readonly _tag: "Timeout"; readonly timeout: "transfer" | "stall"; readonly millis: number }
-    | { readonly _tag: "Content"; readonly message: string }
+    | {
+      readonly _tag: "Content"
+      readonly message: string
+      /** The code of a system error that failed the read (`EACCES`, `EIO`). */
+      readonly code?: string | undefined
+      /** The content itself is invalid (a chunk that is not bytes): the outcome is this error. */
+      readonly invalid?: InvalidContentError | undefined
+    }
     | { readonly _tag: "NotReplayable" }
   )
 
@@ -46,6 +55,12 @@ const contentFailure = (message: string): Failure => ({
   kind: "fatal",
   retryAfterMillis: undefined
 })
+
+/** The failure of a read of the content: never retried; its message, code, or the content's own error kept. */
+const failedRead = (e: unknown): Failure => {
+  const { code, invalid, message } = readFailureOf(e)
+  return { _tag: "Content", message, code, invalid, kind: "fatal", retryAfterMillis: undefined }
+}
 
 /** The failure of a retry that would have to read a one-shot stream again. @internal */
 export const notReplayable: Failure = { _tag: "NotReplayable", kind: "fatal", retryAfterMillis: undefined }
@@ -114,7 +129,7 @@ const sendRead = (
   hash: (() => Hash) | undefined
 ): Effect.Effect<Sent, Failure> =>
   Effect.flatMap(
-    Effect.mapError(body.read(), (e) => contentFailure(contentMessage(e instanceof ContentReadError ? e : new ContentReadError(e)))),
+    Effect.mapError(body.read(), failedRead),
     (bytes) => {
       if (bytes.byteLength !== body.size) {
         return Effect.fail(contentFailure(
@@ -260,7 +275,7 @@ const send = (
         const failure = readFailure()
         return Effect.fail(
           failure !== undefined
-            ? contentFailure(contentMessage(failure))
+            ? failedRead(failure)
             : { _tag: "Transport", kind: Policy.kindOfTransport(error.cause), retryAfterMillis: undefined }
         )
       },
@@ -372,7 +387,7 @@ export const sendStream = (
     )
     const httpBody = settings.bodyMode === "buffer" || size === 0
       ? HttpBody.uint8Array(
-        yield* collect(counted).pipe(Effect.mapError(() => contentFailure("reading the content failed"))),
+        yield* collect(counted).pipe(Effect.mapError(failedRead)),
         target.contentType
       )
       : HttpBody.stream(counted, target.contentType, size)
@@ -388,7 +403,7 @@ export const sendStream = (
           }),
         { duration: settings.attemptTimeout, onTimeout: () => timeoutFailure("transfer", attemptMillis) }
       )
-    if (read.failure !== undefined) return yield* Effect.fail(contentFailure(contentMessage(read.failure)))
+    if (read.failure !== undefined) return yield* Effect.fail(failedRead(read.failure))
     yield* tracker.ack(target.key, size ?? read.bytes)
     return { sha256: hasher?.digestHex() }
   })

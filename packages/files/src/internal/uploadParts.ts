@@ -6,7 +6,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, FiberSet, Stream } from "effect"
-import { type CdfTimeoutError, UploadError } from "../CdfError.js"
+import { type CdfTimeoutError, type InvalidContentError, UploadError } from "../CdfError.js"
 import type { OnProgress } from "../Progress.js"
 import { streamOf } from "./content.js"
 import { Tracker } from "./progress.js"
@@ -75,7 +75,7 @@ export const putParts = (args: {
   readonly prepared: Prepared
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
-}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+}): Effect.Effect<TransferResult, UploadError | InvalidContentError | CdfTimeoutError> =>
   Effect.gen(function*() {
     const { settings } = args
     const content = implOf(args.prepared.content)
@@ -130,7 +130,7 @@ export const putParts = (args: {
         partSize
       ).pipe(Stream.mapError(readFailed))
       yield* Effect.scoped(Effect.gen(function*() {
-        const running = yield* FiberSet.make<unknown, UploadError | CdfTimeoutError>()
+        const running = yield* FiberSet.make<unknown, UploadError | InvalidContentError | CdfTimeoutError>()
         const permits = yield* Effect.makeSemaphore(concurrency)
         const produce = partsStream.pipe(
           Stream.runForEach((bytes) =>

@@ -5,9 +5,10 @@
  * @internal
  */
 import { Chunk, Effect, Option, type Scope, Stream } from "effect"
-import { FileSizeLimitError, UploadError } from "../CdfError.js"
+import { FileSizeLimitError, type InvalidContentError, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import { ContentImpl, ContentReadError, fromBytes, isContent, type Source, streamOf } from "./content.js"
+import { readFailureOf } from "./contentValidation.js"
 import { Spooler } from "./spool.js"
 import { limits, type TransferSettings } from "./transferSettings.js"
 
@@ -112,9 +113,10 @@ export const prepare = (
   content: Content.Content,
   settings: TransferSettings,
   options?: { readonly multipart?: boolean | undefined }
-): Effect.Effect<Prepared, FileSizeLimitError | UploadError, Scope.Scope> =>
+): Effect.Effect<Prepared, FileSizeLimitError | UploadError | InvalidContentError, Scope.Scope> =>
   Effect.gen(function*() {
     const impl = implOf(content)
+    if (impl.invalid !== undefined) return yield* Effect.fail(impl.invalid)
     const known = sizeOfSource(impl.source) ?? impl.size
     if (known !== undefined) {
       if (impl.source._tag === "OneShot" && known <= settings.partSize) {
@@ -133,7 +135,7 @@ export const prepare = (
     const limit = Option.isSome(spooler) && impl.source._tag === "OneShot"
       ? Math.min(settings.partSize, spoolThreshold)
       : settings.partSize
-    const pull = yield* Stream.toPull(streamOf(impl.source).pipe(Stream.mapError((e) => new ContentReadError(e))))
+    const pull = yield* Stream.toPull(streamOf(impl.source).pipe(Stream.mapError((e) => e instanceof ContentReadError ? e : new ContentReadError(e))))
     const chunks: Array<Uint8Array> = []
     let seen = 0
     let ended = false
@@ -141,7 +143,7 @@ export const prepare = (
       const next = yield* Effect.either(pull)
       if (next._tag === "Left") {
         if (Option.isNone(next.left)) ended = true
-        else return yield* Effect.fail(contentError("reading the content failed"))
+        else return yield* Effect.fail(readFailed(next.left.value))
       } else {
         for (const chunk of next.right) {
           chunks.push(chunk)
@@ -154,7 +156,7 @@ export const prepare = (
       // Replayable: count the rest, then read it again part by part.
       const rest = yield* Stream.repeatEffectChunkOption(pull).pipe(
         Stream.runFold(seen, (n, chunk) => n + chunk.byteLength),
-        Effect.mapError(() => contentError("reading the content failed"))
+        Effect.mapError(readFailed)
       )
       return yield* planSized(new ContentImpl(impl.source, rest), rest, settings, options?.multipart)
     }
@@ -236,10 +238,18 @@ export const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<
     return acc
   }).pipe(Effect.map((chunks) => concat(chunks, chunks.reduce((n, c) => n + c.byteLength, 0))))
 
-/** The `UploadError` of a failed read of the content (with its reason when the content gave one). @internal */
-export const readFailed = (e: unknown): UploadError =>
-  contentError(e instanceof ContentReadError ? contentMessage(e) : "reading the content failed")
-
-/** The message of an `UploadError` for a failed read of the content. @internal */
-export const contentMessage = (e: ContentReadError): string =>
-  typeof e.cause === "string" ? `reading the content failed: ${e.cause}` : "reading the content failed"
+/**
+ * The error of a failed read of the content: the `InvalidContentError` of a chunk that is not bytes, else an
+ * `UploadError` (`Content`) with the reason the source gave (its message, and the code of a system error).
+ *
+ * @internal
+ */
+export const readFailed = (e: unknown): UploadError | InvalidContentError => {
+  const failure = readFailureOf(e)
+  return failure.invalid ??
+    new UploadError({
+      message: failure.message,
+      reason: "Content",
+      ...(failure.code === undefined ? {} : { code: failure.code })
+    })
+}

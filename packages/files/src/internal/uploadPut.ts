@@ -7,7 +7,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Ref } from "effect"
-import { CdfTimeoutError, RequestInfo, UploadError } from "../CdfError.js"
+import { CdfTimeoutError, type InvalidContentError, RequestInfo, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type { OnProgress } from "../Progress.js"
 import { Tracker } from "./progress.js"
@@ -51,7 +51,7 @@ export const putOne = (args: {
   readonly settings: TransferSettings
   readonly tracker: Tracker
   readonly hash: (() => Hash) | undefined
-}): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | CdfTimeoutError> =>
+}): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | InvalidContentError | CdfTimeoutError> =>
   Effect.gen(function*() {
     const { body, settings } = args
     const target = {
@@ -114,7 +114,7 @@ const toError = (
   url: string,
   part: number | undefined,
   attempts: number
-): UploadError | CdfTimeoutError => {
+): UploadError | InvalidContentError | CdfTimeoutError => {
   const request = RequestInfo.fromUrl("PUT", url)
   const where = part === undefined ? "the upload" : `part ${part}`
   const partField = part === undefined ? {} : { part }
@@ -146,7 +146,14 @@ const toError = (
         request
       })
     case "Content":
-      return new UploadError({ message: failure.message, reason: "Content", request, attempts, ...partField })
+      return failure.invalid ?? new UploadError({
+        message: failure.message,
+        reason: "Content",
+        request,
+        attempts,
+        ...partField,
+        ...(failure.code === undefined ? {} : { code: failure.code })
+      })
     case "NotReplayable":
       return new UploadError({
         message: `${where} failed and would have to be sent again, but its content is a one-shot stream ` +
@@ -169,9 +176,10 @@ const putContent = (args: {
   readonly contentType: string | undefined
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
-}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+}): Effect.Effect<TransferResult, UploadError | InvalidContentError | CdfTimeoutError> =>
   Effect.gen(function*() {
     const content = implOf(args.content)
+    if (content.invalid !== undefined) return yield* Effect.fail(content.invalid)
     const size = sizeOfSource(content.source) ?? content.size
     const tracker = new Tracker(size, args.onProgress, progressIntervalOf(args.settings))
     const body = bodyOf(content.source, size)
@@ -203,7 +211,7 @@ export const putSingle = (args: {
   readonly contentType: string | undefined
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
-}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
+}): Effect.Effect<TransferResult, UploadError | InvalidContentError | CdfTimeoutError> =>
   putContent({ ...args, part: undefined, content: args.prepared.content })
 
 /** One part of a multipart session (never with a Content-Type). @internal */
@@ -214,4 +222,4 @@ export const putPart = (args: {
   readonly content: Content.Content
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
-}): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> => putContent({ ...args, contentType: undefined })
+}): Effect.Effect<TransferResult, UploadError | InvalidContentError | CdfTimeoutError> => putContent({ ...args, contentType: undefined })

@@ -5,7 +5,7 @@
  * @internal
  */
 import type { Effect } from "effect"
-import type { CdfTimeoutError, UploadError } from "../CdfError.js"
+import type { CdfTimeoutError, InvalidContentError, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import type { OnProgress } from "../Progress.js"
@@ -77,7 +77,7 @@ export interface MultipartUploadSession {
     part: number,
     content: Content.Input,
     options?: { readonly onProgress?: OnProgress | undefined }
-  ) => Effect.Effect<PartResult, UploadError | CdfTimeoutError>
+  ) => Effect.Effect<PartResult, UploadError | InvalidContentError | CdfTimeoutError>
 }
 
 /**
