@@ -103,8 +103,9 @@ export interface RetrieveManyOptions extends Queries.RetrieveManyOptions {}
  * `source`, `uploaded`, `metadata` (every pair must match), `assetIds`, `assetExternalIds`, `rootAssetIds`,
  * `assetSubtreeIds`, `dataSetIds` (`{ id }` or `{ externalId }`), `labels` (`{ containsAny }` or `{ containsAll }`),
  * and the inclusive ranges `createdTime`, `lastUpdatedTime`, `uploadedTime`, `sourceCreatedTime`,
- * `sourceModifiedTime` (`{ min?, max? }`, epoch milliseconds or `Date`s). Checked before any request: an unknown
- * key is an `InvalidFileMetadataError`.
+ * `sourceModifiedTime` (`{ min?, max? }`, epoch milliseconds or `Date`s), and `geoLocation` (`{ relation, shape }`:
+ * `INTERSECTS`, `DISJOINT` or `WITHIN` a GeoJSON Point, LineString, Polygon, MultiLineString or MultiPolygon).
+ * Checked before any request: an unknown key or a malformed shape is an `InvalidFileMetadataError`.
  *
  * @since 0.1.0
  * @category models
