@@ -30,8 +30,9 @@ import type * as Verified from "./internal/verifiedUpload.js"
 
 /**
  * The options of `uploadBytes`: every parameter of the Python SDK's `upload_bytes` (camelCase, times as epoch
- * milliseconds or `Date`), plus what only an Effect upload has (`onProgress`, `multipart`, `checksum`, and
- * `verify`: read the file back and compare its sha256 with what was sent).
+ * milliseconds or `Date`), plus what only an Effect upload has (`onProgress`, `multipart`, `checksum`, `verify`:
+ * read the file back and compare its sha256 with what was sent, and `resume`: checkpoint a multipart upload and
+ * continue it after a restart, see `MultipartCheckpoint`).
  *
  * @since 0.1.0
  * @category models
