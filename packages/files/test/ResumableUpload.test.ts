@@ -203,6 +203,28 @@ describe("resume: the option and the checkpoint", () => {
         resume: { checkpoint: { version: 1, parts: 2 }, onCheckpoint: () => Effect.void }
       })
       expect(bad).toMatchObject({ _tag: "InvalidFileMetadataError", option: "resume.checkpoint" })
+      // a refused checkpoint's URLs (credentials) are not quoted in the error
+      const secret = yield* fails({
+        name: "x",
+        externalId: "x",
+        resume: {
+          checkpoint: {
+            version: 1,
+            fileId: 1,
+            externalId: "x",
+            uploadId: "u",
+            size: 10,
+            partSize: 4,
+            parts: 3,
+            uploadUrls: ["http://s/0?sig=SECRET0", "http://s/1?sig=SECRET1"],
+            acknowledged: []
+          },
+          onCheckpoint: () => Effect.void
+        }
+      })
+      expect(secret).toMatchObject({ _tag: "InvalidFileMetadataError", option: "resume.checkpoint" })
+      expect(secret.message).toContain("2 upload URL(s) for 3 part(s)")
+      expect(JSON.stringify(secret)).not.toContain("SECRET")
       expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
     }).pipe(Effect.provide(freshClient), server()))
 

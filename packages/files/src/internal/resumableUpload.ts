@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { Effect, Option, Ref, SynchronizedRef } from "effect"
+import { Effect, Option, ParseResult, Ref, SynchronizedRef } from "effect"
 import type * as CdfClient from "../CdfClient.js"
 import { type CdfError, InvalidFileMetadataError } from "../CdfError.js"
 import type * as FileMetadata from "../FileMetadata.js"
@@ -29,6 +29,23 @@ export interface Resume {
 
 const invalid = (option: string, limit: string, detail: string) =>
   new InvalidFileMetadataError({ option, limit, message: `Invalid option ${option}: ${detail}` })
+
+/**
+ * What is wrong with a checkpoint, field by field, without its values: a checkpoint holds signed upload URLs, and
+ * a parse error's own message quotes the value it refused.
+ */
+const describe = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+    const where = issue.path.length === 0 ? "the checkpoint" : issue.path.join(".")
+    const what = issue._tag === "Type" || issue._tag === "Refinement"
+      ? issue.message.replace(/, actual [\s\S]*$/, "").replace(/https?:\/\/\S+/g, "<url>")
+      : issue._tag === "Missing"
+      ? "is missing"
+      : issue._tag === "Unexpected"
+      ? "is not a checkpoint field"
+      : "is invalid"
+    return `${where}: ${what}`
+  }).join("; ")
 
 /**
  * Checks the `resume` option (absent: `undefined`): an object with an `onCheckpoint` function, a `checkpoint` that
@@ -58,7 +75,7 @@ export const validate = (
     }
     const given: unknown = Reflect.get(resume, "checkpoint")
     const checkpoint = given === undefined ? undefined : yield* MultipartCheckpoint.decode(given).pipe(
-      Effect.mapError((error) => invalid("resume.checkpoint", "a MultipartCheckpoint", error.message))
+      Effect.mapError((error) => invalid("resume.checkpoint", "a MultipartCheckpoint", describe(error)))
     )
     return {
       externalId,
