@@ -23,17 +23,19 @@ const partSize = 64 * 1024
 const bytesOf = (size: number, seed: number) => new Uint8Array(size).map((_, i) => (i * seed + (i >> 11)) % 256)
 
 /** A fresh Files stack (its own CdfClient and undici agent) over the emulator of the test: a "new process". */
-const freshClient = Files.layer.pipe(
-  Layer.provideMerge(clientOver({
-    partSize,
-    singlePutThreshold: partSize,
-    partConcurrency: 1,
-    apiRetrySchedule: Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
-    transferRetrySchedule: Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
-    maxRetryDelay: "50 millis"
-  })),
-  Layer.provide(NodeTransport.layer)
-)
+const clientWith = (partConcurrency: number) =>
+  Files.layer.pipe(
+    Layer.provideMerge(clientOver({
+      partSize,
+      singlePutThreshold: partSize,
+      partConcurrency,
+      apiRetrySchedule: Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+      transferRetrySchedule: Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+      maxRetryDelay: "50 millis"
+    })),
+    Layer.provide(NodeTransport.layer)
+  )
+const freshClient = clientWith(1)
 
 const server = (options: Emulator.ServerOptions = {}) =>
   Effect.provide(Layer.orDie(Emulator.layerServer({ minPartSize: 1024, ...options })))
@@ -137,6 +139,34 @@ describe("resumable multipart uploads across client restarts (real port)", () =>
       const [stored] = yield* storedAs("resume/e")
       expect(stored?.sha256).toBe(sha256(content))
       expect(putsPerPart(stored?.puts ?? [], 3)).toEqual([1, 1, 1])
+    }).pipe(server()), 60_000)
+
+  it.live("3 parts at a time: checkpoints are handed out one at a time, each acknowledging more, the last all 8", () =>
+    Effect.gen(function*() {
+      const content = bytesOf(8 * partSize, 19)
+      const seen = yield* Ref.make<ReadonlyArray<ReadonlyArray<number>>>([])
+      const inside = yield* Ref.make(0)
+      const overlapped = yield* Ref.make(false)
+      yield* Files.uploadBytes(content, {
+        name: "c.bin",
+        externalId: "resume/concurrent",
+        resume: {
+          onCheckpoint: (c) =>
+            Effect.gen(function*() {
+              if ((yield* Ref.getAndUpdate(inside, (n) => n + 1)) > 0) yield* Ref.set(overlapped, true)
+              yield* Effect.sleep("2 millis")
+              yield* Ref.update(seen, (all) => [...all, c.acknowledged])
+              yield* Ref.update(inside, (n) => n - 1)
+            })
+        }
+      }).pipe(Effect.provide(clientWith(3)))
+      const lists = yield* Ref.get(seen)
+      expect(yield* Ref.get(overlapped)).toBe(false)
+      expect(lists.map((list) => list.length)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
+      expect(lists.every((list, i) => i === 0 || lists[i - 1]!.every((part) => list.includes(part)))).toBe(true)
+      expect(lists[8]).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+      const [stored] = yield* storedAs("resume/concurrent")
+      expect(stored?.sha256).toBe(sha256(content))
     }).pipe(server()), 60_000)
 
   it.live("URLs expired between the runs: storage answers 403, the file restarts with a new session, one record", () =>
