@@ -56,6 +56,15 @@ const clientSecret = Options.redacted("client-secret").pipe(
   Options.optional,
   Options.withDescription("OAuth client secret (or CDF_EMULATOR_CLIENT_SECRET); default emulator-secret, random with --allow-remote")
 )
+const uploadUrlLifetime = Options.text("upload-url-lifetime").pipe(
+  Options.mapEffect((input) =>
+    Either.mapLeft(parseDuration(input), (message) => ValidationError.invalidValue(HelpDoc.p(message)))
+  ),
+  Options.optional,
+  Options.withDescription(
+    "how long upload URLs stay valid: seconds, or e.g. \"500 millis\" (default 7 days); a later PUT gets 403"
+  )
+)
 const project = Options.text("project").pipe(Options.withDefault("emulator"), Options.withDescription("project name"))
 const json = Options.boolean("json").pipe(
   Options.withDescription("print one JSON line {baseUrl, project, token, tokenUrl, clientId, clientSecret}")
@@ -69,7 +78,7 @@ const json = Options.boolean("json").pipe(
  */
 export const command = Command.make(
   "cdf-emulator",
-  { port, host, storageOrigin, dataDir, tokenLifetime, project, json, allowRemote, clientSecret },
+  { port, host, storageOrigin, dataDir, tokenLifetime, uploadUrlLifetime, project, json, allowRemote, clientSecret },
   (args) =>
     Effect.scoped(
       Effect.gen(function*() {
@@ -81,7 +90,8 @@ export const command = Command.make(
           allowRemote: args.allowRemote,
           ...Option.match(args.clientSecret, { onNone: () => ({}), onSome: (s) => ({ clientSecret: Redacted.value(s) }) }),
           ...Option.match(args.dataDir, { onNone: () => ({}), onSome: (dir) => ({ dataDir: dir }) }),
-          ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) })
+          ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) }),
+          ...Option.match(args.uploadUrlLifetime, { onNone: () => ({}), onSome: (d) => ({ uploadUrlLifetime: d }) })
         })
         const info = {
           baseUrl: emulator.baseUrl,
