@@ -46,6 +46,13 @@ const tokenLifetime = Options.text("token-lifetime").pipe(
   Options.withDescription("lifetime of issued tokens: seconds, or e.g. \"1 hour\" (default 1 hour)")
 )
 const project = Options.text("project").pipe(Options.withDefault("emulator"), Options.withDescription("project name"))
+const corsOrigin = Options.text("cors-origin").pipe(
+  Options.repeated,
+  Options.withDescription(
+    "allow this web origin (repeatable; \"*\" = any) instead of the default: loopback origins (http://127.0.0.1:*, http://localhost:*)"
+  )
+)
+const noCors = Options.boolean("no-cors").pipe(Options.withDescription("answer no CORS preflight (no web page can call)"))
 const json = Options.boolean("json").pipe(
   Options.withDescription("print one JSON line {baseUrl, project, token, tokenUrl, clientId, clientSecret}")
 )
@@ -58,15 +65,20 @@ const json = Options.boolean("json").pipe(
  */
 export const command = Command.make(
   "cdf-emulator",
-  { port, host, storageOrigin, dataDir, tokenLifetime, project, json },
+  { port, host, storageOrigin, dataDir, tokenLifetime, project, corsOrigin, noCors, json },
   (args) =>
     Effect.scoped(
       Effect.gen(function*() {
+        if (args.noCors && args.corsOrigin.length > 0) {
+          yield* Console.error("cdf-emulator: --no-cors and --cors-origin contradict each other; give one of them")
+          return yield* Effect.sync(() => void (process.exitCode = 2))
+        }
         const emulator = yield* Emulator.makeServer({
           port: args.port,
           host: args.host,
           project: args.project,
           storageOrigin: args.storageOrigin,
+          cors: args.noCors ? false : args.corsOrigin.length > 0 ? args.corsOrigin : true,
           ...Option.match(args.dataDir, { onNone: () => ({}), onSome: (dir) => ({ dataDir: dir }) }),
           ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) })
         })
