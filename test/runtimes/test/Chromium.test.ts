@@ -1,0 +1,53 @@
+/**
+ * The library in headless Chromium, web security on: the page (its own loopback origin) uploads every kind of
+ * content to the emulator (another origin, upload URLs on a third) through CORS; the emulator must hold exactly the
+ * bytes of each (the layer excludes the test services: live clock). Without CORS on the emulator the upload fails fast, with a message naming CORS.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Browser from "../browser.js"
+import { storedOrFailed } from "../expected.js"
+
+const targetOf = (emulator: Emulator.Service) => ({
+  baseUrl: emulator.baseUrl,
+  project: emulator.project,
+  token: Redacted.value(emulator.token)
+})
+
+layer(Browser.layer, { timeout: 120_000, excludeTestServices: true })("headless Chromium (Debian's, web security on)", (it) => {
+  it.scoped("every kind of content reaches the emulator on another origin, sha256 intact", () =>
+    Effect.gen(function*() {
+      const page = yield* Browser.Page
+      const emulator = yield* Emulator.makeServer({ storageOrigin: "separate" })
+      expect(new URL(page.origin).port).not.toBe(new URL(emulator.baseUrl).port)
+      const outcomes = yield* page.run(targetOf(emulator))
+      expect(yield* Effect.provideService(storedOrFailed(outcomes), Emulator.Emulator, emulator)).toEqual({
+        string: "stored",
+        Uint8Array: "stored",
+        Blob: "stored",
+        ReadableStream: "stored",
+        AsyncIterable: "stored",
+        Stream: "stored"
+      })
+      expect(page.errors).toEqual([])
+    }))
+
+  it.scoped("an emulator without CORS: CdfTransportError naming CORS, after at most 4 preflights", () =>
+    Effect.gen(function*() {
+      const page = yield* Browser.Page
+      const emulator = yield* Emulator.makeServer({ cors: false })
+      const [outcome] = yield* page.run(targetOf(emulator), ["string"])
+      expect(outcome).toMatchObject({ kind: "string", ok: false, tag: "CdfTransportError" })
+      expect(outcome.ok ? "" : outcome.message).toContain(
+        `check that ${emulator.baseUrl} allows requests from ${page.origin}`
+      )
+      const requests = yield* emulator.requests
+      // the preflights the browser sent (each refused with 404), and nothing else got through
+      expect(requests.every((r) => r.method === "OPTIONS")).toBe(true)
+      expect(requests.length).toBeGreaterThan(0)
+      expect(requests.length).toBeLessThanOrEqual(4)
+      expect(yield* emulator.files).toEqual([])
+    }))
+})
