@@ -18,7 +18,11 @@ import type { Outcome, Target } from "./src/program.js"
 /** The page: its origin and the program run in it. */
 export class Page extends Context.Tag("test/runtimes/Page")<Page, {
   readonly origin: string
-  readonly run: (target: Target, kinds?: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Outcome>>
+  readonly run: (
+    target: Target,
+    kinds?: ReadonlyArray<string> | null,
+    bodyMode?: "stream" | "buffer" | null
+  ) => Effect.Effect<ReadonlyArray<Outcome>>
   /** console errors and page errors seen so far */
   readonly errors: ReadonlyArray<string>
 }>() {}
@@ -90,14 +94,18 @@ export const layer = Layer.scoped(
     return {
       origin: server.origin,
       errors,
-      run: (target, kinds) =>
+      run: (target, kinds, bodyMode) =>
         Effect.promise(() =>
           page.evaluate(
-            ([target, kinds]) =>
+            ([target, kinds, bodyMode]) =>
               (globalThis as unknown as {
-                cdfRun: (t: Target, k?: ReadonlyArray<string>) => Promise<ReadonlyArray<Outcome>>
-              }).cdfRun(target, kinds),
-            [target, kinds] as const
+                cdfRun: (
+                  t: Target,
+                  k: ReadonlyArray<string> | null,
+                  b: "stream" | "buffer" | null
+                ) => Promise<ReadonlyArray<Outcome>>
+              }).cdfRun(target, kinds, bodyMode),
+            [target, kinds ?? null, bodyMode ?? null] as const
           )
         )
     }

@@ -4,7 +4,7 @@
  * `maxConnectRetries` times, for API calls, PUTs and token requests alike, and the error names CORS. Outside a
  * browser the same failure is an ordinary transient one. The real browser runs in test/browser (Chromium).
  */
-import { CdfAuth, Files } from "@effect-cdf/files"
+import { CdfAuth, CdfConfig, Files } from "@effect-cdf/files"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -111,4 +111,16 @@ describe("a CORS refusal in a browser", () => {
       expect(api.calls.length).toBeGreaterThan(1 + RetryPolicy.maxConnectRetries)
     }).pipe(Effect.provide(overHttpClient(api.client)))
   })
+})
+
+describe("the body mode in a browser", () => {
+  it.effect("defaults to buffer (a browser streams a request body only over HTTP/2); elsewhere to stream", () =>
+    Effect.gen(function*() {
+      const bodyMode = Effect.map(CdfConfig.CdfConfig, (config) => config.bodyMode).pipe(
+        Effect.provide(CdfConfig.layer({ baseUrl: "http://api.test", project: "p", allowInsecureHttp: true }))
+      )
+      expect(yield* bodyMode).toBe("stream")
+      inPage()
+      expect(yield* bodyMode).toBe("buffer")
+    }))
 })

@@ -40,6 +40,8 @@ export const contents = (): ReadonlyArray<readonly [string, () => Content.Input]
   ["string", () => text],
   ["Uint8Array", () => bytesOf(70_000, 1)],
   ["Blob", () => new Blob([bytesOf(100_000, 2)], { type: "application/octet-stream" })],
+  // past the 1 MiB a buffer is sent whole in "stream" body mode
+  ["Blob 3 MiB", () => new Blob([bytesOf(3 * 1024 * 1024, 6)])],
   ["ReadableStream", () => {
     const chunks = chunksOf(bytesOf(50_000, 3), 16_384)
     return new ReadableStream<Uint8Array>({
@@ -60,25 +62,38 @@ export const contents = (): ReadonlyArray<readonly [string, () => Content.Input]
 ]
 
 /** The `Files` stack of a target over the platform's fetch client. */
-export const layer = (target: Target) =>
+export const layer = (target: Target, bodyMode: "stream" | "buffer" | undefined) =>
   Files.layer.pipe(
     Layer.provide(CdfClient.layer),
-    Layer.provide(CdfConfig.layer({ baseUrl: target.baseUrl, project: target.project })),
+    Layer.provide(
+      CdfConfig.layer({
+        baseUrl: target.baseUrl,
+        project: target.project,
+        ...(bodyMode === undefined ? {} : { bodyMode })
+      })
+    ),
     Layer.provide(CdfAuth.layerToken(Redacted.make(target.token))),
     Layer.provide(FetchHttpClient.layer)
   )
 
-/** Uploads every kind of content (or only `kinds`), one after another, and tells how each ended. */
-export const run = (target: Target, kinds?: ReadonlyArray<string>): Promise<ReadonlyArray<Outcome>> =>
+/**
+ * Uploads every kind of content (or only `kinds`), one after another, and tells how each ended. `bodyMode` as in
+ * `CdfConfig`; unset, the library's default.
+ */
+export const run = (
+  target: Target,
+  kinds?: ReadonlyArray<string> | null,
+  bodyMode?: "stream" | "buffer" | null
+): Promise<ReadonlyArray<Outcome>> =>
   Effect.runPromise(
     Effect.forEach(
-      contents().filter(([kind]) => kinds === undefined || kinds.includes(kind)),
+      contents().filter(([kind]) => kinds === undefined || kinds === null || kinds.includes(kind)),
       ([kind, make]) =>
-        Files.uploadBytes(make(), { name: `${kind}.bin`, externalId: `runtime-${kind}` }).pipe(
+        Files.uploadBytes(make(), { name: `${kind}.bin`, externalId: `runtime-${bodyMode ?? "default"}-${kind}` }).pipe(
           Effect.match({
             onSuccess: (file): Outcome => ({ kind, ok: true, id: file.id }),
             onFailure: (error): Outcome => ({ kind, ok: false, tag: error._tag, message: error.message })
           })
         )
-    ).pipe(Effect.provide(layer(target)))
+    ).pipe(Effect.provide(layer(target, bodyMode ?? undefined)))
   )

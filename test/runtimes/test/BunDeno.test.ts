@@ -1,6 +1,7 @@
 /**
  * The same program as in the browser, bundled by esbuild, run by Bun and by Deno (their binaries from the npm
- * packages' platform packages): every kind of content reaches the emulator with its sha256 intact.
+ * packages' platform packages): every kind of content reaches the emulator with its sha256 intact, in the library's
+ * default body mode there ("stream": both stream a request body over HTTP/1.1).
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { describe, expect, it } from "@effect/vitest"
@@ -39,6 +40,7 @@ const everyKindStored = {
   string: "stored",
   Uint8Array: "stored",
   Blob: "stored",
+  "Blob 3 MiB": "stored",
   ReadableStream: "stored",
   AsyncIterable: "stored",
   Stream: "stored"

@@ -22,15 +22,28 @@ layer(Browser.layer, { timeout: 120_000, excludeTestServices: true })("headless 
       const page = yield* Browser.Page
       const emulator = yield* Emulator.makeServer({ storageOrigin: "separate" })
       expect(new URL(page.origin).port).not.toBe(new URL(emulator.baseUrl).port)
+      // the library's default body mode in a browser ("buffer")
       const outcomes = yield* page.run(targetOf(emulator))
       expect(yield* Effect.provideService(storedOrFailed(outcomes), Emulator.Emulator, emulator)).toEqual({
         string: "stored",
         Uint8Array: "stored",
         Blob: "stored",
+        "Blob 3 MiB": "stored",
         ReadableStream: "stored",
         AsyncIterable: "stored",
         Stream: "stored"
       })
+      expect(page.errors).toEqual([])
+    }))
+
+  it.scoped("bodyMode \"stream\" set by hand: a body past 1 MiB is streamed, which Chromium refuses over HTTP/1.1", () =>
+    Effect.gen(function*() {
+      const page = yield* Browser.Page
+      const emulator = yield* Emulator.makeServer()
+      const outcomes = yield* page.run(targetOf(emulator), ["Blob", "Blob 3 MiB"], "stream")
+      const result = yield* Effect.provideService(storedOrFailed(outcomes), Emulator.Emulator, emulator)
+      expect(result["Blob"]).toBe("stored")
+      expect(result["Blob 3 MiB"]).toMatch(/^UploadError: the connection failed while sending the upload/)
       expect(page.errors).toEqual([])
     }))
 
