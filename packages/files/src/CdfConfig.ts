@@ -73,6 +73,12 @@ export interface Options {
    * for debugging; each span costs CPU on every upload. Default `false`.
    */
   readonly traceRequests?: boolean | undefined
+  /**
+   * Send the trace-propagation headers (`b3`, `traceparent`) of the platform's `http.client` span on API requests
+   * (never to upload URLs); `true` also makes that span. Default `false`: the official SDKs do not send them, and a
+   * cluster's CORS allow-list may refuse them (a browser then blocks every call).
+   */
+  readonly tracePropagation?: boolean | undefined
   /** A hook applied to the API client (not to the client for upload URLs), e.g. to add a header or a log. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
@@ -106,6 +112,7 @@ export interface Service {
   readonly checksum: boolean
   readonly bodyMode: "stream" | "buffer"
   readonly traceRequests: boolean
+  readonly tracePropagation: boolean
   readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
@@ -227,6 +234,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
       checksum: options.checksum ?? false,
       bodyMode: options.bodyMode ?? (inBrowser() ? "buffer" : "stream"),
       traceRequests: options.traceRequests ?? false,
+      tracePropagation: options.tracePropagation ?? false,
       transformClient: options.transformClient ?? ((client) => client)
     })
   })

@@ -120,9 +120,12 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
         Effect.map(auth.token, (token) => HttpClientRequest.bearerToken(request, token))
       )
     )
-    // A span per API request (the platform's `http.client`) only when asked: `CdfConfig.traceRequests`.
+    // A span per API request (the platform's `http.client`) only when asked: `CdfConfig.traceRequests` or
+    // `tracePropagation`; its b3 / traceparent headers only with `tracePropagation` (a CORS allow-list may refuse them).
     const apiOk = HttpClient.filterStatusOk(
-      config.traceRequests ? api : api.pipe(HttpClient.withTracerDisabledWhen(() => true))
+      config.traceRequests || config.tracePropagation
+        ? api.pipe(HttpClient.withTracerPropagation(config.tracePropagation))
+        : api.pipe(HttpClient.withTracerDisabledWhen(() => true))
     )
 
     // With the platform tracer off for a request, the platform adds no trace-propagation headers to it either.
