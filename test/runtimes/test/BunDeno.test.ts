@@ -29,7 +29,7 @@ const bundled = Effect.acquireRelease(
 /** Runs `command args` (no network but loopback, no update checks) and parses its one JSON line of outcomes. */
 const outcomesOf = (command: string, args: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.async<ReadonlyArray<Outcome>, Error>((resume) => {
-    const child = execFile(command, args, { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+    const child = execFile(command, args, { env: { ...process.env, ...env }, timeout: 50_000 }, (error, stdout, stderr) => {
       if (error !== null) resume(Effect.fail(new Error(`${command} failed: ${error.message}\n${stderr}`)))
       else resume(Effect.sync(() => JSON.parse(stdout.trim().split("\n").at(-1) ?? "[]") as ReadonlyArray<Outcome>))
     })
