@@ -1,7 +1,7 @@
 /**
  * A CORS refusal as a browser reports it: fetch fails with a bare `TypeError` (no code, no detail), the same as a
  * refused or dropped connection. In a browser (a `window` and a `document` exist) such a failure is retried at most
- * `maxConnectRetries` times, for API calls, PUTs and token requests alike, and the error names CORS. Outside a
+ * `maxConnectRetries` times, for API calls, PUTs, downloads and token requests alike, and the error names CORS. Outside a
  * browser the same failure is an ordinary transient one. The real browser runs in test/browser (Chromium).
  */
 import { CdfAuth, CdfConfig, Files } from "@effect-cdf/files"
@@ -10,7 +10,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import * as RetryPolicy from "../src/internal/retryPolicy.js"
 import { overHttpClient } from "./FilesFixtures.js"
 
@@ -46,6 +46,23 @@ const scripted = (refuse: (url: URL) => boolean) => {
           lastUpdatedTime: 0,
           uploadUrl: "http://storage.test/put/1?sig=s"
         }, { status: 201 })
+      )
+    )
+  })
+  return { calls, client }
+}
+
+/** An API answering `files/downloadlink` with a URL on storage.test, whose GETs fail as CORS does. */
+const scriptedDownload = () => {
+  const calls: Array<string> = []
+  const client = HttpClient.make((request) => {
+    const url = new URL(request.url)
+    calls.push(`${request.method} ${url.host}${url.pathname}`)
+    if (url.host === "storage.test") return refused(request)
+    return Effect.succeed(
+      HttpClientResponse.fromWeb(
+        request,
+        Response.json({ items: [{ id: 7, downloadUrl: "http://storage.test/dl/7?sig=s" }] })
       )
     )
   })
@@ -100,6 +117,17 @@ describe("a CORS refusal in a browser", () => {
       expect(error.message).toContain(`check that http://idp.test allows requests from ${page}`)
       expect(api.calls.length).toBe(1 + RetryPolicy.maxConnectRetries)
     }).pipe(Effect.provide(auth))
+  })
+
+  it.effect("of a download URL: DownloadError after 1 + maxConnectRetries attempts, naming CORS", () => {
+    inPage()
+    const api = scriptedDownload()
+    return Effect.gen(function*() {
+      const error = yield* failureOf(Stream.runDrain(Files.download({ id: 7 })))
+      expect(error._tag).toBe("DownloadError")
+      expect(error.message).toContain(`check that http://storage.test allows requests from ${page}`)
+      expect(api.calls.filter((c) => c.startsWith("GET")).length).toBe(1 + RetryPolicy.maxConnectRetries)
+    }).pipe(Effect.provide(overHttpClient(api.client)))
   })
 
   it.effect("outside a browser the same failure is transient: retried through the whole schedule, no CORS hint", () => {
