@@ -33,6 +33,15 @@ layer(Browser.layer, { timeout: 120_000, excludeTestServices: true })("headless 
         AsyncIterable: "stored",
         Stream: "stored"
       })
+      // what the browser sent: the SDK headers to the API, no trace propagation; nothing of them to storage
+      const requests = yield* emulator.requests
+      const create = requests.find((r) => r.route === "files.create")
+      expect(Object.keys(create?.headers ?? {})).toEqual(
+        expect.arrayContaining(["authorization", "x-cdp-sdk", "x-cdp-app", "cdf-version", "origin"])
+      )
+      const names = requests.flatMap((r) => Object.keys(r.headers).map((name) => `${r.route} ${name}`))
+      expect(names.filter((n) => / (b3|traceparent)$/.test(n))).toEqual([])
+      expect(names.filter((n) => /^storage\.put (authorization|x-cdp-.*|cdf-version)$/.test(n))).toEqual([])
       expect(page.errors).toEqual([])
     }))
 
