@@ -5,8 +5,10 @@
  * round, then summarised.
  *
  * Usage: `node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N]
- * [--targets sink,emulator] [--json file]`. Environment: `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`,
+ * [--targets sink,emulator] [--clients undici,...] [--json file]`. Environment: `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`,
  * `BENCH_JSON`.
+ *
+ * Over 450 lines for a reason: one section per benchmark, each short, sharing the run bookkeeping above them.
  *
  * @since 0.1.0
  */
@@ -16,7 +18,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { cliBench, type CliRun } from "./internal/cliBench.js"
-import { readHwm, readRss, resetHwm } from "./internal/memory.js"
+import { readCpuMillis, readHwm, readRss, resetHwm } from "./internal/memory.js"
 import { type ClientOutcome, runClient, type Server } from "./internal/processes.js"
 import type { ClientName, ClientResult, Scenario, Target } from "./internal/protocol.js"
 import { closeControl, type Endpoint, resetEmulator, sinkCounts, startEmulator, startSink } from "./internal/servers.js"
@@ -34,6 +36,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     json: { type: "string" },
     targets: { type: "string" },
+    clients: { type: "string" },
     help: { type: "boolean", default: false }
   }
 })
@@ -51,6 +54,8 @@ const sections = new Set(
 const rounds = Number(flags.rounds ?? process.env["BENCH_ROUNDS"] ?? (full ? 5 : 3))
 const jsonOut = flags.json ?? process.env["BENCH_JSON"] ??
   fileURLToPath(new URL("../../../reports/bench-latest.json", import.meta.url))
+/** `--clients`: only these clients (default: all). */
+const chosen = (client: ClientName) => flags.clients === undefined || flags.clients.split(",").includes(client)
 const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emulator").includes("emulator")
 
 const settings = {
@@ -77,7 +82,12 @@ interface Run {
   readonly label: string
   readonly round: number
   readonly outcome: ClientOutcome
+  /** CPU time the target's server process spent during the run (warm-up included), ms */
+  readonly serverCpuMillis: number | undefined
 }
+
+/** The process id of each target's server, for its CPU time. */
+const serverPids = new Map<string, number>()
 
 const runs: Array<Run> = []
 const cliRuns: Array<CliRun> = []
@@ -99,13 +109,17 @@ const one = async (
   bytes: number
 ): Promise<ClientOutcome> => {
   const before = (await sinkCounts(target)).bytes
+  const pid = serverPids.get(target.name)
+  const cpuBefore = pid === undefined ? undefined : readCpuMillis(pid)
   const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes))
+  const cpuAfter = pid === undefined ? undefined : readCpuMillis(pid)
+  const serverCpuMillis = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore
   await resetEmulator(target)
   const received = (await sinkCounts(target)).bytes - before
   if (outcome._tag === "Ok" && target.name === "sink" && received < outcome.result.bytes) {
     failures.push(`${section} ${label} ${client}: the sink received ${received} bytes, fewer than the ${outcome.result.bytes} reported`)
   }
-  runs.push({ section, target: target.name, client, label, round, outcome })
+  runs.push({ section, target: target.name, client, label, round, outcome, serverCpuMillis })
   if (outcome._tag === "Failed") {
     const line = `${section} ${label} ${client} @${target.name} round ${round}: ${outcome.message}`
     failures.push(line)
@@ -245,12 +259,13 @@ const single = async (targets: ReadonlyArray<Target>) => {
 const many = async (targets: ReadonlyArray<Target>) => {
   const { size, count, concurrency, warmup } = settings.many
   const label = `${count} x ${formatSize(size)} @${concurrency}`
-  const clients: ReadonlyArray<ClientName> = ["ours", "sdk", "raw", "undici", "floor", "platform"]
+  const clients = (["ours", "sdk", "raw", "undici", "floor", "platform"] as const).filter(chosen)
   for (let round = 0; round < rounds; round++) {
     log(`many: round ${round + 1}/${rounds}`)
     for (const target of rotate(targets, round)) {
-      // The references (undici, floor, platform) locate overhead in the client: the sink is enough for them.
-      const here = target.name === "sink" ? clients : clients.filter((c) => c === "ours" || c === "sdk" || c === "raw")
+      // The references (floor, platform) locate overhead in the client: the sink is enough for them. undici on both
+      // targets measures the emulator against the plain node:http sink.
+      const here = target.name === "sink" ? clients : clients.filter((c) => c !== "floor" && c !== "platform")
       for (const client of rotate(here, round)) {
         await one("many", target, client, label, round, { _tag: "Many", size, count, concurrency, warmup }, size * (count + warmup))
       }
@@ -270,12 +285,24 @@ const many = async (targets: ReadonlyArray<Target>) => {
           : formatSummary(summarize(ratios("many", target.name, label, "sdk", client, firstMillis))),
         formatSummary(summarize(rs.map(filesPerSecond)), 0),
         ...ratioCells("many", target.name, label, client, ["raw", "undici", "floor", "sdk"], filesPerSecond),
-        formatSummary(summarize(rs.map((r) => (r.cpuUser + r.cpuSystem) / 1e3 / r.files)), 3)
+        formatSummary(summarize(rs.map((r) => (r.cpuUser + r.cpuSystem) / 1e3 / r.files)), 3),
+        formatSummary(summarize(runs.flatMap((r) =>
+          r.section === "many" && r.target === target.name && r.client === client && r.outcome._tag === "Ok" &&
+            r.serverCpuMillis !== undefined ? [r.serverCpuMillis / (r.outcome.result.files + warmup)] : []
+        )), 3)
       ])
     }
   }
   print(`\n## (b) ${label}\n`)
-  print(table(["target", "client", `cold files/s (first ${warmup})`, "cold x sdk", "files/s", "x raw", "x undici", "x floor", "x sdk", "CPU ms/file"], rows))
+  print(table(["target", "client", `cold files/s (first ${warmup})`, "cold x sdk", "files/s", "x raw", "x undici", "x floor", "x sdk", "CPU ms/file", "server CPU ms/file"], rows))
+  // the emulator's files/s over the plain node:http sink's, round by round, for each client run on both
+  for (const client of clients) {
+    const of = (target: string, round: number) =>
+      runs.find((r) => r.section === "many" && r.target === target && r.client === client && r.round === round)
+    const ratios = Array.from({ length: rounds }, (_, round) => [of("emulator", round), of("sink", round)] as const)
+      .flatMap(([e, s]) => e?.outcome._tag === "Ok" && s?.outcome._tag === "Ok" ? [filesPerSecond(e.outcome.result) / filesPerSecond(s.outcome.result)] : [])
+    if (ratios.length > 0) print(`\nemulator / sink files/s (${client}, per round): ${formatSummary(summarize(ratios))}`)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -383,14 +410,19 @@ const main = async () => {
   const started = Date.now()
   print(`# effect-cdf benchmarks (${full ? "full" : "quick"}, ${rounds} rounds), ${new Date().toISOString()}`)
   print(`machine: ${machine()}`)
+  print(`load average at start: ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}`)
   print(`command: node packages/bench/dist/main.js ${process.argv.slice(2).join(" ")}`.trimEnd())
   const servers: Array<Server<Endpoint>> = []
   try {
     const sink = await startSink()
     servers.push(sink.server)
+    serverPids.set(sink.target.name, sink.server.pid)
     const needsEmulator = useEmulator && (sections.has("single") || sections.has("many"))
     const emulator = needsEmulator ? await startEmulator("emulator", {}) : undefined
-    if (emulator !== undefined) servers.push(emulator.server)
+    if (emulator !== undefined) {
+      servers.push(emulator.server)
+      serverPids.set(emulator.target.name, emulator.server.pid)
+    }
     const targets = emulator === undefined ? [sink.target] : [sink.target, emulator.target]
     if (sections.has("single")) await single(targets)
     if (sections.has("many")) await many(targets)
@@ -418,7 +450,7 @@ const main = async () => {
     print(`\n## Failed runs (${failures.length})\n`)
     for (const f of failures) print(`- ${f}`)
   }
-  print(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  print(`\nload average at end: ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}; total ${((Date.now() - started) / 1000).toFixed(0)} s`)
   Fs.mkdirSync(Path.dirname(jsonOut), { recursive: true })
   Fs.writeFileSync(jsonOut, JSON.stringify({ machine: machine(), full, rounds, settings, runs, cliRuns, output }, null, 2))
   log(`every run: ${jsonOut}`)

@@ -21,6 +21,7 @@ import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
 import * as App from "./internal/app.js"
 import * as MemoryClient from "./internal/memoryClient.js"
+import * as Remote from "./internal/remote.js"
 import * as State from "./internal/state.js"
 
 /**
@@ -207,6 +208,8 @@ export interface Options {
   readonly uploadedDelay?: Duration.DurationInput
   /** faults set at start */
   readonly faults?: ReadonlyArray<Fault>
+  /** the control routes (`/_emulator/...`) need a valid bearer token, as API routes do; default false */
+  readonly protectControlRoutes?: boolean
   /**
    * CORS for web pages on other origins (API, token and storage routes): `true` (default) allows loopback origins
    * (`http://127.0.0.1:<port>`, `http://localhost:<port>`, `http://[::1]:<port>`); `false` turns it off; a list
@@ -230,6 +233,11 @@ export interface ServerOptions extends Options {
   readonly host?: string
   /** port of the separate storage listener when `storageOrigin` is "separate"; default 0 */
   readonly storagePort?: number
+  /**
+   * Serve clients on other machines: needed to listen on a host that is not loopback. With it the control routes
+   * need a valid bearer token and the client secret is random unless given. Default false.
+   */
+  readonly allowRemote?: boolean
 }
 
 /**
@@ -330,14 +338,16 @@ const formatOrigin = (host: string, port: number) =>
   `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
 /**
- * Starts the emulator on real Node listeners (loopback by default) inside the current scope.
+ * Starts the emulator on real Node listeners (loopback by default) inside the current scope. A host that is not
+ * loopback fails with a `ServeError` unless `allowRemote` is set.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeServer = (options: ServerOptions = {}): Effect.Effect<Service, ServeError, Scope.Scope> =>
+export const makeServer = (serverOptions: ServerOptions = {}): Effect.Effect<Service, ServeError, Scope.Scope> =>
   Effect.gen(function*() {
-    const host = options.host ?? "127.0.0.1"
+    const host = serverOptions.host ?? "127.0.0.1"
+    const options = yield* Remote.check(serverOptions, host)
     // On shutdown, end every open connection first (a hung or throttled request, a keep-alive socket), so that
     // closing the listener does not wait for them. Finalizers run in reverse: these run before the server's.
     const listen = (port: number) =>

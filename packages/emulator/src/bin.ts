@@ -9,6 +9,7 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,6 +46,16 @@ const tokenLifetime = Options.text("token-lifetime").pipe(
   Options.optional,
   Options.withDescription("lifetime of issued tokens: seconds, or e.g. \"1 hour\" (default 1 hour)")
 )
+const allowRemote = Options.boolean("allow-remote").pipe(
+  Options.withDescription(
+    "allow a --host that is not loopback; the /_emulator routes then need a bearer token and the client secret is random unless given"
+  )
+)
+const clientSecret = Options.redacted("client-secret").pipe(
+  Options.withFallbackConfig(Config.redacted("CDF_EMULATOR_CLIENT_SECRET")),
+  Options.optional,
+  Options.withDescription("OAuth client secret (or CDF_EMULATOR_CLIENT_SECRET); default emulator-secret, random with --allow-remote")
+)
 const project = Options.text("project").pipe(Options.withDefault("emulator"), Options.withDescription("project name"))
 const corsOrigin = Options.text("cors-origin").pipe(
   Options.repeated,
@@ -65,7 +76,7 @@ const json = Options.boolean("json").pipe(
  */
 export const command = Command.make(
   "cdf-emulator",
-  { port, host, storageOrigin, dataDir, tokenLifetime, project, corsOrigin, noCors, json },
+  { port, host, storageOrigin, dataDir, tokenLifetime, project, json, allowRemote, clientSecret, corsOrigin, noCors },
   (args) =>
     Effect.scoped(
       Effect.gen(function*() {
@@ -78,6 +89,8 @@ export const command = Command.make(
           host: args.host,
           project: args.project,
           storageOrigin: args.storageOrigin,
+          allowRemote: args.allowRemote,
+          ...Option.match(args.clientSecret, { onNone: () => ({}), onSome: (s) => ({ clientSecret: Redacted.value(s) }) }),
           cors: args.noCors ? false : args.corsOrigin.length > 0 ? args.corsOrigin : true,
           ...Option.match(args.dataDir, { onNone: () => ({}), onSome: (dir) => ({ dataDir: dir }) }),
           ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) })
@@ -107,7 +120,13 @@ export const command = Command.make(
           )
         }
         return yield* Effect.never
-      })
+      }).pipe(
+        Effect.catchTag("ServeError", (error) =>
+          Effect.zipRight(
+            Console.error(`cdf-emulator: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`),
+            Effect.sync(() => void (process.exitCode = 1))
+          ))
+      )
     )
 )
 

@@ -74,4 +74,53 @@ describe("the cdf-emulator bin", () => {
       const both = yield* Command.exitCode(Command.make("node", bin, "--no-cors", "--cors-origin", "http://x.test"))
       expect(both).toBe(2)
     }).pipe(Effect.provide(Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici))), 60_000)
+
+  it.scopedLive("--host 0.0.0.0 without --allow-remote: exit code 1, the error names the flag, nothing listens", () =>
+    Effect.gen(function*() {
+      const process_ = yield* Command.start(Command.make("node", bin, "--host", "0.0.0.0", "--port", "0", "--json"))
+      const [stdout, stderr, exitCode] = yield* Effect.all([
+        process_.stdout.pipe(Stream.decodeText(), Stream.mkString),
+        process_.stderr.pipe(Stream.decodeText(), Stream.mkString),
+        process_.exitCode
+      ], { concurrency: "unbounded" })
+      expect(exitCode).toBe(1)
+      expect(stdout).toBe("")
+      expect(stderr).toContain("not loopback")
+      expect(stderr).toContain("--allow-remote")
+    }).pipe(Effect.provide(NodeContext.layer)), 60_000)
+
+  it.scopedLive("--allow-remote: a random client secret printed once, the control routes need the token", () =>
+    Effect.gen(function*() {
+      const process_ = yield* Command.start(Command.make("node", bin, "--port", "0", "--json", "--allow-remote"))
+      const line = yield* process_.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
+      const printed = Option.getOrThrow(line)
+      const info = yield* Schema.decodeUnknown(Info)(printed)
+      expect(info.clientSecret).not.toBe("emulator-secret")
+      expect(info.clientSecret.length).toBeGreaterThanOrEqual(32)
+      expect(printed.split(info.clientSecret)).toHaveLength(2)
+      const client = yield* HttpClient.HttpClient
+      const control = (token?: string) =>
+        client.execute(
+          HttpClientRequest.get(`${info.baseUrl}/_emulator/files`).pipe(
+            token === undefined ? (r) => r : HttpClientRequest.bearerToken(token)
+          )
+        )
+      expect((yield* control()).status).toBe(401)
+      expect((yield* control("not-a-token")).status).toBe(401)
+      expect((yield* control(info.token)).status).toBe(200)
+      const tokenWith = (secret: string) =>
+        client.execute(
+          HttpClientRequest.post(info.tokenUrl).pipe(
+            HttpClientRequest.bodyUrlParams({
+              grant_type: "client_credentials",
+              client_id: info.clientId,
+              client_secret: secret
+            })
+          )
+        )
+      expect((yield* tokenWith("emulator-secret")).status).toBe(401)
+      expect((yield* tokenWith(info.clientSecret)).status).toBe(200)
+      yield* process_.kill("SIGINT")
+      expect(yield* process_.exitCode).toBe(0)
+    }).pipe(Effect.provide(Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici))), 60_000)
 })

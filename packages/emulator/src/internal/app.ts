@@ -57,7 +57,12 @@ export const make = (state: State, cors: Cors.Setting = true) => {
 
   return Effect.map(
     HttpRouter.toHttpApp(router),
-    (app) => app.pipe(Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)), Cors.middleware(cors))
+    (app) =>
+      app.pipe(
+        Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)),
+        Frame.answerFailures,
+        Cors.middleware(cors)
+      )
   )
 }
 

@@ -47,24 +47,54 @@ const removeFile = (path: string) =>
     }
   })
 
+/** A body to store: as a stream, and as a fold (feeds chunks to `step` until it answers false or the body ends). */
+export interface Body<E> {
+  readonly stream: Stream.Stream<Uint8Array, E>
+  readonly fold: (step: (chunk: Uint8Array) => boolean) => Effect.Effect<void, E>
+}
+
 /**
- * Streams a body through sha256 into memory (one copy of each chunk) or a file of `dataDir`. Stops reading, and
- * answers `TooLarge`, as soon as more than `limit` bytes have arrived.
+ * Streams a body through sha256 into memory (one copy of each chunk, read through the body's fold) or a file of
+ * `dataDir` (read as a stream, written with backpressure). Stops reading, and answers `TooLarge`, as soon as more
+ * than `limit` bytes have arrived.
  *
  * (`Stream.runFoldWhileEffect`, not `runForEachWhile`: in effect 3.22 the latter keeps every element alive until
  * the stream ends, i.e. a whole upload in memory.)
  */
 export const store = <E>(
   dataDir: string | undefined,
-  body: Stream.Stream<Uint8Array, E>,
+  body: Body<E>,
   limit: number | undefined
 ): Effect.Effect<StoreResult, E> =>
   Effect.suspend(() => {
     const hash = createHash("sha256")
     let size = 0
     let tooLarge = false
+    const result = (source: Source): StoreResult =>
+      tooLarge
+        ? { _tag: "TooLarge", bytes: size }
+        : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source } }
+    if (dataDir === undefined) {
+      const chunks: Array<Uint8Array> = []
+      return Effect.map(
+        body.fold((chunk) => {
+          size += chunk.byteLength
+          if (limit !== undefined && size > limit) {
+            tooLarge = true
+            return false
+          }
+          hash.update(chunk)
+          // a copy: a chunk may be a view of a larger buffer that it would keep alive
+          const copy = new Uint8Array(chunk.byteLength)
+          copy.set(chunk)
+          chunks.push(copy)
+          return true
+        }),
+        () => result({ _tag: "Memory", chunks })
+      )
+    }
     const fold = (sink: (chunk: Uint8Array) => Effect.Effect<void>) =>
-      Stream.runFoldWhileEffect(body, true, (go) => go, (_, chunk) => {
+      Stream.runFoldWhileEffect(body.stream, true, (go) => go, (_, chunk) => {
         size += chunk.byteLength
         if (limit !== undefined && size > limit) {
           tooLarge = true
@@ -73,17 +103,6 @@ export const store = <E>(
         hash.update(chunk)
         return Effect.as(sink(chunk), true)
       })
-    const result = (source: Source): StoreResult =>
-      tooLarge
-        ? { _tag: "TooLarge", bytes: size }
-        : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source } }
-    if (dataDir === undefined) {
-      const chunks: Array<Uint8Array> = []
-      return Effect.map(
-        fold((chunk) => Effect.sync(() => void chunks.push(Uint8Array.from(chunk)))),
-        () => result({ _tag: "Memory", chunks })
-      )
-    }
     const path = join(dataDir, `${randomUUID()}.bin`)
     return Effect.acquireUseRelease(
       Effect.sync(() => createWriteStream(path)),

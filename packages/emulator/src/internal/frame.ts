@@ -7,17 +7,27 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { identity } from "effect/Function"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
 import type { Fault, RouteName } from "../Emulator.js"
-import { drop, MALFORMED, resetAfter, throttle } from "./faults.js"
+import { closeAfterResponse, drop, MALFORMED, resetAfter, throttle } from "./faults.js"
 import type { Ctx, Handler, Kind } from "./http.js"
-import { ApiError, cdfError, Dropped, errorResponse, header, oauthError, storageError } from "./http.js"
+import {
+  ApiError,
+  cdfError,
+  Dropped,
+  errorResponse,
+  foldIncoming,
+  foldStream,
+  header,
+  oauthError,
+  rawBody,
+  storageError
+} from "./http.js"
 import type { MutableLoggedRequest, State } from "./state.js"
 
 const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"])
@@ -75,27 +85,37 @@ export const make = (state: State) => {
       const action = fault?.action
       // A download applies Throttle and ResetAfterBytes to what it sends (applyToDownload), not to the request.
       const outbound = kind === "storage" && request.method === "GET"
-      // On Node, a handler that stops reading early (413) must not destroy the request: the answer still goes out.
+      // built when first read (most requests are read through `fold`, without a stream)
+      const body: Stream.Stream<Uint8Array, Dropped> = Stream.suspend(() => {
+        let shaped: Stream.Stream<Uint8Array, Dropped> = Stream.mapError(rawBody(request), () => new Dropped())
+        if (action?._tag === "Throttle" && !outbound) shaped = throttle(shaped, action.bytesPerSecond)
+        if (action?._tag === "ResetAfterBytes" && !outbound) shaped = resetAfter(shaped, action.bytes)
+        // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
+        return Stream.tap(shaped, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
+      })
+      // straight from the Node request's events unless a fault shapes the body (or it is not a Node request)
       const source = request.source
-      const raw: Stream.Stream<Uint8Array, unknown> = source instanceof IncomingMessage
-        ? NodeStream.fromReadable<unknown, Uint8Array>(() => source, identity, { closeOnDone: false })
-        : request.stream
-      let body: Stream.Stream<Uint8Array, Dropped> = Stream.mapError(raw, () => new Dropped())
-      if (action?._tag === "Throttle" && !outbound) body = throttle(body, action.bytesPerSecond)
-      if (action?._tag === "ResetAfterBytes" && !outbound) body = resetAfter(body, action.bytes)
-      // counted as the handler reads them (with ResetAfterBytes: exactly the bytes read before the drop)
-      body = Stream.tap(body, (chunk) => Effect.sync(() => void (ctx.bytesRead += chunk.byteLength)))
-      const ctx: Ctx = { request, params, query, body, action, put: undefined, bytesRead: 0 }
+      const direct = source instanceof IncomingMessage &&
+        (outbound || (action?._tag !== "Throttle" && action?._tag !== "ResetAfterBytes"))
+      const fold = direct
+        ? (step: (chunk: Uint8Array) => boolean) =>
+          foldIncoming(source, (chunk) => {
+            ctx.bytesRead += chunk.byteLength
+            return step(chunk)
+          })
+        : (step: (chunk: Uint8Array) => boolean) => foldStream(body, step)
+      const ctx: Ctx = { request, params, query, body, fold, action, put: undefined, bytesRead: 0 }
       prepare?.(ctx)
 
       const guarded: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = Effect.suspend(() =>
         kind === "api" ? Effect.zipRight(checkToken(ctx), handler(ctx)) : handler(ctx)
       ).pipe(
         Effect.catchTags({
-          ApiError: (e) =>
-            Effect.succeed(
-              HttpServerResponse.setHeaders(cdfError(e.status, e.message, e.extra), e.headers ?? {})
-            ),
+          ApiError: (e) => {
+            const response = HttpServerResponse.setHeaders(cdfError(e.status, e.message, e.extra), e.headers ?? {})
+            // a 413 stops reading the body: the rest of it is not read, the connection closes after the answer
+            return Effect.succeed(e.status === 413 ? closeAfterResponse(request, response) : response)
+          },
           StorageError: (e) => Effect.succeed(storageError(e.status, e.code, e.message)),
           OAuthError: (e) => Effect.succeed(oauthError(e.status, e.error, e.description))
         })
@@ -138,13 +158,14 @@ export const make = (state: State) => {
       })()
 
       return yield* faulted.pipe(
-        Effect.catchAllDefect(() =>
-          Effect.succeed(
+        Effect.catchAllDefect((defect) =>
+          Effect.as(
+            logFailure(Cause.die(defect), requestId, request),
             kind === "storage"
-              ? storageError(500, "InternalError", "The emulator failed")
+              ? storageError(500, "InternalError", `The emulator failed (request id ${requestId})`)
               : kind === "token"
-              ? oauthError(500, "server_error", "The emulator failed")
-              : cdfError(500, "The emulator failed")
+              ? oauthError(500, "server_error", `The emulator failed (request id ${requestId})`)
+              : cdfError(500, `The emulator failed (request id ${requestId})`)
           )
         ),
         Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId)),
@@ -170,6 +191,37 @@ export const make = (state: State) => {
       )
     })
 }
+
+/** Logs a failure answered with a 500: its request id, method, path and cause. */
+const logFailure = (
+  cause: Cause.Cause<unknown>,
+  requestId: string,
+  request: HttpServerRequest.HttpServerRequest
+) =>
+  Effect.logError(`500 answered to ${request.method} ${request.url.split("?")[0]} (request id ${requestId})`, cause)
+    .pipe(Effect.annotateLogs({ requestId }))
+
+/**
+ * The last guard of the whole app (control routes included): any failure or defect that reaches it is logged with
+ * a new request id and answered with a 500 in the CDF envelope carrying that id. Interruptions pass through.
+ */
+export const answerFailures = <E, R>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.catchAllCause(app, (cause) =>
+    Cause.isInterruptedOnly(cause)
+      ? Effect.interrupt
+      : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        const requestId = randomUUID()
+        return Effect.as(
+          logFailure(cause, requestId, request),
+          HttpServerResponse.setHeader(
+            cdfError(500, `The emulator failed (request id ${requestId})`),
+            "x-request-id",
+            requestId
+          )
+        )
+      }))
 
 /** The answer to a path no route serves: logged as route "unknown", the CDF envelope's 404. */
 export const notFoundRoute = (state: State) =>

@@ -83,6 +83,8 @@ export interface State {
   readonly singlePutLimit: number
   readonly minPartSize: number
   readonly allowFewerParts: boolean
+  /** the control routes (`/_emulator/...`) need a valid bearer token */
+  readonly protectControlRoutes: boolean
   readonly uploadedDelayMillis: number
   readonly tokens: Map<string, number>
   readonly files: Map<number, FileEntry>
@@ -115,8 +117,22 @@ export interface State {
 export const instanceKey = (instanceId: { readonly space: string; readonly externalId: string }) =>
   `${instanceId.space}\u0000${instanceId.externalId}`
 
-/** A random, URL-safe secret. */
-export const secret = (bytes = 24): string => randomBytes(bytes).toString("base64url")
+/** Random bytes drawn ahead (as `randomUUID` does): one `randomBytes` call serves many secrets. */
+let pool = Buffer.alloc(0)
+let drawn = 0
+
+/** A random, URL-safe secret of `bytes` random bytes. */
+export const secret = (bytes = 24): string => {
+  if (drawn + bytes > pool.length) {
+    pool = randomBytes(Math.max(8192, bytes))
+    drawn = 0
+  }
+  const value = pool.toString("base64url", drawn, drawn + bytes)
+  // used bytes are overwritten: a secret's bytes stay in memory no longer than the secret itself
+  pool.fill(0, drawn, drawn + bytes)
+  drawn += bytes
+  return value
+}
 
 /** Compares two secrets in constant time. */
 export const secretEquals = (a: string, b: string): boolean => {
@@ -179,6 +195,7 @@ export const make = (
       singlePutLimit: options.singlePutLimit ?? 5_000_000_000,
       minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
       allowFewerParts: options.allowFewerParts ?? false,
+      protectControlRoutes: options.protectControlRoutes ?? false,
       uploadedDelayMillis,
       tokens: new Map(),
       files: new Map(),

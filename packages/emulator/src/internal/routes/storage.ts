@@ -90,7 +90,7 @@ export const make = (state: State) => {
           storageError(413, "RequestBodyTooLarge", `The request body is larger than ${limit} bytes.`)
         )
       if (contentLength !== undefined && contentLength > limit) return tooLarge()
-      const result = yield* Content.store(state.dataDir, ctx.body, limit)
+      const result = yield* Content.store(state.dataDir, { stream: ctx.body, fold: ctx.fold }, limit)
       if (result._tag === "TooLarge") return tooLarge()
       if (session !== undefined && target.part !== undefined) {
         const old = session.received[target.part]
