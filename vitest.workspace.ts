@@ -6,5 +6,6 @@ export default [
   "packages/ingest/vitest.config.ts",
   "packages/cli/vitest.config.ts",
   "packages/bench/vitest.config.ts",
-  "test/install/vitest.config.ts"
+  "test/install/vitest.config.ts",
+  "test/runtimes/vitest.config.ts"
 ]

@@ -215,6 +215,14 @@ export interface Options {
   readonly faults?: ReadonlyArray<Fault>
   /** the control routes (`/_emulator/...`) need a valid bearer token, as API routes do; default false */
   readonly protectControlRoutes?: boolean
+  /**
+   * CORS for web pages on other origins (API, token and storage routes): `true` (default) allows loopback origins
+   * (`http://127.0.0.1:<port>`, `http://localhost:<port>`, `http://[::1]:<port>`); `false` turns it off; a list
+   * allows exactly those origins (`"*"`: any). Preflights are answered 204 (not logged, no faults); the headers a
+   * preflight asks for are allowed; `x-request-id`, `Retry-After`, `cdf-is-auto-retryable` and `Content-Range`
+   * are exposed.
+   */
+  readonly cors?: boolean | ReadonlyArray<string>
 }
 
 /**
@@ -324,7 +332,7 @@ export const layerInMemory = (options: Options = {}): Layer.Layer<Emulator | Htt
     Effect.gen(function*() {
       const storageUrl = options.storageOrigin === "separate" ? inMemoryStorageUrl : inMemoryBaseUrl
       const state = yield* State.make(options, { baseUrl: inMemoryBaseUrl, storageUrl })
-      const app = yield* App.make(state)
+      const app = yield* App.make(state, options.cors)
       const client = yield* MemoryClient.make(app, [inMemoryBaseUrl, storageUrl])
       const service = yield* makeService(state)
       return Context.make(Emulator, service).pipe(Context.add(HttpClient.HttpClient, client))
@@ -365,7 +373,7 @@ export const makeServer = (serverOptions: ServerOptions = {}): Effect.Effect<Ser
       storageUrl = formatOrigin(host, storagePort)
     }
     const state = yield* State.make(options, { baseUrl, storageUrl })
-    const app = yield* App.make(state)
+    const app = yield* App.make(state, options.cors)
     // The emulator plays a remote server: no server spans in the caller's tracer (they would record upload URLs
     // with their signatures).
     const serve = (server: HttpServer.HttpServer) =>

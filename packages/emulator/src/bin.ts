@@ -66,6 +66,13 @@ const uploadUrlLifetime = Options.text("upload-url-lifetime").pipe(
   )
 )
 const project = Options.text("project").pipe(Options.withDefault("emulator"), Options.withDescription("project name"))
+const corsOrigin = Options.text("cors-origin").pipe(
+  Options.repeated,
+  Options.withDescription(
+    "allow this web origin (repeatable; \"*\" = any) instead of the default: loopback origins (http://127.0.0.1:*, http://localhost:*)"
+  )
+)
+const noCors = Options.boolean("no-cors").pipe(Options.withDescription("answer no CORS preflight (no web page can call)"))
 const json = Options.boolean("json").pipe(
   Options.withDescription("print one JSON line {baseUrl, project, token, tokenUrl, clientId, clientSecret}")
 )
@@ -78,10 +85,14 @@ const json = Options.boolean("json").pipe(
  */
 export const command = Command.make(
   "cdf-emulator",
-  { port, host, storageOrigin, dataDir, tokenLifetime, uploadUrlLifetime, project, json, allowRemote, clientSecret },
+  { port, host, storageOrigin, dataDir, tokenLifetime, uploadUrlLifetime, project, json, allowRemote, clientSecret, corsOrigin, noCors },
   (args) =>
     Effect.scoped(
       Effect.gen(function*() {
+        if (args.noCors && args.corsOrigin.length > 0) {
+          yield* Console.error("cdf-emulator: --no-cors and --cors-origin contradict each other; give one of them")
+          return yield* Effect.sync(() => void (process.exitCode = 2))
+        }
         const emulator = yield* Emulator.makeServer({
           port: args.port,
           host: args.host,
@@ -89,6 +100,7 @@ export const command = Command.make(
           storageOrigin: args.storageOrigin,
           allowRemote: args.allowRemote,
           ...Option.match(args.clientSecret, { onNone: () => ({}), onSome: (s) => ({ clientSecret: Redacted.value(s) }) }),
+          cors: args.noCors ? false : args.corsOrigin.length > 0 ? args.corsOrigin : true,
           ...Option.match(args.dataDir, { onNone: () => ({}), onSome: (dir) => ({ dataDir: dir }) }),
           ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) }),
           ...Option.match(args.uploadUrlLifetime, { onNone: () => ({}), onSome: (d) => ({ uploadUrlLifetime: d }) })

@@ -48,6 +48,33 @@ describe("the cdf-emulator bin", () => {
       expect(yield* process_.exitCode).toBe(0)
     }).pipe(Effect.provide(Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici))), 60_000)
 
+  it.scopedLive("--cors-origin allows that origin only; with --no-cors too it is a usage error (exit 2)", () =>
+    Effect.gen(function*() {
+      execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, "-b", "packages/emulator"], {
+        cwd: root
+      })
+      const process_ = yield* Command.start(
+        Command.make("node", bin, "--port", "0", "--json", "--cors-origin", "https://app.example.com")
+      )
+      const line = yield* process_.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
+      const info = yield* Schema.decodeUnknown(Info)(Option.getOrThrow(line))
+      const client = yield* HttpClient.HttpClient
+      const preflight = (origin: string) =>
+        client.execute(
+          HttpClientRequest.make("OPTIONS")(info.tokenUrl).pipe(
+            HttpClientRequest.setHeaders({ origin, "access-control-request-method": "POST" })
+          )
+        )
+      expect((yield* preflight("https://app.example.com")).headers["access-control-allow-origin"]).toBe(
+        "https://app.example.com"
+      )
+      expect((yield* preflight("http://127.0.0.1:5173")).headers["access-control-allow-origin"]).toBeUndefined()
+      yield* process_.kill("SIGINT")
+      expect(yield* process_.exitCode).toBe(0)
+      const both = yield* Command.exitCode(Command.make("node", bin, "--no-cors", "--cors-origin", "http://x.test"))
+      expect(both).toBe(2)
+    }).pipe(Effect.provide(Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici))), 60_000)
+
   it.scopedLive("--host 0.0.0.0 without --allow-remote: exit code 1, the error names the flag, nothing listens", () =>
     Effect.gen(function*() {
       const process_ = yield* Command.start(Command.make("node", bin, "--host", "0.0.0.0", "--port", "0", "--json"))

@@ -25,6 +25,7 @@ import {
 import type * as ConfigError from "effect/ConfigError"
 import { AuthError, InvalidConfigError, RequestInfo } from "./CdfError.js"
 import * as CdfConfig from "./CdfConfig.js"
+import { corsHint } from "./internal/browser.js"
 import * as Policy from "./internal/retryPolicy.js"
 import { validateServiceUrl } from "./internal/url.js"
 
@@ -165,20 +166,23 @@ export const makeClientCredentials = (
         HttpClientRequest.bodyUrlParams(form)
       )
       const response = yield* client.execute(request).pipe(
-        Effect.catchAll((error) =>
-          Effect.fail(
+        Effect.catchAll((error) => {
+          const kind = error._tag === "RequestError" && error.reason === "Transport"
+            ? Policy.kindOfTransport(error.cause)
+            : "transient"
+          return Effect.fail(
             new TokenFailure(
               new AuthError({
-                message: `Could not reach the identity provider at ${info.origin}${info.path}`,
+                message: `Could not reach the identity provider at ${info.origin}${info.path}${
+                  kind === "opaque" ? corsHint(info.origin) : ""
+                }`,
                 reason: "TokenRequest",
                 request: info
               }),
-              error._tag === "RequestError" && error.reason === "Transport"
-                ? Policy.kindOfTransport(error.cause)
-                : "transient"
+              kind
             )
           )
-        )
+        })
       )
       if (response.status >= 200 && response.status < 300) {
         const body = yield* HttpClientResponse.schemaBodyJson(TokenResponse)(response).pipe(

@@ -10,6 +10,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { Config, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
 import type * as ConfigError from "effect/ConfigError"
 import { InvalidConfigError } from "./CdfError.js"
+import { inBrowser } from "./internal/browser.js"
 import { validateServiceUrl } from "./internal/url.js"
 
 /**
@@ -59,8 +60,10 @@ export interface Options {
   /** Compute the sha256 of what was sent; default false. */
   readonly checksum?: boolean | undefined
   /**
-   * `stream` (default): transfer bodies are streamed with Content-Length (Node clients); `buffer`: every body (a single
-   * PUT or a part) is sent from a buffer, for `FetchHttpClient` (browsers, Deno, Bun).
+   * `stream`: transfer bodies are streamed with Content-Length (Node clients; Deno and Bun too); `buffer`: every
+   * body (a single PUT or a part) is sent from a buffer, as `FetchHttpClient` in a browser needs (browsers stream a
+   * request body only over HTTP/2, and not in every browser). Default: `buffer` in a browser (a `window` and a
+   * `document` exist), else `stream`.
    */
   readonly bodyMode?: "stream" | "buffer" | undefined
   /**
@@ -230,7 +233,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
       apiRetrySchedule: options.apiRetrySchedule ?? defaultApiRetrySchedule,
       transferRetrySchedule: options.transferRetrySchedule ?? defaultTransferRetrySchedule,
       checksum: options.checksum ?? false,
-      bodyMode: options.bodyMode ?? "stream",
+      bodyMode: options.bodyMode ?? (inBrowser() ? "buffer" : "stream"),
       traceRequests: options.traceRequests ?? false,
       tracePropagation: options.tracePropagation ?? false,
       transformClient: options.transformClient ?? ((client) => client)

@@ -59,6 +59,9 @@ describe("RetryPolicy.makeSchedule", () => {
       // other failures do not count against the connect bound
       const mixed = [failure("transient"), failure("transient"), ...connects]
       expect((yield* delaysOf(schedule, mixed)).length).toBe(2 + RetryPolicy.maxConnectRetries)
+      // opaque failures (a browser's bare fetch TypeError) count with connect-phase ones
+      const opaque = [failure("opaque"), failure("connect"), failure("opaque"), failure("opaque"), failure("opaque")]
+      expect((yield* delaysOf(schedule, opaque)).length).toBe(RetryPolicy.maxConnectRetries)
     }))
 })
 
@@ -81,12 +84,20 @@ describe("RetryPolicy classification", () => {
     expect(RetryPolicy.kindOfStatus(403, none, "storage")).toBe("fatal")
   })
 
-  it("only 429 and connect-phase failures are retried for a non-idempotent request", () => {
-    const kinds: ReadonlyArray<RetryPolicy.FailureKind> = ["throttle", "connect", "transient", "unauthorized", "fatal"]
+  it("only 429 and connect-phase failures are retried for a non-idempotent request (an opaque one may have landed)", () => {
+    const kinds: ReadonlyArray<RetryPolicy.FailureKind> = [
+      "throttle",
+      "connect",
+      "opaque",
+      "transient",
+      "unauthorized",
+      "fatal"
+    ]
     expect(kinds.filter((k) => RetryPolicy.isRetryable("nonIdempotent", failure(k)))).toEqual(["throttle", "connect"])
     expect(kinds.filter((k) => RetryPolicy.isRetryable("idempotent", failure(k)))).toEqual([
       "throttle",
       "connect",
+      "opaque",
       "transient"
     ])
     expect(kinds.filter((k) => RetryPolicy.isRetryable("never", failure(k)))).toEqual([])

@@ -12,6 +12,7 @@
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as Effect from "effect/Effect"
+import * as Cors from "./cors.js"
 import * as Frame from "./frame.js"
 import * as Control from "./routes/control.js"
 import * as Delete from "./routes/delete.js"
@@ -25,7 +26,7 @@ import type { State } from "./state.js"
 
 export { DROP_HEADER } from "./http.js"
 
-export const make = (state: State) => {
+export const make = (state: State, cors: Cors.Setting = true) => {
   const route = Frame.make(state)
   const upload = Upload.make(state)
   const storage = Storage.make(state)
@@ -56,7 +57,12 @@ export const make = (state: State) => {
 
   return Effect.map(
     HttpRouter.toHttpApp(router),
-    (app) => app.pipe(Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)), Frame.answerFailures)
+    (app) =>
+      app.pipe(
+        Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)),
+        Frame.answerFailures,
+        Cors.middleware(cors)
+      )
   )
 }
 

@@ -17,6 +17,7 @@ import {
   CdfTransportError,
   type RequestInfo
 } from "../CdfError.js"
+import { corsHint } from "./browser.js"
 import { ErrorEnvelope } from "./errorEnvelope.js"
 import {
   type Classified,
@@ -24,7 +25,7 @@ import {
   errorCodes,
   type FailureKind,
   header,
-  transportPhase
+  kindOfTransport
 } from "./retryPolicy.js"
 
 /**
@@ -115,18 +116,20 @@ export const failureOfRequestError = (info: RequestInfo, error: HttpClientError.
       "fatal"
     )
   }
-  const phase = transportPhase(error.cause)
+  const kind = kindOfTransport(error.cause)
   const codes = errorCodes(error.cause).filter((c) => /^[A-Z_]+$/.test(c))
   const detail = codes.length === 0 ? "" : ` (${codes[0]})`
   return new Failure(
     new CdfTransportError({
-      message: phase === "connect"
+      message: kind === "connect"
         ? `Could not connect to ${info.origin}${detail}`
+        : kind === "opaque"
+        ? `The request ${info.method} ${info.path} to ${info.origin} failed${corsHint(info.origin)}`
         : `The connection to ${info.origin} failed during ${info.method} ${info.path}${detail}`,
       request: info,
-      phase
+      phase: kind === "connect" ? "connect" : "request"
     }),
-    phase === "connect" ? "connect" : "transient"
+    kind
   )
 }
 

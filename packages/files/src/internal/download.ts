@@ -13,6 +13,7 @@ import { Clock, Duration, Effect, Option, Redacted, Schedule, type Scope, Stream
 import * as CdfClient from "../CdfClient.js"
 import { type CdfError, CdfTimeoutError, DownloadError, RequestInfo } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
+import { corsHint } from "./browser.js"
 import { withDeadline } from "./deadline.js"
 import * as FileWire from "./fileWire.js"
 import * as Policy from "./retryPolicy.js"
@@ -76,7 +77,11 @@ type Failure =
     readonly retryAfterMillis: number | undefined
   }
   | { readonly _tag: "Expired"; readonly status: number }
-  | { readonly _tag: "Transport" }
+  | {
+    readonly _tag: "Transport"
+    /** `opaque` in a browser for a bare fetch failure (a CORS refusal looks so), else `transient` or `connect`. */
+    readonly kind: Policy.FailureKind
+  }
   | { readonly _tag: "Timeout"; readonly kind: "transfer" | "stall"; readonly millis: number }
   | { readonly _tag: "Range"; readonly message: string }
 
@@ -89,6 +94,7 @@ const classified = (failure: Failure): Policy.Classified => {
         retryAfterMillis: failure.retryAfterMillis
       }
     case "Transport":
+      return { kind: failure.kind, retryAfterMillis: undefined }
     case "Timeout":
     case "Expired":
       return { kind: "transient", retryAfterMillis: undefined }
@@ -171,7 +177,7 @@ const toError = (failure: Failure, state: State, fileId: number | undefined): Cd
     case "Transport":
       return new DownloadError({
         message: `the connection failed while downloading (${state.attempts} attempt(s), ${state.received} byte(s) ` +
-          "received)",
+          `received)${failure.kind === "opaque" && request.request !== undefined ? corsHint(request.request.origin) : ""}`,
         reason: "Transport",
         ...common
       })
@@ -319,7 +325,12 @@ export const download = (
         ? HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("range", `bytes=${offset}-`))
         : HttpClientRequest.get(url)
       const response = yield* client.storage.execute(request).pipe(
-        Effect.mapError((): Failure => ({ _tag: "Transport" })),
+        Effect.mapError((error): Failure => ({
+          _tag: "Transport",
+          kind: error._tag === "RequestError" && error.reason === "Transport"
+            ? Policy.kindOfTransport(error.cause)
+            : "transient"
+        })),
         Effect.timeoutFail({
           duration: settings.stallTimeout,
           onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
@@ -328,7 +339,7 @@ export const download = (
       const skip = yield* check(response, fresh)
       if (skip === "done") return Stream.empty
       const body = response.stream.pipe(
-        Stream.mapError((): Failure => ({ _tag: "Transport" })),
+        Stream.mapError((): Failure => ({ _tag: "Transport", kind: "transient" })),
         dropBytes(skip),
         Stream.timeoutFail((): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis }), settings.stallTimeout),
         Stream.tap((chunk) =>
@@ -340,7 +351,7 @@ export const download = (
           state.total === undefined || state.received === state.total
             ? Stream.empty
             : state.received < state.total
-            ? Stream.fail<Failure>({ _tag: "Transport" })
+            ? Stream.fail<Failure>({ _tag: "Transport", kind: "transient" })
             : Stream.fail<Failure>({ _tag: "Range", message: `more than the ${state.total} bytes announced` })
         ))
       )

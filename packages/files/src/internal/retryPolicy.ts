@@ -9,6 +9,10 @@
  * - `connect`: a transport error before the request reached the server (refused connection, DNS failure, connect
  *   timeout: `connectCodes` along the error's cause chain). Retried for every request, at most `maxConnectRetries`
  *   times whatever the schedule allows (a wrong base URL fails in seconds, not minutes).
+ * - `opaque`: in a browser, a transport error that says nothing (fetch's `TypeError`: a CORS refusal, a refused
+ *   connection and a dropped one look the same). It may have been processed, so it is retried as `transient` is,
+ *   but counted with connect-phase failures, so at most `maxConnectRetries` times: a page that CORS refuses fails
+ *   in seconds, not after the whole schedule. Its messages name CORS as a possible cause (`browser.ts`).
  * - `transient`: may or may not have been processed: 408/500/502/503/504 (`ambiguousStatuses`), any answer with
  *   `cdf-is-auto-retryable` (not `false`), a transport error after the connection was made, an attempt timeout.
  *   Retried only for idempotent requests (GET, PUT, `byids`, `uploadlink`, `multiuploadlink`,
@@ -33,9 +37,10 @@
  */
 import type * as Headers from "@effect/platform/Headers"
 import { Clock, Duration, Effect, Fiber, Schedule } from "effect"
+import { inBrowser } from "./browser.js"
 
 /** @internal */
-export type FailureKind = "throttle" | "connect" | "transient" | "unauthorized" | "fatal"
+export type FailureKind = "throttle" | "connect" | "opaque" | "transient" | "unauthorized" | "fatal"
 
 /** What a schedule made by `makeSchedule` reads from a failure. @internal */
 export interface Classified {
@@ -93,9 +98,17 @@ export const errorCodes = (cause: unknown): ReadonlyArray<string> => {
 export const transportPhase = (cause: unknown): "connect" | "request" =>
   errorCodes(cause).some((code) => connectCodes.has(code)) ? "connect" : "request"
 
-/** The kind of a transport failure (a platform `RequestError`'s cause). @internal */
-export const kindOfTransport = (cause: unknown): FailureKind =>
-  transportPhase(cause) === "connect" ? "connect" : "transient"
+/**
+ * The kind of a transport failure (a platform `RequestError`'s cause): `connect` by its error codes; in a browser,
+ * `opaque` when it has none (see `FailureKind`); else `transient`.
+ *
+ * @internal
+ */
+export const kindOfTransport = (cause: unknown): FailureKind => {
+  const codes = errorCodes(cause)
+  if (codes.some((code) => connectCodes.has(code))) return "connect"
+  return codes.length === 0 && inBrowser() ? "opaque" : "transient"
+}
 
 /** `Retry-After` (seconds or an HTTP date, relative to `now`) in milliseconds; `undefined` when absent or malformed. @internal */
 export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
@@ -158,7 +171,8 @@ export const isRetryable = (policy: RetryPolicy, failure: Classified): boolean =
     case "nonIdempotent":
       return failure.kind === "throttle" || failure.kind === "connect"
     case "idempotent":
-      return failure.kind === "throttle" || failure.kind === "connect" || failure.kind === "transient"
+      return failure.kind === "throttle" || failure.kind === "connect" || failure.kind === "opaque" ||
+        failure.kind === "transient"
   }
 }
 
@@ -173,7 +187,7 @@ export interface Limits {
 /**
  * The retry schedule of a client: `base` (how many retries, backoff) with each delay capped at `maxRetryDelay`,
  * raised to the failure's `Retry-After` capped at `maxRetryAfter`, and stopped after `maxConnectRetries`
- * connect-phase failures. Whole milliseconds: `TestClock` cannot give nanos for fractional instants. Make it once
+ * connect-phase (or opaque) failures. Whole milliseconds: `TestClock` cannot give nanos for fractional instants. Make it once
  * per client; `Effect.retry` makes a fresh driver per use.
  *
  * @internal
@@ -184,7 +198,7 @@ export const makeSchedule = (
 ): Schedule.Schedule<unknown, Classified> => {
   const maxDelay = Duration.toMillis(limits.maxRetryDelay)
   const maxAfter = Duration.toMillis(limits.maxRetryAfter)
-  const isConnect = (failure: Classified): number => failure.kind === "connect" ? 1 : 0
+  const isConnect = (failure: Classified): number => failure.kind === "connect" || failure.kind === "opaque" ? 1 : 0
   const connectBound = Schedule.identity<Classified>().pipe(
     // `reduce` outputs the count of the failures before this one; add this one
     Schedule.reduce(0, (before: number, failure: Classified) => before + isConnect(failure)),

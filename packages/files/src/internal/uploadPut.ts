@@ -12,6 +12,7 @@ import type * as Content from "../Content.js"
 import type { OnProgress } from "../Progress.js"
 import { Tracker } from "./progress.js"
 import * as Policy from "./retryPolicy.js"
+import { corsHint } from "./browser.js"
 import { type Hash, sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
 import { attemptOf, type Body, bodyOf, type Failure, hashBytes, notReplayable } from "./uploadBody.js"
@@ -130,7 +131,9 @@ const toError = (
       })
     case "Transport":
       return new UploadError({
-        message: `the connection failed while sending ${where} (${attempts} attempt(s))`,
+        message: `the connection failed while sending ${where} (${attempts} attempt(s))${
+          failure.kind === "opaque" ? corsHint(request.origin) : ""
+        }`,
         reason: "Transport",
         request,
         attempts,
