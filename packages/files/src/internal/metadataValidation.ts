@@ -371,7 +371,7 @@ const decodeUploadOptions = validatorOf(UploadOptions, "options")
 
 /**
  * The keys an upload call takes: the metadata of `UploadOptions`, and the options of the call itself (`onProgress`,
- * `multipart`, `checksum`, `verify`, `parts` of a multipart session, `signal` of a Promise call).
+ * `multipart`, `checksum`, `verify`, `resume`, `parts` of a multipart session, `signal` of a Promise call).
  */
 const knownOptions: ReadonlySet<string> = new Set([
   ...Object.keys(UploadOptions.fields),
@@ -379,6 +379,7 @@ const knownOptions: ReadonlySet<string> = new Set([
   "multipart",
   "checksum",
   "verify",
+  "resume",
   "parts",
   "signal"
 ])
