@@ -390,9 +390,11 @@ const knownOptions: ReadonlySet<string> = new Set([
  * an object or is an array (the schema then says so). Own enumerable keys only; a key whose value is `undefined` counts too.
  */
 const unknownOption = (input: unknown): InvalidFileMetadataError | undefined => {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined
+  if (typeof input !== "object" || input === null) return undefined
   let keys: Array<string>
   try {
+    // a revoked Proxy throws even on Array.isArray
+    if (Array.isArray(input)) return undefined
     keys = Object.keys(input)
   } catch {
     return undefined // an object whose keys cannot be listed fails in the schema as unreadable
