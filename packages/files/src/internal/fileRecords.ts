@@ -175,7 +175,8 @@ const registered = <A extends FileMetadata.FileMetadata>(
       const fiber = yield* Effect.forkDaemon(restore(Effect.exit(create)))
       const exit = yield* restore(Effect.flatten(Fiber.await(fiber))).pipe(
         Effect.onInterrupt(() =>
-          Fiber.await(fiber).pipe(
+          // (the finalizer runs uninterruptibly: the wait must be interruptible for the grace to end it)
+          Effect.interruptible(Fiber.await(fiber)).pipe(
             Effect.timeoutOption(createGrace),
             Effect.flatMap(Option.match({
               onNone: () => Fiber.interrupt(fiber),

@@ -311,7 +311,8 @@ export const attemptTimeout = <A, E, R, E2>(
             if (deadline !== undefined) deadlines?.cancel(deadline)
             return grace === undefined
               ? Effect.asVoid(Fiber.interrupt(work))
-              : Fiber.await(work).pipe(
+              // (the canceller runs uninterruptibly: the wait must be interruptible for the grace to end it)
+              : Effect.interruptible(Fiber.await(work)).pipe(
                 Effect.timeoutOption(grace),
                 Effect.flatMap((ended) => ended._tag === "None" ? Effect.asVoid(Fiber.interrupt(work)) : Effect.void)
               )
