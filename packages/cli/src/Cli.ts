@@ -12,7 +12,6 @@ import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import * as Doc from "@effect/printer/Doc"
 import type { CliApp } from "@effect/cli"
 import type { Emulator } from "@effect-cdf/emulator"
-import { Emulator as EmulatorModule } from "@effect-cdf/emulator"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -183,6 +182,8 @@ const uploadCommand = (output: Output) =>
 const emulatorCommand = (output: Output) =>
   Command.make("emulator", Flags.emulator, (flags) =>
     Effect.scoped(Effect.gen(function*() {
+      // loaded only by this command: the emulator and its HTTP server are most of the CLI's start-up
+      const { Emulator: EmulatorModule } = yield* Effect.promise(() => import("@effect-cdf/emulator"))
       const emulator = yield* EmulatorModule.makeServer({
         port: flags.port,
         host: flags.host,

@@ -3,7 +3,10 @@
  *
  * @since 0.1.0
  */
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+// Deep imports: the package index loads every module of @effect/platform-node (servers, workers, sockets), a large
+// share of the start-up of a one-file upload.
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import * as Cli from "./Cli.js"
 

@@ -183,3 +183,52 @@ describe("RetryPolicy.attemptTimeout on TestClock", () => {
       expect(yield* Effect.flip(Fiber.join(failed))).toBe("boom")
     }))
 })
+
+describe("RetryPolicy.attemptTimeout: attempts in flight together on TestClock (one shared sleeper)", () => {
+  const within = <A, E>(self: Effect.Effect<A, E>, seconds: number) =>
+    RetryPolicy.attemptTimeout(self, { duration: Duration.seconds(seconds), onTimeout: () => `timed out ${seconds}` })
+
+  it.effect("each attempt times out at its own deadline, whatever ended or started around it", () =>
+    Effect.gen(function*() {
+      const late = yield* Effect.fork(within(Effect.never, 10))
+      yield* TestClock.adjust("1 second")
+      const early = yield* Effect.fork(within(Effect.never, 3))
+      const done = yield* Effect.fork(within(Effect.as(Effect.sleep("1 second"), "done"), 5))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(done)).toBe("done")
+      yield* TestClock.adjust("1999 millis")
+      expect(Option.isNone(yield* Fiber.poll(early))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Effect.flip(Fiber.join(early))).toBe("timed out 3")
+      yield* TestClock.adjust("5999 millis")
+      expect(Option.isNone(yield* Fiber.poll(late))).toBe(true)
+      const after = yield* Effect.fork(within(Effect.as(Effect.sleep("2 seconds"), "after"), 4))
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Effect.flip(Fiber.join(late))).toBe("timed out 10")
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(after)).toBe("after")
+    }))
+
+  it.effect("an interrupted caller with interruptGrace: the work is given the grace to end, then interrupted", () =>
+    Effect.gen(function*() {
+      let ended = 0
+      const work = (seconds: number) =>
+        Effect.sleep(Duration.seconds(seconds)).pipe(Effect.zipRight(Effect.sync(() => ended++)))
+      const graced = (seconds: number) =>
+        RetryPolicy.attemptTimeout(work(seconds), {
+          duration: Duration.seconds(60),
+          onTimeout: () => "timed out",
+          interruptGrace: Duration.seconds(10)
+        })
+      const quick = yield* Effect.fork(graced(3))
+      const slow = yield* Effect.fork(graced(30))
+      yield* TestClock.adjust("1 second")
+      const interrupting = yield* Effect.fork(Fiber.interruptAll([quick, slow]))
+      yield* TestClock.adjust("15 seconds")
+      yield* Fiber.join(interrupting)
+      // the quick work ended within its grace; the slow one was interrupted when the grace ran out
+      expect(ended).toBe(1)
+      yield* TestClock.adjust("30 seconds")
+      expect(ended).toBe(1)
+    }))
+})

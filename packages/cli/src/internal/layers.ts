@@ -6,8 +6,8 @@
  */
 import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Emulator } from "@effect-cdf/emulator"
+import type { Emulator } from "@effect-cdf/emulator"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Config, Effect, Layer } from "effect"
 import type { Settings } from "./settings.js"
 
@@ -55,7 +55,9 @@ export const fromSettings = (settings: Settings, concurrency: number) => {
  */
 export const embedded = (notice: (emulator: Emulator.Service) => Effect.Effect<void>, concurrency: number) =>
   Layer.unwrapScoped(Effect.gen(function*() {
-    const emulator = yield* Emulator.makeServer({})
+    // loaded only when asked for (`--emulator`): the emulator and its HTTP server are most of the CLI's start-up
+    const { Emulator: EmulatorModule } = yield* Effect.promise(() => import("@effect-cdf/emulator"))
+    const emulator = yield* EmulatorModule.makeServer({})
     yield* notice(emulator)
     return Files.layer.pipe(
       Layer.provide(CdfClient.layer),

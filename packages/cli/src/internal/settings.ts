@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { PlatformConfigProvider } from "@effect/platform"
+import * as PlatformConfigProvider from "@effect/platform/PlatformConfigProvider"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, ConfigProvider, Effect, Option, Redacted } from "effect"
 

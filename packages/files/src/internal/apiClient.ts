@@ -11,6 +11,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as UrlParams from "@effect/platform/UrlParams"
 import { Duration, Effect, Option, type ParseResult, Redacted, type Schedule, Schema } from "effect"
+import { identity } from "effect/Function"
 import type * as CdfAuth from "../CdfAuth.js"
 import type * as CdfConfig from "../CdfConfig.js"
 import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../CdfError.js"
@@ -40,6 +41,14 @@ export interface RequestOptions<A, I> {
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Called before each retry with the error of the failed attempt. */
   readonly onRetry?: ((error: CdfError, attempt: number) => Effect.Effect<void>) | undefined
+  /**
+   * Called with a decoded 2xx answer within the attempt that got it, before the attempt ends: it runs even when the
+   * caller is interrupted meanwhile (within `interruptGrace`), e.g. to record what a create made so that it is
+   * deleted.
+   */
+  readonly onAnswer?: ((value: A) => Effect.Effect<void>) | undefined
+  /** When the caller is interrupted during an attempt, the attempt is first given this long to answer. */
+  readonly interruptGrace?: Duration.Duration | undefined
   /**
    * `false`: no span of its own; the request (its `cdf.retry` events, the platform's `http.client` span) is
    * recorded under the caller's current span, for a caller whose span covers exactly this request. Default: a
@@ -200,6 +209,7 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
           Effect.flatMap((response) =>
             decode(response).pipe(
               Effect.mapError((error) => decodeFailure(response, error)),
+              options.onAnswer === undefined ? identity : Effect.tap(options.onAnswer),
               Effect.map((value): Response<A> => ({
                 value,
                 status: response.status,
@@ -214,7 +224,11 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
             attempts++
             return send
           }),
-          { duration: timeout, onTimeout: () => Api.attemptTimeoutFailure(info(), timeout) }
+          {
+            duration: timeout,
+            onTimeout: () => Api.attemptTimeoutFailure(info(), timeout),
+            interruptGrace: options.interruptGrace
+          }
         )
         const retryable = (failure: Api.Failure) => Policy.isRetryable(options.retry, failure)
         const onRetry = (previous: Api.Failure) => {

@@ -152,12 +152,16 @@ export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: Creat
    * here (so the caller's cleanup deletes it) before the interruption proceeds.
    */
   readonly register?: Ref.Ref<Option.Option<number>> | undefined
-}): Effect.Effect<Created<A>, CdfError> =>
-  args.register === undefined ? createUnregistered(args) : registered(createUnregistered(args), args.register)
+}): Effect.Effect<Created<A>, CdfError> => createRegistered(args, args.register)
 
 /** How long an interrupted call waits for its in-flight create to answer, to learn what to delete. @internal */
 export const createGrace = Duration.seconds(10)
 
+/**
+ * `effect`, with the record it gives recorded in `slot` when it is new, atomically with its end: an interruption
+ * meanwhile waits up to `createGrace` for it. Costs a fiber: used for the rare resume; the create itself records its
+ * record within its attempt (`onAnswer`, `interruptGrace` of `CdfClient.request`), with no fiber of its own.
+ */
 const registered = <A extends FileMetadata.FileMetadata>(
   create: Effect.Effect<Created<A>, CdfError>,
   slot: Ref.Ref<Option.Option<number>>
@@ -171,7 +175,8 @@ const registered = <A extends FileMetadata.FileMetadata>(
       const fiber = yield* Effect.forkDaemon(restore(Effect.exit(create)))
       const exit = yield* restore(Effect.flatten(Fiber.await(fiber))).pipe(
         Effect.onInterrupt(() =>
-          Fiber.await(fiber).pipe(
+          // (the finalizer runs uninterruptibly: the wait must be interruptible for the grace to end it)
+          Effect.interruptible(Fiber.await(fiber)).pipe(
             Effect.timeoutOption(createGrace),
             Effect.flatMap(Option.match({
               onNone: () => Fiber.interrupt(fiber),
@@ -227,8 +232,9 @@ const unidentifiable = <E extends CdfError>(error: E): E => {
   return copy
 }
 
-const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
-  args: CreateArgs<A, I>
+const createRegistered = <A extends FileMetadata.FileMetadata, I>(
+  args: CreateArgs<A, I>,
+  slot: Ref.Ref<Option.Option<number>> | undefined
 ): Effect.Effect<Created<A>, CdfError> =>
   Effect.gen(function*() {
     const { body, client } = args
@@ -236,6 +242,10 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
     const start = yield* Clock.currentTimeMillis
     const retried = yield* Ref.make(false)
     const ours = (record: FileMetadata.FileMetadata) => record.createdTime >= start - ownershipSkewMillis
+    // With overwrite, the answer may be another writer's record we just overwrote: deleting it on failure would
+    // destroy their content. Only a record that was never updated since its creation, created within our call,
+    // counts as ours.
+    const isNew = (record: A) => !args.overwrite || (record.createdTime === record.lastUpdatedTime && ours(record))
     return yield* client.request({
       method: "POST",
       path: args.path,
@@ -245,17 +255,16 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
       response: args.response,
       retry: externalId === undefined ? "nonIdempotent" : "idempotent",
       onRetry: () => Ref.set(retried, true),
+      // the record is recorded in the slot within the attempt that created it, also when the call is interrupted
+      // meanwhile (the attempt is then given `createGrace` to answer)
+      ...(slot === undefined ? {} : {
+        onAnswer: (record: A) => isNew(record) ? Ref.set(slot, Option.some(record.id)) : Effect.void,
+        interruptGrace: createGrace
+      }),
       // recorded on the `Files.create` span below (with `traceRequests`), else on the caller's: retries as events
       span: false
     }).pipe(
-      Effect.map((response): Created<A> => ({
-        record: response.value,
-        // With overwrite, the answer may be another writer's record we just overwrote: deleting it on failure would
-        // destroy their content. Only a record that was never updated since its creation, created within our call,
-        // counts as ours.
-        isNew: !args.overwrite || (response.value.createdTime === response.value.lastUpdatedTime && ours(response.value)),
-        resumed: false
-      })),
+      Effect.map((response): Created<A> => ({ record: response.value, isNew: isNew(response.value), resumed: false })),
       Effect.mapError((error) => externalId === undefined && mayHaveCommitted(error) ? unidentifiable(error) : error),
       Effect.catchIf(
         (error): error is CdfApiError =>
@@ -268,8 +277,8 @@ const createUnregistered = <A extends FileMetadata.FileMetadata, I>(
               !record.uploaded && ours(record) && showsEveryField(body, record))
             yield* Effect.annotateCurrentSpan("cdf.create.resume", owned)
             if (!owned) return yield* Effect.fail(conflict)
-            const record = yield* args.resume(externalId)
-            return { record, isNew: true, resumed: true }
+            const resumed = Effect.map(args.resume(externalId), (record): Created<A> => ({ record, isNew: true, resumed: true }))
+            return yield* slot === undefined ? resumed : registered(resumed, slot)
           })
       ),
       withRequestSpan(client, "Files.create", {

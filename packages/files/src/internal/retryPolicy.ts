@@ -27,8 +27,9 @@
  * it, capped at `maxRetryAfter` (its own setting; by default equal to `maxRetryDelay`, 30 s).
  *
  * Timeouts: `attemptTimeout` bounds one attempt (API 60 s, transfer 600 s by default) and runs the same code under
- * `TestClock` as in production (a forked sleep on the current `Clock`). The stall watchdog of streamed transfers
- * (`uploadBody`) and the overall `deadline` of a `Files` call live with their callers.
+ * `TestClock` as in production (a deadline on the current `Clock`, one sleeper per clock for all attempts). The
+ * stall watchdog of streamed transfers (`uploadBody`) and the overall `deadline` of a `Files` call live with their
+ * callers.
  *
  * The success path stays cheap: `retrying` makes no schedule driver, no fiber and no span event unless an attempt
  * failed with a retryable failure.
@@ -36,7 +37,7 @@
  * @internal
  */
 import type * as Headers from "@effect/platform/Headers"
-import { Clock, Duration, Effect, Fiber, Schedule } from "effect"
+import { Clock, Duration, Effect, Fiber, FiberId, Schedule } from "effect"
 import { inBrowser } from "./browser.js"
 
 /** @internal */
@@ -268,49 +269,67 @@ export const retryEvent = (attempt: number, reason: string): Effect.Effect<void>
 /**
  * Bounds one attempt: past `duration` (on the current `Clock`: the live one, or `TestClock`) the work is
  * interrupted and, once its interruption has completed, the effect fails with `onTimeout()`; an interruption of the
- * caller interrupts the work. The same code runs under every clock: the work runs in one forked fiber, and the
- * deadline is the clock's own `sleep`, run as a root fiber of its own (`Effect.runFork`: interruptible, with no fiber
- * refs copied from the caller); whichever ends first settles the attempt and stops the other. A duration past what a
- * timer can hold means no timeout.
+ * caller interrupts the work (after `interruptGrace`, if given: see below). The same code runs under every clock: the
+ * work runs in one forked fiber, and the deadline is one entry in the clock's `Deadlines` (one sleeping root fiber
+ * per clock for all attempts in flight); whichever ends first settles the attempt and stops the other. A duration
+ * past what a timer can hold means no timeout.
+ *
+ * `interruptGrace`: when the caller is interrupted, the work is first given this long to end by itself (a create
+ * request whose answer tells what to delete); its result is dropped, the caller stays interrupted.
  *
  * Why this shape (measured in the small-files run, 2000 x 4 KiB at 16, CPU per file; `packages/bench`):
  * - `Effect.timeoutFail` races two forked fibers and merges the winner's fiber refs back: about 0.1 ms per file
- *   more than this;
- * - a sleeper forked with `forkDaemon` inside the `uninterruptibleMask` inherits the mask: it can not be
- *   interrupted, so every finished attempt left its timer behind and kept the process alive for the whole timeout
- *   (a CLI run ended 60 s after its upload). The test "an attempt that ends leaves no timer behind" pins that;
+ *   more than a forked work fiber;
+ * - a sleep per attempt (a root fiber each) costs about as much again as the work's fork: the deadlines of every
+ *   attempt share one sleeper per clock instead;
+ * - the sleeper must be interruptible and stopped when no attempt is in flight: a timer left behind keeps the
+ *   process alive for the whole timeout (a CLI run ended 60 s after its upload). The test "an attempt that ends
+ *   leaves no timer behind" pins that;
  * - the work itself must be a fiber of its own (a fiber can not turn its own interruption into a failure): that
- *   fork is the remaining cost of a timeout, about 0.05 ms per attempt.
+ *   fork is the remaining cost of a timeout.
  *
  * @internal
  */
 export const attemptTimeout = <A, E, R, E2>(
   self: Effect.Effect<A, E, R>,
-  options: { readonly duration: Duration.Duration; readonly onTimeout: () => E2 }
+  options: {
+    readonly duration: Duration.Duration
+    readonly onTimeout: () => E2
+    readonly interruptGrace?: Duration.Duration | undefined
+  }
 ): Effect.Effect<A, E | E2, R> =>
   Effect.clockWith((clock) => {
-    if (Duration.toMillis(options.duration) > maxTimerMillis) return self
+    const millis = Duration.toMillis(options.duration)
+    const timed = millis <= maxTimerMillis
+    const grace = options.interruptGrace
+    if (!timed && grace === undefined) return self
     return Effect.uninterruptibleMask((restore) =>
       // The work succeeds with its Exit: a failing fiber would be logged as "unhandled" (at Debug).
       Effect.flatMap(Effect.forkDaemon(Effect.exit(restore(self))), (work) =>
         restore(Effect.async<A, E | E2>((resume) => {
           let settled = false
-          const timer = Effect.runFork(clock.sleep(options.duration))
-          timer.addObserver((exit) => {
-            if (settled || exit._tag !== "Success") return
+          const deadlines = timed ? deadlinesOf(clock) : undefined
+          const deadline = deadlines?.add(millis, () => {
+            if (settled) return
             settled = true
             resume(Effect.zipRight(Fiber.interrupt(work), Effect.fail(options.onTimeout())))
           })
           work.addObserver((exit) => {
             if (settled) return
             settled = true
-            timer.unsafeInterruptAsFork(work.id())
+            if (deadline !== undefined) deadlines?.cancel(deadline)
             resume(exit._tag === "Success" ? exit.value : Effect.failCause(exit.cause))
           })
           return Effect.suspend(() => {
             settled = true
-            timer.unsafeInterruptAsFork(work.id())
-            return Effect.asVoid(Fiber.interrupt(work))
+            if (deadline !== undefined) deadlines?.cancel(deadline)
+            return grace === undefined
+              ? Effect.asVoid(Fiber.interrupt(work))
+              // (the canceller runs uninterruptibly: the wait must be interruptible for the grace to end it)
+              : Effect.interruptible(Fiber.await(work)).pipe(
+                Effect.timeoutOption(grace),
+                Effect.flatMap((ended) => ended._tag === "None" ? Effect.asVoid(Fiber.interrupt(work)) : Effect.void)
+              )
           })
         })))
     )
@@ -318,3 +337,119 @@ export const attemptTimeout = <A, E, R, E2>(
 
 /** Timers longer than this are not set (as Effect's own clock does: the duration is infinite). */
 const maxTimerMillis = 2 ** 31 - 1
+
+/** One attempt's deadline: `fire` is dropped once it fired or was cancelled. */
+interface Deadline {
+  readonly at: number
+  fire: (() => void) | undefined
+}
+
+/**
+ * The deadlines of the attempts in flight under one `Clock`, in order, with one root fiber sleeping (the clock's
+ * own `sleep`) until the earliest; stopped when none is left.
+ */
+class Deadlines {
+  /** Sorted by `at`; entries before `head` are gone; cancelled entries stay until they reach the head. */
+  private queue: Array<Deadline> = []
+  private head = 0
+  private live = 0
+  private sleeper: Fiber.RuntimeFiber<void> | undefined = undefined
+  private sleeperAt = Infinity
+
+  constructor(private readonly clock: Clock.Clock) {}
+
+  add(millis: number, fire: () => void): Deadline {
+    const deadline: Deadline = { at: this.clock.unsafeCurrentTimeMillis() + millis, fire }
+    const queue = this.queue
+    let i = queue.length
+    while (i > this.head && queue[i - 1]!.at > deadline.at) i--
+    if (i === queue.length) queue.push(deadline)
+    else queue.splice(i, 0, deadline)
+    this.live++
+    if (deadline.at < this.sleeperAt) this.arm(deadline.at)
+    return deadline
+  }
+
+  cancel(deadline: Deadline): void {
+    if (deadline.fire === undefined) return
+    deadline.fire = undefined
+    this.live--
+    if (this.live === 0) {
+      this.queue = []
+      this.head = 0
+      this.disarm()
+      return
+    }
+    this.dropGone()
+  }
+
+  /** Drops the fired and cancelled entries at the head, and compacts the queue when they are most of it. */
+  private dropGone(): void {
+    const queue = this.queue
+    while (this.head < queue.length && queue[this.head]!.fire === undefined) this.head++
+    const waiting = queue.length - this.head
+    if (waiting > 4096 && this.live * 4 < waiting) {
+      // cancelled entries behind a long-lived one
+      this.queue = queue.slice(this.head).filter((deadline) => deadline.fire !== undefined)
+      this.head = 0
+    } else if (this.head > 1024 && this.head > waiting) {
+      this.queue = queue.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  private arm(at: number): void {
+    this.disarm()
+    const fiber = Effect.runFork(this.clock.sleep(Duration.millis(Math.max(0, at - this.clock.unsafeCurrentTimeMillis()))))
+    this.sleeper = fiber
+    this.sleeperAt = at
+    fiber.addObserver((exit) => {
+      if (this.sleeper !== fiber) return
+      this.sleeper = undefined
+      this.sleeperAt = Infinity
+      if (exit._tag === "Success") this.wake()
+    })
+  }
+
+  private disarm(): void {
+    const sleeper = this.sleeper
+    if (sleeper === undefined) return
+    this.sleeper = undefined
+    this.sleeperAt = Infinity
+    sleeper.unsafeInterruptAsFork(FiberId.none)
+  }
+
+  /** Fires every deadline that has passed, then sleeps until the next one. */
+  private wake(): void {
+    const now = this.clock.unsafeCurrentTimeMillis()
+    const due: Array<() => void> = []
+    const queue = this.queue
+    while (this.head < queue.length && queue[this.head]!.at <= now) {
+      const deadline = queue[this.head++]!
+      if (deadline.fire !== undefined) {
+        due.push(deadline.fire)
+        deadline.fire = undefined
+        this.live--
+      }
+    }
+    this.dropGone()
+    if (this.live === 0) {
+      this.queue = []
+      this.head = 0
+    } else {
+      this.arm(this.queue[this.head]!.at)
+    }
+    for (const fire of due) fire()
+  }
+}
+
+const deadlinesByClock = new WeakMap<Clock.Clock, Deadlines>()
+
+const deadlinesOf = (clock: Clock.Clock): Deadlines => {
+  let deadlines = deadlinesByClock.get(clock)
+  if (deadlines === undefined) {
+    deadlines = new Deadlines(clock)
+    deadlinesByClock.set(clock, deadlines)
+  }
+  return deadlines
+}
