@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Context, Effect, Layer, Metric, MetricBoundaries } from "effect"
+import { Context, Deferred, type Duration, Effect, FiberId, Layer, Metric, MetricBoundaries } from "effect"
 import type { FileOutcome } from "./model.js"
 import type { Source } from "./walk.js"
 
@@ -26,9 +26,48 @@ export interface JobHandle {
 
 /** @internal */
 export class IngestRuntime extends Context.Tag("@effect-cdf/ingest/IngestRuntime")<IngestRuntime, {
-  readonly jobs: Map<string, JobHandle>
+  readonly jobs: Map<string, Deferred.Deferred<JobHandle>>
   readonly defaultLimits: Limits
 }>() {}
+
+const slot = (runtime: IngestRuntime["Type"], key: string) => {
+  let deferred = runtime.jobs.get(key)
+  if (deferred === undefined) {
+    deferred = Deferred.unsafeMake<JobHandle>(FiberId.none)
+    runtime.jobs.set(key, deferred)
+  }
+  return deferred
+}
+
+/**
+ * Registers the caller's handle of a job run (its source, limits and outcome sink) until the scope closes.
+ *
+ * @internal
+ */
+export const register = (key: string, handle: JobHandle) =>
+  Effect.flatMap(IngestRuntime, (runtime) =>
+    Effect.zipRight(
+      Deferred.succeed(slot(runtime, key), handle),
+      Effect.addFinalizer(() => Effect.sync(() => runtime.jobs.delete(key)))
+    ))
+
+/**
+ * The handle of a job run. On a restart the engine resumes the run's workflow as soon as it starts, before the
+ * caller registers: the activities wait for the handle, up to `patience`; after that (no caller in this process)
+ * they get the default limits and send their outcomes nowhere, and `source` is none.
+ *
+ * @internal
+ */
+export const handle = (key: string, patience: Duration.DurationInput = "30 seconds") =>
+  Effect.flatMap(IngestRuntime, (runtime) =>
+    Deferred.await(slot(runtime, key)).pipe(
+      Effect.map((handle): { readonly source: Source | undefined } & Omit<JobHandle, "source"> => handle),
+      Effect.timeoutTo({
+        duration: patience,
+        onSuccess: (handle) => handle,
+        onTimeout: () => ({ source: undefined, limits: runtime.defaultLimits, emit: () => Effect.void })
+      })
+    ))
 
 /** @internal */
 export const defaultConcurrency = 8

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Files } from "@effect-cdf/files"
+import { FileIdentifier, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import type { CdfError } from "@effect-cdf/files/CdfError"
 import { Activity, Workflow } from "@effect/workflow"
@@ -14,7 +14,8 @@ import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
-import { countOutcome, IngestRuntime, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
+import * as Runtime from "./runtime.js"
+import { countOutcome, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
 
@@ -46,13 +47,7 @@ export const IngestJob = Workflow.make({
   idempotencyKey: ({ jobId, run }) => `${jobId}/${run}`
 })
 
-const noHandle = (runtime: IngestRuntime["Type"]): Omit<JobHandle, "source"> => ({
-  limits: runtime.defaultLimits,
-  emit: () => Effect.void
-})
-
-const handleOf = (jobId: string, run: number) =>
-  Effect.map(IngestRuntime, (runtime) => runtime.jobs.get(jobKey(jobId, run)) ?? noHandle(runtime))
+const handleOf = (jobId: string, run: number) => Runtime.handle(jobKey(jobId, run))
 
 /** The external id and directory of an item. @internal */
 export const placeOf = (prefix: string, directory: string | null, path: string) => {
@@ -99,6 +94,27 @@ export const decide = (
 
 const errorOf = (error: CdfError) => ({ tag: error._tag, message: error.message })
 
+/**
+ * The records of the items' external ids (`byids` with `ignoreUnknownIds`, 1000 a call). An external id the API
+ * would refuse (too long, say) is not asked for: its item is in `invalid` with the error, for the upload (or the dry
+ * run) to report.
+ *
+ * @internal
+ */
+export const existing = <I extends { readonly externalId: string }>(items: ReadonlyArray<I>) =>
+  Effect.gen(function*() {
+    const checked = yield* Effect.forEach(items, (item) =>
+      Effect.either(FileIdentifier.validateFileIdentifier({ externalId: item.externalId })).pipe(
+        Effect.map((result) => ({ item, result }))
+      ))
+    const valid = checked.flatMap(({ item, result }) => result._tag === "Right" ? [item] : [])
+    const invalid = checked.flatMap(({ item, result }) => result._tag === "Left" ? [{ item, error: errorOf(result.left) }] : [])
+    const records = valid.length === 0
+      ? []
+      : yield* Files.retrieveMany(valid.map((item) => ({ externalId: item.externalId })), { ignoreUnknownIds: true })
+    return { records: new Map(records.map((record) => [record.externalId, record])), invalid }
+  })
+
 /** Decides a batch: one `byids` call for the items not yet decided. */
 const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
@@ -106,9 +122,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const items = (yield* Store.batchItems(jobId, run, batch)).filter((item) => item.decision === null)
     if (items.length === 0) return
     const handle = yield* handleOf(jobId, run)
-    const records = yield* Files.retrieveMany(items.map((item) => ({ externalId: item.externalId })), {
-      ignoreUnknownIds: true
-    }).pipe(Effect.either)
+    const records = yield* Effect.either(existing(items))
     if (records._tag === "Left") {
       // CDF cannot say what exists: the batch's files are failed (a rerun asks again)
       const error = errorOf(records.left)
@@ -120,7 +134,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
         ), { discard: true })
       return
     }
-    const byExternalId = new Map(records.right.map((record) => [record.externalId, record]))
+    const byExternalId = records.right.records
     const kept = checksum ? yield* Store.hashes(jobId, items.map((item) => item.externalId)) : new Map()
     const decisions = yield* Effect.forEach(items, (item) =>
       Effect.map(
@@ -200,10 +214,9 @@ const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batchSize, directory, jobId, prefix, run } = payload
-    const runtime = yield* IngestRuntime
-    const handle = runtime.jobs.get(jobKey(jobId, run))
-    if (handle === undefined) return yield* Effect.dieMessage(`no source registered for job ${jobId} run ${run}`)
-    const items = yield* Walk.items(handle.source)
+    const { source } = yield* handleOf(jobId, run)
+    if (source === undefined) return yield* Effect.dieMessage(`no source registered for job ${jobId} run ${run}`)
+    const items = yield* Walk.items(source)
     const seen = new Set<string>()
     const planned: Array<Store.PlannedItem> = []
     for (const item of items) {
