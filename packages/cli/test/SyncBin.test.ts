@@ -50,7 +50,8 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true })
 })
 
-describe.concurrent("cdf-files sync (the binary)", { timeout: 120_000 }, () => {
+// one test at a time: each starts several Node processes, and a loaded machine makes each start take seconds
+describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
   it("dry run sends no write; a run uploads (include/exclude); a rerun only asks; a touched file goes again; jobs lists the job", async () => {
     const cdf = await emulator()
     const root = tree("basic", { "a.txt": "alpha\n", "b.pdf": "%PDF\n", "sub/c.pdf": "see\n", "tmp/d.pdf": "tmp\n" })
