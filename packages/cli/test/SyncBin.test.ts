@@ -8,10 +8,20 @@ import { Emulator } from "@effect-cdf/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Redacted, Scope } from "effect"
 import type { ChildProcess } from "node:child_process"
+import { createRequire } from "node:module"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { binary, finish, requireBuilt, sha256 } from "./helpers/binary.js"
+
+/** better-sqlite3 as @effect-cdf/ingest has it, to read a job's state file as it is written. */
+const Database = createRequire(new URL("../../ingest/package.json", import.meta.url))("better-sqlite3") as new(
+  file: string,
+  options: { readonly readonly: boolean; readonly timeout: number }
+) => {
+  prepare: (sql: string) => { all: () => Array<unknown> }
+  close: () => void
+}
 
 let work: string
 const { run, start } = binary(() => work)
@@ -118,27 +128,96 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     expect(none.stderr).toContain("no CDF settings found")
   })
 
-  it("SIGKILL at several points, then a rerun: every file byte-exact, one record each, no finished file sent again", async () => {
-    // disk mode; every PUT throttled so that a kill lands while files are in flight
+  it("Ctrl-C (SIGINT) stops with exit code 130 and says how to continue; the same command then finishes the job", async () => {
+    const cdf = await emulator({ faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 32 * 1024 } }] })
+    const contents: Record<string, string> = {}
+    for (let i = 0; i < 12; i++) contents[`f${i}.txt`] = `file ${i}\n`.repeat(1000)
+    tree("interrupted", contents)
+    const args = ["sync", "interrupted", "--external-id-prefix", "i/", "--state", "interrupted.db", "--concurrency", "2"]
+    const child = start(args, { env: cdf.env })
+    let out = ""
+    let interrupted = false
+    child.stdout!.on("data", (chunk) => {
+      out += chunk
+      // once: a second Ctrl-C is a hard stop
+      if (!interrupted && out.includes("uploaded  ")) {
+        interrupted = true
+        child.kill("SIGINT")
+      }
+    })
+    const stopped = await finish(child)
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toContain("cdf-files: interrupted. Files finished so far are recorded in")
+    expect(stopped.stderr).toContain(`To continue, run the same command again: cdf-files ${args.join(" ")}`)
+    const jobs = lines((await run(["jobs", "--state", "interrupted.db", "--json"])).stdout)
+    expect(jobs).toEqual([expect.objectContaining({ run: 1, state: "running" })])
+    expect(jobs[0].uploaded).toBeGreaterThanOrEqual(1)
+
+    const rerun = await run(args, { env: cdf.env })
+    expect(rerun.code, rerun.stderr).toBe(0)
+    expect(rerun.stdout).toMatch(/12 uploaded \(.*\), 0 skipped, 0 failed in .* \(resumed run 1 of job [0-9a-f]{16}\)/)
+    const stored = await cdf.stored()
+    expect(stored.map((f) => [f.externalId, f.sha256]).sort()).toEqual(
+      Object.entries(contents).map(([rel, text]) => [`i/${rel}`, sha256(text)]).sort()
+    )
+  })
+
+  it("SIGKILL at several points, then a rerun: every file byte-exact, one record each, no finished file or acknowledged part sent again", async () => {
+    // disk mode; every PUT throttled so that a kill lands while files are in flight; small parts allowed, so that
+    // big.bin (512 KiB) goes in 8 parts of 64 KiB
     const cdf = await emulator({
       dataDir: path.join(work, "kill-data"),
+      minPartSize: 16 * 1024,
       faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 64 * 1024 } }]
     })
+    const env = { ...cdf.env, CDF_SINGLE_PUT_THRESHOLD: String(128 * 1024), CDF_PART_SIZE: String(64 * 1024) }
     const contents: Record<string, Uint8Array> = {}
     for (let i = 0; i < 40; i++) {
       contents[`d${i % 4}/f${String(i).padStart(2, "0")}.bin`] = new Uint8Array(8 * 1024).map((_, j) => (i * 31 + j) % 256)
     }
-    contents["big.bin"] = new Uint8Array(256 * 1024).map((_, j) => (j * 7) % 251)
+    contents["big.bin"] = new Uint8Array(512 * 1024).map((_, j) => (j * 7) % 251)
     tree("kill", contents)
     const args = ["sync", "kill", "--external-id-prefix", "k/", "--state", "kill.db", "--json", "--concurrency", "4"]
 
-    /** Runs the command and SIGKILLs it once it has printed `after` outcome lines; gives the outcomes it printed. */
-    const killedAfter = (after: number) =>
+    /** The parts of big.bin storage answered 2xx to, one entry per PUT (an aborted PUT is logged with status 0). */
+    const bigParts = async () => {
+      const big = (await cdf.stored()).find((f) => f.externalId === "k/big.bin")
+      return big === undefined ? [] : big.puts.filter((p) => p.part !== undefined && p.status >= 200 && p.status < 300).map((p) => p.part!)
+    }
+    /** The parts of big.bin the job's state holds as acknowledged (its multipart checkpoint), if any. */
+    const checkpointed = (): Array<number> => {
+      const file = path.join(work, "kill.db")
+      if (!fs.existsSync(file)) return []
+      const db = new Database(file, { readonly: true, timeout: 5_000 })
+      try {
+        const rows = db.prepare("SELECT checkpoint FROM cdf_ingest_checkpoints").all() as Array<{ checkpoint: string }>
+        return rows.flatMap((row) => {
+          const checkpoint = JSON.parse(row.checkpoint)
+          return checkpoint.externalId === "k/big.bin" ? checkpoint.acknowledged : []
+        })
+      } catch {
+        return [] // the tables are not there yet
+      } finally {
+        db.close()
+      }
+    }
+
+    /** Runs the command and SIGKILLs it once `when` holds (checked on each output line and every 100 ms). */
+    const killedWhen = (when: (outcomes: ReadonlyArray<{ externalId: string; status: string }>) => Promise<boolean>) =>
       new Promise<{ outcomes: Array<{ externalId: string; status: string }>; killed: boolean }>((resolve) => {
-        const child: ChildProcess = start(args, { env: cdf.env })
+        const child: ChildProcess = start(args, { env })
         const outcomes: Array<{ externalId: string; status: string }> = []
         let buffer = ""
         let killed = false
+        const check = () => {
+          if (killed) return
+          void when(outcomes).then((yes) => {
+            if (yes && !killed) {
+              killed = true
+              child.kill("SIGKILL")
+            }
+          })
+        }
         child.stdout!.on("data", (chunk) => {
           buffer += chunk
           let nl: number
@@ -146,14 +225,13 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
             const line = JSON.parse(buffer.slice(0, nl))
             buffer = buffer.slice(nl + 1)
             if (line.externalId !== undefined) outcomes.push(line)
-            if (!killed && outcomes.length >= after) {
-              killed = true
-              child.kill("SIGKILL")
-            }
           }
+          check()
         })
-        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+        const poll = setInterval(check, 100)
+        const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
         child.on("close", () => {
+          clearInterval(poll)
           clearTimeout(timer)
           resolve({ outcomes, killed })
         })
@@ -162,21 +240,30 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     const sentAt = async () => new Map((await cdf.stored()).map((f) => [f.externalId!, { id: f.id, puts: f.puts.length }]))
     const finished = new Map<string, { id: number; puts: number }>()
     let kills = 0
-    for (const after of [1, 5, 5]) {
-      const { killed, outcomes } = await killedAfter(after)
+    const points: ReadonlyArray<(outcomes: ReadonlyArray<unknown>) => Promise<boolean>> = [
+      async (outcomes) => outcomes.length >= 1,
+      async (outcomes) => outcomes.length >= 5,
+      // big.bin mid-way: the state holds some parts as acknowledged
+      async () => checkpointed().length >= 3
+    ]
+    const acknowledged = new Set<number>()
+    for (const point of points) {
+      const { killed, outcomes } = await killedWhen(point)
       if (killed) kills++
+      for (const part of checkpointed()) acknowledged.add(part)
       const stored = await sentAt()
       for (const outcome of outcomes) {
         if (outcome.status === "uploaded") finished.set(outcome.externalId, stored.get(outcome.externalId)!)
       }
     }
     expect(kills).toBe(3)
-    expect(finished.size).toBeGreaterThanOrEqual(11)
+    expect(finished.size).toBeGreaterThanOrEqual(6)
+    expect(acknowledged.size).toBeGreaterThanOrEqual(3)
+    expect(acknowledged.size).toBeLessThan(8)
 
-    const last = await finish(start(args, { env: cdf.env }))
+    const last = await finish(start(args, { env }))
     expect(last.code, last.stderr).toBe(0)
-    const summary = lines(last.stdout).at(-1).summary
-    expect(summary.failed).toBe(0)
+    expect(lines(last.stdout).at(-1).summary.failed).toBe(0)
 
     const stored = await cdf.stored()
     const byExternalId = new Map<string, Array<Emulator.StoredFile>>()
@@ -191,9 +278,12 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     // a file finished before a kill was never sent again: same record, same PUTs
     const now = await sentAt()
     for (const [externalId, at] of finished) expect(now.get(externalId), externalId).toEqual(at)
+    // a part the state held as acknowledged was PUT once over all the runs: never sent again; every part stored
+    const puts = await bigParts()
+    for (const part of acknowledged) expect(puts.filter((p) => p === part), `part ${part}`).toHaveLength(1)
+    expect([...new Set(puts)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
 
     const jobs = lines((await run(["jobs", "--state", "kill.db", "--json"])).stdout)
-    expect(jobs).toEqual([expect.objectContaining({ run: 1, state: "done", failed: 0 })])
-    expect(jobs[0].uploaded + finished.size).toBeGreaterThanOrEqual(41)
+    expect(jobs).toEqual([expect.objectContaining({ run: 1, state: "done", uploaded: 41, failed: 0 })])
   })
 })

@@ -25,6 +25,9 @@ export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effec
     decision TEXT, outcome TEXT, error_tag TEXT, error_message TEXT, sha256 TEXT,
     PRIMARY KEY (job_id, run, seq), UNIQUE (job_id, run, external_id))`
   yield* sql`CREATE INDEX IF NOT EXISTS cdf_ingest_items_batch ON cdf_ingest_items (job_id, run, batch)`
+  yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_checkpoints (
+    job_id TEXT NOT NULL, run INTEGER NOT NULL, seq INTEGER NOT NULL, checkpoint TEXT NOT NULL,
+    PRIMARY KEY (job_id, run, seq))`
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_hashes (
     job_id TEXT NOT NULL, external_id TEXT NOT NULL, mtime INTEGER NOT NULL, sha256 TEXT NOT NULL,
     PRIMARY KEY (job_id, external_id))`
@@ -60,10 +63,16 @@ const toJob = (row: JobRow): JobInfo => ({
   bytes: Number(row.bytes)
 })
 
-/** Every job, the most recently started first. @internal */
+/** Every job, the most recently started first; a run still going has the counts of what it has done so far. @internal */
 export const jobs: Effect.Effect<Array<JobInfo>, SqlError, SqlClient.SqlClient> = Effect.flatMap(
   SqlClient.SqlClient,
-  (sql) => sql<JobRow>`SELECT * FROM cdf_ingest_jobs ORDER BY started_at DESC`.pipe(Effect.map(Arr.map(toJob)))
+  (sql) =>
+    sql<JobRow>`SELECT * FROM cdf_ingest_jobs ORDER BY started_at DESC`.pipe(
+      Effect.flatMap(Effect.forEach((row) => {
+        const job = toJob(row)
+        return job.state === "done" ? Effect.succeed(job) : Effect.map(runCounts(job.jobId, job.run), (counts) => ({ ...job, ...counts }))
+      }))
+    )
 )
 
 /**
@@ -184,7 +193,21 @@ export const writeDecisions = (
         outcome = ${decision === "skip" ? "skipped" : null}
         WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`, { discard: true })))
 
-/** Records the outcome of one file. @internal */
+/** The multipart checkpoint kept for an item (JSON), if any. @internal */
+export const checkpoint = (jobId: string, run: number, seq: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ checkpoint: string }>`SELECT checkpoint FROM cdf_ingest_checkpoints
+      WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`.pipe(
+      Effect.map((rows) => rows.length === 0 ? undefined : rows[0].checkpoint)
+    ))
+
+/** Keeps the latest multipart checkpoint of an item (JSON). @internal */
+export const writeCheckpoint = (jobId: string, run: number, seq: number, json: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`INSERT INTO cdf_ingest_checkpoints (job_id, run, seq, checkpoint) VALUES (${jobId}, ${run}, ${seq}, ${json})
+      ON CONFLICT (job_id, run, seq) DO UPDATE SET checkpoint = excluded.checkpoint`)
+
+/** Records the outcome of one file (and drops its multipart checkpoint, in the same transaction). @internal */
 export const writeOutcome = (
   jobId: string,
   run: number,
@@ -196,9 +219,12 @@ export const writeOutcome = (
   }
 ) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
-      error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null}
-      WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`)
+    sql.withTransaction(Effect.zipRight(
+      sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
+        error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null}
+        WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`,
+      sql`DELETE FROM cdf_ingest_checkpoints WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
+    )))
 
 /** The counts of a run, from its items. @internal */
 export const runCounts = (jobId: string, run: number) =>

@@ -5,9 +5,10 @@
  *
  * @internal
  */
-import { FileIdentifier, Files } from "@effect-cdf/files"
+import { FileIdentifier, Files, MultipartCheckpoint } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import type { CdfError } from "@effect-cdf/files/CdfError"
+import { SqlClient } from "@effect/sql"
 import { Activity, Workflow } from "@effect/workflow"
 import { Clock, Effect, Layer, Metric, Schema } from "effect"
 import { createHash } from "node:crypto"
@@ -161,6 +162,21 @@ const transferOne = (
   Effect.gen(function*() {
     const { checksum, jobId, run } = payload
     const start = yield* Clock.currentTimeMillis
+    // a multipart upload in flight at a kill continues from its checkpoint: acknowledged parts are not sent again
+    const kept = yield* Store.checkpoint(jobId, run, item.seq)
+    const checkpoint = kept === undefined
+      ? undefined
+      : yield* MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined))
+    const sql = yield* SqlClient.SqlClient
+    const resume: MultipartCheckpoint.ResumeOptions = {
+      checkpoint,
+      onCheckpoint: (next) =>
+        Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next)).pipe(
+          Effect.asVoid,
+          Effect.orDie,
+          Effect.provideService(SqlClient.SqlClient, sql)
+        )
+    }
     const result = yield* NodeFiles.contentOfSize(item.file, item.size).pipe(
       Effect.flatMap((content) =>
         Files.upload(content, {
@@ -169,6 +185,7 @@ const transferOne = (
           ...(item.directory === undefined ? {} : { directory: item.directory }),
           sourceModifiedTime: item.mtime,
           overwrite: true,
+          resume,
           ...(checksum ? { checksum: "sha256" as const } : {})
         })
       ),
