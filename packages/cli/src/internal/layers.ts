@@ -8,7 +8,7 @@ import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import type { Emulator } from "@effect-cdf/emulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Config, Effect, Layer } from "effect"
+import { Config, Effect, Layer, Option } from "effect"
 import type { Settings } from "./settings.js"
 
 const proxyOptions = (settings: Settings): NodeTransport.ProxyOptions => {
@@ -24,6 +24,18 @@ const proxyOptions = (settings: Settings): NodeTransport.ProxyOptions => {
 }
 
 /**
+ * `CDF_SINGLE_PUT_THRESHOLD` and `CDF_PART_SIZE` (bytes, optional): when uploads go multipart, and the size of the
+ * parts (the library's defaults otherwise).
+ */
+const transferSizes = Config.all({
+  singlePutThreshold: Config.integer("CDF_SINGLE_PUT_THRESHOLD").pipe(Config.option),
+  partSize: Config.integer("CDF_PART_SIZE").pipe(Config.option)
+}).pipe(Config.map(({ partSize, singlePutThreshold }) => ({
+  ...(Option.isSome(singlePutThreshold) ? { singlePutThreshold: singlePutThreshold.value } : {}),
+  ...(Option.isSome(partSize) ? { partSize: partSize.value } : {})
+})))
+
+/**
  * `Files` configured from the settings.
  *
  * @internal
@@ -33,8 +45,9 @@ export const fromSettings = (settings: Settings, concurrency: number) => {
   return Files.layer.pipe(
     Layer.provide(CdfClient.layer),
     Layer.provideMerge(Layer.mergeAll(
-      CdfConfig.layerConfig(Config.map(CdfConfig.environment, (options) => ({
+      CdfConfig.layerConfig(Config.map(Config.all([CdfConfig.environment, transferSizes]), ([options, sizes]) => ({
         ...options,
+        ...sizes,
         clientName: options.clientName ?? "cdf-files",
         // --concurrency files at a time each get a PUT slot (the library caps PUTs client-wide)
         maxConcurrentTransfers: Math.max(concurrency, CdfConfig.defaults.maxConcurrentTransfers),

@@ -1,0 +1,126 @@
+/**
+ * What the workflows of this process share and is not durable: where each job's per-file outcomes go (the caller
+ * of `sync` reads them), each job's source (read by `Plan`), and each job's limits (files and bytes in flight,
+ * across its concurrent batches). A workflow resumed with nothing registered (no caller in this process) gets the
+ * default limits and sends its outcomes nowhere.
+ *
+ * @internal
+ */
+import { Context, Deferred, type Duration, Effect, FiberId, Layer, Metric, MetricBoundaries } from "effect"
+import type { FileOutcome } from "./model.js"
+import type { Source } from "./walk.js"
+
+/** @internal */
+export interface Limits {
+  readonly files: Effect.Semaphore
+  readonly bytes: Effect.Semaphore
+  readonly bytesBudget: number
+}
+
+/** @internal */
+export interface JobHandle {
+  readonly source: Source
+  readonly limits: Limits
+  readonly emit: (outcome: FileOutcome) => Effect.Effect<void>
+}
+
+/** @internal */
+export class IngestRuntime extends Context.Tag("@effect-cdf/ingest/IngestRuntime")<IngestRuntime, {
+  readonly jobs: Map<string, Deferred.Deferred<JobHandle>>
+  readonly defaultLimits: Limits
+}>() {}
+
+const slot = (runtime: IngestRuntime["Type"], key: string) => {
+  let deferred = runtime.jobs.get(key)
+  if (deferred === undefined) {
+    deferred = Deferred.unsafeMake<JobHandle>(FiberId.none)
+    runtime.jobs.set(key, deferred)
+  }
+  return deferred
+}
+
+/**
+ * Registers the caller's handle of a job run (its source, limits and outcome sink) until the scope closes.
+ *
+ * @internal
+ */
+export const register = (key: string, handle: JobHandle) =>
+  Effect.flatMap(IngestRuntime, (runtime) =>
+    Effect.zipRight(
+      Deferred.succeed(slot(runtime, key), handle),
+      Effect.addFinalizer(() => Effect.sync(() => runtime.jobs.delete(key)))
+    ))
+
+/**
+ * The handle of a job run. On a restart the engine resumes the run's workflow as soon as it starts, before the
+ * caller registers: the activities wait for the handle, up to `patience`; after that (no caller in this process)
+ * they get the default limits and send their outcomes nowhere, and `source` is none.
+ *
+ * @internal
+ */
+export const handle = (key: string, patience: Duration.DurationInput = "30 seconds") =>
+  Effect.flatMap(IngestRuntime, (runtime) =>
+    Deferred.await(slot(runtime, key)).pipe(
+      Effect.map((handle): { readonly source: Source | undefined } & Omit<JobHandle, "source"> => handle),
+      Effect.timeoutTo({
+        duration: patience,
+        onSuccess: (handle) => handle,
+        onTimeout: () => ({ source: undefined, limits: runtime.defaultLimits, emit: () => Effect.void })
+      })
+    ))
+
+/** @internal */
+export const defaultConcurrency = 8
+/** @internal */
+export const defaultBytesInFlight = 256 * 1024 * 1024
+
+/** @internal */
+export const makeLimits = (concurrency: number, bytesInFlight: number): Effect.Effect<Limits> =>
+  Effect.map(
+    Effect.all([Effect.makeSemaphore(concurrency), Effect.makeSemaphore(bytesInFlight)]),
+    ([files, bytes]) => ({ files, bytes, bytesBudget: bytesInFlight })
+  )
+
+/** @internal */
+export const layerRuntime: Layer.Layer<IngestRuntime> = Layer.effect(
+  IngestRuntime,
+  Effect.map(makeLimits(defaultConcurrency, defaultBytesInFlight), (defaultLimits) => ({
+    jobs: new Map(),
+    defaultLimits
+  }))
+)
+
+/** @internal */
+export const jobKey = (jobId: string, run: number) => `${jobId}/${run}`
+
+// -------------------------------------------------------------------------------------------------------------------
+// metrics
+// -------------------------------------------------------------------------------------------------------------------
+
+/** Files by outcome (tag `outcome`). @internal */
+export const filesTotal = Metric.counter("cdf_ingest_files_total", {
+  description: "files synced, by outcome (uploaded, skipped, failed)",
+  incremental: true
+})
+
+/** Bytes of the files uploaded. @internal */
+export const bytesTotal = Metric.counter("cdf_ingest_bytes_total", {
+  description: "bytes of the files uploaded",
+  incremental: true
+})
+
+/** The latency of one file's upload, in seconds. @internal */
+export const uploadSeconds = Metric.histogram(
+  "cdf_ingest_upload_seconds",
+  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 14 }),
+  "the time one file's upload took, in seconds"
+)
+
+/** Counts one outcome. @internal */
+export const countOutcome = (status: FileOutcome["status"], bytes: number) =>
+  status === "would-upload"
+    ? Effect.void
+    : Effect.zipRight(
+      Metric.increment(Metric.tagged(filesTotal, "outcome", status)),
+      status === "uploaded" ? Metric.incrementBy(bytesTotal, bytes) : Effect.void
+    )
