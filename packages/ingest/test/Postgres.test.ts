@@ -1,7 +1,7 @@
 import { ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, layer } from "@effect/vitest"
 import { Workflow } from "@effect/workflow"
 import { Effect, Layer, Option, Schema } from "effect"
 import * as Net from "node:net"
@@ -25,7 +25,7 @@ const Double = Workflow.make({
 })
 
 describe("a throwaway PostgreSQL for the cluster tests", () => {
-  it.layer(Postgres.layer, { timeout: "60 seconds", excludeTestServices: true })("server", (it) => {
+  layer(Postgres.layer, { timeout: "60 seconds", excludeTestServices: true })("server", (it) => {
     it.effect("answers queries as a non-root server on a loopback port, and survives a restart", () =>
       Effect.gen(function*() {
         const pg = yield* Postgres.Postgres
