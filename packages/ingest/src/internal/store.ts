@@ -1,0 +1,240 @@
+/**
+ * The ingest tables, in the same database as the workflow engine's message storage: jobs (one row per job, its
+ * current run), items (one row per file of a run: its batch, decision and outcome) and hashes (`--checksum`: the
+ * sha256 of what was sent, kept across runs). See docs/ingest.md for when each is written.
+ *
+ * @internal
+ */
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Array as Arr, Effect } from "effect"
+import type { Counts, Item, JobInfo } from "./model.js"
+
+/** @internal */
+export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_jobs (
+    job_id TEXT PRIMARY KEY, source TEXT NOT NULL, prefix TEXT NOT NULL, target TEXT NOT NULL,
+    run INTEGER NOT NULL, state TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER,
+    uploaded INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0)`
+  yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_items (
+    job_id TEXT NOT NULL, run INTEGER NOT NULL, seq INTEGER NOT NULL, batch INTEGER NOT NULL,
+    path TEXT NOT NULL, file TEXT NOT NULL, external_id TEXT NOT NULL, directory TEXT,
+    size INTEGER NOT NULL, mtime INTEGER NOT NULL,
+    decision TEXT, outcome TEXT, error_tag TEXT, error_message TEXT, sha256 TEXT,
+    PRIMARY KEY (job_id, run, seq), UNIQUE (job_id, run, external_id))`
+  yield* sql`CREATE INDEX IF NOT EXISTS cdf_ingest_items_batch ON cdf_ingest_items (job_id, run, batch)`
+  yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_hashes (
+    job_id TEXT NOT NULL, external_id TEXT NOT NULL, mtime INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (job_id, external_id))`
+})
+
+interface JobRow {
+  readonly job_id: string
+  readonly source: string
+  readonly prefix: string
+  readonly target: string
+  readonly run: number
+  readonly state: "running" | "done"
+  readonly started_at: number
+  readonly finished_at: number | null
+  readonly uploaded: number
+  readonly skipped: number
+  readonly failed: number
+  readonly bytes: number
+}
+
+const toJob = (row: JobRow): JobInfo => ({
+  jobId: row.job_id,
+  source: row.source,
+  prefix: row.prefix,
+  target: row.target,
+  run: Number(row.run),
+  state: row.state,
+  startedAt: Number(row.started_at),
+  finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  uploaded: Number(row.uploaded),
+  skipped: Number(row.skipped),
+  failed: Number(row.failed),
+  bytes: Number(row.bytes)
+})
+
+/** Every job, the most recently started first. @internal */
+export const jobs: Effect.Effect<Array<JobInfo>, SqlError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql<JobRow>`SELECT * FROM cdf_ingest_jobs ORDER BY started_at DESC`.pipe(Effect.map(Arr.map(toJob)))
+)
+
+/**
+ * Starts a run of the job: resumes the current run when it is still `running`, else starts the next one.
+ *
+ * @internal
+ */
+export const startRun = (job: { readonly jobId: string; readonly source: string; readonly prefix: string; readonly target: string; readonly now: number }) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const rows = yield* sql<JobRow>`SELECT * FROM cdf_ingest_jobs WHERE job_id = ${job.jobId}`
+      if (rows.length > 0 && rows[0].state === "running") return { run: Number(rows[0].run), resumed: true }
+      const run = rows.length === 0 ? 1 : Number(rows[0].run) + 1
+      yield* sql`INSERT INTO cdf_ingest_jobs (job_id, source, prefix, target, run, state, started_at)
+        VALUES (${job.jobId}, ${job.source}, ${job.prefix}, ${job.target}, ${run}, 'running', ${job.now})
+        ON CONFLICT (job_id) DO UPDATE SET run = excluded.run, state = 'running', started_at = excluded.started_at,
+        finished_at = NULL, uploaded = 0, skipped = 0, failed = 0, bytes = 0`
+      return { run, resumed: false }
+    }))
+  })
+
+/** Marks the run done with its counts. @internal */
+export const finishRun = (jobId: string, run: number, counts: Counts, now: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`UPDATE cdf_ingest_jobs SET state = 'done', finished_at = ${now}, uploaded = ${counts.uploaded},
+      skipped = ${counts.skipped}, failed = ${counts.failed}, bytes = ${counts.bytes}
+      WHERE job_id = ${jobId} AND run = ${run}`)
+
+/** A planned item: the source's item with its external id, directory and batch. @internal */
+export interface PlannedItem extends Item {
+  readonly seq: number
+  readonly batch: number
+  readonly externalId: string
+  readonly directory: string | undefined
+}
+
+/**
+ * Writes the run's items (after deleting any it had: a `Plan` run again gives the same rows). A second item with an
+ * external id already planned is left out. Returns the number of batches.
+ *
+ * @internal
+ */
+export const writePlan = (jobId: string, run: number, items: ReadonlyArray<PlannedItem>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.withTransaction(Effect.gen(function*() {
+      yield* sql`DELETE FROM cdf_ingest_items WHERE job_id = ${jobId} AND run = ${run}`
+      // 11 columns a row: 500 rows stay far below SQLite's limit of bound parameters
+      for (const chunk of Arr.chunksOf(items, 500)) {
+        yield* sql`INSERT OR IGNORE INTO cdf_ingest_items ${
+          sql.insert(chunk.map((item) => ({
+            job_id: jobId,
+            run,
+            seq: item.seq,
+            batch: item.batch,
+            path: item.path,
+            file: item.file,
+            external_id: item.externalId,
+            directory: item.directory ?? null,
+            size: item.size,
+            mtime: item.mtime
+          })))
+        }`
+      }
+    }))
+  })
+
+interface ItemRow {
+  readonly seq: number
+  readonly batch: number
+  readonly path: string
+  readonly file: string
+  readonly external_id: string
+  readonly directory: string | null
+  readonly size: number
+  readonly mtime: number
+  readonly decision: "upload" | "skip" | null
+  readonly outcome: "uploaded" | "skipped" | "failed" | null
+}
+
+/** A stored item with its decision and outcome. @internal */
+export interface StoredItem extends PlannedItem {
+  readonly decision: "upload" | "skip" | null
+  readonly outcome: "uploaded" | "skipped" | "failed" | null
+}
+
+const toItem = (row: ItemRow): StoredItem => ({
+  seq: Number(row.seq),
+  batch: Number(row.batch),
+  path: row.path,
+  file: row.file,
+  externalId: row.external_id,
+  directory: row.directory ?? undefined,
+  size: Number(row.size),
+  mtime: Number(row.mtime),
+  decision: row.decision,
+  outcome: row.outcome
+})
+
+/** The items of one batch, in walk order. @internal */
+export const batchItems = (jobId: string, run: number, batch: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<ItemRow>`SELECT seq, batch, path, file, external_id, directory, size, mtime, decision, outcome
+      FROM cdf_ingest_items WHERE job_id = ${jobId} AND run = ${run} AND batch = ${batch} ORDER BY seq`.pipe(
+      Effect.map(Arr.map(toItem))
+    ))
+
+/** Writes the decisions of a batch in one transaction (a skip is also the item's outcome). @internal */
+export const writeDecisions = (
+  jobId: string,
+  run: number,
+  decisions: ReadonlyArray<{ readonly seq: number; readonly decision: "upload" | "skip" }>
+) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.withTransaction(Effect.forEach(decisions, ({ decision, seq }) =>
+      sql`UPDATE cdf_ingest_items SET decision = ${decision},
+        outcome = ${decision === "skip" ? "skipped" : null}
+        WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`, { discard: true })))
+
+/** Records the outcome of one file. @internal */
+export const writeOutcome = (
+  jobId: string,
+  run: number,
+  seq: number,
+  outcome: {
+    readonly status: "uploaded" | "failed"
+    readonly sha256?: string | undefined
+    readonly error?: { readonly tag: string; readonly message: string } | undefined
+  }
+) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
+      error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null}
+      WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`)
+
+/** The counts of a run, from its items. @internal */
+export const runCounts = (jobId: string, run: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ outcome: string | null; files: number; bytes: number | null }>`SELECT outcome, COUNT(*) AS files,
+      SUM(size) AS bytes FROM cdf_ingest_items WHERE job_id = ${jobId} AND run = ${run} GROUP BY outcome`.pipe(
+      Effect.map((rows): Counts => {
+        const of = (outcome: string) => rows.find((row) => row.outcome === outcome)
+        return {
+          uploaded: Number(of("uploaded")?.files ?? 0),
+          skipped: Number(of("skipped")?.files ?? 0),
+          failed: Number(of("failed")?.files ?? 0),
+          bytes: Number(of("uploaded")?.bytes ?? 0)
+        }
+      })
+    ))
+
+/** The failed items of a run, with their error. @internal */
+export const failures = (jobId: string, run: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ path: string; external_id: string; error_tag: string | null; error_message: string | null }>`SELECT path,
+      external_id, error_tag, error_message FROM cdf_ingest_items
+      WHERE job_id = ${jobId} AND run = ${run} AND outcome = 'failed' ORDER BY seq`)
+
+/** The sha256 kept for the external ids given (`--checksum`). @internal */
+export const hashes = (jobId: string, externalIds: ReadonlyArray<string>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    externalIds.length === 0
+      ? Effect.succeed(new Map<string, { mtime: number; sha256: string }>())
+      : sql<{ external_id: string; mtime: number; sha256: string }>`SELECT external_id, mtime, sha256
+      FROM cdf_ingest_hashes WHERE job_id = ${jobId} AND ${sql.in("external_id", externalIds)}`.pipe(
+        Effect.map((rows) => new Map(rows.map((row) => [row.external_id, { mtime: Number(row.mtime), sha256: row.sha256 }])))
+      ))
+
+/** Keeps the sha256 of what was sent for an external id. @internal */
+export const writeHash = (jobId: string, externalId: string, mtime: number, sha256: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`INSERT INTO cdf_ingest_hashes (job_id, external_id, mtime, sha256) VALUES (${jobId}, ${externalId}, ${mtime},
+      ${sha256}) ON CONFLICT (job_id, external_id) DO UPDATE SET mtime = excluded.mtime, sha256 = excluded.sha256`)

@@ -1,0 +1,246 @@
+/**
+ * The two workflows of a sync job (see docs/ingest.md): `IngestJob`, one execution per run (plan, then a child
+ * `IngestBatch` per batch, then finish), and `IngestBatch` (decide, then transfer). Each step is an `Activity`, whose
+ * result the engine stores; the per-file outcomes are written to the ingest tables as each file is done.
+ *
+ * @internal
+ */
+import { Files } from "@effect-cdf/files"
+import * as NodeFiles from "@effect-cdf/files/NodeFiles"
+import type { CdfError } from "@effect-cdf/files/CdfError"
+import { Activity, Workflow } from "@effect/workflow"
+import { Clock, Effect, Layer, Metric, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { createReadStream } from "node:fs"
+import * as nodePath from "node:path"
+import { Counts, type FileOutcome } from "./model.js"
+import { countOutcome, IngestRuntime, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
+import * as Store from "./store.js"
+import * as Walk from "./walk.js"
+
+/** @internal */
+export const IngestBatch = Workflow.make({
+  name: "cdf-ingest/Batch",
+  payload: {
+    jobId: Schema.String,
+    run: Schema.Int,
+    batch: Schema.Int,
+    checksum: Schema.Boolean
+  },
+  idempotencyKey: ({ batch, jobId, run }) => `${jobId}/${run}/${batch}`
+})
+
+/** @internal */
+export const IngestJob = Workflow.make({
+  name: "cdf-ingest/Job",
+  payload: {
+    jobId: Schema.String,
+    run: Schema.Int,
+    prefix: Schema.String,
+    directory: Schema.NullOr(Schema.String),
+    checksum: Schema.Boolean,
+    batchSize: Schema.Int,
+    batchConcurrency: Schema.Int
+  },
+  success: Counts,
+  idempotencyKey: ({ jobId, run }) => `${jobId}/${run}`
+})
+
+const noHandle = (runtime: IngestRuntime["Type"]): Omit<JobHandle, "source"> => ({
+  limits: runtime.defaultLimits,
+  emit: () => Effect.void
+})
+
+const handleOf = (jobId: string, run: number) =>
+  Effect.map(IngestRuntime, (runtime) => runtime.jobs.get(jobKey(jobId, run)) ?? noHandle(runtime))
+
+/** The external id and directory of an item. @internal */
+export const placeOf = (prefix: string, directory: string | null, path: string) => {
+  const dir = nodePath.posix.dirname(path)
+  return {
+    externalId: prefix + path,
+    directory: directory === null ? undefined : dir === "." ? directory : nodePath.posix.join(directory, dir)
+  }
+}
+
+/** The hex sha256 of a file on disk. @internal */
+export const hashFile = (file: string): Effect.Effect<string, Error> =>
+  Effect.async<string, Error>((resume) => {
+    const hash = createHash("sha256")
+    const stream = createReadStream(file)
+    stream.on("data", (chunk) => hash.update(chunk))
+    stream.on("error", (error) => resume(Effect.fail(error)))
+    stream.on("end", () => resume(Effect.succeed(hash.digest("hex"))))
+    return Effect.sync(() => stream.destroy())
+  })
+
+/**
+ * The skip rule: the record is uploaded and its `sourceModifiedTime` is the file's mtime (and, with `--checksum`,
+ * the file's sha256 is the one kept for what was sent).
+ *
+ * @internal
+ */
+export const decide = (
+  item: { readonly file: string; readonly mtime: number },
+  record: { readonly uploaded: boolean; readonly sourceModifiedTime?: number | undefined } | undefined,
+  kept: { readonly mtime: number; readonly sha256: string } | undefined,
+  checksum: boolean
+): Effect.Effect<"upload" | "skip"> => {
+  if (record === undefined || !record.uploaded || record.sourceModifiedTime !== item.mtime) {
+    return Effect.succeed("upload")
+  }
+  if (!checksum) return Effect.succeed("skip")
+  if (kept === undefined) return Effect.succeed("upload")
+  return hashFile(item.file).pipe(
+    Effect.map((sha256) => sha256 === kept.sha256 ? "skip" as const : "upload" as const),
+    Effect.orElseSucceed(() => "upload" as const)
+  )
+}
+
+const errorOf = (error: CdfError) => ({ tag: error._tag, message: error.message })
+
+/** Decides a batch: one `byids` call for the items not yet decided. */
+const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
+  Effect.gen(function*() {
+    const { batch, checksum, jobId, run } = payload
+    const items = (yield* Store.batchItems(jobId, run, batch)).filter((item) => item.decision === null)
+    if (items.length === 0) return
+    const handle = yield* handleOf(jobId, run)
+    const records = yield* Files.retrieveMany(items.map((item) => ({ externalId: item.externalId })), {
+      ignoreUnknownIds: true
+    }).pipe(Effect.either)
+    if (records._tag === "Left") {
+      // CDF cannot say what exists: the batch's files are failed (a rerun asks again)
+      const error = errorOf(records.left)
+      yield* Store.writeDecisions(jobId, run, items.map((item) => ({ seq: item.seq, decision: "upload" as const })))
+      yield* Effect.forEach(items, (item) =>
+        Effect.zipRight(
+          Store.writeOutcome(jobId, run, item.seq, { status: "failed", error }),
+          emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
+        ), { discard: true })
+      return
+    }
+    const byExternalId = new Map(records.right.map((record) => [record.externalId, record]))
+    const kept = checksum ? yield* Store.hashes(jobId, items.map((item) => item.externalId)) : new Map()
+    const decisions = yield* Effect.forEach(items, (item) =>
+      Effect.map(
+        decide(item, byExternalId.get(item.externalId), kept.get(item.externalId), checksum),
+        (decision) => ({ item, decision })
+      ), { concurrency: 8 })
+    yield* Store.writeDecisions(jobId, run, decisions.map(({ decision, item }) => ({ seq: item.seq, decision })))
+    yield* Effect.forEach(
+      decisions.filter(({ decision }) => decision === "skip"),
+      ({ item }) => emit(handle, { path: item.path, externalId: item.externalId, status: "skipped", bytes: 0 }),
+      { discard: true }
+    )
+  }).pipe(Effect.orDie)
+
+const emit = (handle: Omit<JobHandle, "source">, outcome: Omit<FileOutcome, "_tag">) =>
+  Effect.zipRight(countOutcome(outcome.status, outcome.bytes), handle.emit({ _tag: "File", ...outcome }))
+
+/** Uploads one item and records its outcome. */
+const transferOne = (
+  payload: typeof IngestBatch.payloadSchema.Type,
+  handle: Omit<JobHandle, "source">,
+  item: Store.StoredItem
+) =>
+  Effect.gen(function*() {
+    const { checksum, jobId, run } = payload
+    const start = yield* Clock.currentTimeMillis
+    const result = yield* NodeFiles.contentOfSize(item.file, item.size).pipe(
+      Effect.flatMap((content) =>
+        Files.upload(content, {
+          name: nodePath.posix.basename(item.path),
+          externalId: item.externalId,
+          ...(item.directory === undefined ? {} : { directory: item.directory }),
+          sourceModifiedTime: item.mtime,
+          overwrite: true,
+          ...(checksum ? { checksum: "sha256" as const } : {})
+        })
+      ),
+      Effect.either
+    )
+    if (result._tag === "Left") {
+      const error = errorOf(result.left)
+      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error })
+      return yield* emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
+    }
+    const end = yield* Clock.currentTimeMillis
+    yield* Metric.update(uploadSeconds, (end - start) / 1000)
+    const sha256 = result.right.sha256
+    if (checksum && sha256 !== undefined) yield* Store.writeHash(jobId, item.externalId, item.mtime, sha256)
+    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256 })
+    yield* emit(handle, { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size })
+  })
+
+/** Uploads the batch's items decided `upload` that have no outcome yet. */
+const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
+  Effect.gen(function*() {
+    const { batch, jobId, run } = payload
+    const todo = (yield* Store.batchItems(jobId, run, batch)).filter((item) =>
+      item.decision === "upload" && item.outcome === null
+    )
+    const handle = yield* handleOf(jobId, run)
+    const { bytes, bytesBudget, files } = handle.limits
+    yield* Effect.forEach(todo, (item) =>
+      transferOne(payload, handle, item).pipe(
+        bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
+        files.withPermits(1)
+      ), { concurrency: "unbounded", discard: true })
+  }).pipe(Effect.orDie)
+
+const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
+  Effect.gen(function*() {
+    yield* Activity.make({ name: "Decide", execute: decideBatch(payload) })
+    yield* Activity.make({ name: "Transfer", execute: transferBatch(payload) })
+  })
+
+const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
+
+const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
+  Effect.gen(function*() {
+    const { batchSize, directory, jobId, prefix, run } = payload
+    const runtime = yield* IngestRuntime
+    const handle = runtime.jobs.get(jobKey(jobId, run))
+    if (handle === undefined) return yield* Effect.dieMessage(`no source registered for job ${jobId} run ${run}`)
+    const items = yield* Walk.items(handle.source)
+    const seen = new Set<string>()
+    const planned: Array<Store.PlannedItem> = []
+    for (const item of items) {
+      const place = placeOf(prefix, directory, item.path)
+      if (seen.has(place.externalId)) continue
+      seen.add(place.externalId)
+      const seq = planned.length
+      planned.push({ ...item, ...place, seq, batch: Math.floor(seq / batchSize) })
+    }
+    yield* Store.writePlan(jobId, run, planned)
+    return { files: planned.length, batches: Math.ceil(planned.length / batchSize) }
+  }).pipe(Effect.orDie)
+
+const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
+  Effect.gen(function*() {
+    const { batchConcurrency, checksum, jobId, run } = payload
+    const planned = yield* Activity.make({ name: "Plan", success: Planned, execute: plan(payload) })
+    yield* Effect.forEach(
+      Array.from({ length: planned.batches }, (_, batch) => batch),
+      (batch) => IngestBatch.execute({ jobId, run, batch, checksum }),
+      { concurrency: batchConcurrency, discard: true }
+    )
+    return yield* Activity.make({
+      name: "Finish",
+      success: Counts,
+      execute: Effect.gen(function*() {
+        const counts = yield* Store.runCounts(jobId, run)
+        yield* Store.finishRun(jobId, run, counts, yield* Clock.currentTimeMillis)
+        return counts
+      }).pipe(Effect.orDie)
+    })
+  })
+
+/**
+ * Registers both workflows with the engine.
+ *
+ * @internal
+ */
+export const layerWorkflows = Layer.mergeAll(IngestJob.toLayer(jobBody), IngestBatch.toLayer(batchBody))
+

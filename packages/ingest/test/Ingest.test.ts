@@ -1,0 +1,162 @@
+/**
+ * `Ingest.sync` against the emulator on a loopback port, with the embedded SQLite engine (a state file in a
+ * temporary directory) and, once, the in-memory engine.
+ */
+import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
+import { Emulator } from "@effect-cdf/emulator"
+import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, Layer, Metric, Stream } from "effect"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Ingest } from "../src/index.js"
+
+const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex")
+
+const makeTree = () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ingest-test-"))
+  const write = (rel: string, content: string | Uint8Array) => {
+    fs.mkdirSync(path.dirname(path.join(root, "tree", rel)), { recursive: true })
+    fs.writeFileSync(path.join(root, "tree", rel), content)
+  }
+  write("a.txt", "alpha\n")
+  write("b.pdf", "%PDF-b\n")
+  write("sub/c.pdf", new Uint8Array(70_000).map((_, i) => i % 251))
+  write("sub/deeper/d.txt", "delta\n")
+  write("tmp/x.pdf", "temporary\n")
+  write(".hidden", "dot\n")
+  return { root, tree: path.join(root, "tree"), state: path.join(root, "state.db") }
+}
+
+const filesLayer = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+  Files.layer.pipe(
+    Layer.provideMerge(CdfClient.layer),
+    Layer.provideMerge(CdfConfig.layer({ baseUrl: emulator.baseUrl, project: emulator.project })),
+    Layer.provide(CdfAuth.layerToken(emulator.token))
+  ))).pipe(
+    Layer.provideMerge(Layer.orDie(Emulator.layerServer({ port: 0 }))),
+    Layer.provideMerge(NodeHttpClient.layerUndici),
+    Layer.provideMerge(NodeFileSystem.layer)
+  )
+
+const collect = (source: Ingest.Source, options: Ingest.SyncOptions) =>
+  Stream.runCollect(Ingest.sync(source, options)).pipe(Effect.map(Chunk.toArray))
+
+const split = (events: ReadonlyArray<Ingest.SyncEvent>) => {
+  const files = events.filter((e): e is Ingest.FileOutcome => e._tag === "File")
+  const summary = events.filter((e): e is Ingest.Summary => e._tag === "Summary")
+  expect(summary).toHaveLength(1)
+  expect(events[events.length - 1]._tag).toBe("Summary")
+  return { files, summary: summary[0] }
+}
+
+const statuses = (files: ReadonlyArray<Ingest.FileOutcome>) =>
+  Object.fromEntries(files.map((f) => [f.externalId, f.status]).sort(([a], [b]) => a.localeCompare(b)))
+
+const writes = (requests: ReadonlyArray<Emulator.LoggedRequest>) =>
+  requests.filter((r) => r.route !== "files.byids" && r.route !== "token")
+
+describe("Ingest.sync", () => {
+  it.live("dry run: lists what would be uploaded, sends no write and writes no run", () => {
+    const dirs = makeTree()
+    return Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const { files, summary } = split(
+        yield* collect(Ingest.directory(dirs.tree), { externalIdPrefix: "t/", dryRun: true })
+      )
+      expect(statuses(files)).toEqual({
+        "t/.hidden": "would-upload",
+        "t/a.txt": "would-upload",
+        "t/b.pdf": "would-upload",
+        "t/sub/c.pdf": "would-upload",
+        "t/sub/deeper/d.txt": "would-upload",
+        "t/tmp/x.pdf": "would-upload"
+      })
+      expect(summary).toMatchObject({ dryRun: true, uploaded: 6, skipped: 0, failed: 0 })
+      expect(writes(yield* emulator.requests)).toEqual([])
+      expect(yield* emulator.files).toEqual([])
+      expect(yield* Ingest.jobs).toEqual([])
+    }).pipe(Effect.provide(Ingest.layerSqlite({ filename: dirs.state }).pipe(Layer.provideMerge(filesLayer))))
+  })
+
+  it.live("uploads with include/exclude, then a rerun skips everything, then a touched file is uploaded again", () => {
+    const dirs = makeTree()
+    const source = Ingest.directory(dirs.tree, { include: ["**/*.pdf", "**/*.txt"], exclude: ["tmp/**"] })
+    const options = { externalIdPrefix: "t/", directory: "/docs", batchSize: 2 }
+    return Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const first = split(yield* collect(source, options))
+      expect(statuses(first.files)).toEqual({
+        "t/a.txt": "uploaded",
+        "t/b.pdf": "uploaded",
+        "t/sub/c.pdf": "uploaded",
+        "t/sub/deeper/d.txt": "uploaded"
+      })
+      expect(first.summary).toMatchObject({ run: 1, resumed: false, uploaded: 4, skipped: 0, failed: 0 })
+      expect(first.summary.bytes).toBe(6 + 7 + 70_000 + 6)
+      const stored = yield* emulator.files
+      expect(stored.map((f) => [f.externalId, f.record.directory, f.sha256]).sort()).toEqual([
+        ["t/a.txt", "/docs", sha256("alpha\n")],
+        ["t/b.pdf", "/docs", sha256("%PDF-b\n")],
+        ["t/sub/c.pdf", "/docs/sub", sha256(fs.readFileSync(path.join(dirs.tree, "sub/c.pdf")))],
+        ["t/sub/deeper/d.txt", "/docs/sub/deeper", sha256("delta\n")]
+      ])
+      for (const f of stored) {
+        const rel = f.externalId!.slice(2)
+        expect(f.record.sourceModifiedTime).toBe(fs.statSync(path.join(dirs.tree, rel)).mtime.getTime())
+      }
+
+      const before = (yield* emulator.requests).length
+      const second = split(yield* collect(source, options))
+      expect(statuses(second.files)).toEqual({
+        "t/a.txt": "skipped",
+        "t/b.pdf": "skipped",
+        "t/sub/c.pdf": "skipped",
+        "t/sub/deeper/d.txt": "skipped"
+      })
+      expect(second.summary).toMatchObject({ run: 2, uploaded: 0, skipped: 4, failed: 0, bytes: 0 })
+      const rerun = (yield* emulator.requests).slice(before)
+      // one byids call per batch of 2, and nothing else
+      expect(rerun.map((r) => r.route)).toEqual(["files.byids", "files.byids"])
+
+      const later = new Date(Date.now() + 60_000)
+      fs.utimesSync(path.join(dirs.tree, "b.pdf"), later, later)
+      const third = split(yield* collect(source, options))
+      expect(statuses(third.files)).toMatchObject({ "t/b.pdf": "uploaded", "t/a.txt": "skipped" })
+      expect(third.summary).toMatchObject({ run: 3, uploaded: 1, skipped: 3 })
+      const b = (yield* emulator.files).filter((f) => f.externalId === "t/b.pdf")
+      expect(b).toHaveLength(1)
+      expect(b[0].record.sourceModifiedTime).toBe(fs.statSync(path.join(dirs.tree, "b.pdf")).mtime.getTime())
+
+      const jobs = yield* Ingest.jobs
+      expect(jobs).toHaveLength(1)
+      expect(jobs[0]).toMatchObject({ run: 3, state: "done", uploaded: 1, skipped: 3, failed: 0, prefix: "t/" })
+      expect(jobs[0].jobId).toBe(third.summary.jobId)
+
+      const counter = yield* Metric.value(Metric.tagged(Ingest.filesTotal, "outcome", "uploaded"))
+      expect(counter.count).toBeGreaterThanOrEqual(5)
+    }).pipe(Effect.provide(Ingest.layerSqlite({ filename: dirs.state }).pipe(Layer.provideMerge(filesLayer))))
+  })
+
+  it.live("the in-memory engine; a file that fails is an outcome with its error, the others go on", () => {
+    const dirs = makeTree()
+    return Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      // an external id over 255 characters fails before anything is sent
+      const long = "p/".repeat(130)
+      const { files, summary } = split(yield* collect(Ingest.directory(dirs.tree, { include: ["*.txt", "*.pdf"] }), {
+        externalIdPrefix: long
+      }))
+      expect(files.map((f) => f.status)).toEqual(["failed", "failed"])
+      expect(files[0].error?.tag).toBe("InvalidFileMetadataError")
+      expect(summary).toMatchObject({ uploaded: 0, failed: 2 })
+      const ok = split(yield* collect(Ingest.directory(dirs.tree, { include: ["*.txt", "*.pdf"] }), {
+        externalIdPrefix: "m/"
+      }))
+      expect(ok.summary).toMatchObject({ uploaded: 2, failed: 0 })
+      expect((yield* emulator.files).map((f) => f.externalId).sort()).toEqual(["m/a.txt", "m/b.pdf"])
+    }).pipe(Effect.provide(Ingest.layerMemory.pipe(Layer.provideMerge(filesLayer))))
+  })
+})
