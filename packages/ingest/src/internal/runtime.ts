@@ -28,6 +28,10 @@ export interface JobHandle {
 export class IngestRuntime extends Context.Tag("@effect-cdf/ingest/IngestRuntime")<IngestRuntime, {
   readonly jobs: Map<string, JobHandle>
   readonly defaultLimits: Limits
+  /** the limits of the jobs this process runs for a caller in another process (a cluster runner), by job key */
+  readonly remoteLimits: Map<string, Limits>
+  /** who runs the workflows: `local` (embedded engine), or the runner's address on a cluster */
+  readonly runner: string
 }>() {}
 
 /** @internal */
@@ -43,13 +47,19 @@ export const makeLimits = (concurrency: number, bytesInFlight: number): Effect.E
   )
 
 /** @internal */
-export const layerRuntime: Layer.Layer<IngestRuntime> = Layer.effect(
-  IngestRuntime,
-  Effect.map(makeLimits(defaultConcurrency, defaultBytesInFlight), (defaultLimits) => ({
-    jobs: new Map(),
-    defaultLimits
-  }))
-)
+export const layerRuntimeOf = (runner: string): Layer.Layer<IngestRuntime> =>
+  Layer.effect(
+    IngestRuntime,
+    Effect.map(makeLimits(defaultConcurrency, defaultBytesInFlight), (defaultLimits) => ({
+      jobs: new Map(),
+      defaultLimits,
+      remoteLimits: new Map(),
+      runner
+    }))
+  )
+
+/** @internal */
+export const layerRuntime: Layer.Layer<IngestRuntime> = layerRuntimeOf("local")
 
 /** @internal */
 export const jobKey = (jobId: string, run: number) => `${jobId}/${run}`

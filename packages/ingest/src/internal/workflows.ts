@@ -14,7 +14,7 @@ import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
-import { countOutcome, IngestRuntime, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
+import { countOutcome, IngestRuntime, type JobHandle, jobKey, makeLimits, uploadSeconds } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
 
@@ -25,7 +25,10 @@ export const IngestBatch = Workflow.make({
     jobId: Schema.String,
     run: Schema.Int,
     batch: Schema.Int,
-    checksum: Schema.Boolean
+    checksum: Schema.Boolean,
+    /** files and bytes in flight (on each runner that runs batches of the job) */
+    concurrency: Schema.Int,
+    bytesInFlight: Schema.Int
   },
   idempotencyKey: ({ batch, jobId, run }) => `${jobId}/${run}/${batch}`
 })
@@ -40,19 +43,37 @@ export const IngestJob = Workflow.make({
     directory: Schema.NullOr(Schema.String),
     checksum: Schema.Boolean,
     batchSize: Schema.Int,
-    batchConcurrency: Schema.Int
+    batchConcurrency: Schema.Int,
+    concurrency: Schema.Int,
+    bytesInFlight: Schema.Int,
+    /** a directory source, for a runner that plans the job with no caller in its process (a cluster) */
+    source: Schema.NullOr(Schema.Struct({
+      root: Schema.String,
+      include: Schema.Array(Schema.String),
+      exclude: Schema.Array(Schema.String)
+    }))
   },
   success: Counts,
   idempotencyKey: ({ jobId, run }) => `${jobId}/${run}`
 })
 
-const noHandle = (runtime: IngestRuntime["Type"]): Omit<JobHandle, "source"> => ({
-  limits: runtime.defaultLimits,
-  emit: () => Effect.void
-})
-
-const handleOf = (jobId: string, run: number) =>
-  Effect.map(IngestRuntime, (runtime) => runtime.jobs.get(jobKey(jobId, run)) ?? noHandle(runtime))
+/**
+ * The job's handle in this process: the caller's (its limits and where its outcomes go), or, with no caller here
+ * (a resumed job, or a cluster runner), the job's limits on this runner, made once, and no outcome stream.
+ */
+const handleOf = (payload: { readonly jobId: string; readonly run: number; readonly concurrency: number; readonly bytesInFlight: number }) =>
+  Effect.gen(function*() {
+    const runtime = yield* IngestRuntime
+    const key = jobKey(payload.jobId, payload.run)
+    const handle = runtime.jobs.get(key)
+    if (handle !== undefined) return handle
+    let limits = runtime.remoteLimits.get(key)
+    if (limits === undefined) {
+      limits = yield* makeLimits(payload.concurrency, payload.bytesInFlight)
+      runtime.remoteLimits.set(key, limits)
+    }
+    return { limits, emit: () => Effect.void } satisfies Omit<JobHandle, "source">
+  })
 
 /** The external id and directory of an item. @internal */
 export const placeOf = (prefix: string, directory: string | null, path: string) => {
@@ -105,7 +126,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const { batch, checksum, jobId, run } = payload
     const items = (yield* Store.batchItems(jobId, run, batch)).filter((item) => item.decision === null)
     if (items.length === 0) return
-    const handle = yield* handleOf(jobId, run)
+    const handle = yield* handleOf(payload)
     const records = yield* Files.retrieveMany(items.map((item) => ({ externalId: item.externalId })), {
       ignoreUnknownIds: true
     }).pipe(Effect.either)
@@ -146,6 +167,7 @@ const transferOne = (
 ) =>
   Effect.gen(function*() {
     const { checksum, jobId, run } = payload
+    const { runner } = yield* IngestRuntime
     const start = yield* Clock.currentTimeMillis
     const result = yield* NodeFiles.contentOfSize(item.file, item.size).pipe(
       Effect.flatMap((content) =>
@@ -162,14 +184,14 @@ const transferOne = (
     )
     if (result._tag === "Left") {
       const error = errorOf(result.left)
-      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error })
+      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error, runner })
       return yield* emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
     }
     const end = yield* Clock.currentTimeMillis
     yield* Metric.update(uploadSeconds, (end - start) / 1000)
     const sha256 = result.right.sha256
     if (checksum && sha256 !== undefined) yield* Store.writeHash(jobId, item.externalId, item.mtime, sha256)
-    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256 })
+    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256, runner })
     yield* emit(handle, { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size })
   })
 
@@ -180,7 +202,7 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const todo = (yield* Store.batchItems(jobId, run, batch)).filter((item) =>
       item.decision === "upload" && item.outcome === null
     )
-    const handle = yield* handleOf(jobId, run)
+    const handle = yield* handleOf(payload)
     const { bytes, bytesBudget, files } = handle.limits
     yield* Effect.forEach(todo, (item) =>
       transferOne(payload, handle, item).pipe(
@@ -201,9 +223,12 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batchSize, directory, jobId, prefix, run } = payload
     const runtime = yield* IngestRuntime
-    const handle = runtime.jobs.get(jobKey(jobId, run))
-    if (handle === undefined) return yield* Effect.dieMessage(`no source registered for job ${jobId} run ${run}`)
-    const items = yield* Walk.items(handle.source)
+    const source: Walk.Source | undefined = runtime.jobs.get(jobKey(jobId, run))?.source ??
+      (payload.source === null ? undefined : { _tag: "Directory", ...payload.source })
+    if (source === undefined) {
+      return yield* Effect.dieMessage(`job ${jobId} run ${run} has an items source, whose caller is gone: rerun sync`)
+    }
+    const items = yield* Walk.items(source)
     const seen = new Set<string>()
     const planned: Array<Store.PlannedItem> = []
     for (const item of items) {
@@ -219,11 +244,11 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
 
 const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
-    const { batchConcurrency, checksum, jobId, run } = payload
+    const { batchConcurrency, bytesInFlight, checksum, concurrency, jobId, run } = payload
     const planned = yield* Activity.make({ name: "Plan", success: Planned, execute: plan(payload) })
     yield* Effect.forEach(
       Array.from({ length: planned.batches }, (_, batch) => batch),
-      (batch) => IngestBatch.execute({ jobId, run, batch, checksum }),
+      (batch) => IngestBatch.execute({ jobId, run, batch, checksum, concurrency, bytesInFlight }),
       { concurrency: batchConcurrency, discard: true }
     )
     return yield* Activity.make({
