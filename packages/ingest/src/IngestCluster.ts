@@ -85,14 +85,15 @@ export const layerState: (
 /**
  * Submits the job of a directory to the runners, or attaches to its running run (the same source, prefix and
  * target are the same job: never a second one), and follows it: the outcome of each file as a runner records it,
- * then the summary. It uploads nothing itself; interrupt it or kill its process and the job goes on. `--dryRun` is
+ * then the summary. The source must be a directory (`Ingest.directory`) at the same path on every runner. It
+ * uploads nothing itself; interrupt it or kill its process and the job goes on. `--dryRun` is
  * refused: a dry run needs no runner (use `Ingest.sync`).
  *
  * @since 0.1.0
  * @category sync
  */
 export const submit: (
-  source: Ingest.Source & { readonly _tag: "Directory" },
+  source: Ingest.Source,
   options: Ingest.SyncOptions & { readonly pollInterval?: Duration.DurationInput | undefined }
 ) => Stream.Stream<Ingest.SyncEvent, IngestError, ClientEngine | FileSystem.FileSystem> = internal.submit
 

@@ -131,10 +131,16 @@ const toOutcome = (row: Store.DoneRow): FileOutcome => ({
  * @internal
  */
 export const submit = (
-  source: Walk.DirectorySource,
+  source: Walk.Source,
   options: SyncOptions & { readonly pollInterval?: Duration.DurationInput | undefined }
 ): Stream.Stream<SyncEvent, IngestError, ClientEngine | FileSystem.FileSystem> =>
   Stream.unwrapScoped(Effect.gen(function*() {
+    if (source._tag !== "Directory") {
+      return yield* new IngestError({
+        reason: "Options",
+        message: "a cluster syncs a directory its runners can read: a stream of items runs locally (Ingest.sync)"
+      })
+    }
     const settings = yield* checkOptions(options)
     if (options.dryRun === true) {
       return yield* new IngestError({ reason: "Options", message: "a dry run runs locally: leave out the postgres state" })
