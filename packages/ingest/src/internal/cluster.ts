@@ -46,6 +46,12 @@ export const clusterSettings: Partial<ShardingConfig.ShardingConfig["Type"]> = {
   entityTerminationTimeout: Duration.seconds(5)
 }
 
+/** How long a follower waits for the database to come back. */
+const followRetry = Schedule.exponential("200 millis", 1.5).pipe(
+  Schedule.union(Schedule.spaced("3 seconds")),
+  Schedule.upTo("2 minutes")
+)
+
 /** @internal */
 export interface PostgresOptions {
   readonly url: Redacted.Redacted<string>
@@ -180,11 +186,18 @@ export const submit = (
       const rows = yield* Store.outcomes(jobId, run)
       const fresh = rows.filter((row) => !seen.has(Number(row.seq)))
       for (const row of fresh) seen.add(Number(row.seq))
-      if (result?._tag === "Complete" && result.exit._tag === "Failure") {
-        return yield* new IngestError({ reason: "State", message: `the job failed on a runner: ${String(result.exit.cause)}` })
-      }
-      return { outcomes: fresh.map(toOutcome), done: state === "done" || result?._tag === "Complete" }
-    }).pipe(Effect.mapError((error) => error instanceof IngestError ? error : stateError(error)))
+      const failure = result?._tag === "Complete" && result.exit._tag === "Failure" ? result.exit.cause : undefined
+      return { outcomes: fresh.map(toOutcome), done: state === "done" || result?._tag === "Complete", failure }
+    }).pipe(
+      // the database may be away for a while (a restart, a failover): the job goes on, the follower waits for it
+      Effect.retry(followRetry),
+      Effect.mapError(stateError),
+      Effect.flatMap((step) =>
+        step.failure === undefined
+          ? Effect.succeed(step)
+          : new IngestError({ reason: "State", message: `the job failed on a runner: ${String(step.failure)}` })
+      )
+    )
     const summary = Effect.gen(function*() {
       const counts = yield* Store.runCounts(jobId, run).pipe(Effect.mapError(stateError))
       const now = yield* Clock.currentTimeMillis
