@@ -98,6 +98,16 @@ export const submit: (
 ) => Stream.Stream<Ingest.SyncEvent, IngestError, ClientEngine | FileSystem.FileSystem> = internal.submit
 
 /**
+ * Cancels the running run of a job: its workflow and its batches are interrupted wherever they run, and the run is
+ * marked done with its counts so far. The next `submit` of the job starts a new run, which skips what was uploaded.
+ * `false` when the job has no running run.
+ *
+ * @since 0.1.0
+ * @category jobs
+ */
+export const cancel: (jobId: string) => Effect.Effect<boolean, IngestError, ClientEngine> = internal.cancel
+
+/**
  * How many files of a run each runner uploaded (by the runner's `host:port`).
  *
  * @since 0.1.0

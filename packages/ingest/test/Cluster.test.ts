@@ -196,4 +196,34 @@ layer(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 
       expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
       yield* checkStored(emulator, prefix, tree.contents)
     }), 120_000)
+
+  it.scoped("cancel: the run's workflow and batches stop on every runner, and the follower ends with the counts so far", () =>
+    Effect.gen(function*() {
+      const { emulator } = yield* setup
+      const tree = makeTree(60)
+      const prefix = "cancel/"
+      const source = Ingest.directory(tree.root)
+      const jobId = Ingest.jobId(source, prefix, settings.target)
+      const follower = yield* Stream.runCollect(
+        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
+      yield* IngestCluster.runnerCounts(jobId, 1).pipe(
+        Effect.provide(client),
+        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 6),
+        Effect.retry(Schedule.spaced("100 millis"))
+      )
+      expect(yield* IngestCluster.cancel(jobId).pipe(Effect.provide(client))).toBe(true)
+      const events = yield* Fiber.join(follower)
+      const summary = events[events.length - 1]
+      expect(summary._tag).toBe("Summary")
+      const puts = Effect.map(emulator.requests, (requests) => requests.filter((r) => r.route === "storage.put").length)
+      yield* Effect.sleep("1 second")
+      const settled = yield* puts
+      yield* Effect.sleep("3 seconds")
+      expect(yield* puts).toBe(settled)
+      expect(settled).toBeLessThan(60)
+      const [job] = yield* Ingest.jobs.pipe(Effect.provide(client), Effect.map((jobs) => jobs.filter((j) => j.jobId === jobId)))
+      expect(job).toMatchObject({ state: "done", run: 1 })
+      expect(yield* IngestCluster.cancel(jobId).pipe(Effect.provide(client))).toBe(false)
+    }), 120_000)
 })

@@ -210,6 +210,36 @@ export const submit = (
     return Stream.concat(follow, Stream.fromEffect(summary))
   }))
 
+/**
+ * Cancels the running run of a job: the engine interrupts its workflow execution (and so its batches, wherever they
+ * run), and the run is marked done with the counts so far. The next `submit` starts a new run, which skips what was
+ * uploaded. A job with no running run is left alone (`false`).
+ *
+ * @internal
+ */
+export const cancel = (jobId: string): Effect.Effect<boolean, IngestError, ClientEngine> =>
+  Effect.gen(function*() {
+    const job = (yield* Store.jobs).find((info) => info.jobId === jobId)
+    if (job === undefined || job.state !== "running") return false
+    // the execution id depends only on the idempotency key (job id and run): the rest of the payload is not read
+    const executionId = yield* IngestJob.executionId({
+      jobId,
+      run: job.run,
+      prefix: job.prefix,
+      directory: null,
+      checksum: false,
+      batchSize: 1,
+      batchConcurrency: 1,
+      concurrency: 1,
+      bytesInFlight: 1,
+      source: null
+    })
+    yield* IngestJob.interrupt(executionId)
+    const counts = yield* Store.runCounts(jobId, job.run)
+    yield* Store.finishRun(jobId, job.run, counts, yield* Clock.currentTimeMillis)
+    return true
+  }).pipe(Effect.mapError((error) => error instanceof IngestError ? error : stateError(error)))
+
 /** How many files each runner uploaded in a run. @internal */
 export const runnerCounts = (jobId: string, run: number) =>
   Effect.mapError(Store.runnerCounts(jobId, run), stateError)

@@ -183,7 +183,9 @@ const transferOne = (
       Effect.either
     )
     if (result._tag === "Left") {
-      const error = errorOf(result.left)
+      const failed = errorOf(result.left)
+      // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
+      const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
       yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error, runner })
       return yield* emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
     }
