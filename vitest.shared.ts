@@ -7,8 +7,8 @@ export default defineConfig({
   resolve: {
     // Tests run from `src`: workspace packages resolve to their sources, not to `dist`.
     alias: [
-      { find: /^@effect-cdf\/(files|emulator|cli)$/, replacement: `${packages}/$1/src/index.ts` },
-      { find: /^@effect-cdf\/(files|emulator|cli)\/(.+)$/, replacement: `${packages}/$1/src/$2.ts` }
+      { find: /^@effect-cdf\/(files|emulator|ingest|cli)$/, replacement: `${packages}/$1/src/index.ts` },
+      { find: /^@effect-cdf\/(files|emulator|ingest|cli)\/(.+)$/, replacement: `${packages}/$1/src/$2.ts` }
     ]
   },
   test: {

@@ -10,7 +10,7 @@ import ts from "typescript"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const check = process.argv.includes("--check")
-const packages = ["files", "emulator", "cli"]
+const packages = ["files", "emulator", "ingest", "cli"]
 const skip = new Set(["index.ts", "bin.ts", "demo.ts"])
 
 const problems = []

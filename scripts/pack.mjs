@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const outDir = resolve(process.argv[2] ?? join(root, "dist-packages"))
-const published = ["files", "emulator", "cli"]
+const published = ["files", "emulator", "ingest", "cli"]
 
 mkdirSync(outDir, { recursive: true })
 const tarballs = []

@@ -25,6 +25,14 @@ export const csvNames = (directoryPrefix: string) =>
   )
 // [/list]
 
+// [list-geo]
+// The files located within a polygon (GeoJSON, longitude first): INTERSECTS, DISJOINT and WITHIN are the relations.
+export const namesWithin = (polygon: ReadonlyArray<readonly [number, number]>) =>
+  Files.list({
+    geoLocation: { relation: "WITHIN", shape: { type: "Polygon", coordinates: [polygon] } }
+  }).pipe(Stream.map((file) => file.name), Stream.runCollect, Effect.map(Chunk.toArray))
+// [/list-geo]
+
 // [update]
 // Fix the metadata of a file after its upload: add and remove keys, set one field, clear another.
 export const markReviewed = (externalId: string) =>
@@ -78,6 +86,7 @@ export const main = async (env: { baseUrl: string; project: string; token: strin
       const uploaded = yield* uploadChecked(externalId)
       const found = yield* existing([externalId, `${externalId}-missing`])
       const names = yield* csvNames("/reports")
+      const located = yield* namesWithin([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]])
       const [updated] = yield* markReviewed(externalId)
       const text = yield* readText(externalId)
       const link = yield* shareableLink(externalId)
@@ -87,6 +96,7 @@ export const main = async (env: { baseUrl: string; project: string; token: strin
         uploaded: uploaded.uploaded,
         found: [...found],
         names,
+        located,
         metadata: updated?.metadata,
         text,
         linked: link.length > 0,

@@ -2,9 +2,9 @@
  * Large files with @effect-cdf/files: automatic multipart, streams, progress, checksum, sessions, upload to an
  * existing file, waiting for `uploaded`. Quoted by docs/large-files.md.
  */
-import { Content, Files, Progress } from "@effect-cdf/files"
+import { Content, Files, MultipartCheckpoint, Progress } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
-import { Console, Effect, Schedule, Stream } from "effect"
+import { Console, Effect, Ref, Schedule, Stream } from "effect"
 
 const MiB = 1024 * 1024
 
@@ -66,6 +66,20 @@ export const cancelled = Files.uploadBytes(Content.fromFactory(() => slowChunks,
   Effect.tap((error) => Console.log(`after the cancel, retrieve fails: ${error._tag}`)) // the record is gone
 )
 
+// 8. A multipart upload that survives a restart: keep its last checkpoint (here in a Ref; in an application, a file
+//    or a database row) and pass it back; acknowledged parts are not sent again.
+export const resumable = (saved: Ref.Ref<string | undefined>) =>
+  Effect.gen(function*() {
+    const stored = yield* Ref.get(saved)
+    const checkpoint = stored === undefined ? undefined : yield* MultipartCheckpoint.fromJson(stored)
+    return yield* Files.uploadBytes(new Uint8Array(12 * MiB), {
+      name: "survey.bin",
+      externalId: "survey-2026",
+      multipart: true,
+      resume: { checkpoint, onCheckpoint: (c) => Ref.set(saved, MultipartCheckpoint.toJson(c)) }
+    })
+  })
+
 export const program: Effect.Effect<unknown, unknown, Files.Files> = Effect.gen(function*() {
   const file = yield* uploadStream
   yield* progressStream
@@ -73,5 +87,9 @@ export const program: Effect.Effect<unknown, unknown, Files.Files> = Effect.gen(
   yield* session
   const acknowledged = yield* replaceAndWait
   yield* cancelled
+  const saved = yield* Ref.make<string | undefined>(undefined)
+  yield* resumable(saved)
+  // run again from the stored checkpoint: its one part is acknowledged, so only the completion is asked for again
+  yield* resumable(saved)
   return { first: file.id, replaced: acknowledged.id, uploaded: acknowledged.uploaded }
 })

@@ -30,6 +30,8 @@ import { ExitCode } from "./internal/report.js"
 import type { Output as RunnerOutput, Uploader } from "./internal/runner.js"
 import { runUploads } from "./internal/runner.js"
 import { resolve } from "./internal/settings.js"
+import { jobsCommand, syncCommand } from "./internal/syncCommand.js"
+import * as SyncHelp from "./internal/syncHelp.js"
 
 /**
  * The command ended with a non-zero exit code; what it had to say was already printed.
@@ -231,7 +233,12 @@ export const command = (output: Output = processOutput) => command_(output)
 const command_ = (output: Output) =>
   Command.make("cdf-files").pipe(
     Command.withDescription(Help.root.summary),
-    Command.withSubcommands([uploadCommand(output), emulatorCommand(output)])
+    Command.withSubcommands([
+      uploadCommand(output),
+      syncCommand({ output, noSettings, describeConfigError, describeEmbedded }),
+      jobsCommand({ output, noSettings, describeConfigError, describeEmbedded }),
+      emulatorCommand(output)
+    ])
   )
 
 /** @effect/cli's message for a `ValidationError`, in plain words. */
@@ -241,7 +248,7 @@ const describeValidation = (error: ValidationError.ValidationError): string => {
     return "no path given: name the files or directories to upload, or - for standard input"
   }
   const subcommand = /^Invalid subcommand for cdf-files/.test(text)
-  if (subcommand) return "unknown command: use cdf-files upload or cdf-files emulator"
+  if (subcommand) return "unknown command: use cdf-files upload, sync, jobs or emulator"
   return text.replace(/^Received unknown argument: '(.*)'$/, "unexpected argument '$1'")
 }
 
@@ -262,8 +269,12 @@ const markStdin = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
       : arg
   )
 
-const commandOf = (args: ReadonlyArray<string>): "upload" | "emulator" | undefined =>
-  args[0] === "upload" || args[0] === "emulator" ? args[0] : undefined
+const commands = ["upload", "sync", "jobs", "emulator"] as const
+
+const commandOf = (args: ReadonlyArray<string>): typeof commands[number] | undefined =>
+  (commands as ReadonlyArray<string>).includes(args[0]) ? args[0] as typeof commands[number] : undefined
+
+const helpOf = { upload: Help.upload, emulator: Help.emulator, sync: SyncHelp.sync, jobs: SyncHelp.jobs }
 
 /**
  * Runs `cdf-files` on the command line `argv` (as `process.argv`: runtime and script first) and gives the exit code.
@@ -281,7 +292,7 @@ export const run = (
   const end = args.indexOf("--")
   const flags = end === -1 ? args : args.slice(0, end)
   const command = commandOf(args)
-  const docs = command === undefined ? Help.root : Help[command]
+  const docs = command === undefined ? Help.root : helpOf[command]
   if (flags.includes("--help") || flags.includes("-h")) return Effect.as(output.out(Help.render(docs)), ExitCode.ok)
   if (args.length === 0) return Effect.as(output.err(Help.render(Help.root)), ExitCode.usage)
   if (command === undefined && flags.includes("--version")) return Effect.as(output.out(`cdf-files ${version}\n`), ExitCode.ok)
@@ -290,7 +301,7 @@ export const run = (
     Effect.as(
       Effect.zipRight(
         output.err(`cdf-files: ${message}\nRun 'cdf-files ${command ?? ""}${command === undefined ? "" : " "}--help' for help.\n`),
-        json && command === "upload"
+        json && (command === "upload" || command === "sync")
           ? output.out(JSON.stringify({ type: "error", exitCode: ExitCode.usage, message }) + "\n")
           : Effect.void
       ),

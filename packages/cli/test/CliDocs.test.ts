@@ -66,6 +66,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   "help": async () => (await run(["--help"])).stdout,
   "upload-help": async () => (await run(["upload", "--help"])).stdout,
   "emulator-help": async () => (await run(["emulator", "--help"])).stdout,
+  "sync-help": async () => (await run(["sync", "--help"])).stdout,
   "no-settings": async () => {
     const result = await run(["upload", "reports/a.csv"])
     expect(result.code).toBe(2)

@@ -205,6 +205,11 @@ export interface Options {
   readonly allowFewerParts?: boolean
   /** `uploaded` turns true this long after the bytes arrive; default 0 */
   readonly uploadedDelay?: Duration.DurationInput
+  /**
+   * How long an upload URL (of a single PUT or of a part) is valid after it was handed out; a PUT after that gets
+   * storage's 403 (AuthenticationFailed, expired signature). Default "7 days", as real upload URLs.
+   */
+  readonly uploadUrlLifetime?: Duration.DurationInput
   /** faults set at start */
   readonly faults?: ReadonlyArray<Fault>
 }

@@ -45,6 +45,15 @@ const tokenLifetime = Options.text("token-lifetime").pipe(
   Options.optional,
   Options.withDescription("lifetime of issued tokens: seconds, or e.g. \"1 hour\" (default 1 hour)")
 )
+const uploadUrlLifetime = Options.text("upload-url-lifetime").pipe(
+  Options.mapEffect((input) =>
+    Either.mapLeft(parseDuration(input), (message) => ValidationError.invalidValue(HelpDoc.p(message)))
+  ),
+  Options.optional,
+  Options.withDescription(
+    "how long upload URLs stay valid: seconds, or e.g. \"500 millis\" (default 7 days); a later PUT gets 403"
+  )
+)
 const project = Options.text("project").pipe(Options.withDefault("emulator"), Options.withDescription("project name"))
 const json = Options.boolean("json").pipe(
   Options.withDescription("print one JSON line {baseUrl, project, token, tokenUrl, clientId, clientSecret}")
@@ -58,7 +67,7 @@ const json = Options.boolean("json").pipe(
  */
 export const command = Command.make(
   "cdf-emulator",
-  { port, host, storageOrigin, dataDir, tokenLifetime, project, json },
+  { port, host, storageOrigin, dataDir, tokenLifetime, uploadUrlLifetime, project, json },
   (args) =>
     Effect.scoped(
       Effect.gen(function*() {
@@ -68,7 +77,8 @@ export const command = Command.make(
           project: args.project,
           storageOrigin: args.storageOrigin,
           ...Option.match(args.dataDir, { onNone: () => ({}), onSome: (dir) => ({ dataDir: dir }) }),
-          ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) })
+          ...Option.match(args.tokenLifetime, { onNone: () => ({}), onSome: (d) => ({ tokenLifetime: d }) }),
+          ...Option.match(args.uploadUrlLifetime, { onNone: () => ({}), onSome: (d) => ({ uploadUrlLifetime: d }) })
         })
         const info = {
           baseUrl: emulator.baseUrl,

@@ -100,3 +100,35 @@ describe("the official @cognite/sdk reads, changes, downloads and deletes files 
       expect([...routes].filter((route) => !route.endsWith(" 200") && !route.endsWith(" 201"))).toEqual([])
     }).pipe(Effect.provide(Emulator.layerServer({ storageOrigin: "separate" }))))
 })
+
+describe("the official @cognite/sdk filters files by geoLocation on the emulator", () => {
+  it.live("files.list and files.aggregate with { geoLocation: { relation, shape } }", () =>
+    Effect.gen(function*() {
+      const sdk = yield* connect
+      const at = (coordinates: [number, number]) => ({
+        type: "Feature" as const,
+        geometry: { type: "Point" as const, coordinates }
+      })
+      yield* Effect.promise(() => sdk.files.upload({ name: "oslo.txt", geoLocation: at([10.75, 59.91]) }))
+      yield* Effect.promise(() => sdk.files.upload({ name: "bergen.txt", geoLocation: at([5.32, 60.39]) }))
+      yield* Effect.promise(() => sdk.files.upload({ name: "nowhere.txt" }))
+      const eastern = {
+        type: "Polygon" as const,
+        coordinates: [[[8, 58], [13, 58], [13, 62], [8, 62], [8, 58]]]
+      }
+      const within = yield* Effect.promise(() =>
+        sdk.files.list({ filter: { geoLocation: { relation: "within", shape: eastern } } }).autoPagingToArray()
+      )
+      expect(within.map((file) => file.name)).toEqual(["oslo.txt"])
+      const disjoint = yield* Effect.promise(() =>
+        sdk.files.list({ filter: { geoLocation: { relation: "disjoint", shape: eastern } } }).autoPagingToArray()
+      )
+      expect(disjoint.map((file) => file.name)).toEqual(["bergen.txt"])
+      const [{ count }] = yield* Effect.promise(() =>
+        sdk.files.aggregate({
+          filter: { geoLocation: { relation: "intersects", shape: { type: "Point", coordinates: [5.32, 60.39] } } }
+        })
+      )
+      expect(count).toBe(1)
+    }).pipe(Effect.provide(Emulator.layerServer())))
+})

@@ -135,7 +135,11 @@ describe("files/list", () => {
         [{ partition: "1/11" }, "partition"],
         [{ filter: { dataSetIds: [{ externalId: "ds" }] } }, "dataSetIds"],
         [{ filter: { assetExternalIds: ["a"] } }, "assetExternalIds"],
-        [{ filter: { geoLocation: { relation: "INTERSECTS", shape: { type: "Point", coordinates: [1, 2] } } } }, "geoLocation"]
+        [{ filter: { geoLocation: { relation: "TOUCHES", shape: { type: "Point", coordinates: [1, 2] } } } }, "geoLocation"],
+        [{ filter: { geoLocation: { relation: "WITHIN", shape: { type: "MultiPoint", coordinates: [[1, 2]] } } } }, "geoLocation"],
+        [{ filter: { geoLocation: { relation: "WITHIN", shape: { type: "Point", coordinates: [1, 2, 3] } } } }, "geoLocation"],
+        [{ filter: { geoLocation: { relation: "WITHIN", shape: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [0, 1]]] } } } }, "geoLocation"],
+        [{ filter: { geoLocation: { shape: { type: "Point", coordinates: [1, 2] } } } }, "geoLocation"]
       ]
       for (const [body, field] of cases) {
         const [status, message] = yield* errorOf(body)

@@ -26,7 +26,12 @@ export interface SdkClient {
   readonly authenticate: () => Promise<unknown>
   readonly files: {
     readonly upload: (
-      info: { readonly name: string; readonly externalId?: string; readonly mimeType?: string },
+      info: {
+        readonly name: string
+        readonly externalId?: string
+        readonly mimeType?: string
+        readonly geoLocation?: Record<string, unknown>
+      },
       content?: string | Buffer,
       overwrite?: boolean,
       waitUntilAcknowledged?: boolean

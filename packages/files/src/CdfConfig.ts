@@ -54,7 +54,7 @@ export interface Options {
   readonly partSize?: number | undefined
   /** Parts of one upload sent at the same time; default 3. */
   readonly partConcurrency?: number | undefined
-  /** PUTs (single or part) in flight at the same time across the whole client; default 5. */
+  /** PUTs (single or part) and download GETs in flight at the same time across the whole client; default 5. */
   readonly maxConcurrentTransfers?: number | undefined
   /** Compute the sha256 of what was sent; default false. */
   readonly checksum?: boolean | undefined

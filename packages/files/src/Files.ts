@@ -30,8 +30,9 @@ import type * as Verified from "./internal/verifiedUpload.js"
 
 /**
  * The options of `uploadBytes`: every parameter of the Python SDK's `upload_bytes` (camelCase, times as epoch
- * milliseconds or `Date`), plus what only an Effect upload has (`onProgress`, `multipart`, `checksum`, and
- * `verify`: read the file back and compare its sha256 with what was sent).
+ * milliseconds or `Date`), plus what only an Effect upload has (`onProgress`, `multipart`, `checksum`, `verify`:
+ * read the file back and compare its sha256 with what was sent, and `resume`: checkpoint a multipart upload and
+ * continue it after a restart, see `MultipartCheckpoint`).
  *
  * @since 0.1.0
  * @category models
@@ -103,8 +104,9 @@ export interface RetrieveManyOptions extends Queries.RetrieveManyOptions {}
  * `source`, `uploaded`, `metadata` (every pair must match), `assetIds`, `assetExternalIds`, `rootAssetIds`,
  * `assetSubtreeIds`, `dataSetIds` (`{ id }` or `{ externalId }`), `labels` (`{ containsAny }` or `{ containsAll }`),
  * and the inclusive ranges `createdTime`, `lastUpdatedTime`, `uploadedTime`, `sourceCreatedTime`,
- * `sourceModifiedTime` (`{ min?, max? }`, epoch milliseconds or `Date`s). Checked before any request: an unknown
- * key is an `InvalidFileMetadataError`.
+ * `sourceModifiedTime` (`{ min?, max? }`, epoch milliseconds or `Date`s), and `geoLocation` (`{ relation, shape }`:
+ * `INTERSECTS`, `DISJOINT` or `WITHIN` a GeoJSON Point, LineString, Polygon, MultiLineString or MultiPolygon).
+ * Checked before any request: an unknown key or a malformed shape is an `InvalidFileMetadataError`.
  *
  * @since 0.1.0
  * @category models

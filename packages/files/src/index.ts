@@ -86,6 +86,14 @@ export * as CdfClient from "./CdfClient.js"
 export * as Files from "./Files.js"
 
 /**
+ * Resumable multipart uploads: the JSON-serialisable `MultipartCheckpoint` of an upload in flight and the `resume`
+ * option that hands checkpoints out and continues from one after a restart.
+ *
+ * @since 0.1.0
+ */
+export * as MultipartCheckpoint from "./MultipartCheckpoint.js"
+
+/**
  * The Promise entry point: `makeFilesClient(config)` for code that is not an Effect program (Node: `NodeFilesClient`).
  *
  * @since 0.1.0

@@ -128,6 +128,14 @@ describe("Files.list and Files.update: bad input fails before any request", () =
       expect(optionOf(labels)).toMatch(/^labels/)
       const page = yield* fails({}, { pageSize: 1001 })
       expect(optionOf(page)).toBe("pageSize")
+      const relation = yield* fails({ geoLocation: { relation: "TOUCHES", shape: { type: "Point", coordinates: [1, 2] } } })
+      expect(optionOf(relation)).toBe("geoLocation.relation")
+      const multiPoint = yield* fails({ geoLocation: { relation: "WITHIN", shape: { type: "MultiPoint", coordinates: [] } } })
+      expect(optionOf(multiPoint)).toMatch(/^geoLocation\.shape/)
+      const openRing = yield* fails({
+        geoLocation: { relation: "WITHIN", shape: { type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] } }
+      })
+      expect(optionOf(openRing)).toMatch(/^geoLocation\.shape/)
       expect((yield* (yield* Emulator.Emulator).requests).length).toBe(0)
     }).pipe(Effect.provide(inMemory())))
 
@@ -168,6 +176,31 @@ describe("Files.list, update, download, verify against the emulator (in memory)"
       const some = yield* Stream.runCollect(Files.list({}, { limit: 5, pageSize: 2 }))
       expect(some.length).toBe(5)
     }).pipe(Effect.provide(inMemory())), 60_000)
+
+  it.effect("list by geoLocation: the filter reaches the emulator as the spec's GeoLocationFilter", () =>
+    Effect.gen(function*() {
+      const at = (x: number, y: number) => ({
+        type: "Feature" as const,
+        geometry: { type: "Point" as const, coordinates: [x, y] }
+      })
+      yield* Files.uploadBytes("a", { name: "a.txt", geoLocation: at(1, 1) })
+      yield* Files.uploadBytes("b", { name: "b.txt", geoLocation: at(20, 20) })
+      yield* Files.uploadBytes("c", { name: "c.txt" })
+      const box = {
+        type: "Polygon" as const,
+        coordinates: [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]]
+      }
+      const names = (relation: "INTERSECTS" | "DISJOINT" | "WITHIN") =>
+        Effect.map(
+          Stream.runCollect(Files.list({ geoLocation: { relation, shape: box } })),
+          (files) => Chunk.toArray(files).map((f) => f.name)
+        )
+      expect(yield* names("WITHIN")).toEqual(["a.txt"])
+      expect(yield* names("INTERSECTS")).toEqual(["a.txt"])
+      expect(yield* names("DISJOINT")).toEqual(["b.txt"])
+      const sent = (yield* (yield* Emulator.Emulator).requests).filter((r) => r.route === "files.list")
+      expect(sent.length).toBe(3)
+    }).pipe(Effect.provide(inMemory())))
 
   it.effect("update: set, setNull, add and remove; 1500 changes in 2 requests, records in the order given", () =>
     Effect.gen(function*() {

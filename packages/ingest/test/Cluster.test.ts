@@ -7,8 +7,8 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { NodeFileSystem } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
-import { spawn } from "node:child_process"
+import { Chunk, Context, Effect, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -71,20 +71,34 @@ const startRunner = (env: Record<string, string>) =>
     return { child, address: `127.0.0.1:${port}` }
   })
 
+class Runners extends Context.Tag("test/Runners")<Runners, ReadonlyArray<{
+  readonly child: ChildProcess
+  readonly address: string
+}>>() {}
+
+/** Three runners for the whole file, uploading to the emulator (the last test kills one of them). */
+const runnersLayer = Layer.scoped(
+  Runners,
+  Effect.gen(function*() {
+    const pg = yield* Postgres.Postgres
+    const emulator = yield* Emulator.Emulator
+    const env = {
+      PG_URL: Redacted.value(pg.url),
+      CDF_URL: emulator.baseUrl,
+      CDF_PROJECT: emulator.project,
+      CDF_TOKEN: Redacted.value(emulator.token)
+    }
+    return yield* Effect.all([startRunner(env), startRunner(env), startRunner(env)], { concurrency: 3 })
+  })
+)
+
 const setup = Effect.gen(function*() {
   const pg = yield* Postgres.Postgres
   const emulator = yield* Emulator.Emulator
   yield* emulator.reset
   // every PUT waits: the job lasts long enough for a kill to land mid-way
   yield* emulator.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 120 } })
-  const env = {
-    PG_URL: Redacted.value(pg.url),
-    CDF_URL: emulator.baseUrl,
-    CDF_PROJECT: emulator.project,
-    CDF_TOKEN: Redacted.value(emulator.token)
-  }
-  const runners = yield* Effect.all([startRunner(env), startRunner(env), startRunner(env)], { concurrency: 3 })
-  return { pg, emulator, runners }
+  return { pg, emulator, runners: yield* Runners }
 })
 
 const client = Layer.unwrapEffect(
@@ -111,8 +125,8 @@ const checkStored = (
 
 const settings = { batchSize: 3, batchConcurrency: 6, concurrency: 2, target: "cluster-test" } as const
 
-layer(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))), {
-  timeout: "60 seconds",
+layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))))), {
+  timeout: "120 seconds",
   excludeTestServices: true
 })("IngestCluster on three runners and PostgreSQL", (it) => {
   it.scoped("spreads the batches of one job over the runners", () =>
@@ -134,40 +148,6 @@ layer(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 
       expect(counts.every((c) => runners.some((r) => r.address === c.runner))).toBe(true)
       expect(counts.filter((c) => c.files > 0).length).toBeGreaterThanOrEqual(2)
     }), 90_000)
-
-  it.scoped("a runner SIGKILLed mid-job: the others finish it, byte-exact, nothing finished sent again", () =>
-    Effect.gen(function*() {
-      const { emulator, runners } = yield* setup
-      const tree = makeTree(60)
-      const prefix = "kill/"
-      const source = Ingest.directory(tree.root)
-      const jobId = Ingest.jobId(source, prefix, settings.target)
-      const follower = yield* Stream.runCollect(
-        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
-      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
-      // wait until the job is well under way, then kill the runner that has done the most
-      const before = yield* IngestCluster.runnerCounts(jobId, 1).pipe(
-        Effect.provide(client),
-        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 12),
-        Effect.retry(Schedule.spaced("100 millis"))
-      )
-      const victim = [...before].sort((a, b) => b.files - a.files)[0]!
-      const killed = runners.find((r) => r.address === victim.runner)!
-      killed.child.kill("SIGKILL")
-      const doneBefore = new Set(
-        (yield* emulator.files).filter((f) => f.externalId?.startsWith(prefix) && f.uploaded).map((f) => f.externalId)
-      )
-      const events = yield* Fiber.join(follower)
-      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 60, failed: 0 })
-      const stored = yield* checkStored(emulator, prefix, tree.contents)
-      // a file stored before the kill was sent once
-      for (const file of stored) {
-        if (doneBefore.has(file.externalId)) expect(file.puts.length).toBe(1)
-      }
-      const after = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
-      const survivors = after.filter((c) => c.runner !== killed.address)
-      expect(survivors.reduce((sum, c) => sum + c.files, 0)).toBeGreaterThan(0)
-    }), 120_000)
 
   it.scoped("the database restarted mid-job: the runners stop, then recover, and the job completes byte-exact", () =>
     Effect.gen(function*() {
@@ -225,5 +205,38 @@ layer(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 
       const [job] = yield* Ingest.jobs.pipe(Effect.provide(client), Effect.map((jobs) => jobs.filter((j) => j.jobId === jobId)))
       expect(job).toMatchObject({ state: "done", run: 1 })
       expect(yield* IngestCluster.cancel(jobId).pipe(Effect.provide(client))).toBe(false)
+    }), 120_000)
+  it.scoped("a runner SIGKILLed mid-job: the others finish it, byte-exact, nothing finished sent again", () =>
+    Effect.gen(function*() {
+      const { emulator, runners } = yield* setup
+      const tree = makeTree(60)
+      const prefix = "kill/"
+      const source = Ingest.directory(tree.root)
+      const jobId = Ingest.jobId(source, prefix, settings.target)
+      const follower = yield* Stream.runCollect(
+        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
+      // wait until the job is well under way, then kill the runner that has done the most
+      const before = yield* IngestCluster.runnerCounts(jobId, 1).pipe(
+        Effect.provide(client),
+        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 12),
+        Effect.retry(Schedule.spaced("100 millis"))
+      )
+      const victim = [...before].sort((a, b) => b.files - a.files)[0]!
+      const killed = runners.find((r) => r.address === victim.runner)!
+      killed.child.kill("SIGKILL")
+      const doneBefore = new Set(
+        (yield* emulator.files).filter((f) => f.externalId?.startsWith(prefix) && f.uploaded).map((f) => f.externalId)
+      )
+      const events = yield* Fiber.join(follower)
+      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 60, failed: 0 })
+      const stored = yield* checkStored(emulator, prefix, tree.contents)
+      // a file stored before the kill was sent once
+      for (const file of stored) {
+        if (doneBefore.has(file.externalId)) expect(file.puts.length).toBe(1)
+      }
+      const after = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
+      const survivors = after.filter((c) => c.runner !== killed.address)
+      expect(survivors.reduce((sum, c) => sum + c.files, 0)).toBeGreaterThan(0)
     }), 120_000)
 })

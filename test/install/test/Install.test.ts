@@ -16,7 +16,12 @@ import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
-const published = { files: "@effect-cdf/files", emulator: "@effect-cdf/emulator", cli: "@effect-cdf/cli" } as const
+const published = {
+  files: "@effect-cdf/files",
+  emulator: "@effect-cdf/emulator",
+  ingest: "@effect-cdf/ingest",
+  cli: "@effect-cdf/cli"
+} as const
 const manifest = (path: string) => JSON.parse(readFileSync(join(root, path), "utf8")) as Record<string, Record<string, string>>
 const workspace = manifest("package.json").devDependencies!
 const filesDev = manifest("packages/files/package.json").devDependencies!
@@ -82,6 +87,7 @@ beforeAll(async () => {
     dependencies: {
       [published.files]: `file:${tarball("files")}`,
       [published.emulator]: `file:${tarball("emulator")}`,
+      [published.ingest]: `file:${tarball("ingest")}`,
       [published.cli]: `file:${tarball("cli")}`,
       effect: workspace.effect,
       "@effect/platform": workspace["@effect/platform"],
@@ -209,4 +215,26 @@ describe("the packed packages, installed with npm outside the repository", () =>
     const stored = (await storedFiles()).filter((f) => f.name === name)
     expect(stored.map((f) => f.sha256)).toEqual([sha256(content)])
   }, 120_000)
+
+  it("cdf-files sync uploads a directory, then a second run skips it all (better-sqlite3 built on install)", async () => {
+    const prefix = `install-sync-${randomUUID()}/`
+    mkdirSync(join(scratch, "tree", "sub"), { recursive: true })
+    writeFileSync(join(scratch, "tree", "a.txt"), "alpha\n")
+    writeFileSync(join(scratch, "tree", "sub", "b.txt"), "beta\n")
+    const sync = () =>
+      run(bin("cdf-files"), ["sync", "tree", "--external-id-prefix", prefix, "--state", "sync.db", "--json"], {
+        cwd: scratch,
+        env: { CDF_URL: endpoint.baseUrl, CDF_PROJECT: endpoint.project, CDF_TOKEN: endpoint.token },
+        timeout: 60_000
+      })
+    const summaryOf = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!).summary
+    const first = await sync()
+    expect(first.code, first.stdout + first.stderr).toBe(0)
+    expect(summaryOf(first.stdout)).toMatchObject({ uploaded: 2, skipped: 0, failed: 0 })
+    const second = await sync()
+    expect(second.code, second.stdout + second.stderr).toBe(0)
+    expect(summaryOf(second.stdout)).toMatchObject({ uploaded: 0, skipped: 2, failed: 0 })
+    const stored = (await storedFiles()).filter((f) => f.externalId?.startsWith(prefix))
+    expect(stored.map((f) => f.sha256).sort()).toEqual([sha256("alpha\n"), sha256("beta\n")].sort())
+  }, 180_000)
 })

@@ -100,7 +100,12 @@ const runFlags: ReadonlyArray<FlagDoc> = [
   }
 ]
 
-const connectionFlags: ReadonlyArray<FlagDoc> = [
+/**
+ * The connection flags, shared by every command that talks to CDF.
+ *
+ * @internal
+ */
+export const connectionFlags: ReadonlyArray<FlagDoc> = [
   { name: "base-url", value: "<url>", text: "the CDF API URL, e.g. https://westeurope-1.cognitedata.com (env CDF_URL)" },
   { name: "cluster", value: "<cluster>", text: "instead of --base-url: https://<cluster>.cognitedata.com (env CDF_CLUSTER)" },
   { name: "project", value: "<project>", text: "the CDF project (env CDF_PROJECT)" },
@@ -230,6 +235,8 @@ export const root: CommandDoc = {
   description: [
     "Commands:",
     "  upload      upload files and directories to CDF Files",
+    "  sync        sync a directory tree to CDF Files: only what changed, resumable after any interruption",
+    "  jobs        list the sync jobs of a state file",
     "  emulator    start a local CDF Files emulator until Ctrl-C"
   ],
   sections: [{

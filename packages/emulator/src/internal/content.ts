@@ -86,7 +86,9 @@ export const store = <E>(
     }
     const path = join(dataDir, `${randomUUID()}.bin`)
     return Effect.acquireUseRelease(
-      Effect.sync(() => createWriteStream(path)),
+      // an upload aborted mid-body destroys the stream while a write is pending: that write's error must not be
+      // an uncaught exception of the whole process
+      Effect.sync(() => createWriteStream(path).on("error", () => {})),
       (file) =>
         fold((chunk) => writeChunk(file, chunk)).pipe(
           Effect.zipLeft(endStream(file)),

@@ -2,12 +2,14 @@
  * The `filter` of `files/list`, `search` and `aggregate`, applied to rendered records, and the cursors and
  * partitions of `files/list`.
  *
- * The emulator has no assets, data sets or geo index: asset and data set filters take internal ids only, an asset
- * is its own root and its own whole subtree, and `geoLocation` / `assetExternalIds` are refused with a 400.
+ * The emulator has no assets or data sets: asset and data set filters take internal ids only, an asset is its own
+ * root and its own whole subtree, and `assetExternalIds` is refused with a 400. `geoLocation` is evaluated exactly
+ * on planar coordinates (geometry.ts); a file without a `geoLocation` matches no relation, `DISJOINT` included.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Geometry from "./geometry.js"
 import { ApiError } from "./http.js"
 import type { FileFilter } from "./querySchema.js"
 
@@ -52,13 +54,19 @@ const stringAt = (record: FileRecord, key: string): string | undefined => {
   return typeof value === "string" ? value : undefined
 }
 
+/** The geometry of a record's `geoLocation` (validated when it was written). */
+const geometryOf = (record: FileRecord): Geometry.Geometry | undefined => {
+  const location = record["geoLocation"]
+  const geometry = typeof location === "object" && location !== null ? Reflect.get(location, "geometry") : undefined
+  return typeof geometry === "object" && geometry !== null ? geometry as Geometry.Geometry : undefined
+}
+
 /** The predicate of a filter (all conditions must hold), or a 400 for what the emulator cannot model. */
 export const compile = (
   filter: FileFilter | null | undefined
 ): Effect.Effect<(record: FileRecord) => boolean, ApiError> =>
   Effect.gen(function*() {
     if (filter === undefined || filter === null) return () => true
-    if (filter.geoLocation !== undefined) return yield* unsupported("geoLocation", "there is no geo index")
     if (filter.assetExternalIds !== undefined) {
       return yield* unsupported("assetExternalIds", "the emulator has no assets: use assetIds")
     }
@@ -68,6 +76,7 @@ export const compile = (
     const assetIds = filter.assetIds === undefined ? undefined : new Set(filter.assetIds)
     const metadata = filter.metadata === undefined ? undefined : Object.entries(filter.metadata as Record<string, string>)
     const labels = filter.labels
+    const geo = filter.geoLocation
     return (record) => {
       const assets = numbers(record["assetIds"])
       const anyAsset = (set: ReadonlySet<number> | undefined) =>
@@ -99,7 +108,11 @@ export const compile = (
         inRange(record["lastUpdatedTime"], filter.lastUpdatedTime) &&
         inRange(record["uploadedTime"], filter.uploadedTime) &&
         inRange(record["sourceCreatedTime"], filter.sourceCreatedTime) &&
-        inRange(record["sourceModifiedTime"], filter.sourceModifiedTime)
+        inRange(record["sourceModifiedTime"], filter.sourceModifiedTime) &&
+        (geo === undefined || (() => {
+          const geometry = geometryOf(record)
+          return geometry !== undefined && Geometry.relates(geo.relation.toUpperCase() as Geometry.Relation, geometry, geo.shape)
+        })())
     }
   })
 

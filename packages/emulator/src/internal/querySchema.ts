@@ -16,6 +16,7 @@ import {
   EpochTimestamp,
   ExternalId,
   FileIdentifier,
+  GeoShape,
   InternalId,
   Label,
   Metadata,
@@ -45,7 +46,16 @@ const LabelFilter = Schema.Union(
   Schema.Struct({ containsAll: arrayOf(Label, 1, 10) })
 )
 
-/** FileFilter.filter. `geoLocation` and asset external ids are accepted here and refused by filter.ts. */
+/**
+ * GeoLocationFilter: a relation and a shape. The spec's relations are upper case; @cognite/sdk 10 types them in
+ * lower case and sends them as given, so both spellings are accepted (read as upper case).
+ */
+const GeoLocationFilter = Schema.Struct({
+  relation: Schema.Literal("INTERSECTS", "DISJOINT", "WITHIN", "intersects", "disjoint", "within"),
+  shape: GeoShape
+})
+
+/** FileFilter.filter. Asset external ids are accepted here and refused by filter.ts. */
 export const FileFilter = Schema.Struct({
   name: opt(chars(256)),
   directoryPrefix: opt(chars(512)),
@@ -65,7 +75,7 @@ export const FileFilter = Schema.Struct({
   externalIdPrefix: opt(chars(255)),
   uploaded: opt(Schema.Boolean),
   labels: opt(LabelFilter),
-  geoLocation: opt(Schema.Unknown)
+  geoLocation: opt(GeoLocationFilter)
 })
 
 export type FileFilter = typeof FileFilter.Type

@@ -89,13 +89,34 @@ const LinearRing = Schema.Array(Position).pipe(
 )
 const PolygonCoordinates = arrayOf(LinearRing, 1, Number.MAX_SAFE_INTEGER)
 
+const PointGeometry = Schema.Struct({ type: Schema.Literal("Point"), coordinates: Position })
+const LineStringGeometry = Schema.Struct({ type: Schema.Literal("LineString"), coordinates: LineStringCoordinates })
+const PolygonGeometry = Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: PolygonCoordinates })
+const MultiLineStringGeometry = Schema.Struct({
+  type: Schema.Literal("MultiLineString"),
+  coordinates: Schema.Array(LineStringCoordinates)
+})
+const MultiPolygonGeometry = Schema.Struct({
+  type: Schema.Literal("MultiPolygon"),
+  coordinates: Schema.Array(PolygonCoordinates)
+})
+
 const Geometry = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("Point"), coordinates: Position }),
-  Schema.Struct({ type: Schema.Literal("LineString"), coordinates: LineStringCoordinates }),
-  Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: PolygonCoordinates }),
+  PointGeometry,
+  LineStringGeometry,
+  PolygonGeometry,
   Schema.Struct({ type: Schema.Literal("MultiPoint"), coordinates: Schema.Array(Position) }),
-  Schema.Struct({ type: Schema.Literal("MultiLineString"), coordinates: Schema.Array(LineStringCoordinates) }),
-  Schema.Struct({ type: Schema.Literal("MultiPolygon"), coordinates: Schema.Array(PolygonCoordinates) })
+  MultiLineStringGeometry,
+  MultiPolygonGeometry
+)
+
+/** The `shape` of a `geoLocation` filter (GeoLocationFilter): the geometries but MultiPoint. */
+export const GeoShape = Schema.Union(
+  PointGeometry,
+  LineStringGeometry,
+  PolygonGeometry,
+  MultiLineStringGeometry,
+  MultiPolygonGeometry
 )
 
 export const GeoLocation = Schema.Struct({

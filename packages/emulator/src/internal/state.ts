@@ -50,6 +50,8 @@ export interface UploadTarget {
   readonly fileId: number
   readonly part: number | undefined
   readonly session: MultipartSession | undefined
+  /** PUTs at or after this time (Effect clock, ms) get storage's 403 for an expired signature */
+  readonly expiresAt: number
 }
 
 /** A signed download URL: valid until `expiresAt` (Effect clock, ms). */
@@ -84,6 +86,7 @@ export interface State {
   readonly minPartSize: number
   readonly allowFewerParts: boolean
   readonly uploadedDelayMillis: number
+  readonly uploadUrlLifetimeMillis: number
   readonly tokens: Map<string, number>
   readonly files: Map<number, FileEntry>
   readonly byExternalId: Map<string, number>
@@ -106,7 +109,13 @@ export interface State {
   readonly reset: Effect.Effect<void>
   readonly renderRecord: (entry: FileEntry, now: number) => Record<string, unknown>
   readonly isUploaded: (entry: FileEntry, now: number) => boolean
-  readonly newTarget: (fileId: number, part: number | undefined, session: MultipartSession | undefined) => string
+  /** a signed upload URL (a single PUT, or a part of `session`), valid for `uploadUrlLifetimeMillis` from `now` */
+  readonly newTarget: (
+    fileId: number,
+    part: number | undefined,
+    session: MultipartSession | undefined,
+    now: number
+  ) => string
   /** a signed download URL of the file's content, valid until `expiresAt` */
   readonly newDownloadLink: (fileId: number, expiresAt: number) => string
 }
@@ -138,6 +147,7 @@ export const make = (
     }
     const tokenLifetime = Duration.decode(options.tokenLifetime ?? "1 hour")
     const uploadedDelayMillis = Duration.toMillis(Duration.decode(options.uploadedDelay ?? 0))
+    const uploadUrlLifetimeMillis = Duration.toMillis(Duration.decode(options.uploadUrlLifetime ?? "7 days"))
 
     const isUploaded = (entry: FileEntry, now: number) =>
       entry.arrivedAt !== undefined && now >= entry.arrivedAt + uploadedDelayMillis
@@ -180,6 +190,7 @@ export const make = (
       minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
       allowFewerParts: options.allowFewerParts ?? false,
       uploadedDelayMillis,
+      uploadUrlLifetimeMillis,
       tokens: new Map(),
       files: new Map(),
       byExternalId: new Map(),
@@ -240,10 +251,10 @@ export const make = (
       }),
       renderRecord,
       isUploaded,
-      newTarget: (fileId, part, session) => {
+      newTarget: (fileId, part, session, now) => {
         const key = randomUUID()
         const signature = secret()
-        state.targets.set(key, { key, signature, fileId, part, session })
+        state.targets.set(key, { key, signature, fileId, part, session, expiresAt: now + uploadUrlLifetimeMillis })
         const path = part === undefined ? `/storage/${project}/files/${key}` : `/storage/${project}/parts/${key}`
         return `${origins.storageUrl}${path}?sig=${signature}`
       },

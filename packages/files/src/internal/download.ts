@@ -9,7 +9,7 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Duration, Effect, Option, Redacted, Schedule, Stream } from "effect"
+import { Clock, Duration, Effect, Option, Redacted, Schedule, type Scope, Stream } from "effect"
 import * as CdfClient from "../CdfClient.js"
 import { type CdfError, CdfTimeoutError, DownloadError, RequestInfo } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
@@ -130,6 +130,15 @@ const numberHeader = (value: string | undefined): number | undefined =>
 /** Reads and drops an error answer of storage, so the connection can be reused. */
 const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
+/**
+ * Takes one permit of `transfers` for the current scope (given back when the scope closes), as
+ * `Semaphore.withPermits` does: the wait is interruptible, and a permit taken is always given back.
+ */
+const transferPermit = (transfers: Effect.Semaphore): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.zipRight(restore(transfers.take(1)), Effect.addFinalizer(() => transfers.release(1)))
+  )
+
 /** What one download has delivered so far, across its attempts. */
 interface State {
   received: number
@@ -217,7 +226,9 @@ const retryEvent = (attempt: number, failure: Failure, offset: number): Effect.E
  * (transport error, timeout, 408/429/5xx, a body cut short) the next asks for `Range: bytes=N-`, N the bytes
  * already delivered, and continues the stream where it stopped. A 400/403 from storage means the link expired: a
  * fresh one is asked for (once per failure: a fresh link refused again is the error). Bytes are never delivered
- * twice, and the stream fails rather than deliver bytes of another range or another version of the file.
+ * twice, and the stream fails rather than deliver bytes of another range or another version of the file. Each GET
+ * holds a permit of the client-wide transfer limit (`maxConcurrentTransfers`, shared with the PUTs of uploads)
+ * from the request until its body ends or fails; a retry waits for a permit again.
  *
  * @internal
  */
@@ -295,11 +306,13 @@ export const download = (
       })
     }
 
-    const attempt: Stream.Stream<Uint8Array, Failure> = Stream.unwrap(Effect.gen(function*() {
+    const attempt: Stream.Stream<Uint8Array, Failure> = Stream.unwrapScoped(Effect.gen(function*() {
       if (state.total !== undefined && state.received >= state.total && state.attempts > 0) return Stream.empty
       state.attempts++
       const fresh = state.url === undefined
       const url = yield* link
+      // a permit of the client-wide transfer limit, held from the GET until this attempt's body ends or fails
+      yield* transferPermit(settings.transfers)
       state.lastUrl = url
       const offset = state.received
       const request = offset > 0

@@ -35,10 +35,24 @@ const LabelFilter = Schema.Union(
 ).annotations({ description: "{ containsAny: [{ externalId }] } or { containsAll: [{ externalId }] }" })
 
 /**
- * The filter of `files/list`, every field of the spec's `FileFilter` but `geoLocation`: exact matches (`name`,
- * `mimeType`, `source`, `uploaded`, `metadata` pairs), prefixes (`directoryPrefix`, `externalIdPrefix`), ids
- * (`assetIds`, `assetExternalIds`, `rootAssetIds`, `assetSubtreeIds`, `dataSetIds`), `labels`, and inclusive time
- * ranges. No other key.
+ * `{ relation, shape }` (the spec's `GeoLocationFilter`): the files whose `geoLocation` geometry `INTERSECTS`,
+ * is `DISJOINT` from, or lies `WITHIN` the GeoJSON `shape`.
+ *
+ * @internal
+ */
+export const GeoLocationFilter = Schema.Struct({
+  relation: Schema.Literal("INTERSECTS", "DISJOINT", "WITHIN"),
+  shape: Validation.GeoShape
+}).annotations({
+  description: "{ relation: INTERSECTS | DISJOINT | WITHIN, shape: a GeoJSON geometry }",
+  parseOptions: { onExcessProperty: "error" }
+})
+
+/**
+ * The filter of `files/list`, every field of the spec's `FileFilter`: exact matches (`name`, `mimeType`, `source`,
+ * `uploaded`, `metadata` pairs), prefixes (`directoryPrefix`, `externalIdPrefix`), ids (`assetIds`,
+ * `assetExternalIds`, `rootAssetIds`, `assetSubtreeIds`, `dataSetIds`), `labels`, inclusive time ranges and
+ * `geoLocation`. No other key.
  *
  * @internal
  */
@@ -60,7 +74,8 @@ export const FileFilter = Schema.Struct({
   lastUpdatedTime: opt(TimeRange),
   uploadedTime: opt(TimeRange),
   sourceCreatedTime: opt(TimeRange),
-  sourceModifiedTime: opt(TimeRange)
+  sourceModifiedTime: opt(TimeRange),
+  geoLocation: opt(GeoLocationFilter)
 }).annotations({
   identifier: "FileFilter",
   description: "a files/list filter",

@@ -211,16 +211,44 @@ const PolygonRings = Schema.Array(LinearRing).pipe(Schema.filter(
   { description: "a polygon: at least 1 linear ring" }
 ))
 
+const PointGeometry = Schema.Struct({ type: Schema.Literal("Point"), coordinates: Position })
+const LineStringGeometry = Schema.Struct({ type: Schema.Literal("LineString"), coordinates: LineStringPositions })
+const PolygonGeometry = Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: PolygonRings })
+const MultiLineStringGeometry = Schema.Struct({
+  type: Schema.Literal("MultiLineString"),
+  coordinates: Schema.Array(LineStringPositions)
+})
+const MultiPolygonGeometry = Schema.Struct({
+  type: Schema.Literal("MultiPolygon"),
+  coordinates: Schema.Array(PolygonRings)
+})
+
 const StrictGeometry = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("Point"), coordinates: Position }),
-  Schema.Struct({ type: Schema.Literal("LineString"), coordinates: LineStringPositions }),
-  Schema.Struct({ type: Schema.Literal("Polygon"), coordinates: PolygonRings }),
+  PointGeometry,
+  LineStringGeometry,
+  PolygonGeometry,
   Schema.Struct({ type: Schema.Literal("MultiPoint"), coordinates: Schema.Array(Position) }),
-  Schema.Struct({ type: Schema.Literal("MultiLineString"), coordinates: Schema.Array(LineStringPositions) }),
-  Schema.Struct({ type: Schema.Literal("MultiPolygon"), coordinates: Schema.Array(PolygonRings) })
+  MultiLineStringGeometry,
+  MultiPolygonGeometry
 ).annotations({
   description:
     "a geometry { type, coordinates } of type Point, LineString, Polygon, MultiPoint, MultiLineString or MultiPolygon"
+})
+
+/**
+ * The `shape` of a `geoLocation` filter (the spec's `GeoLocationFilter`): a geometry of type Point, LineString,
+ * Polygon, MultiLineString or MultiPolygon (no MultiPoint).
+ *
+ * @internal
+ */
+export const GeoShape = Schema.Union(
+  PointGeometry,
+  LineStringGeometry,
+  PolygonGeometry,
+  MultiLineStringGeometry,
+  MultiPolygonGeometry
+).annotations({
+  description: "a geometry { type, coordinates } of type Point, LineString, Polygon, MultiLineString or MultiPolygon"
 })
 
 /** @internal */

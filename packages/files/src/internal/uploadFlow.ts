@@ -16,6 +16,7 @@ import { withDeadline } from "./deadline.js"
 import * as FilesApi from "./fileRecords.js"
 import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
+import * as Resumable from "./resumableUpload.js"
 import * as Transfer from "./transfer.js"
 import type { UploadBytesOptions, UploadResult } from "./uploadTypes.js"
 
@@ -94,6 +95,7 @@ export const uploadWith = (client: CdfClient.Service) =>
     // Keys the metadata schema does not know (onProgress, multipart, checksum) are ignored by it.
     const valid = yield* Validation.validateUploadOptions(options)
     const { checksum, multipart, onProgress } = options
+    const resume = options.resume === undefined ? undefined : yield* Resumable.validate(options.resume, valid.externalId)
     const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const settings = settingsFor(client, { checksum })
@@ -106,7 +108,23 @@ export const uploadWith = (client: CdfClient.Service) =>
               ...(prepared.plan.size === undefined ? {} : { "cdf.upload.size": prepared.plan.size })
             })
             const { file, transfer } = yield* prepared.plan._tag === "Single"
-              ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
+              ? resume?.checkpoint === undefined
+                ? uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
+                : Effect.flatMap(
+                  Resumable.overwriteFor(client, resume, overwrite),
+                  (overwrite) => uploadSingle(client, { prepared, body, overwrite, created, onProgress, settings })
+                )
+              : resume !== undefined
+              ? Resumable.uploadMultipart(client, {
+                prepared,
+                plan: prepared.plan,
+                body,
+                overwrite,
+                created,
+                onProgress,
+                settings,
+                resume
+              })
               : uploadMultipart(client, { prepared, plan: prepared.plan, body, overwrite, created, onProgress, settings })
             return { file, bytes: transfer.bytes, sha256: transfer.sha256 }
           })

@@ -65,7 +65,9 @@ export const toParts = <E>(stream: Stream.Stream<Uint8Array, E>, partSize: numbe
  * Sends every part of a multipart plan, `partConcurrency` at a time, each retried on its own, without Content-Type.
  * Random-access content (bytes, a Blob, a file) is read part by part from its ranges, so a retry re-reads its
  * range. Other content is read once, in order, into part buffers: at most `partConcurrency + 1` parts are held,
- * and a retry resends from the buffer.
+ * and a retry resends from the buffer. The parts in `skip` (acknowledged by an earlier run) are not sent (a stream
+ * is read through them; they count as acknowledged in progress and in the checksum); `onPart` runs after each part
+ * storage acknowledged.
  *
  * @internal
  */
@@ -75,6 +77,8 @@ export const putParts = (args: {
   readonly prepared: Prepared
   readonly settings: TransferSettings
   readonly onProgress?: OnProgress | undefined
+  readonly skip?: ReadonlySet<number> | undefined
+  readonly onPart?: ((part: number) => Effect.Effect<void>) | undefined
 }): Effect.Effect<TransferResult, UploadError | CdfTimeoutError> =>
   Effect.gen(function*() {
     const { settings } = args
@@ -92,7 +96,9 @@ export const putParts = (args: {
     }
     const tracker = new Tracker(size, args.onProgress, progressIntervalOf(settings))
     const concurrency = Math.max(1, settings.partConcurrency)
-    const sendPart = (part: number, body: Body) =>
+    const skip = args.skip
+    const onPart = args.onPart
+    const put = (part: number, body: Body) =>
       putOne({
         storage: args.storage,
         url: args.urls[part]!,
@@ -103,11 +109,17 @@ export const putParts = (args: {
         tracker,
         hash: undefined
       })
+    const sendPart = onPart === undefined ? put : (part: number, body: Body) =>
+      Effect.zipLeft(put(part, body), onPart(part))
+    const partBytes = (part: number) => Math.max(0, Math.min(partSize, size - part * partSize))
+    if (skip !== undefined) {
+      for (const part of skip) yield* tracker.ack(part, partBytes(part))
+    }
     const source = content.source
     let sha256: string | undefined
     if (source._tag === "Bytes" || (source._tag === "Ranged" && !settings.checksum)) {
       yield* Effect.forEach(
-        Array.from({ length: parts }, (_, i) => i),
+        Array.from({ length: parts }, (_, i) => i).filter((part) => skip === undefined || !skip.has(part)),
         (part) => {
           const start = part * partSize
           const end = Math.min(start + partSize, size)
@@ -139,6 +151,7 @@ export const putParts = (args: {
               if (part >= parts) {
                 return yield* Effect.fail(contentError(`the content has more than the planned ${parts} parts`))
               }
+              if (skip !== undefined && skip.has(part)) return
               yield* permits.take(1)
               yield* FiberSet.run(running, sendPart(part, { _tag: "Bytes", bytes }).pipe(Effect.ensuring(permits.release(1))))
             })

@@ -8,6 +8,7 @@ import type { Effect } from "effect"
 import type { CdfTimeoutError, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type * as FileMetadata from "../FileMetadata.js"
+import type { ResumeOptions } from "../MultipartCheckpoint.js"
 import type { OnProgress } from "../Progress.js"
 
 /**
@@ -23,6 +24,12 @@ export interface UploadBytesOptions extends FileMetadata.UploadOptions {
   readonly multipart?: boolean | undefined
   /** `"sha256"`: compute the sha256 of what was sent (returned by `upload`); default off (it costs CPU). */
   readonly checksum?: "sha256" | undefined
+  /**
+   * Make a multipart upload resumable across processes (needs `externalId`): `onCheckpoint` gets the
+   * `MultipartCheckpoint` of the session and of each acknowledged part; `checkpoint` continues from a stored one.
+   * See `MultipartCheckpoint.ResumeOptions`.
+   */
+  readonly resume?: ResumeOptions | undefined
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Context, Effect, Layer, Metric, MetricBoundaries } from "effect"
+import { Context, Deferred, type Duration, Effect, FiberId, Layer, Metric, MetricBoundaries } from "effect"
 import type { FileOutcome } from "./model.js"
 import type { Source } from "./walk.js"
 
@@ -26,13 +26,67 @@ export interface JobHandle {
 
 /** @internal */
 export class IngestRuntime extends Context.Tag("@effect-cdf/ingest/IngestRuntime")<IngestRuntime, {
-  readonly jobs: Map<string, JobHandle>
+  readonly jobs: Map<string, Deferred.Deferred<JobHandle>>
   readonly defaultLimits: Limits
   /** the limits of the jobs this process runs for a caller in another process (a cluster runner), by job key */
   readonly remoteLimits: Map<string, Limits>
   /** who runs the workflows: `local` (embedded engine), or the runner's address on a cluster */
   readonly runner: string
 }>() {}
+
+const slot = (runtime: IngestRuntime["Type"], key: string) => {
+  let deferred = runtime.jobs.get(key)
+  if (deferred === undefined) {
+    deferred = Deferred.unsafeMake<JobHandle>(FiberId.none)
+    runtime.jobs.set(key, deferred)
+  }
+  return deferred
+}
+
+/**
+ * Registers the caller's handle of a job run (its source, limits and outcome sink) until the scope closes.
+ *
+ * @internal
+ */
+export const register = (key: string, handle: JobHandle) =>
+  Effect.flatMap(IngestRuntime, (runtime) =>
+    Effect.zipRight(
+      Deferred.succeed(slot(runtime, key), handle),
+      Effect.addFinalizer(() => Effect.sync(() => runtime.jobs.delete(key)))
+    ))
+
+/**
+ * The handle of a job run. On a restart the engine resumes the run's workflow as soon as it starts, before the
+ * caller registers: with the embedded engine the activities wait for the handle, up to `patience`. After that, or
+ * at once on a cluster runner (whose callers are in other processes), they get the job's own limits on this
+ * process (made once per run from the payload), send their outcomes nowhere, and `source` is none.
+ *
+ * @internal
+ */
+export const handle = (
+  key: string,
+  limits: { readonly concurrency: number; readonly bytesInFlight: number },
+  patience: Duration.DurationInput = "30 seconds"
+) =>
+  Effect.flatMap(IngestRuntime, (runtime) => {
+    const detached = Effect.gen(function*() {
+      let own = runtime.remoteLimits.get(key)
+      if (own === undefined) {
+        own = yield* makeLimits(limits.concurrency, limits.bytesInFlight)
+        runtime.remoteLimits.set(key, own)
+      }
+      return { source: undefined, limits: own, emit: () => Effect.void }
+    })
+    if (runtime.runner !== "local") return detached
+    return Deferred.await(slot(runtime, key)).pipe(
+      Effect.map((handle): Handle => handle),
+      Effect.timeoutTo({ duration: patience, onSuccess: (handle) => Effect.succeed(handle), onTimeout: () => detached }),
+      Effect.flatten
+    )
+  })
+
+/** @internal */
+export type Handle = { readonly source: Source | undefined } & Omit<JobHandle, "source">
 
 /** @internal */
 export const defaultConcurrency = 8

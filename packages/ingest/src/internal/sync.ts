@@ -22,11 +22,12 @@ import {
   IngestRuntime,
   jobKey,
   layerRuntime,
-  makeLimits
+  makeLimits,
+  register
 } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
-import { decide, IngestJob, layerWorkflows, placeOf } from "./workflows.js"
+import { decide, existing, IngestJob, layerWorkflows, placeOf } from "./workflows.js"
 
 /** @internal */
 export interface SyncOptions {
@@ -117,14 +118,11 @@ export const sync = (
       now: startedAt
     }).pipe(Effect.mapError(stateError))
     const mailbox = yield* Mailbox.make<SyncEvent, IngestError>()
-    const runtime = yield* IngestRuntime
-    const key = jobKey(jobId, run)
-    runtime.jobs.set(key, {
+    yield* register(jobKey(jobId, run), {
       source,
       limits: yield* makeLimits(settings.concurrency, settings.bytesInFlight),
       emit: (outcome) => Effect.asVoid(mailbox.offer(outcome))
     })
-    yield* Effect.addFinalizer(() => Effect.sync(() => runtime.jobs.delete(key)))
     yield* IngestJob.execute({
       jobId,
       run,
@@ -189,18 +187,24 @@ const dryRun = (
     let wouldUpload = 0
     let skipped = 0
     let bytes = 0
+    let failed = 0
     const outcomes = Stream.fromIterable(Arr.chunksOf(planned, job.batchSize)).pipe(
       Stream.mapEffect((batch) =>
         Effect.gen(function*() {
-          const records = yield* Files.retrieveMany(batch.map((item) => ({ externalId: item.externalId })), {
-            ignoreUnknownIds: true
-          }).pipe(Effect.mapError((error) => new IngestError({ reason: "Source", message: `cannot ask CDF which files exist: ${error.message}` })))
-          const byExternalId = new Map(records.map((record) => [record.externalId, record]))
+          const { invalid, records: byExternalId } = yield* existing(batch).pipe(
+            Effect.mapError((error) =>
+              new IngestError({ reason: "Source", message: `cannot ask CDF which files exist: ${error.message}` })
+            )
+          )
+          const refused = new Map(invalid.map(({ error, item }) => [item.externalId, error]))
           const kept = job.checksum
             ? yield* Store.hashes(job.jobId, batch.map((item) => item.externalId)).pipe(Effect.mapError(stateError))
             : new Map<string, { mtime: number; sha256: string }>()
           return yield* Effect.forEach(batch, (item) =>
-            Effect.map(decide(item, byExternalId.get(item.externalId), kept.get(item.externalId), job.checksum), (decision): FileOutcome => {
+            refused.has(item.externalId) ? Effect.sync((): FileOutcome => {
+              failed++
+              return { _tag: "File", path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error: refused.get(item.externalId)! }
+            }) : Effect.map(decide(item, byExternalId.get(item.externalId), kept.get(item.externalId), job.checksum), (decision): FileOutcome => {
               if (decision === "skip") skipped++
               else {
                 wouldUpload++
@@ -227,7 +231,7 @@ const dryRun = (
       dryRun: true,
       uploaded: wouldUpload,
       skipped,
-      failed: 0,
+      failed,
       bytes,
       seconds: (now - job.startedAt) / 1000
     }))

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Files } from "@effect-cdf/files"
+import { FileIdentifier, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import type { CdfError } from "@effect-cdf/files/CdfError"
 import { Activity, Workflow } from "@effect/workflow"
@@ -14,7 +14,8 @@ import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
-import { countOutcome, IngestRuntime, type JobHandle, jobKey, makeLimits, uploadSeconds } from "./runtime.js"
+import * as Runtime from "./runtime.js"
+import { countOutcome, IngestRuntime, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
 
@@ -57,23 +58,12 @@ export const IngestJob = Workflow.make({
   idempotencyKey: ({ jobId, run }) => `${jobId}/${run}`
 })
 
-/**
- * The job's handle in this process: the caller's (its limits and where its outcomes go), or, with no caller here
- * (a resumed job, or a cluster runner), the job's limits on this runner, made once, and no outcome stream.
- */
-const handleOf = (payload: { readonly jobId: string; readonly run: number; readonly concurrency: number; readonly bytesInFlight: number }) =>
-  Effect.gen(function*() {
-    const runtime = yield* IngestRuntime
-    const key = jobKey(payload.jobId, payload.run)
-    const handle = runtime.jobs.get(key)
-    if (handle !== undefined) return handle
-    let limits = runtime.remoteLimits.get(key)
-    if (limits === undefined) {
-      limits = yield* makeLimits(payload.concurrency, payload.bytesInFlight)
-      runtime.remoteLimits.set(key, limits)
-    }
-    return { limits, emit: () => Effect.void } satisfies Omit<JobHandle, "source">
-  })
+const handleOf = (payload: {
+  readonly jobId: string
+  readonly run: number
+  readonly concurrency: number
+  readonly bytesInFlight: number
+}) => Runtime.handle(jobKey(payload.jobId, payload.run), payload)
 
 /** The external id and directory of an item. @internal */
 export const placeOf = (prefix: string, directory: string | null, path: string) => {
@@ -120,6 +110,27 @@ export const decide = (
 
 const errorOf = (error: CdfError) => ({ tag: error._tag, message: error.message })
 
+/**
+ * The records of the items' external ids (`byids` with `ignoreUnknownIds`, 1000 a call). An external id the API
+ * would refuse (too long, say) is not asked for: its item is in `invalid` with the error, for the upload (or the dry
+ * run) to report.
+ *
+ * @internal
+ */
+export const existing = <I extends { readonly externalId: string }>(items: ReadonlyArray<I>) =>
+  Effect.gen(function*() {
+    const checked = yield* Effect.forEach(items, (item) =>
+      Effect.either(FileIdentifier.validateFileIdentifier({ externalId: item.externalId })).pipe(
+        Effect.map((result) => ({ item, result }))
+      ))
+    const valid = checked.flatMap(({ item, result }) => result._tag === "Right" ? [item] : [])
+    const invalid = checked.flatMap(({ item, result }) => result._tag === "Left" ? [{ item, error: errorOf(result.left) }] : [])
+    const records = valid.length === 0
+      ? []
+      : yield* Files.retrieveMany(valid.map((item) => ({ externalId: item.externalId })), { ignoreUnknownIds: true })
+    return { records: new Map(records.map((record) => [record.externalId, record])), invalid }
+  })
+
 /** Decides a batch: one `byids` call for the items not yet decided. */
 const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
@@ -127,9 +138,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const items = (yield* Store.batchItems(jobId, run, batch)).filter((item) => item.decision === null)
     if (items.length === 0) return
     const handle = yield* handleOf(payload)
-    const records = yield* Files.retrieveMany(items.map((item) => ({ externalId: item.externalId })), {
-      ignoreUnknownIds: true
-    }).pipe(Effect.either)
+    const records = yield* Effect.either(existing(items))
     if (records._tag === "Left") {
       // CDF cannot say what exists: the batch's files are failed (a rerun asks again)
       const error = errorOf(records.left)
@@ -141,7 +150,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
         ), { discard: true })
       return
     }
-    const byExternalId = new Map(records.right.map((record) => [record.externalId, record]))
+    const byExternalId = records.right.records
     const kept = checksum ? yield* Store.hashes(jobId, items.map((item) => item.externalId)) : new Map()
     const decisions = yield* Effect.forEach(items, (item) =>
       Effect.map(
@@ -224,11 +233,12 @@ const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batchSize, directory, jobId, prefix, run } = payload
-    const runtime = yield* IngestRuntime
-    const source: Walk.Source | undefined = runtime.jobs.get(jobKey(jobId, run))?.source ??
+    const registered = (yield* handleOf(payload)).source
+    // a directory source travels in the payload: a runner with no caller in its process (a cluster) walks it
+    const source: Walk.Source | undefined = registered ??
       (payload.source === null ? undefined : { _tag: "Directory", ...payload.source })
     if (source === undefined) {
-      return yield* Effect.dieMessage(`job ${jobId} run ${run} has an items source, whose caller is gone: rerun sync`)
+      return yield* Effect.dieMessage(`job ${jobId} run ${run} has a stream source whose caller is gone: rerun sync`)
     }
     const items = yield* Walk.items(source)
     const seen = new Set<string>()

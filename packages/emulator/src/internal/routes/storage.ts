@@ -65,6 +65,9 @@ export const make = (state: State) => {
       const entry = state.files.get(target.fileId)
       const contentLength = contentLengthOf(ctx)
       if (!secretEquals(signature, target.signature)) return yield* authenticationFailed("Signature did not match.")
+      if ((yield* Clock.currentTimeMillis) >= target.expiresAt) {
+        return yield* authenticationFailed("Signed expiry time has to be after the current time.")
+      }
       if (entry === undefined) {
         return yield* new StorageError({ status: 404, code: "BlobNotFound", message: "The file no longer exists." })
       }

@@ -15,7 +15,7 @@ import * as S from "../schema.js"
 import type { FileEntry, MultipartSession, State } from "../state.js"
 
 export const make = (state: State) => {
-  const openSession = (entry: FileEntry, parts: number) => {
+  const openSession = (entry: FileEntry, parts: number, now: number) => {
     const session: MultipartSession = {
       uploadId: randomUUID(),
       fileId: entry.id,
@@ -24,7 +24,7 @@ export const make = (state: State) => {
       completion: undefined
     }
     state.sessions.set(session.uploadId, session)
-    const uploadUrls = Array.from({ length: parts }, (_, part) => state.newTarget(entry.id, part, session))
+    const uploadUrls = Array.from({ length: parts }, (_, part) => state.newTarget(entry.id, part, session, now))
     return { uploadId: session.uploadId, uploadUrls }
   }
 
@@ -42,7 +42,7 @@ export const make = (state: State) => {
       const overwrite = yield* queryBoolean(ctx, "overwrite")
       const fields = yield* readJson(ctx, S.decodeExternalFilesMetadata)
       const entry = yield* Records.createOrOverwrite(state, fields, overwrite)
-      const uploadUrl = state.newTarget(entry.id, undefined, undefined)
+      const uploadUrl = state.newTarget(entry.id, undefined, undefined, yield* Clock.currentTimeMillis)
       const record = yield* Records.render(state, entry)
       return ok({ uploadUrl, ...record }, 201)
     })
@@ -50,7 +50,7 @@ export const make = (state: State) => {
   const uploadLink: Handler = (ctx) =>
     Effect.gen(function*() {
       const entry = yield* findUploadTarget(ctx)
-      const uploadUrl = state.newTarget(entry.id, undefined, undefined)
+      const uploadUrl = state.newTarget(entry.id, undefined, undefined, yield* Clock.currentTimeMillis)
       const record = yield* Records.render(state, entry)
       return ok({ items: [{ ...record, uploadUrl }] })
     })
@@ -61,7 +61,7 @@ export const make = (state: State) => {
       const parts = yield* queryParts(ctx)
       const fields = yield* readJson(ctx, S.decodeExternalFilesMetadata)
       const entry = yield* Records.createOrOverwrite(state, fields, overwrite)
-      const session = openSession(entry, parts)
+      const session = openSession(entry, parts, yield* Clock.currentTimeMillis)
       const record = yield* Records.render(state, entry)
       return ok({ ...record, ...session }, 201)
     })
@@ -70,7 +70,7 @@ export const make = (state: State) => {
     Effect.gen(function*() {
       const parts = yield* queryParts(ctx)
       const entry = yield* findUploadTarget(ctx)
-      const session = openSession(entry, parts)
+      const session = openSession(entry, parts, yield* Clock.currentTimeMillis)
       const record = yield* Records.render(state, entry)
       return ok({ items: [{ ...record, ...session }] })
     })

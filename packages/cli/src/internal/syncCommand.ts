@@ -1,0 +1,286 @@
+/**
+ * `cdf-files sync <dir>` (a durable sync job of `@effect-cdf/ingest`) and `cdf-files jobs` (the jobs of a state
+ * file). Settings and `--emulator` work as for `upload`; the state file defaults to the user's state directory.
+ *
+ * @internal
+ */
+import { Command } from "@effect/cli"
+import type { Emulator } from "@effect-cdf/emulator"
+import type { CdfConfig, Files } from "@effect-cdf/files"
+import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
+import { Ingest } from "@effect-cdf/ingest"
+import * as FileSystem from "@effect/platform/FileSystem"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import type * as ConfigError from "effect/ConfigError"
+import { Clock, Effect, Layer, Option, Ref, Stream } from "effect"
+import * as os from "node:os"
+import * as nodePath from "node:path"
+import * as Layers from "./layers.js"
+import { formatBytes } from "./progress.js"
+import { ExitCode } from "./report.js"
+import type { Output } from "./runner.js"
+import { resolve } from "./settings.js"
+import * as Flags from "./syncFlags.js"
+import * as Help from "./syncHelp.js"
+import { UsageError } from "./usage.js"
+
+/**
+ * The command ends with this exit code; what it had to say was printed.
+ *
+ * @internal
+ */
+export class SyncExit {
+  readonly _tag = "SyncExit"
+  constructor(readonly code: number) {}
+}
+
+/**
+ * What `Cli.ts` shares with these commands (its messages for settings errors and the embedded emulator).
+ *
+ * @internal
+ */
+export interface Shared {
+  readonly output: Output
+  readonly noSettings: string
+  readonly describeConfigError: (error: ConfigError.ConfigError) => string
+  readonly describeEmbedded: (emulator: Emulator.Service) => string
+}
+
+/**
+ * The default state file: `$XDG_STATE_HOME/effect-cdf/sync.db`, else `~/.local/state/effect-cdf/sync.db`.
+ *
+ * @internal
+ */
+export const defaultStateFile = (env: NodeJS.ProcessEnv = process.env): string =>
+  nodePath.join(
+    env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ""
+      ? env.XDG_STATE_HOME
+      : nodePath.join(os.homedir(), ".local", "state"),
+    "effect-cdf",
+    "sync.db"
+  )
+
+/** The exit code of a run from the tags of its failures: auth 3, a value the API refuses 2, else 4. */
+const exitCodeOf = (failedTags: ReadonlySet<string>): number =>
+  failedTags.size === 0
+    ? ExitCode.ok
+    : failedTags.has("AuthError")
+    ? ExitCode.auth
+    : failedTags.has("InvalidFileMetadataError") || failedTags.has("InvalidConfigError")
+    ? ExitCode.usage
+    : ExitCode.upload
+
+const rate = (bytes: number, files: number, seconds: number) =>
+  seconds <= 0 ? "" : ` (${formatBytes(bytes / seconds)}/s, ${(files / seconds).toFixed(1)} files/s)`
+
+interface Progress {
+  readonly uploaded: number
+  readonly skipped: number
+  readonly failed: number
+  readonly bytes: number
+  readonly drawnAt: number
+}
+
+/**
+ * `cdf-files sync`.
+ *
+ * @internal
+ */
+export const syncCommand = (shared: Shared) =>
+  Command.make("sync", Flags.sync, (flags) =>
+    Effect.gen(function*() {
+      const output = shared.output
+      if (flags.externalIdPrefix === "") {
+        return yield* Effect.fail(new UsageError("--external-id-prefix must not be empty: it keeps the external ids stable"))
+      }
+      const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
+      if (!settings.hasCdfSettings && !flags.emulator) return yield* Effect.fail(new UsageError(shared.noSettings))
+      const mode = flags.json ? "json" : flags.quiet ? "quiet" : output.isTTY ? "tty" : "plain"
+      const talk = (text: string) => mode === "plain" || mode === "tty" ? output.err(text) : Effect.void
+      const fs = yield* FileSystem.FileSystem
+      // with --emulator the CDF side is thrown away at exit: so is the state
+      const state = flags.emulator
+        ? nodePath.join(
+          yield* fs.makeTempDirectoryScoped({ prefix: "cdf-files-sync-" }).pipe(
+            Effect.mapError((error) => new UsageError(`cannot create a temporary state directory: ${error.message}`))
+          ),
+          "sync.db"
+        )
+        : nodePath.resolve(Option.getOrElse(flags.state, () => defaultStateFile()))
+      const stateExists = yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false))
+      if (!flags.dryRun) {
+        yield* fs.makeDirectory(nodePath.dirname(state), { recursive: true }).pipe(
+          Effect.mapError((error) => new UsageError(`cannot create the directory of the state file ${state}: ${error.message}`))
+        )
+      }
+      const filesLayer: Layer.Layer<
+        Files.Files | CdfConfig.CdfConfig,
+        ConfigError.ConfigError | InvalidConfigError | ServeError
+      > = flags.emulator
+        ? Layers.embedded((emulator) => talk(shared.describeEmbedded(emulator)), flags.concurrency)
+        : Layers.fromSettings(settings, flags.concurrency)
+      // a dry run keeps no state: it reads the state file only if there is one (for --checksum)
+      const engine = flags.dryRun && !stateExists ? Ingest.layerMemory : Ingest.layerSqlite({ filename: state })
+      const layer = engine.pipe(Layer.provideMerge(filesLayer), Layer.provide(Layer.succeed(FileSystem.FileSystem, fs)))
+      const exitCode = yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(layer).pipe(
+          Effect.catchTags({
+            ConfigError: (error) => Effect.fail(new UsageError(shared.describeConfigError(error))),
+            InvalidConfigError: (error) =>
+              Effect.fail(
+                new UsageError(`configuration: ${error.message.replace("set allowInsecureHttp", "pass --allow-insecure-http")}`)
+              ),
+            ServeError: (error) =>
+              Effect.zipRight(
+                output.err(`cdf-files: cannot start the embedded emulator: ${error.message}\n`),
+                Effect.fail(new SyncExit(ExitCode.failure))
+              ),
+            IngestError: (error) =>
+              Effect.zipRight(
+                output.err(`cdf-files: cannot use the state file ${state}: ${error.message}\n`),
+                Effect.fail(new SyncExit(ExitCode.failure))
+              )
+          })
+        )
+        const resume = `cdf-files sync ${process.argv.slice(3).map((arg) => /^[\w./:=@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`).join(" ")}`
+        yield* talk(
+          flags.dryRun
+            ? `cdf-files: dry run of ${flags.dir}: nothing is written\n`
+            : `cdf-files: syncing ${flags.dir}; state: ${state}${flags.emulator ? " (throwaway)" : ""}\n`
+        )
+        const failedTags = new Set<string>()
+        const failures: Array<string> = []
+        const progress = yield* Ref.make<Progress>({ uploaded: 0, skipped: 0, failed: 0, bytes: 0, drawnAt: 0 })
+        const draw = (force: boolean) =>
+          mode !== "tty" ? Effect.void : Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            const p = yield* Ref.get(progress)
+            if (!force && now - p.drawnAt < 200) return
+            yield* Ref.set(progress, { ...p, drawnAt: now })
+            yield* output.out(
+              `\r\x1b[2K${p.uploaded} uploaded (${formatBytes(p.bytes)}), ${p.skipped} skipped, ${p.failed} failed`
+            )
+          })
+        const onEvent = (event: Ingest.SyncEvent) =>
+          Effect.gen(function*() {
+            if (event._tag === "File") {
+              if (event.status === "failed") {
+                failedTags.add(event.error?.tag ?? "UnknownError")
+                failures.push(JSON.stringify({
+                  path: event.path,
+                  externalId: event.externalId,
+                  tag: event.error?.tag,
+                  message: event.error?.message
+                }))
+              }
+              yield* Ref.update(progress, (p) => ({
+                ...p,
+                uploaded: p.uploaded + (event.status === "uploaded" || event.status === "would-upload" ? 1 : 0),
+                skipped: p.skipped + (event.status === "skipped" ? 1 : 0),
+                failed: p.failed + (event.status === "failed" ? 1 : 0),
+                bytes: p.bytes + event.bytes
+              }))
+              if (mode === "json") {
+                return yield* output.out(
+                  JSON.stringify({ path: event.path, externalId: event.externalId, status: event.status, bytes: event.bytes }) + "\n"
+                )
+              }
+              if (event.status === "failed") {
+                const clear = mode === "tty" ? "\r\x1b[2K" : ""
+                return yield* output.err(`${clear}cdf-files: failed ${event.path}: ${event.error?.message ?? ""}\n`)
+              }
+              if (mode === "plain" && (flags.dryRun || event.status !== "skipped")) {
+                return yield* output.out(`${event.status === "would-upload" ? "would upload" : event.status === "skipped" ? "skip" : event.status}  ${event.path}\n`)
+              }
+              return yield* draw(false)
+            }
+            if (mode === "json") {
+              return yield* output.out(JSON.stringify({
+                summary: {
+                  uploaded: event.uploaded,
+                  skipped: event.skipped,
+                  failed: event.failed,
+                  bytes: event.bytes,
+                  seconds: event.seconds
+                }
+              }) + "\n")
+            }
+            if (mode === "tty") yield* output.out("\r\x1b[2K")
+            if (mode === "quiet") return
+            const what = event.dryRun ? "would upload" : "uploaded"
+            const resumed = event.resumed ? ` (resumed run ${event.run} of job ${event.jobId})` : ""
+            yield* output.out(
+              `${event.uploaded} ${what} (${formatBytes(event.bytes)}), ${event.skipped} skipped, ${event.failed} failed ` +
+                `in ${event.seconds.toFixed(1)} s${event.dryRun ? "" : rate(event.bytes, event.uploaded + event.skipped, event.seconds)}${resumed}\n`
+            )
+          })
+        yield* Ingest.sync(
+          Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude }),
+          {
+            externalIdPrefix: flags.externalIdPrefix,
+            directory: Option.getOrUndefined(flags.directory),
+            checksum: flags.checksum,
+            dryRun: flags.dryRun,
+            concurrency: flags.concurrency
+          }
+        ).pipe(
+          Stream.runForEach(onEvent),
+          Effect.provide(context),
+          Effect.catchTag("IngestError", (error): Effect.Effect<never, UsageError | SyncExit> =>
+            error.reason === "State"
+              ? Effect.zipRight(output.err(`cdf-files: ${error.message}\n`), Effect.fail(new SyncExit(ExitCode.failure)))
+              : Effect.fail(new UsageError(error.message))),
+          Effect.onInterrupt(() =>
+            output.err(
+              `\ncdf-files: interrupted. Files finished so far are recorded in ${state}.\n` +
+                `  To continue, run the same command again: ${resume}\n`
+            )
+          )
+        )
+        if (Option.isSome(flags.failures)) {
+          yield* fs.writeFileString(flags.failures.value, failures.map((line) => line + "\n").join("")).pipe(
+            Effect.catchAll((error) => output.err(`cdf-files: cannot write ${flags.failures}: ${error.message}\n`))
+          )
+        }
+        return exitCodeOf(failedTags)
+      }))
+      if (exitCode !== ExitCode.ok) return yield* Effect.fail(new SyncExit(exitCode))
+    }).pipe(Effect.scoped)).pipe(Command.withDescription(Help.sync.summary))
+
+/**
+ * `cdf-files jobs`.
+ *
+ * @internal
+ */
+export const jobsCommand = (shared: Shared) =>
+  Command.make("jobs", Flags.jobs, (flags) =>
+    Effect.gen(function*() {
+      const output = shared.output
+      const fs = yield* FileSystem.FileSystem
+      const state = nodePath.resolve(Option.getOrElse(flags.state, () => defaultStateFile()))
+      if (!(yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false)))) {
+        if (!flags.json) yield* output.out(`no jobs: ${state} does not exist (cdf-files sync creates it)\n`)
+        return
+      }
+      const jobs = yield* Ingest.jobs.pipe(
+        Effect.provide(Ingest.layerStateFile(state)),
+        Effect.catchTag("IngestError", (error) =>
+          Effect.zipRight(
+            output.err(`cdf-files: cannot read the state file ${state}: ${error.message}\n`),
+            Effect.fail(new SyncExit(ExitCode.failure))
+          ))
+      )
+      if (flags.json) {
+        for (const job of jobs) yield* output.out(JSON.stringify(job) + "\n")
+        return
+      }
+      yield* output.out(`${jobs.length} job${jobs.length === 1 ? "" : "s"} in ${state}\n`)
+      for (const job of jobs) {
+        yield* output.out(
+          `${job.jobId}  run ${job.run} ${job.state}  ${job.uploaded} uploaded (${formatBytes(job.bytes)}), ` +
+            `${job.skipped} skipped, ${job.failed} failed  ${job.source} -> ${job.prefix} @ ${job.target}  started ` +
+            `${new Date(job.startedAt).toISOString()}\n`
+        )
+      }
+    })).pipe(Command.withDescription(Help.jobs.summary))
+

@@ -1,0 +1,117 @@
+/**
+ * The `--help` of `cdf-files sync` and `cdf-files jobs` (see help.ts for the format).
+ *
+ * @internal
+ */
+import { type CommandDoc, connectionFlags, type FlagDoc } from "./help.js"
+
+const syncFlags: ReadonlyArray<FlagDoc> = [
+  {
+    name: "external-id-prefix",
+    value: "<prefix>",
+    text: "required: every file gets the external id <prefix><path relative to <dir>> (POSIX separators)"
+  },
+  {
+    name: "directory",
+    value: "<dir>",
+    text: "the CDF directory, absolute (e.g. /docs); files in subdirectories get /docs/<subdirectory>"
+  },
+  {
+    name: "include",
+    value: "<glob>",
+    text: "sync only the files whose relative path matches (picomatch, e.g. '**/*.pdf'; default: every file)",
+    repeatable: true
+  },
+  {
+    name: "exclude",
+    value: "<glob>",
+    text: "leave out the files whose relative path matches (e.g. 'tmp/**')",
+    repeatable: true
+  },
+  { name: "dry-run", text: "list what would be uploaded and what skipped; send no write and keep no state" },
+  {
+    name: "checksum",
+    text: "also compare the sha256 of each file with that of what was sent (kept in the state) before skipping it"
+  },
+  { name: "concurrency", value: "<n>", text: "how many files to upload at the same time, 1 to 64 (default 8)" },
+  {
+    name: "state",
+    value: "<file>",
+    text: "the job state (SQLite); default $XDG_STATE_HOME/effect-cdf/sync.db or ~/.local/state/effect-cdf/sync.db"
+  },
+  { name: "failures", value: "<file>", text: "write the failed files as JSON lines {path, externalId, tag, message}" },
+  {
+    name: "json",
+    text: "print one JSON line per file {path, externalId, status, bytes}, then {\"summary\": {...}}, for scripts"
+  },
+  { name: "quiet", alias: "q", text: "print only errors, on stderr (--json output stays)" },
+  {
+    name: "emulator",
+    text: "sync to a throwaway CDF emulator started in this process (and a throwaway state), ignoring CDF settings"
+  }
+]
+
+/**
+ * The help of `cdf-files sync`.
+ *
+ * @internal
+ */
+export const sync: CommandDoc = {
+  summary: "Sync a directory tree to CDF Files: upload what is new or changed, resumable after any interruption.",
+  usage: ["cdf-files sync <dir> --external-id-prefix <prefix> [flags]"],
+  description: [
+    "Walks <dir> and uploads each file whose CDF record (found by its external id) is missing, not uploaded, or has",
+    "a sourceModifiedTime other than the file's modification time; the others are skipped. Uploads replace the",
+    "record (overwrite) and set sourceModifiedTime, so a rerun from any machine skips what is unchanged.",
+    "The job is durable: its state (a SQLite file, --state) records every file as it is done. Interrupted in any",
+    "way (Ctrl-C, kill -9, a crash), the same command continues it without sending finished files again.",
+    "Settings come from the flags, else the environment, else ./.env, as for cdf-files upload."
+  ],
+  sections: [
+    { title: "Sync", flags: syncFlags },
+    { title: "Connection (each flag wins over its environment variable)", flags: connectionFlags }
+  ],
+  notes: [{
+    title: "Jobs",
+    lines: [
+      "A job is its directory, prefix and CDF project: the same command is the same job. cdf-files jobs lists the",
+      "jobs of a state file. See docs/ingest.md for the design and its guarantees."
+    ]
+  }],
+  examples: [
+    "cdf-files sync ./docs --external-id-prefix docs/ --directory /docs",
+    "# only PDFs, not the scratch folder; see first what would happen",
+    "cdf-files sync ./share --external-id-prefix share/ --include '**/*.pdf' --exclude 'tmp/**' --dry-run",
+    "# in a script: JSON lines, failures in a file",
+    "cdf-files sync ./out --external-id-prefix out/ --json --failures failed.jsonl > result.jsonl"
+  ],
+  exitCodes: [
+    [0, "nothing failed"],
+    [1, "an unexpected failure, or the state file cannot be used"],
+    [2, "a usage or settings error: bad flag or value, no such directory, no CDF settings, a value the API refuses"],
+    [3, "an authentication error: check CDF_TOKEN, or IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL"],
+    [4, "some files failed to upload (an API or network failure after retries); a rerun retries them"],
+    [130, "interrupted (Ctrl-C): rerun the same command to continue"]
+  ]
+}
+
+/**
+ * The help of `cdf-files jobs`.
+ *
+ * @internal
+ */
+export const jobs: CommandDoc = {
+  summary: "List the sync jobs of a state file with their counts.",
+  usage: ["cdf-files jobs [--state <file>] [--json]"],
+  description: ["Lists each job of the state file: its id, directory, prefix, target, last run, state and counts."],
+  sections: [{
+    title: "Flags",
+    flags: [
+      { name: "state", value: "<file>", text: "the state file (default: the one cdf-files sync uses by default)" },
+      { name: "json", text: "print one JSON line per job" }
+    ]
+  }],
+  notes: [],
+  examples: ["cdf-files jobs", "cdf-files jobs --state ./sync.db --json"],
+  exitCodes: [[0, "listed"], [1, "the state file cannot be read"], [2, "a bad flag"]]
+}

@@ -1,0 +1,199 @@
+/**
+ * `cdf-files sync` and `cdf-files jobs`, the real binary (packages/cli/dist/bin.js) as a child process, against an
+ * emulator in this process on a loopback port. The kill test stops the binary with SIGKILL at several points of a
+ * job (the emulator throttles the PUTs so that the kills land mid-transfer) and checks that the reruns finish the
+ * job with every file byte-exact, one record per external id, and no finished file sent again.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Redacted, Scope } from "effect"
+import type { ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { binary, finish, requireBuilt, sha256 } from "./helpers/binary.js"
+
+let work: string
+const { run, start } = binary(() => work)
+const scopes: Array<Scope.CloseableScope> = []
+
+const emulator = async (options: Emulator.ServerOptions = {}) => {
+  const scope = Effect.runSync(Scope.make())
+  scopes.push(scope)
+  const service = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0, ...options }), scope))
+  return {
+    service,
+    env: { CDF_URL: service.baseUrl, CDF_PROJECT: service.project, CDF_TOKEN: Redacted.value(service.token) },
+    stored: () => Effect.runPromise(service.files),
+    requests: () => Effect.runPromise(service.requests)
+  }
+}
+
+const tree = (name: string, files: Record<string, string | Uint8Array>) => {
+  const root = path.join(work, name)
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
+    fs.writeFileSync(path.join(root, rel), content)
+  }
+  return root
+}
+
+const lines = (stdout: string) => stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
+
+beforeAll(() => {
+  requireBuilt()
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-files-sync-"))
+})
+
+afterAll(async () => {
+  for (const scope of scopes) await Effect.runPromise(Scope.close(scope, Exit.void))
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+// one test at a time: each starts several Node processes, and a loaded machine makes each start take seconds
+describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
+  it("dry run sends no write; a run uploads (include/exclude); a rerun only asks; a touched file goes again; jobs lists the job", async () => {
+    const cdf = await emulator()
+    const root = tree("basic", { "a.txt": "alpha\n", "b.pdf": "%PDF\n", "sub/c.pdf": "see\n", "tmp/d.pdf": "tmp\n" })
+    const args = ["sync", "basic", "--external-id-prefix", "b/", "--include", "**/*.pdf", "--exclude", "tmp/**", "--state", "basic.db", "--json"]
+
+    const dry = await run([...args, "--dry-run"], { env: cdf.env })
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(lines(dry.stdout)).toEqual([
+      { path: "b.pdf", externalId: "b/b.pdf", status: "would-upload", bytes: 5 },
+      { path: "sub/c.pdf", externalId: "b/sub/c.pdf", status: "would-upload", bytes: 4 },
+      { summary: { uploaded: 2, skipped: 0, failed: 0, bytes: 9, seconds: expect.any(Number) } }
+    ])
+    expect((await cdf.requests()).filter((r) => r.route !== "files.byids")).toEqual([])
+    expect(fs.existsSync(path.join(work, "basic.db"))).toBe(false)
+
+    const first = await run(args, { env: cdf.env })
+    expect(first.code, first.stderr).toBe(0)
+    const firstLines = lines(first.stdout)
+    expect(firstLines.slice(0, -1).map((l) => [l.path, l.status]).sort()).toEqual([["b.pdf", "uploaded"], ["sub/c.pdf", "uploaded"]])
+    expect(firstLines.at(-1)).toEqual({ summary: { uploaded: 2, skipped: 0, failed: 0, bytes: 9, seconds: expect.any(Number) } })
+    expect((await cdf.stored()).map((f) => [f.externalId, f.sha256]).sort()).toEqual([
+      ["b/b.pdf", sha256("%PDF\n")],
+      ["b/sub/c.pdf", sha256("see\n")]
+    ])
+
+    const before = (await cdf.requests()).length
+    const second = await run(args, { env: cdf.env })
+    expect(second.code, second.stderr).toBe(0)
+    expect(lines(second.stdout).at(-1).summary).toMatchObject({ uploaded: 0, skipped: 2, failed: 0, bytes: 0 })
+    expect((await cdf.requests()).slice(before).map((r) => r.route)).toEqual(["files.byids"])
+
+    const later = new Date(Date.now() + 120_000)
+    fs.utimesSync(path.join(root, "sub", "c.pdf"), later, later)
+    const third = await run(args, { env: cdf.env })
+    expect(third.code, third.stderr).toBe(0)
+    expect(lines(third.stdout).slice(0, -1).map((l) => [l.path, l.status]).sort()).toEqual([
+      ["b.pdf", "skipped"],
+      ["sub/c.pdf", "uploaded"]
+    ])
+    expect((await cdf.stored()).filter((f) => f.externalId === "b/sub/c.pdf")).toHaveLength(1)
+
+    const jobs = await run(["jobs", "--state", "basic.db", "--json"])
+    expect(jobs.code, jobs.stderr).toBe(0)
+    expect(lines(jobs.stdout)).toEqual([
+      expect.objectContaining({ run: 3, state: "done", uploaded: 1, skipped: 1, failed: 0, prefix: "b/", source: root })
+    ])
+  })
+
+  it("--failures lists the failed files; exit code 2 for a value the API refuses; no setting is a usage error", async () => {
+    const cdf = await emulator()
+    tree("failing", { "ok.txt": "fine\n", [`${"x".repeat(250)}.txt`]: "too long an external id\n" })
+    const result = await run(
+      ["sync", "failing", "--external-id-prefix", "f/", "--state", "failing.db", "--failures", "failed.jsonl", "--json"],
+      { env: cdf.env }
+    )
+    expect(result.code).toBe(2)
+    expect(lines(result.stdout).at(-1).summary).toMatchObject({ uploaded: 1, failed: 1 })
+    const failures = lines(fs.readFileSync(path.join(work, "failed.jsonl"), "utf8"))
+    expect(failures).toEqual([
+      expect.objectContaining({ path: `${"x".repeat(250)}.txt`, tag: "InvalidFileMetadataError" })
+    ])
+    const none = await run(["sync", "failing", "--external-id-prefix", "f/", "--state", "failing.db"])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain("no CDF settings found")
+  })
+
+  it("SIGKILL at several points, then a rerun: every file byte-exact, one record each, no finished file sent again", async () => {
+    // disk mode; every PUT throttled so that a kill lands while files are in flight
+    const cdf = await emulator({
+      dataDir: path.join(work, "kill-data"),
+      faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 64 * 1024 } }]
+    })
+    const contents: Record<string, Uint8Array> = {}
+    for (let i = 0; i < 40; i++) {
+      contents[`d${i % 4}/f${String(i).padStart(2, "0")}.bin`] = new Uint8Array(8 * 1024).map((_, j) => (i * 31 + j) % 256)
+    }
+    contents["big.bin"] = new Uint8Array(256 * 1024).map((_, j) => (j * 7) % 251)
+    tree("kill", contents)
+    const args = ["sync", "kill", "--external-id-prefix", "k/", "--state", "kill.db", "--json", "--concurrency", "4"]
+
+    /** Runs the command and SIGKILLs it once it has printed `after` outcome lines; gives the outcomes it printed. */
+    const killedAfter = (after: number) =>
+      new Promise<{ outcomes: Array<{ externalId: string; status: string }>; killed: boolean }>((resolve) => {
+        const child: ChildProcess = start(args, { env: cdf.env })
+        const outcomes: Array<{ externalId: string; status: string }> = []
+        let buffer = ""
+        let killed = false
+        child.stdout!.on("data", (chunk) => {
+          buffer += chunk
+          let nl: number
+          while ((nl = buffer.indexOf("\n")) >= 0) {
+            const line = JSON.parse(buffer.slice(0, nl))
+            buffer = buffer.slice(nl + 1)
+            if (line.externalId !== undefined) outcomes.push(line)
+            if (!killed && outcomes.length >= after) {
+              killed = true
+              child.kill("SIGKILL")
+            }
+          }
+        })
+        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+        child.on("close", () => {
+          clearTimeout(timer)
+          resolve({ outcomes, killed })
+        })
+      })
+
+    const sentAt = async () => new Map((await cdf.stored()).map((f) => [f.externalId!, { id: f.id, puts: f.puts.length }]))
+    const finished = new Map<string, { id: number; puts: number }>()
+    let kills = 0
+    for (const after of [1, 5, 5]) {
+      const { killed, outcomes } = await killedAfter(after)
+      if (killed) kills++
+      const stored = await sentAt()
+      for (const outcome of outcomes) {
+        if (outcome.status === "uploaded") finished.set(outcome.externalId, stored.get(outcome.externalId)!)
+      }
+    }
+    expect(kills).toBe(3)
+    expect(finished.size).toBeGreaterThanOrEqual(11)
+
+    const last = await finish(start(args, { env: cdf.env }))
+    expect(last.code, last.stderr).toBe(0)
+    const summary = lines(last.stdout).at(-1).summary
+    expect(summary.failed).toBe(0)
+
+    const stored = await cdf.stored()
+    const byExternalId = new Map<string, Array<Emulator.StoredFile>>()
+    for (const file of stored) byExternalId.set(file.externalId!, [...(byExternalId.get(file.externalId!) ?? []), file])
+    expect([...byExternalId.keys()].sort()).toEqual(Object.keys(contents).map((rel) => `k/${rel}`).sort())
+    for (const [rel, bytes] of Object.entries(contents)) {
+      const records = byExternalId.get(`k/${rel}`)!
+      expect(records, rel).toHaveLength(1)
+      expect(records[0].uploaded, rel).toBe(true)
+      expect(records[0].sha256, rel).toBe(sha256(bytes))
+    }
+    // a file finished before a kill was never sent again: same record, same PUTs
+    const now = await sentAt()
+    for (const [externalId, at] of finished) expect(now.get(externalId), externalId).toEqual(at)
+
+    const jobs = lines((await run(["jobs", "--state", "kill.db", "--json"])).stdout)
+    expect(jobs).toEqual([expect.objectContaining({ run: 1, state: "done", failed: 0 })])
+    expect(jobs[0].uploaded + finished.size).toBeGreaterThanOrEqual(41)
+  })
+})
