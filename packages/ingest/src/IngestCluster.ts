@@ -15,7 +15,6 @@
 import type { Files } from "@effect-cdf/files"
 import type { FileSystem } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
-import type { WorkflowEngine } from "@effect/workflow"
 import type { Duration, Effect, Layer, Redacted, Stream } from "effect"
 import type * as Ingest from "./Ingest.js"
 import * as internal from "./internal/cluster.js"
@@ -49,7 +48,7 @@ export type RunnerEngine = internal.RunnerEngine
  * @since 0.1.0
  * @category models
  */
-export type ClientEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient
+export type ClientEngine = internal.ClientEngine
 
 /**
  * This process as a runner of the cluster: `Layer.launch` it to run until interrupted (on SIGTERM its shards are

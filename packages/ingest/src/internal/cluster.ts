@@ -101,13 +101,14 @@ export const layerRunner = (
   )
 
 /** @internal */
-export type ClientEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient
+export type ClientEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | IngestRuntime
 
 /** A client of the runners: submits jobs and reads the ingest tables; runs nothing. @internal */
 export const layerClient = (options: PostgresOptions): Layer.Layer<ClientEngine, IngestError> =>
   ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig: clusterSettings })),
-    Layer.provideMerge(migrated),
+    // a client runs no workflow: its runtime only makes it a drop-in for the embedded engine's services
+    Layer.provideMerge(Layer.merge(migrated, layerRuntimeOf("client"))),
     Layer.provideMerge(pg(options)),
     Layer.mapError((error) =>
       error instanceof IngestError ? error : stateError({ message: String(error) })
