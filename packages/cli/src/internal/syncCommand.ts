@@ -239,7 +239,10 @@ export const syncCommand = (shared: Shared) =>
             directory: Option.getOrUndefined(flags.directory),
             checksum: flags.checksum,
             dryRun: flags.dryRun,
-            concurrency: flags.concurrency
+            concurrency: flags.concurrency,
+            batchSize: flags.batchSize,
+            // on runners, enough batches at once for every runner to have some
+            ...(onCluster ? { batchConcurrency: 32 } : {})
           }
         ).pipe(
           Stream.runForEach(onEvent),

@@ -35,6 +35,16 @@ export const sync = {
       })
     )
   ),
+  batchSize: Options.text("batch-size").pipe(
+    Options.withDescription(text("batch-size")),
+    Options.withDefault("1000"),
+    Options.mapEffect((value) =>
+      Either.match(parseInteger("batch-size", value, 1, 1000), {
+        onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
+        onRight: Effect.succeed
+      })
+    )
+  ),
   state: Options.text("state").pipe(Options.withDescription(text("state")), Options.optional),
   failures: Options.text("failures").pipe(Options.withDescription(text("failures")), Options.optional),
   json: Options.boolean("json").pipe(Options.withDescription(text("json"))),

@@ -35,6 +35,11 @@ const syncFlags: ReadonlyArray<FlagDoc> = [
   },
   { name: "concurrency", value: "<n>", text: "how many files to upload at the same time, 1 to 64 (default 8)" },
   {
+    name: "batch-size",
+    value: "<n>",
+    text: "files per batch, 1 to 1000 (default 1000): a batch is one existence check and the unit spread over runners"
+  },
+  {
     name: "state",
     value: "<file>",
     text: "the job state: a SQLite file (default $XDG_STATE_HOME/effect-cdf/sync.db or ~/.local/state/effect-cdf/sync.db), " +

@@ -180,13 +180,16 @@ export const submit = (
       Effect.mapError((error) => stateError({ message: `cannot submit the job: ${String(error)}` }))
     )
     const seen = new Set<number>()
+    let watermark = -1
     const poll = Effect.gen(function*() {
       // the state first: outcomes read after it include every outcome of a run seen done
       const state = yield* Store.runState(jobId, run)
       const result = state === "done" ? undefined : yield* IngestJob.poll(executionId)
-      const rows = yield* Store.outcomes(jobId, run)
+      const rows = yield* Store.outcomes(jobId, run, watermark)
       const fresh = rows.filter((row) => !seen.has(Number(row.seq)))
       for (const row of fresh) seen.add(Number(row.seq))
+      // every seq up to the watermark has been seen: the next poll starts above it
+      while (seen.has(watermark + 1)) seen.delete(++watermark)
       const failure = result?._tag === "Complete" && result.exit._tag === "Failure" ? result.exit.cause : undefined
       return { outcomes: fresh.map(toOutcome), done: state === "done" || result?._tag === "Complete", failure }
     }).pipe(

@@ -253,11 +253,16 @@ export interface DoneRow {
   readonly error_message: string | null
 }
 
-/** The items of a run that have an outcome, except the `seen` ones (by seq). @internal */
-export const outcomes = (jobId: string, run: number) =>
+/**
+ * The items of a run that have an outcome, from `after + 1` on (a follower passes the highest seq below which it
+ * has seen every outcome, so that each poll reads only the window of batches in flight, not the whole run).
+ *
+ * @internal
+ */
+export const outcomes = (jobId: string, run: number, after: number) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<DoneRow>`SELECT seq, path, external_id, outcome, size, error_tag, error_message FROM cdf_ingest_items
-      WHERE job_id = ${jobId} AND run = ${run} AND outcome IS NOT NULL ORDER BY seq`)
+      WHERE job_id = ${jobId} AND run = ${run} AND seq > ${after} AND outcome IS NOT NULL ORDER BY seq`)
 
 /** The run's state (`running`/`done`), or undefined when the job's current run is another one. @internal */
 export const runState = (jobId: string, run: number) =>
