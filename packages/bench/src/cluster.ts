@@ -188,6 +188,11 @@ const main = async () => {
       `| ${Math.round(statements * per)} | ${Math.round(inserted! * per)} | ${Math.round(updated! * per)} | ` +
       `${Math.round(deleted! * per)} | ${Math.round(returned! * per)} | ${((growth * per) / 1024 / 1024).toFixed(1)} MiB |\n`
   )
+  const top = psql(
+    "SELECT calls, rows, shared_blks_hit + shared_blks_read, regexp_replace(left(query, 90), '\\s+', ' ', 'g') " +
+      "FROM pg_stat_statements ORDER BY shared_blks_hit + shared_blks_read DESC LIMIT 6"
+  )
+  process.stdout.write(`the statements that read the most (calls | rows | blocks | statement):\n${top}\n`)
   results["postgres"] = { files: pgFiles, seconds: load.seconds, statements, inserted, updated, deleted, returned, fetched, growth }
 
   if (flags.json !== undefined) Fs.writeFileSync(flags.json, JSON.stringify(results, null, 2))
