@@ -147,7 +147,12 @@ const main = async () => {
     `| runners | files/s | seconds |\n|---|---|---|\n| 1 | ${(files / one.seconds).toFixed(1)} | ${one.seconds.toFixed(1)} |\n` +
       `| 3 | ${(files / three.seconds).toFixed(1)} | ${three.seconds.toFixed(1)} |\n3 runners / 1 runner: ${scale.toFixed(2)}x\n\n`
   )
-  results["scale"] = { one, three, ratio: scale }
+  const spread = psql(
+    "SELECT string_agg(n::text, ' / ' ORDER BY n DESC) FROM (SELECT count(*) AS n FROM cdf_ingest_items " +
+      "WHERE external_id LIKE 'three/%' AND outcome = 'uploaded' GROUP BY runner) AS per_runner"
+  )
+  process.stdout.write(`files per runner in the 3-runner job: ${spread} (the engine places batches by the hash of their ids)\n\n`)
+  results["scale"] = { one, three, ratio: scale, spread }
 
   // 2. the same job undisturbed, and with a runner SIGKILLed at 30 %
   await resetEmulator(target)
