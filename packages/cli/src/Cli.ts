@@ -29,6 +29,7 @@ import { ExitCode } from "./internal/report.js"
 import type { Output as RunnerOutput, Uploader } from "./internal/runner.js"
 import { runUploads } from "./internal/runner.js"
 import { resolve } from "./internal/settings.js"
+import { runnerCommand } from "./internal/runnerCommand.js"
 import { jobsCommand, syncCommand } from "./internal/syncCommand.js"
 import * as SyncHelp from "./internal/syncHelp.js"
 
@@ -238,6 +239,7 @@ const command_ = (output: Output) =>
       uploadCommand(output),
       syncCommand({ output, noSettings, describeConfigError, describeEmbedded }),
       jobsCommand({ output, noSettings, describeConfigError, describeEmbedded }),
+      runnerCommand({ output, noSettings, describeConfigError, describeEmbedded }),
       emulatorCommand(output)
     ])
   )
@@ -249,7 +251,7 @@ const describeValidation = (error: ValidationError.ValidationError): string => {
     return "no path given: name the files or directories to upload, or - for standard input"
   }
   const subcommand = /^Invalid subcommand for cdf-files/.test(text)
-  if (subcommand) return "unknown command: use cdf-files upload, sync, jobs or emulator"
+  if (subcommand) return "unknown command: use cdf-files upload, sync, jobs, runner or emulator"
   return text.replace(/^Received unknown argument: '(.*)'$/, "unexpected argument '$1'")
 }
 
@@ -270,12 +272,18 @@ const markStdin = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
       : arg
   )
 
-const commands = ["upload", "sync", "jobs", "emulator"] as const
+const commands = ["upload", "sync", "jobs", "runner", "emulator"] as const
 
 const commandOf = (args: ReadonlyArray<string>): typeof commands[number] | undefined =>
   (commands as ReadonlyArray<string>).includes(args[0]) ? args[0] as typeof commands[number] : undefined
 
-const helpOf = { upload: Help.upload, emulator: Help.emulator, sync: SyncHelp.sync, jobs: SyncHelp.jobs }
+const helpOf = {
+  upload: Help.upload,
+  emulator: Help.emulator,
+  sync: SyncHelp.sync,
+  jobs: SyncHelp.jobs,
+  runner: SyncHelp.runner
+}
 
 /**
  * Runs `cdf-files` on the command line `argv` (as `process.argv`: runtime and script first) and gives the exit code.

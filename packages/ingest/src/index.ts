@@ -12,3 +12,8 @@
  * @since 0.1.0
  */
 export * as Ingest from "./Ingest.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as IngestCluster from "./IngestCluster.js"

@@ -236,7 +236,8 @@ export const root: CommandDoc = {
     "Commands:",
     "  upload      upload files and directories to CDF Files",
     "  sync        sync a directory tree to CDF Files: only what changed, resumable after any interruption",
-    "  jobs        list the sync jobs of a state file",
+    "  jobs        list the sync jobs of a state file or of a runners' database",
+    "  runner      run sync jobs for others: a runner of a cluster sharing a PostgreSQL database",
     "  emulator    start a local CDF Files emulator until Ctrl-C"
   ],
   sections: [{

@@ -8,7 +8,7 @@ import { Command } from "@effect/cli"
 import type { Emulator } from "@effect-cdf/emulator"
 import type { CdfConfig, Files } from "@effect-cdf/files"
 import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
-import { Ingest } from "@effect-cdf/ingest"
+import { Ingest, IngestCluster } from "@effect-cdf/ingest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
@@ -22,6 +22,7 @@ import type { Output } from "./runner.js"
 import { resolve } from "./settings.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
+import { describeUrl, postgresUrl } from "./stateUrl.js"
 import { UsageError } from "./usage.js"
 
 /**
@@ -98,8 +99,16 @@ export const syncCommand = (shared: Shared) =>
       const mode = flags.json ? "json" : flags.quiet ? "quiet" : output.isTTY ? "tty" : "plain"
       const talk = (text: string) => mode === "plain" || mode === "tty" ? output.err(text) : Effect.void
       const fs = yield* FileSystem.FileSystem
+      const cluster = Option.flatMap(flags.state, postgresUrl)
+      if (Option.isSome(cluster) && flags.emulator) {
+        return yield* Effect.fail(
+          new UsageError("--emulator cannot go with a postgres:// state: the runners upload with their own CDF settings")
+        )
+      }
       // with --emulator the CDF side is thrown away at exit: so is the state
-      const state = flags.emulator
+      const state = Option.isSome(cluster)
+        ? describeUrl(cluster.value)
+        : flags.emulator
         ? nodePath.join(
           yield* fs.makeTempDirectoryScoped({ prefix: "cdf-files-sync-" }).pipe(
             Effect.mapError((error) => new UsageError(`cannot create a temporary state directory: ${error.message}`))
@@ -107,8 +116,8 @@ export const syncCommand = (shared: Shared) =>
           "sync.db"
         )
         : nodePath.resolve(Option.getOrElse(flags.state, () => defaultStateFile()))
-      const stateExists = yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false))
-      if (!flags.dryRun) {
+      const stateExists = Option.isNone(cluster) && (yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false)))
+      if (!flags.dryRun && Option.isNone(cluster)) {
         yield* fs.makeDirectory(nodePath.dirname(state), { recursive: true }).pipe(
           Effect.mapError((error) => new UsageError(`cannot create the directory of the state file ${state}: ${error.message}`))
         )
@@ -120,7 +129,13 @@ export const syncCommand = (shared: Shared) =>
         ? Layers.embedded((emulator) => talk(shared.describeEmbedded(emulator)), flags.concurrency)
         : Layers.fromSettings(settings, flags.concurrency)
       // a dry run keeps no state: it reads the state file only if there is one (for --checksum)
-      const engine = flags.dryRun && !stateExists ? Ingest.layerMemory : Ingest.layerSqlite({ filename: state })
+      // with a runners' database the job runs there: this process submits it and follows it
+      const onCluster = Option.isSome(cluster) && !flags.dryRun
+      const engine = Option.isSome(cluster)
+        ? flags.dryRun ? Ingest.layerMemory : IngestCluster.layerClient({ url: cluster.value })
+        : flags.dryRun && !stateExists
+        ? Ingest.layerMemory
+        : Ingest.layerSqlite({ filename: state })
       const layer = engine.pipe(Layer.provideMerge(filesLayer), Layer.provide(Layer.succeed(FileSystem.FileSystem, fs)))
       const exitCode = yield* Effect.scoped(Effect.gen(function*() {
         const context = yield* Layer.build(layer).pipe(
@@ -146,6 +161,8 @@ export const syncCommand = (shared: Shared) =>
         yield* talk(
           flags.dryRun
             ? `cdf-files: dry run of ${flags.dir}: nothing is written\n`
+            : onCluster
+            ? `cdf-files: syncing ${flags.dir} on the runners of ${state}\n`
             : `cdf-files: syncing ${flags.dir}; state: ${state}${flags.emulator ? " (throwaway)" : ""}\n`
         )
         const failedTags = new Set<string>()
@@ -214,14 +231,18 @@ export const syncCommand = (shared: Shared) =>
                 `in ${event.seconds.toFixed(1)} s${event.dryRun ? "" : rate(event.bytes, event.uploaded + event.skipped, event.seconds)}${resumed}\n`
             )
           })
-        yield* Ingest.sync(
-          Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude }),
+        const source = Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude })
+        yield* (onCluster ? IngestCluster.submit : Ingest.sync)(
+          source,
           {
             externalIdPrefix: flags.externalIdPrefix,
             directory: Option.getOrUndefined(flags.directory),
             checksum: flags.checksum,
             dryRun: flags.dryRun,
-            concurrency: flags.concurrency
+            concurrency: flags.concurrency,
+            batchSize: flags.batchSize,
+            // on runners, enough batches at once for every runner to have some
+            ...(onCluster ? { batchConcurrency: 32 } : {})
           }
         ).pipe(
           Stream.runForEach(onEvent),
@@ -231,7 +252,11 @@ export const syncCommand = (shared: Shared) =>
               ? Effect.zipRight(output.err(`cdf-files: ${error.message}\n`), Effect.fail(new SyncExit(ExitCode.failure)))
               : Effect.fail(new UsageError(error.message))),
           Effect.onInterrupt(() =>
-            output.err(
+            onCluster
+              ? output.err(
+                `\ncdf-files: stopped following. The job goes on on the runners; to follow it again: ${resume}\n`
+              )
+              : output.err(
               `\ncdf-files: interrupted. Files finished so far are recorded in ${state}.\n` +
                 `  To continue, run the same command again: ${resume}\n`
             )
@@ -257,13 +282,16 @@ export const jobsCommand = (shared: Shared) =>
     Effect.gen(function*() {
       const output = shared.output
       const fs = yield* FileSystem.FileSystem
-      const state = nodePath.resolve(Option.getOrElse(flags.state, () => defaultStateFile()))
-      if (!(yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false)))) {
+      const cluster = Option.flatMap(flags.state, postgresUrl)
+      const state = Option.isSome(cluster)
+        ? describeUrl(cluster.value)
+        : nodePath.resolve(Option.getOrElse(flags.state, () => defaultStateFile()))
+      if (Option.isNone(cluster) && !(yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false)))) {
         if (!flags.json) yield* output.out(`no jobs: ${state} does not exist (cdf-files sync creates it)\n`)
         return
       }
       const jobs = yield* Ingest.jobs.pipe(
-        Effect.provide(Ingest.layerStateFile(state)),
+        Effect.provide(Option.isSome(cluster) ? IngestCluster.layerState({ url: cluster.value }) : Ingest.layerStateFile(state)),
         Effect.catchTag("IngestError", (error) =>
           Effect.zipRight(
             output.err(`cdf-files: cannot read the state file ${state}: ${error.message}\n`),

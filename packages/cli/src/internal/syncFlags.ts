@@ -35,6 +35,16 @@ export const sync = {
       })
     )
   ),
+  batchSize: Options.text("batch-size").pipe(
+    Options.withDescription(text("batch-size")),
+    Options.withDefault("1000"),
+    Options.mapEffect((value) =>
+      Either.match(parseInteger("batch-size", value, 1, 1000), {
+        onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
+        onRight: Effect.succeed
+      })
+    )
+  ),
   state: Options.text("state").pipe(Options.withDescription(text("state")), Options.optional),
   failures: Options.text("failures").pipe(Options.withDescription(text("failures")), Options.optional),
   json: Options.boolean("json").pipe(Options.withDescription(text("json"))),
@@ -51,4 +61,26 @@ export const sync = {
 export const jobs = {
   state: Options.text("state").pipe(Options.withDescription(textOf(Help.jobs, "state")), Options.optional),
   json: Options.boolean("json").pipe(Options.withDescription(textOf(Help.jobs, "json")))
+} as const
+
+/**
+ * The flags of `cdf-files runner`.
+ *
+ * @internal
+ */
+export const runner = {
+  state: Options.text("state").pipe(Options.withDescription(textOf(Help.runner, "state"))),
+  host: Options.text("host").pipe(Options.withDescription(textOf(Help.runner, "host")), Options.withDefault("127.0.0.1")),
+  port: Options.text("port").pipe(
+    Options.withDescription(textOf(Help.runner, "port")),
+    Options.withDefault("34431"),
+    Options.mapEffect((value) =>
+      Either.match(parseInteger("port", value, 1, 65535), {
+        onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
+        onRight: Effect.succeed
+      })
+    )
+  ),
+  listenHost: Options.text("listen-host").pipe(Options.withDescription(textOf(Help.runner, "listen-host")), Options.optional),
+  ...connection
 } as const

@@ -35,9 +35,15 @@ const syncFlags: ReadonlyArray<FlagDoc> = [
   },
   { name: "concurrency", value: "<n>", text: "how many files to upload at the same time, 1 to 64 (default 8)" },
   {
+    name: "batch-size",
+    value: "<n>",
+    text: "files per batch, 1 to 1000 (default 1000): a batch is one existence check and the unit spread over runners"
+  },
+  {
     name: "state",
     value: "<file>",
-    text: "the job state (SQLite); default $XDG_STATE_HOME/effect-cdf/sync.db or ~/.local/state/effect-cdf/sync.db"
+    text: "the job state: a SQLite file (default $XDG_STATE_HOME/effect-cdf/sync.db or ~/.local/state/effect-cdf/sync.db), " +
+      "or postgres://… to hand the job to the runners sharing that database (see cdf-files runner)"
   },
   { name: "failures", value: "<file>", text: "write the failed files as JSON lines {path, externalId, tag, message}" },
   {
@@ -75,7 +81,10 @@ export const sync: CommandDoc = {
     title: "Jobs",
     lines: [
       "A job is its directory, prefix and CDF project: the same command is the same job. cdf-files jobs lists the",
-      "jobs of a state file. See docs/ingest.md for the design and its guarantees."
+      "jobs of a state file. See docs/ingest.md for the design and its guarantees.",
+      "With --state postgres://… the job runs on the runners of that database (cdf-files runner, docs/cluster.md):",
+      "this command submits it and follows it, and uploads nothing itself; --concurrency is per runner. Killed, the",
+      "job goes on; the same command attaches to it again."
     ]
   }],
   examples: [
@@ -101,17 +110,65 @@ export const sync: CommandDoc = {
  * @internal
  */
 export const jobs: CommandDoc = {
-  summary: "List the sync jobs of a state file with their counts.",
-  usage: ["cdf-files jobs [--state <file>] [--json]"],
+  summary: "List the sync jobs of a state file (or a runners' database) with their counts.",
+  usage: ["cdf-files jobs [--state <file>|postgres://…] [--json]"],
   description: ["Lists each job of the state file: its id, directory, prefix, target, last run, state and counts."],
   sections: [{
     title: "Flags",
     flags: [
-      { name: "state", value: "<file>", text: "the state file (default: the one cdf-files sync uses by default)" },
+      {
+        name: "state",
+        value: "<file>",
+        text: "the state file (default: the one cdf-files sync uses by default), or postgres://… (runners' database)"
+      },
       { name: "json", text: "print one JSON line per job" }
     ]
   }],
   notes: [],
   examples: ["cdf-files jobs", "cdf-files jobs --state ./sync.db --json"],
   exitCodes: [[0, "listed"], [1, "the state file cannot be read"], [2, "a bad flag"]]
+}
+
+/**
+ * The help of `cdf-files runner`.
+ *
+ * @internal
+ */
+export const runner: CommandDoc = {
+  summary: "Run sync jobs for others: a runner of the cluster sharing a PostgreSQL database.",
+  usage: ["cdf-files runner --state postgres://… [--host <addr>] [--port <n>] [flags]"],
+  description: [
+    "Joins the runners that share the database and runs the batches of the sync jobs submitted to it",
+    "(cdf-files sync <dir> --state postgres://…), uploading with this machine's CDF settings (flags, environment,",
+    "./.env). Runs until SIGTERM or Ctrl-C, then hands its work back to the other runners. The directories synced",
+    "must be readable at the same path here as on every runner. See docs/cluster.md."
+  ],
+  sections: [
+    {
+      title: "Runner",
+      flags: [
+        { name: "state", value: "<url>", text: "required: postgres://user:password@host:port/database, shared by the runners" },
+        { name: "host", value: "<addr>", text: "the address the other runners reach this one at (default 127.0.0.1)" },
+        { name: "port", value: "<n>", text: "the port of this runner (default 34431)" },
+        { name: "listen-host", value: "<addr>", text: "where to listen when it differs from --host (e.g. 0.0.0.0)" }
+      ]
+    },
+    { title: "Connection (each flag wins over its environment variable)", flags: connectionFlags }
+  ],
+  notes: [{
+    title: "Security",
+    lines: [
+      "Runners talk to each other over plain TCP without authentication: bind them to a private network. The",
+      "database URL is never printed with its password."
+    ]
+  }],
+  examples: [
+    "cdf-files runner --state postgres://ingest:secret@db:5432/ingest --host 10.0.0.11",
+    "cdf-files sync /mnt/share --external-id-prefix share/ --state postgres://ingest:secret@db:5432/ingest"
+  ],
+  exitCodes: [
+    [1, "the runner could not start (the database cannot be reached, the port is taken)"],
+    [2, "a usage or settings error: bad flag, not a postgres:// URL, no CDF settings"],
+    [130, "stopped by SIGTERM or Ctrl-C, its work handed back to the other runners"]
+  ]
 }

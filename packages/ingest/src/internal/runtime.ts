@@ -28,6 +28,10 @@ export interface JobHandle {
 export class IngestRuntime extends Context.Tag("@effect-cdf/ingest/IngestRuntime")<IngestRuntime, {
   readonly jobs: Map<string, Deferred.Deferred<JobHandle>>
   readonly defaultLimits: Limits
+  /** the limits of the jobs this process runs for a caller in another process (a cluster runner), by job key */
+  readonly remoteLimits: Map<string, Limits>
+  /** who runs the workflows: `local` (embedded engine), or the runner's address on a cluster */
+  readonly runner: string
 }>() {}
 
 const slot = (runtime: IngestRuntime["Type"], key: string) => {
@@ -53,21 +57,36 @@ export const register = (key: string, handle: JobHandle) =>
 
 /**
  * The handle of a job run. On a restart the engine resumes the run's workflow as soon as it starts, before the
- * caller registers: the activities wait for the handle, up to `patience`; after that (no caller in this process)
- * they get the default limits and send their outcomes nowhere, and `source` is none.
+ * caller registers: with the embedded engine the activities wait for the handle, up to `patience`. After that, or
+ * at once on a cluster runner (whose callers are in other processes), they get the job's own limits on this
+ * process (made once per run from the payload), send their outcomes nowhere, and `source` is none.
  *
  * @internal
  */
-export const handle = (key: string, patience: Duration.DurationInput = "30 seconds") =>
-  Effect.flatMap(IngestRuntime, (runtime) =>
-    Deferred.await(slot(runtime, key)).pipe(
-      Effect.map((handle): { readonly source: Source | undefined } & Omit<JobHandle, "source"> => handle),
-      Effect.timeoutTo({
-        duration: patience,
-        onSuccess: (handle) => handle,
-        onTimeout: () => ({ source: undefined, limits: runtime.defaultLimits, emit: () => Effect.void })
-      })
-    ))
+export const handle = (
+  key: string,
+  limits: { readonly concurrency: number; readonly bytesInFlight: number },
+  patience: Duration.DurationInput = "30 seconds"
+) =>
+  Effect.flatMap(IngestRuntime, (runtime) => {
+    const detached = Effect.gen(function*() {
+      let own = runtime.remoteLimits.get(key)
+      if (own === undefined) {
+        own = yield* makeLimits(limits.concurrency, limits.bytesInFlight)
+        runtime.remoteLimits.set(key, own)
+      }
+      return { source: undefined, limits: own, emit: () => Effect.void }
+    })
+    if (runtime.runner !== "local") return detached
+    return Deferred.await(slot(runtime, key)).pipe(
+      Effect.map((handle): Handle => handle),
+      Effect.timeoutTo({ duration: patience, onSuccess: (handle) => Effect.succeed(handle), onTimeout: () => detached }),
+      Effect.flatten
+    )
+  })
+
+/** @internal */
+export type Handle = { readonly source: Source | undefined } & Omit<JobHandle, "source">
 
 /** @internal */
 export const defaultConcurrency = 8
@@ -82,13 +101,19 @@ export const makeLimits = (concurrency: number, bytesInFlight: number): Effect.E
   )
 
 /** @internal */
-export const layerRuntime: Layer.Layer<IngestRuntime> = Layer.effect(
-  IngestRuntime,
-  Effect.map(makeLimits(defaultConcurrency, defaultBytesInFlight), (defaultLimits) => ({
-    jobs: new Map(),
-    defaultLimits
-  }))
-)
+export const layerRuntimeOf = (runner: string): Layer.Layer<IngestRuntime> =>
+  Layer.effect(
+    IngestRuntime,
+    Effect.map(makeLimits(defaultConcurrency, defaultBytesInFlight), (defaultLimits) => ({
+      jobs: new Map(),
+      defaultLimits,
+      remoteLimits: new Map(),
+      runner
+    }))
+  )
+
+/** @internal */
+export const layerRuntime: Layer.Layer<IngestRuntime> = layerRuntimeOf("local")
 
 /** @internal */
 export const jobKey = (jobId: string, run: number) => `${jobId}/${run}`

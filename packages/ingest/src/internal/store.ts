@@ -15,21 +15,21 @@ export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effec
   const sql = yield* SqlClient.SqlClient
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_jobs (
     job_id TEXT PRIMARY KEY, source TEXT NOT NULL, prefix TEXT NOT NULL, target TEXT NOT NULL,
-    run INTEGER NOT NULL, state TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER,
+    run INTEGER NOT NULL, state TEXT NOT NULL, started_at BIGINT NOT NULL, finished_at BIGINT,
     uploaded INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
-    bytes INTEGER NOT NULL DEFAULT 0)`
+    bytes BIGINT NOT NULL DEFAULT 0)`
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_items (
     job_id TEXT NOT NULL, run INTEGER NOT NULL, seq INTEGER NOT NULL, batch INTEGER NOT NULL,
     path TEXT NOT NULL, file TEXT NOT NULL, external_id TEXT NOT NULL, directory TEXT,
-    size INTEGER NOT NULL, mtime INTEGER NOT NULL,
-    decision TEXT, outcome TEXT, error_tag TEXT, error_message TEXT, sha256 TEXT,
+    size BIGINT NOT NULL, mtime BIGINT NOT NULL,
+    decision TEXT, outcome TEXT, error_tag TEXT, error_message TEXT, sha256 TEXT, runner TEXT,
     PRIMARY KEY (job_id, run, seq), UNIQUE (job_id, run, external_id))`
   yield* sql`CREATE INDEX IF NOT EXISTS cdf_ingest_items_batch ON cdf_ingest_items (job_id, run, batch)`
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_checkpoints (
     job_id TEXT NOT NULL, run INTEGER NOT NULL, seq INTEGER NOT NULL, checkpoint TEXT NOT NULL,
     PRIMARY KEY (job_id, run, seq))`
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_hashes (
-    job_id TEXT NOT NULL, external_id TEXT NOT NULL, mtime INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    job_id TEXT NOT NULL, external_id TEXT NOT NULL, mtime BIGINT NOT NULL, sha256 TEXT NOT NULL,
     PRIMARY KEY (job_id, external_id))`
 })
 
@@ -123,7 +123,7 @@ export const writePlan = (jobId: string, run: number, items: ReadonlyArray<Plann
       yield* sql`DELETE FROM cdf_ingest_items WHERE job_id = ${jobId} AND run = ${run}`
       // 11 columns a row: 500 rows stay far below SQLite's limit of bound parameters
       for (const chunk of Arr.chunksOf(items, 500)) {
-        yield* sql`INSERT OR IGNORE INTO cdf_ingest_items ${
+        yield* sql`INSERT INTO cdf_ingest_items ${
           sql.insert(chunk.map((item) => ({
             job_id: jobId,
             run,
@@ -136,9 +136,12 @@ export const writePlan = (jobId: string, run: number, items: ReadonlyArray<Plann
             size: item.size,
             mtime: item.mtime
           })))
-        }`
+        } ON CONFLICT DO NOTHING`
       }
     }))
+    // fresh planner statistics: without them PostgreSQL scans the whole table for each per-file UPDATE until
+    // autovacuum gets to it (minutes), which costs O(files²) rows read
+    yield* sql`ANALYZE cdf_ingest_items`
   })
 
 interface ItemRow {
@@ -216,12 +219,15 @@ export const writeOutcome = (
     readonly status: "uploaded" | "failed"
     readonly sha256?: string | undefined
     readonly error?: { readonly tag: string; readonly message: string } | undefined
+    /** the runner that did it (its address on a cluster, `local` for the embedded engine) */
+    readonly runner?: string | undefined
   }
 ) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql.withTransaction(Effect.zipRight(
       sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
-        error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null}
+        error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null},
+        runner = ${outcome.runner ?? null}
         WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`,
       sql`DELETE FROM cdf_ingest_checkpoints WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
     )))
@@ -264,3 +270,40 @@ export const writeHash = (jobId: string, externalId: string, mtime: number, sha2
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`INSERT INTO cdf_ingest_hashes (job_id, external_id, mtime, sha256) VALUES (${jobId}, ${externalId}, ${mtime},
       ${sha256}) ON CONFLICT (job_id, external_id) DO UPDATE SET mtime = excluded.mtime, sha256 = excluded.sha256`)
+
+/** A decided item of a run, as a follower of the job reads it. @internal */
+export interface DoneRow {
+  readonly seq: number
+  readonly path: string
+  readonly external_id: string
+  readonly outcome: "uploaded" | "skipped" | "failed"
+  readonly size: number
+  readonly error_tag: string | null
+  readonly error_message: string | null
+}
+
+/**
+ * The items of a run that have an outcome, from `after + 1` on (a follower passes the highest seq below which it
+ * has seen every outcome, so that each poll reads only the window of batches in flight, not the whole run).
+ *
+ * @internal
+ */
+export const outcomes = (jobId: string, run: number, after: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<DoneRow>`SELECT seq, path, external_id, outcome, size, error_tag, error_message FROM cdf_ingest_items
+      WHERE job_id = ${jobId} AND run = ${run} AND seq > ${after} AND outcome IS NOT NULL ORDER BY seq`)
+
+/** The run's state (`running`/`done`), or undefined when the job's current run is another one. @internal */
+export const runState = (jobId: string, run: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ state: "running" | "done" }>`SELECT state FROM cdf_ingest_jobs WHERE job_id = ${jobId} AND run = ${run}`.pipe(
+      Effect.map((rows) => rows[0]?.state)
+    ))
+
+/** How many files of a run each runner uploaded. @internal */
+export const runnerCounts = (jobId: string, run: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ runner: string | null; files: number }>`SELECT runner, COUNT(*) AS files FROM cdf_ingest_items
+      WHERE job_id = ${jobId} AND run = ${run} AND outcome = 'uploaded' GROUP BY runner ORDER BY runner`.pipe(
+      Effect.map((rows) => rows.map((row) => ({ runner: row.runner ?? "?", files: Number(row.files) })))
+    ))

@@ -52,7 +52,8 @@ export type Engine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | Inges
 export const jobIdOf = (source: string, prefix: string, target: string): string =>
   createHash("sha256").update(JSON.stringify([source, prefix, target])).digest("hex").slice(0, 16)
 
-const options_ = (options: SyncOptions) =>
+/** The options, checked (before anything is sent). @internal */
+export const checkOptions = (options: SyncOptions) =>
   Effect.gen(function*() {
     const fail = (message: string) => new IngestError({ reason: "Options", message })
     const int = (name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
@@ -73,7 +74,14 @@ const options_ = (options: SyncOptions) =>
     }
   })
 
-const targetOf = (options: SyncOptions) =>
+/** A directory source as the job's payload carries it (a runner in another process walks it). @internal */
+export const sourceSpec = (source: Walk.Source) =>
+  source._tag === "Directory"
+    ? { root: Walk.sourceName(source), include: [...(source.include ?? [])], exclude: [...(source.exclude ?? [])] }
+    : null
+
+/** @internal */
+export const targetOf = (options: SyncOptions) =>
   options.target !== undefined
     ? Effect.succeed(options.target)
     : Effect.map(
@@ -81,7 +89,8 @@ const targetOf = (options: SyncOptions) =>
       Option.match({ onNone: () => "default", onSome: (config) => `${config.baseUrl} ${config.project}` })
     )
 
-const stateError = (error: { readonly message: string }) =>
+/** @internal */
+export const stateError = (error: { readonly message: string }) =>
   new IngestError({ reason: "State", message: `the state database: ${error.message}` })
 
 /** @internal */
@@ -90,7 +99,7 @@ export const sync = (
   options: SyncOptions
 ): Stream.Stream<SyncEvent, IngestError, Engine | Files.Files | FileSystem.FileSystem> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const settings = yield* options_(options)
+    const settings = yield* checkOptions(options)
     const startedAt = yield* Clock.currentTimeMillis
     const target = yield* targetOf(options)
     const name = Walk.sourceName(source)
@@ -121,7 +130,10 @@ export const sync = (
       directory,
       checksum,
       batchSize: settings.batchSize,
-      batchConcurrency: settings.batchConcurrency
+      batchConcurrency: settings.batchConcurrency,
+      concurrency: settings.concurrency,
+      bytesInFlight: settings.bytesInFlight,
+      source: sourceSpec(source)
     }).pipe(
       Effect.matchCauseEffect({
         onSuccess: (counts) =>
@@ -232,7 +244,8 @@ export const jobs: Effect.Effect<Array<JobInfo>, IngestError, SqlClient.SqlClien
   Effect.mapError(stateError)
 )
 
-const layerMigrated = Layer.effectDiscard(Effect.mapError(Store.migrate, stateError))
+/** @internal */
+export const layerMigrated = Layer.effectDiscard(Effect.mapError(Store.migrate, stateError))
 
 /** @internal */
 export const layerStateFile = (filename: string): Layer.Layer<SqlClient.SqlClient, IngestError> =>

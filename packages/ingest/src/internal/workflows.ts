@@ -16,7 +16,7 @@ import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
 import * as Runtime from "./runtime.js"
-import { countOutcome, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
+import { countOutcome, IngestRuntime, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
 
@@ -27,7 +27,10 @@ export const IngestBatch = Workflow.make({
     jobId: Schema.String,
     run: Schema.Int,
     batch: Schema.Int,
-    checksum: Schema.Boolean
+    checksum: Schema.Boolean,
+    /** files and bytes in flight (on each runner that runs batches of the job) */
+    concurrency: Schema.Int,
+    bytesInFlight: Schema.Int
   },
   idempotencyKey: ({ batch, jobId, run }) => `${jobId}/${run}/${batch}`
 })
@@ -42,13 +45,26 @@ export const IngestJob = Workflow.make({
     directory: Schema.NullOr(Schema.String),
     checksum: Schema.Boolean,
     batchSize: Schema.Int,
-    batchConcurrency: Schema.Int
+    batchConcurrency: Schema.Int,
+    concurrency: Schema.Int,
+    bytesInFlight: Schema.Int,
+    /** a directory source, for a runner that plans the job with no caller in its process (a cluster) */
+    source: Schema.NullOr(Schema.Struct({
+      root: Schema.String,
+      include: Schema.Array(Schema.String),
+      exclude: Schema.Array(Schema.String)
+    }))
   },
   success: Counts,
   idempotencyKey: ({ jobId, run }) => `${jobId}/${run}`
 })
 
-const handleOf = (jobId: string, run: number) => Runtime.handle(jobKey(jobId, run))
+const handleOf = (payload: {
+  readonly jobId: string
+  readonly run: number
+  readonly concurrency: number
+  readonly bytesInFlight: number
+}) => Runtime.handle(jobKey(payload.jobId, payload.run), payload)
 
 /** The external id and directory of an item. @internal */
 export const placeOf = (prefix: string, directory: string | null, path: string) => {
@@ -122,7 +138,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const { batch, checksum, jobId, run } = payload
     const items = (yield* Store.batchItems(jobId, run, batch)).filter((item) => item.decision === null)
     if (items.length === 0) return
-    const handle = yield* handleOf(jobId, run)
+    const handle = yield* handleOf(payload)
     const records = yield* Effect.either(existing(items))
     if (records._tag === "Left") {
       // CDF cannot say what exists: the batch's files are failed (a rerun asks again)
@@ -161,6 +177,7 @@ const transferOne = (
 ) =>
   Effect.gen(function*() {
     const { checksum, jobId, run } = payload
+    const { runner } = yield* IngestRuntime
     const start = yield* Clock.currentTimeMillis
     // a multipart upload in flight at a kill continues from its checkpoint: acknowledged parts are not sent again
     const kept = yield* Store.checkpoint(jobId, run, item.seq)
@@ -192,15 +209,17 @@ const transferOne = (
       Effect.either
     )
     if (result._tag === "Left") {
-      const error = errorOf(result.left)
-      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error })
+      const failed = errorOf(result.left)
+      // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
+      const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
+      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error, runner })
       return yield* emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
     }
     const end = yield* Clock.currentTimeMillis
     yield* Metric.update(uploadSeconds, (end - start) / 1000)
     const sha256 = result.right.sha256
     if (checksum && sha256 !== undefined) yield* Store.writeHash(jobId, item.externalId, item.mtime, sha256)
-    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256 })
+    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256, runner })
     yield* emit(handle, { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size })
   })
 
@@ -211,7 +230,7 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const todo = (yield* Store.batchItems(jobId, run, batch)).filter((item) =>
       item.decision === "upload" && item.outcome === null
     )
-    const handle = yield* handleOf(jobId, run)
+    const handle = yield* handleOf(payload)
     const { bytes, bytesBudget, files } = handle.limits
     yield* Effect.forEach(todo, (item) =>
       transferOne(payload, handle, item).pipe(
@@ -231,8 +250,13 @@ const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batchSize, directory, jobId, prefix, run } = payload
-    const { source } = yield* handleOf(jobId, run)
-    if (source === undefined) return yield* Effect.dieMessage(`no source registered for job ${jobId} run ${run}`)
+    const registered = (yield* handleOf(payload)).source
+    // a directory source travels in the payload: a runner with no caller in its process (a cluster) walks it
+    const source: Walk.Source | undefined = registered ??
+      (payload.source === null ? undefined : { _tag: "Directory", ...payload.source })
+    if (source === undefined) {
+      return yield* Effect.dieMessage(`job ${jobId} run ${run} has a stream source whose caller is gone: rerun sync`)
+    }
     const items = yield* Walk.items(source)
     const seen = new Set<string>()
     const planned: Array<Store.PlannedItem> = []
@@ -249,11 +273,11 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
 
 const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
-    const { batchConcurrency, checksum, jobId, run } = payload
+    const { batchConcurrency, bytesInFlight, checksum, concurrency, jobId, run } = payload
     const planned = yield* Activity.make({ name: "Plan", success: Planned, execute: plan(payload) })
     yield* Effect.forEach(
       Array.from({ length: planned.batches }, (_, batch) => batch),
-      (batch) => IngestBatch.execute({ jobId, run, batch, checksum }),
+      (batch) => IngestBatch.execute({ jobId, run, batch, checksum, concurrency, bytesInFlight }),
       { concurrency: batchConcurrency, discard: true }
     )
     return yield* Activity.make({

@@ -1,0 +1,215 @@
+/**
+ * The cluster benchmark (issue 15): `cdf-files sync --state postgres://…` on `cdf-files runner` processes sharing a
+ * throwaway PostgreSQL, uploading to the emulator in its own process with a per-request throttle on PUTs (so that
+ * the network, not the 2 CPUs, is the limit). Three figures:
+ * - files/s of one runner against three runners, the same job;
+ * - the job's time when one of three runners is SIGKILLed at 30 % against the same job undisturbed;
+ * - the load on PostgreSQL per 10 000 files: statements (pg_stat_statements), rows written and read.
+ *
+ * Usage: `node packages/bench/dist/cluster.js [--files N] [--size BYTES] [--throttle BYTES_PER_S] [--concurrency N]
+ * [--batch-size N] [--pg-files N] [--json file]` (after `npm run build`; PostgreSQL from `node scripts/provision.mjs
+ * postgres`).
+ *
+ * @since 0.1.0
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { binDir, startPostgres } from "../../../scripts/postgres.mjs"
+import { closeControl, resetEmulator, startEmulator } from "./internal/servers.js"
+
+const { values: flags } = parseArgs({
+  options: {
+    files: { type: "string", default: "240" },
+    size: { type: "string", default: String(256 * 1024) },
+    throttle: { type: "string", default: String(1024 * 1024) },
+    concurrency: { type: "string", default: "4" },
+    "batch-size": { type: "string", default: "20" },
+    "pg-files": { type: "string", default: "10000" },
+    json: { type: "string" }
+  }
+})
+const files = Number(flags.files)
+const size = Number(flags.size)
+const throttle = Number(flags.throttle)
+const concurrency = Number(flags.concurrency)
+const batchSize = Number(flags["batch-size"])
+const pgFiles = Number(flags["pg-files"])
+const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = Net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as Net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const waitFor = (child: ChildProcess, text: string) =>
+  new Promise<void>((resolve, reject) => {
+    let seen = ""
+    const on = (chunk: Buffer) => {
+      seen += String(chunk)
+      if (seen.includes(text)) resolve()
+    }
+    child.stderr!.on("data", on)
+    child.once("exit", (code) => reject(new Error(`exited ${code} before "${text}": ${seen}`)))
+  })
+
+const tree = (count: number, bytes: number) => {
+  const root = Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-cluster-"))
+  for (let i = 0; i < count; i++) {
+    const dir = Path.join(root, `d${i % 16}`)
+    Fs.mkdirSync(dir, { recursive: true })
+    const content = Buffer.alloc(bytes, i % 251)
+    content.writeUInt32LE(i, 0)
+    Fs.writeFileSync(Path.join(dir, `f${i}.bin`), content)
+  }
+  return root
+}
+
+const main = async () => {
+  const pg = await startPostgres({ shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" })
+  const psql = (sql: string) =>
+    execFileSync(Path.join(binDir()!, "psql"), [pg.url, "-At", "-c", sql]).toString().trim()
+  psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+  const { server: emulatorServer, target } = await startEmulator("emulator", {
+    faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: throttle } }]
+  })
+  const env = { ...process.env, CDF_URL: target.baseUrl, CDF_PROJECT: target.project, CDF_TOKEN: target.token, NO_COLOR: "1" }
+  const runners: Array<ChildProcess> = []
+  const startRunner = async () => {
+    const child = spawn(process.execPath, [cli, "runner", "--state", pg.url, "--port", String(await freePort())], {
+      env,
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    runners.push(child)
+    await waitFor(child, "taking work")
+    return child
+  }
+  /** One `sync` of `root` under `prefix`; `onUploaded(n)` sees the count of uploaded files as they come. */
+  const sync = (root: string, prefix: string, onUploaded?: (n: number) => void) =>
+    new Promise<{ seconds: number; uploaded: number }>((resolve, reject) => {
+      const started = process.hrtime.bigint()
+      const child = spawn(process.execPath, [
+        cli,
+        "sync",
+        root,
+        "--external-id-prefix",
+        prefix,
+        "--state",
+        pg.url,
+        "--json",
+        "--concurrency",
+        String(concurrency),
+        "--batch-size",
+        String(batchSize)
+      ], { env, stdio: ["ignore", "pipe", "pipe"] })
+      let out = ""
+      let err = ""
+      let uploaded = 0
+      child.stdout!.on("data", (chunk) => {
+        out += String(chunk)
+        const lines = out.split("\n")
+        out = lines.pop()!
+        for (const line of lines) {
+          if (line.includes("\"status\":\"uploaded\"")) onUploaded?.(++uploaded)
+          if (line.startsWith("{\"summary\"")) uploaded = JSON.parse(line).summary.uploaded
+        }
+      })
+      child.stderr!.on("data", (chunk) => (err += String(chunk)))
+      child.on("exit", (code) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9
+        if (code === 0) resolve({ seconds, uploaded })
+        else reject(new Error(`sync exited ${code}: ${err}`))
+      })
+    })
+
+  const machine = `${Os.cpus().length} cores, Node ${process.version}, load ${Os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
+  process.stdout.write(`cluster benchmark: ${files} files of ${size} bytes, PUTs throttled to ${throttle} B/s each, ` +
+    `--concurrency ${concurrency} per runner, --batch-size ${batchSize}; ${machine}\n`)
+  const root = tree(files, size)
+  const results: Record<string, unknown> = { files, size, throttle, concurrency, batchSize, machine }
+
+  // 1. one runner, then three
+  await startRunner()
+  await resetEmulator(target)
+  const one = await sync(root, "one/")
+  await Promise.all([startRunner(), startRunner()])
+  await resetEmulator(target)
+  const three = await sync(root, "three/")
+  const scale = (files / three.seconds) / (files / one.seconds)
+  process.stdout.write(
+    `| runners | files/s | seconds |\n|---|---|---|\n| 1 | ${(files / one.seconds).toFixed(1)} | ${one.seconds.toFixed(1)} |\n` +
+      `| 3 | ${(files / three.seconds).toFixed(1)} | ${three.seconds.toFixed(1)} |\n3 runners / 1 runner: ${scale.toFixed(2)}x\n\n`
+  )
+  const spread = psql(
+    "SELECT string_agg(n::text, ' / ' ORDER BY n DESC) FROM (SELECT count(*) AS n FROM cdf_ingest_items " +
+      "WHERE external_id LIKE 'three/%' AND outcome = 'uploaded' GROUP BY runner) AS per_runner"
+  )
+  process.stdout.write(`files per runner in the 3-runner job: ${spread} (the engine places batches by the hash of their ids)\n\n`)
+  results["scale"] = { one, three, ratio: scale, spread }
+
+  // 2. the same job undisturbed, and with a runner SIGKILLed at 30 %
+  await resetEmulator(target)
+  const calm = await sync(root, "calm/")
+  await resetEmulator(target)
+  let killedAt = 0
+  const victim = runners[0]!
+  const killed = await sync(root, "killed/", (n) => {
+    if (killedAt === 0 && n >= files * 0.3) {
+      killedAt = n
+      victim.kill("SIGKILL")
+    }
+  })
+  process.stdout.write(
+    `| 3 runners | seconds | uploaded |\n|---|---|---|\n| undisturbed | ${calm.seconds.toFixed(1)} | ${calm.uploaded} |\n` +
+      `| one SIGKILLed at ${killedAt} files | ${killed.seconds.toFixed(1)} | ${killed.uploaded} |\n` +
+      `extra time: ${(killed.seconds - calm.seconds).toFixed(1)} s\n\n`
+  )
+  results["kill"] = { calm, killed, killedAt }
+  await startRunner()
+
+  // 3. PostgreSQL's load per 10 000 files (small files, the throttle is no limit for them)
+  const small = tree(pgFiles, 1024)
+  await resetEmulator(target)
+  psql("SELECT pg_stat_statements_reset()")
+  psql("SELECT pg_stat_reset()")
+  const before = psql("SELECT pg_database_size('postgres')")
+  const load = await sync(small, "load/")
+  const statements = Number(psql("SELECT sum(calls) FROM pg_stat_statements"))
+  const [inserted, updated, deleted, returned, fetched] = psql(
+    "SELECT tup_inserted, tup_updated, tup_deleted, tup_returned, tup_fetched FROM pg_stat_database WHERE datname = 'postgres'"
+  ).split("|").map(Number)
+  const growth = Number(psql("SELECT pg_database_size('postgres')")) - Number(before)
+  const per = 10_000 / pgFiles
+  process.stdout.write(
+    `PostgreSQL per 10 000 files (measured on ${pgFiles} files of 1 KiB, 3 runners, ${load.seconds.toFixed(1)} s):\n` +
+      `| statements | rows inserted | rows updated | rows deleted | rows read (returned) | database growth |\n|---|---|---|---|---|---|\n` +
+      `| ${Math.round(statements * per)} | ${Math.round(inserted! * per)} | ${Math.round(updated! * per)} | ` +
+      `${Math.round(deleted! * per)} | ${Math.round(returned! * per)} | ${((growth * per) / 1024 / 1024).toFixed(1)} MiB |\n`
+  )
+  const top = psql(
+    "SELECT calls, rows, shared_blks_hit + shared_blks_read, regexp_replace(left(query, 90), '\\s+', ' ', 'g') " +
+      "FROM pg_stat_statements ORDER BY shared_blks_hit + shared_blks_read DESC LIMIT 6"
+  )
+  process.stdout.write(`the statements that read the most (calls | rows | blocks | statement):\n${top}\n`)
+  results["postgres"] = { files: pgFiles, seconds: load.seconds, statements, inserted, updated, deleted, returned, fetched, growth }
+
+  if (flags.json !== undefined) Fs.writeFileSync(flags.json, JSON.stringify(results, null, 2))
+  for (const runner of runners) runner.kill("SIGTERM")
+  await emulatorServer.stop()
+  closeControl()
+  await pg.remove()
+  Fs.rmSync(root, { recursive: true, force: true })
+  Fs.rmSync(small, { recursive: true, force: true })
+}
+
+main().catch((error) => {
+  process.stderr.write(`cluster benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exit(1)
+})

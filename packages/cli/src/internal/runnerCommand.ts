@@ -1,0 +1,63 @@
+/**
+ * `cdf-files runner --state postgres://…`: this process as a runner of `@effect-cdf/ingest`'s cluster (see
+ * docs/cluster.md).
+ *
+ * @internal
+ */
+import { Command } from "@effect/cli"
+import { IngestCluster } from "@effect-cdf/ingest"
+import * as FileSystem from "@effect/platform/FileSystem"
+import { Effect, Layer, Option } from "effect"
+import * as Layers from "./layers.js"
+import { ExitCode } from "./report.js"
+import { resolve } from "./settings.js"
+import { describeUrl, postgresUrl } from "./stateUrl.js"
+import { type Shared, SyncExit } from "./syncCommand.js"
+import * as Flags from "./syncFlags.js"
+import * as Help from "./syncHelp.js"
+import { UsageError } from "./usage.js"
+
+/**
+ * `cdf-files runner`.
+ *
+ * @internal
+ */
+export const runnerCommand = (shared: Shared) =>
+  Command.make("runner", Flags.runner, (flags) =>
+    Effect.gen(function*() {
+      const output = shared.output
+      const url = postgresUrl(flags.state)
+      if (Option.isNone(url)) {
+        return yield* Effect.fail(new UsageError(`--state must be a postgres:// URL (the runners' database), got ${flags.state}`))
+      }
+      const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
+      if (!settings.hasCdfSettings) return yield* Effect.fail(new UsageError(shared.noSettings))
+      const fs = yield* FileSystem.FileSystem
+      const host = flags.host
+      const layer = IngestCluster.layerRunner({
+        url: url.value,
+        host,
+        port: flags.port,
+        listenHost: Option.getOrUndefined(flags.listenHost)
+      }).pipe(
+        Layer.provideMerge(Layers.fromSettings(settings, 8)),
+        Layer.provide(Layer.succeed(FileSystem.FileSystem, fs))
+      )
+      return yield* Effect.scoped(Effect.gen(function*() {
+        yield* Layer.build(layer).pipe(
+          Effect.catchTags({
+            ConfigError: (error) => Effect.fail(new UsageError(shared.describeConfigError(error))),
+            InvalidConfigError: (error) => Effect.fail(new UsageError(`configuration: ${error.message}`)),
+            IngestError: (error) =>
+              Effect.zipRight(
+                output.err(`cdf-files: runner ${host}:${flags.port} on ${describeUrl(url.value)}: ${error.message}\n`),
+                Effect.fail(new SyncExit(ExitCode.failure))
+              )
+          })
+        )
+        yield* output.err(
+          `cdf-files: runner ${host}:${flags.port} on ${describeUrl(url.value)}: taking work; stop with SIGTERM or Ctrl-C\n`
+        )
+        return yield* Effect.never
+      }))
+    })).pipe(Command.withDescription(Help.runner.summary))

@@ -1,0 +1,140 @@
+/**
+ * `cdf-files runner` and `cdf-files sync|jobs --state postgres://…`, the real binary as child processes: two runners
+ * share a throwaway PostgreSQL and upload to an emulator in this process. The `sync` process only submits and
+ * follows: SIGKILLed, the job goes on; run again, it attaches to the same run.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Redacted, Scope } from "effect"
+import type { ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as Postgres from "../../ingest/test/support/postgres.js"
+import { binary, finish, requireBuilt, sha256 } from "./helpers/binary.js"
+
+let work: string
+const { run, start } = binary(() => work)
+const scope = Effect.runSync(Scope.make())
+const children: Array<ChildProcess> = []
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+/** Resolves once `child` wrote `text` on stderr (or stdout). */
+const said = (child: ChildProcess, text: string, timeout = 60_000) =>
+  new Promise<void>((resolve, reject) => {
+    let seen = ""
+    const timer = setTimeout(() => reject(new Error(`no "${text}" after ${timeout} ms: ${seen}`)), timeout)
+    const on = (chunk: Buffer) => {
+      seen += String(chunk)
+      if (seen.includes(text)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    }
+    child.stderr!.on("data", on)
+    child.stdout!.on("data", on)
+    child.once("exit", (code) => reject(new Error(`exited ${code} before "${text}": ${seen}`)))
+  })
+
+const until = async (check: () => Promise<boolean>, timeout: number) => {
+  const end = Date.now() + timeout
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`not so after ${timeout} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+beforeAll(() => {
+  requireBuilt()
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-files-cluster-"))
+})
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL")
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout: 300_000 }, () => {
+  it("runner refuses a state that is not a postgres:// URL", async () => {
+    const result = await run(["runner", "--state", "sync.db"], { env: { CDF_URL: "http://127.0.0.1:1", CDF_PROJECT: "p", CDF_TOKEN: "t" } })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("--state must be a postgres:// URL")
+  })
+
+  it("runners upload a submitted job; a killed sync leaves the job going; a rerun attaches; jobs lists it", async () => {
+    const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
+    const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
+    await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 300 } }))
+    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
+    // trust authentication on loopback takes any password: this one must never be printed
+    const url = Redacted.value(pg.url).replace("postgres://effect@", "postgres://effect:s3cret-pw@")
+    const runners = await Promise.all([0, 1].map(async () => {
+      const child = start(["runner", "--state", url, "--port", String(await freePort())], { env })
+      children.push(child)
+      await said(child, "taking work")
+      return child
+    }))
+
+    const contents = new Map<string, Uint8Array>()
+    for (let i = 0; i < 40; i++) {
+      const rel = `d${i % 3}/f${i}.bin`
+      const bytes = new Uint8Array(4096).map((_, j) => (i * 7 + j) % 253)
+      fs.mkdirSync(path.join(work, "tree", path.dirname(rel)), { recursive: true })
+      fs.writeFileSync(path.join(work, "tree", rel), bytes)
+      contents.set(rel, bytes)
+    }
+    const args = ["sync", "tree", "--external-id-prefix", "c/", "--state", url, "--json", "--concurrency", "1"]
+    const stored = async () => (await Effect.runPromise(cdf.files)).filter((f) => f.externalId?.startsWith("c/"))
+
+    // the follower is killed once files are coming in: the job goes on without it
+    const follower = start(args, { env })
+    await said(follower, "\"status\":\"uploaded\"")
+    follower.kill("SIGKILL")
+    const atKill = (await stored()).filter((f) => f.uploaded).length
+    await until(async () => (await stored()).filter((f) => f.uploaded).length >= atKill + 3, 60_000)
+    expect((await stored()).filter((f) => f.uploaded).length).toBeLessThan(40)
+
+    // the same command attaches to the running run (never a second one) and reports the whole run
+    const again = await run(args, { env })
+    expect(again.code, again.stderr).toBe(0)
+    const lines = again.stdout.trim().split("\n").map((line) => JSON.parse(line))
+    expect(lines.at(-1)).toEqual({ summary: { uploaded: 40, skipped: 0, failed: 0, bytes: 40 * 4096, seconds: expect.any(Number) } })
+    expect(again.stderr + again.stdout).not.toContain("s3cret-pw")
+
+    // once done, the same command is a new run that skips everything: no PUT
+    const putsBefore = (await Effect.runPromise(cdf.requests)).filter((r) => r.route === "storage.put").length
+    const third = await run(args, { env })
+    expect(third.code, third.stderr).toBe(0)
+    expect(third.stdout.trim().split("\n").map((line) => JSON.parse(line)).at(-1)).toMatchObject({
+      summary: { uploaded: 0, skipped: 40, failed: 0 }
+    })
+    expect((await Effect.runPromise(cdf.requests)).filter((r) => r.route === "storage.put").length).toBe(putsBefore)
+
+    const files = await stored()
+    expect(new Set(files.map((f) => f.externalId)).size).toBe(40)
+    for (const file of files) {
+      expect(file.sha256).toBe(sha256(contents.get(file.externalId!.slice(2))!))
+      expect(file.puts.length).toBe(1)
+    }
+
+    const jobs = await run(["jobs", "--state", url, "--json"])
+    expect(jobs.code, jobs.stderr).toBe(0)
+    const listed = jobs.stdout.trim().split("\n").map((line) => JSON.parse(line))
+    expect(listed).toHaveLength(1)
+    expect(listed[0]).toMatchObject({ prefix: "c/", run: 2, state: "done", uploaded: 0, skipped: 40, failed: 0 })
+
+    // SIGTERM: a runner hands its work back and exits
+    for (const runner of runners) runner.kill("SIGTERM")
+    const ends = await Promise.all(runners.map((runner) => finish(runner)))
+    for (const end of ends) expect(end.code).toBe(130)
+  })
+})

@@ -1,0 +1,249 @@
+/**
+ * The same sync job past one machine: runners of `@effect/cluster` (its socket runner transport) whose message,
+ * runner and ingest storage is one PostgreSQL database, and a client that submits a job to them and follows it from
+ * the ingest tables. No coordinator of our own: the engine places each workflow execution (the job, and each batch)
+ * on the runner that owns its shard, and moves the shards of a runner that is gone. See docs/cluster.md.
+ *
+ * @internal
+ */
+import { ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "@effect/cluster"
+import type { Files } from "@effect-cdf/files"
+import type { FileSystem } from "@effect/platform"
+import { NodeClusterSocket } from "@effect/platform-node"
+import type { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import type { WorkflowEngine } from "@effect/workflow"
+import { Clock, Duration, Effect, Layer, Option, type Redacted, Schedule, Stream } from "effect"
+import { type FileOutcome, IngestError } from "./model.js"
+import { type IngestRuntime, layerRuntimeOf } from "./runtime.js"
+import * as Store from "./store.js"
+import {
+  checkOptions,
+  jobIdOf,
+  layerMigrated,
+  sourceSpec,
+  stateError,
+  type SyncEvent,
+  type SyncOptions,
+  targetOf
+} from "./sync.js"
+import * as Walk from "./walk.js"
+import { IngestJob, layerWorkflows } from "./workflows.js"
+
+/**
+ * Sharding settings for a small cluster: a runner that is gone is noticed within seconds, not a minute (the
+ * defaults are tuned for large clusters: a 1 minute health check, 35 s lock expiry), and a message stored while no
+ * runner was listening is picked up within a second.
+ *
+ * @internal
+ */
+export const clusterSettings: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  runnerHealthCheckInterval: Duration.seconds(3),
+  shardLockRefreshInterval: Duration.seconds(2),
+  shardLockExpiration: Duration.seconds(10),
+  refreshAssignmentsInterval: Duration.seconds(1),
+  entityMessagePollInterval: Duration.seconds(1),
+  entityTerminationTimeout: Duration.seconds(5)
+}
+
+/** How long a follower waits for the database to come back. */
+const followRetry = Schedule.exponential("200 millis", 1.5).pipe(
+  Schedule.union(Schedule.spaced("3 seconds")),
+  Schedule.upTo("2 minutes")
+)
+
+/** @internal */
+export interface PostgresOptions {
+  readonly url: Redacted.Redacted<string>
+}
+
+/** @internal */
+export interface RunnerOptions extends PostgresOptions {
+  /** the address other runners reach this one at */
+  readonly host: string
+  readonly port: number
+  /** where to listen, when it differs from `host` (e.g. 0.0.0.0 in a container) */
+  readonly listenHost?: string | undefined
+}
+
+const pg = (options: PostgresOptions) => PgClient.layer({ url: options.url })
+
+// several runners start at once and each creates the ingest tables if missing: PostgreSQL may refuse the second
+// concurrent CREATE (a unique violation on its catalog), which a retry turns into "already there"
+const migrated = Layer.effectDiscard(Effect.mapError(Effect.retry(Store.migrate, { times: 3 }), stateError))
+
+/** @internal */
+export type RunnerEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | IngestRuntime
+
+/** A runner: runs the job and batch workflows of the shards it owns. @internal */
+export const layerRunner = (
+  options: RunnerOptions
+): Layer.Layer<RunnerEngine, IngestError, Files.Files | FileSystem.FileSystem> =>
+  layerWorkflows.pipe(
+    Layer.provideMerge(ClusterWorkflowEngine.layer),
+    Layer.provideMerge(NodeClusterSocket.layer({
+      storage: "sql",
+      shardingConfig: {
+        ...clusterSettings,
+        runnerAddress: Option.some(RunnerAddress.make(options.host, options.port)),
+        runnerListenAddress: options.listenHost === undefined
+          ? Option.none()
+          : Option.some(RunnerAddress.make(options.listenHost, options.port))
+      }
+    })),
+    Layer.provideMerge(Layer.merge(layerRuntimeOf(`${options.host}:${options.port}`), migrated)),
+    Layer.provideMerge(pg(options)),
+    Layer.mapError((error) =>
+      error instanceof IngestError
+        ? error
+        : new IngestError({ reason: "State", message: `the runner could not start: ${String(error)}` })
+    )
+  )
+
+/** @internal */
+export type ClientEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | IngestRuntime
+
+/** A client of the runners: submits jobs and reads the ingest tables; runs nothing. @internal */
+export const layerClient = (options: PostgresOptions): Layer.Layer<ClientEngine, IngestError> =>
+  ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig: clusterSettings })),
+    // a client runs no workflow: its runtime only makes it a drop-in for the embedded engine's services
+    Layer.provideMerge(Layer.merge(migrated, layerRuntimeOf("client"))),
+    Layer.provideMerge(pg(options)),
+    Layer.mapError((error) =>
+      error instanceof IngestError ? error : stateError({ message: String(error) })
+    )
+  )
+
+/** The state database of a cluster alone (to list jobs). @internal */
+export const layerState = (options: PostgresOptions): Layer.Layer<SqlClient.SqlClient, IngestError> =>
+  Layer.provideMerge(layerMigrated, pg(options)).pipe(
+    Layer.mapError((error) => error instanceof IngestError ? error : stateError(error))
+  )
+
+const toOutcome = (row: Store.DoneRow): FileOutcome => ({
+  _tag: "File",
+  path: row.path,
+  externalId: row.external_id,
+  status: row.outcome,
+  bytes: row.outcome === "uploaded" ? Number(row.size) : 0,
+  ...(row.error_tag === null ? {} : { error: { tag: row.error_tag, message: row.error_message ?? "" } })
+})
+
+/**
+ * Submits a directory's job to the runners (or attaches to its running run) and follows it: the per-file outcomes
+ * as the runners record them, then the summary. The job does not depend on this stream: interrupt it, or kill the
+ * process, and the runners go on; the same call again attaches to the same run.
+ *
+ * @internal
+ */
+export const submit = (
+  source: Walk.Source,
+  options: SyncOptions & { readonly pollInterval?: Duration.DurationInput | undefined }
+): Stream.Stream<SyncEvent, IngestError, ClientEngine | FileSystem.FileSystem> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    if (source._tag !== "Directory") {
+      return yield* new IngestError({
+        reason: "Options",
+        message: "a cluster syncs a directory its runners can read: a stream of items runs locally (Ingest.sync)"
+      })
+    }
+    const settings = yield* checkOptions(options)
+    if (options.dryRun === true) {
+      return yield* new IngestError({ reason: "Options", message: "a dry run runs locally: leave out the postgres state" })
+    }
+    const startedAt = yield* Clock.currentTimeMillis
+    const target = yield* targetOf(options)
+    const name = Walk.sourceName(source)
+    const jobId = jobIdOf(name, options.externalIdPrefix, target)
+    yield* Walk.checkSource(source)
+    const { resumed, run } = yield* Store.startRun({
+      jobId,
+      source: name,
+      prefix: options.externalIdPrefix,
+      target,
+      now: startedAt
+    }).pipe(Effect.mapError(stateError))
+    const payload = {
+      jobId,
+      run,
+      prefix: options.externalIdPrefix,
+      directory: options.directory ?? null,
+      checksum: options.checksum === true,
+      batchSize: settings.batchSize,
+      batchConcurrency: settings.batchConcurrency,
+      concurrency: settings.concurrency,
+      bytesInFlight: settings.bytesInFlight,
+      source: sourceSpec(source)
+    }
+    const executionId = yield* IngestJob.execute(payload, { discard: true }).pipe(
+      Effect.mapError((error) => stateError({ message: `cannot submit the job: ${String(error)}` }))
+    )
+    const seen = new Set<number>()
+    let watermark = -1
+    const poll = Effect.gen(function*() {
+      // the state first: outcomes read after it include every outcome of a run seen done
+      const state = yield* Store.runState(jobId, run)
+      const result = state === "done" ? undefined : yield* IngestJob.poll(executionId)
+      const rows = yield* Store.outcomes(jobId, run, watermark)
+      const fresh = rows.filter((row) => !seen.has(Number(row.seq)))
+      for (const row of fresh) seen.add(Number(row.seq))
+      // every seq up to the watermark has been seen: the next poll starts above it
+      while (seen.has(watermark + 1)) seen.delete(++watermark)
+      const failure = result?._tag === "Complete" && result.exit._tag === "Failure" ? result.exit.cause : undefined
+      return { outcomes: fresh.map(toOutcome), done: state === "done" || result?._tag === "Complete", failure }
+    }).pipe(
+      // the database may be away for a while (a restart, a failover): the job goes on, the follower waits for it
+      Effect.retry(followRetry),
+      Effect.mapError(stateError),
+      Effect.flatMap((step) =>
+        step.failure === undefined
+          ? Effect.succeed(step)
+          : new IngestError({ reason: "State", message: `the job failed on a runner: ${String(step.failure)}` })
+      )
+    )
+    const summary = Effect.gen(function*() {
+      const counts = yield* Store.runCounts(jobId, run).pipe(Effect.mapError(stateError))
+      const now = yield* Clock.currentTimeMillis
+      return { _tag: "Summary", jobId, run, resumed, dryRun: false, ...counts, seconds: (now - startedAt) / 1000 } as const
+    })
+    const follow = Stream.repeatEffectWithSchedule(poll, Schedule.spaced(options.pollInterval ?? "250 millis")).pipe(
+      Stream.takeUntil((step) => step.done),
+      Stream.mapConcat((step) => step.outcomes)
+    )
+    return Stream.concat(follow, Stream.fromEffect(summary))
+  }))
+
+/**
+ * Cancels the running run of a job: the engine interrupts its workflow execution (and so its batches, wherever they
+ * run), and the run is marked done with the counts so far. The next `submit` starts a new run, which skips what was
+ * uploaded. A job with no running run is left alone (`false`).
+ *
+ * @internal
+ */
+export const cancel = (jobId: string): Effect.Effect<boolean, IngestError, ClientEngine> =>
+  Effect.gen(function*() {
+    const job = (yield* Store.jobs).find((info) => info.jobId === jobId)
+    if (job === undefined || job.state !== "running") return false
+    // the execution id depends only on the idempotency key (job id and run): the rest of the payload is not read
+    const executionId = yield* IngestJob.executionId({
+      jobId,
+      run: job.run,
+      prefix: job.prefix,
+      directory: null,
+      checksum: false,
+      batchSize: 1,
+      batchConcurrency: 1,
+      concurrency: 1,
+      bytesInFlight: 1,
+      source: null
+    })
+    yield* IngestJob.interrupt(executionId)
+    const counts = yield* Store.runCounts(jobId, job.run)
+    yield* Store.finishRun(jobId, job.run, counts, yield* Clock.currentTimeMillis)
+    return true
+  }).pipe(Effect.mapError((error) => error instanceof IngestError ? error : stateError(error)))
+
+/** How many files each runner uploaded in a run. @internal */
+export const runnerCounts = (jobId: string, run: number) =>
+  Effect.mapError(Store.runnerCounts(jobId, run), stateError)

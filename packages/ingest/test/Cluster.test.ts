@@ -1,0 +1,244 @@
+/**
+ * The sync job on three `@effect/cluster` runners (real child processes) sharing a throwaway PostgreSQL, uploading
+ * to the emulator on a loopback port: the batches spread over the runners, and when one runner is SIGKILLed
+ * mid-job its shards move to the others and the job completes, every file byte-exact, one record per external id,
+ * no finished file sent again.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { NodeFileSystem } from "@effect/platform-node"
+import { expect, layer } from "@effect/vitest"
+import { Chunk, Context, Effect, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Ingest, IngestCluster } from "../src/index.js"
+import * as Postgres from "./support/postgres.js"
+
+const runnerScript = fileURLToPath(new URL("./fixtures/runner.mjs", import.meta.url))
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const makeTree = (files: number) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ingest-cluster-"))
+  const contents = new Map<string, Uint8Array>()
+  for (let i = 0; i < files; i++) {
+    const rel = `d${i % 4}/f${String(i).padStart(3, "0")}.bin`
+    const bytes = new Uint8Array(4096).map((_, j) => (i * 31 + j) % 251)
+    fs.mkdirSync(path.join(root, path.dirname(rel)), { recursive: true })
+    fs.writeFileSync(path.join(root, rel), bytes)
+    contents.set(rel, bytes)
+  }
+  return { root, contents }
+}
+
+/**
+ * A runner process; its stdout says `ready` once it takes work. SIGKILLed when the scope closes; it also exits by
+ * itself when this process dies (its stdin closes).
+ */
+const startRunner = (env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const port = yield* Effect.promise(freePort)
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn(process.execPath, [runnerScript], {
+          env: { ...process.env, ...env, RUNNER_PORT: String(port) },
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+      ),
+      (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+    )
+    let stderr = ""
+    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    yield* Effect.async<void, Error>((resume) => {
+      let out = ""
+      child.stdout.on("data", (chunk) => {
+        out += String(chunk)
+        if (out.includes("ready")) resume(Effect.void)
+      })
+      child.once("exit", (code) => resume(Effect.fail(new Error(`runner exited ${code}: ${stderr}`))))
+    }).pipe(Effect.timeout("60 seconds"))
+    return { child, address: `127.0.0.1:${port}` }
+  })
+
+class Runners extends Context.Tag("test/Runners")<Runners, ReadonlyArray<{
+  readonly child: ChildProcess
+  readonly address: string
+}>>() {}
+
+/** Three runners for the whole file, uploading to the emulator (the last test kills one of them). */
+const runnersLayer = Layer.scoped(
+  Runners,
+  Effect.gen(function*() {
+    const pg = yield* Postgres.Postgres
+    const emulator = yield* Emulator.Emulator
+    const env = {
+      PG_URL: Redacted.value(pg.url),
+      CDF_URL: emulator.baseUrl,
+      CDF_PROJECT: emulator.project,
+      CDF_TOKEN: Redacted.value(emulator.token)
+    }
+    return yield* Effect.all([startRunner(env), startRunner(env), startRunner(env)], { concurrency: 3 })
+  })
+)
+
+const setup = Effect.gen(function*() {
+  const pg = yield* Postgres.Postgres
+  const emulator = yield* Emulator.Emulator
+  yield* emulator.reset
+  // every PUT waits: the job lasts long enough for a kill to land mid-way
+  yield* emulator.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 120 } })
+  return { pg, emulator, runners: yield* Runners }
+})
+
+const client = Layer.unwrapEffect(
+  Effect.map(Postgres.Postgres, (pg) => IngestCluster.layerClient({ url: pg.url }))
+).pipe(Layer.provideMerge(NodeFileSystem.layer))
+
+const checkStored = (
+  emulator: Emulator.Service,
+  prefix: string,
+  contents: ReadonlyMap<string, Uint8Array>
+) =>
+  Effect.gen(function*() {
+    const stored = (yield* emulator.files).filter((file) => file.externalId?.startsWith(prefix))
+    // one record per external id
+    expect(new Set(stored.map((file) => file.externalId)).size).toBe(stored.length)
+    expect(stored.length).toBe(contents.size)
+    for (const file of stored) {
+      const rel = file.externalId!.slice(prefix.length)
+      expect(file.uploaded).toBe(true)
+      expect(file.sha256).toBe(sha256(contents.get(rel)!))
+    }
+    return stored
+  })
+
+const settings = { batchSize: 3, batchConcurrency: 6, concurrency: 2, target: "cluster-test" } as const
+
+layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))))), {
+  timeout: "120 seconds",
+  excludeTestServices: true
+})("IngestCluster on three runners and PostgreSQL", (it) => {
+  it.scoped("spreads the batches of one job over the runners", () =>
+    Effect.gen(function*() {
+      const { emulator, runners } = yield* setup
+      const tree = makeTree(60)
+      const prefix = "spread/"
+      const events = yield* Stream.runCollect(
+        IngestCluster.submit(Ingest.directory(tree.root), { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client))
+      const summary = events[events.length - 1]
+      expect(summary).toMatchObject({ _tag: "Summary", uploaded: 60, skipped: 0, failed: 0, bytes: 60 * 4096 })
+      expect(events.filter((e) => e._tag === "File" && e.status === "uploaded")).toHaveLength(60)
+      yield* checkStored(emulator, prefix, tree.contents)
+      const jobId = Ingest.jobId(Ingest.directory(tree.root), prefix, settings.target)
+      const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
+      // each file by one runner; the work spread: more than one runner uploaded
+      expect(counts.reduce((sum, c) => sum + c.files, 0)).toBe(60)
+      expect(counts.every((c) => runners.some((r) => r.address === c.runner))).toBe(true)
+      expect(counts.filter((c) => c.files > 0).length).toBeGreaterThanOrEqual(2)
+    }), 90_000)
+
+  it.scoped("the database restarted mid-job: the runners stop, then recover, and the job completes byte-exact", () =>
+    Effect.gen(function*() {
+      const { emulator, pg } = yield* setup
+      const tree = makeTree(40)
+      const prefix = "restart/"
+      const source = Ingest.directory(tree.root)
+      const jobId = Ingest.jobId(source, prefix, settings.target)
+      const follower = yield* Stream.runCollect(
+        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
+      yield* IngestCluster.runnerCounts(jobId, 1).pipe(
+        Effect.provide(client),
+        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 6),
+        Effect.retry(Schedule.spaced("100 millis"))
+      )
+      yield* pg.stop
+      const putsWhileDown = Effect.map(emulator.requests, (requests) => requests.filter((r) => r.route === "storage.put").length)
+      yield* Effect.sleep("3 seconds")
+      const before = yield* putsWhileDown
+      yield* Effect.sleep("2 seconds")
+      // with the database gone, the runners take no new work: at most the uploads in flight finish
+      expect((yield* putsWhileDown) - before).toBeLessThanOrEqual(3 * settings.concurrency)
+      yield* pg.start
+      const events = yield* Fiber.join(follower)
+      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
+      yield* checkStored(emulator, prefix, tree.contents)
+    }), 120_000)
+
+  it.scoped("cancel: the run's workflow and batches stop on every runner, and the follower ends with the counts so far", () =>
+    Effect.gen(function*() {
+      const { emulator } = yield* setup
+      const tree = makeTree(60)
+      const prefix = "cancel/"
+      const source = Ingest.directory(tree.root)
+      const jobId = Ingest.jobId(source, prefix, settings.target)
+      const follower = yield* Stream.runCollect(
+        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
+      yield* IngestCluster.runnerCounts(jobId, 1).pipe(
+        Effect.provide(client),
+        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 6),
+        Effect.retry(Schedule.spaced("100 millis"))
+      )
+      expect(yield* IngestCluster.cancel(jobId).pipe(Effect.provide(client))).toBe(true)
+      const events = yield* Fiber.join(follower)
+      const summary = events[events.length - 1]
+      expect(summary._tag).toBe("Summary")
+      const puts = Effect.map(emulator.requests, (requests) => requests.filter((r) => r.route === "storage.put").length)
+      // the interruption reaches every batch within seconds (uploads in flight finish): the PUTs stop short of 60
+      const settled = yield* Effect.gen(function*() {
+        const first = yield* puts
+        yield* Effect.sleep("2 seconds")
+        return (yield* puts) === first ? first : yield* Effect.fail("still sending")
+      }).pipe(Effect.retry({ times: 10 }))
+      expect(settled).toBeLessThan(60)
+      const [job] = yield* Ingest.jobs.pipe(Effect.provide(client), Effect.map((jobs) => jobs.filter((j) => j.jobId === jobId)))
+      expect(job).toMatchObject({ state: "done", run: 1 })
+      expect(yield* IngestCluster.cancel(jobId).pipe(Effect.provide(client))).toBe(false)
+    }), 120_000)
+  it.scoped("a runner SIGKILLed mid-job: the others finish it, byte-exact, nothing finished sent again", () =>
+    Effect.gen(function*() {
+      const { emulator, runners } = yield* setup
+      const tree = makeTree(60)
+      const prefix = "kill/"
+      const source = Ingest.directory(tree.root)
+      const jobId = Ingest.jobId(source, prefix, settings.target)
+      const follower = yield* Stream.runCollect(
+        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
+      // wait until the job is well under way, then kill the runner that has done the most
+      const before = yield* IngestCluster.runnerCounts(jobId, 1).pipe(
+        Effect.provide(client),
+        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 12),
+        Effect.retry(Schedule.spaced("100 millis"))
+      )
+      const victim = [...before].sort((a, b) => b.files - a.files)[0]!
+      const killed = runners.find((r) => r.address === victim.runner)!
+      killed.child.kill("SIGKILL")
+      const doneBefore = new Set(
+        (yield* emulator.files).filter((f) => f.externalId?.startsWith(prefix) && f.uploaded).map((f) => f.externalId)
+      )
+      const events = yield* Fiber.join(follower)
+      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 60, failed: 0 })
+      const stored = yield* checkStored(emulator, prefix, tree.contents)
+      // a file stored before the kill was sent once
+      for (const file of stored) {
+        if (doneBefore.has(file.externalId)) expect(file.puts.length).toBe(1)
+      }
+      const after = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
+      const survivors = after.filter((c) => c.runner !== killed.address)
+      expect(survivors.reduce((sum, c) => sum + c.files, 0)).toBeGreaterThan(0)
+    }), 120_000)
+})

@@ -1,0 +1,62 @@
+import { ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
+import { NodeClusterSocket } from "@effect/platform-node"
+import { PgClient } from "@effect/sql-pg"
+import { assert, describe, layer } from "@effect/vitest"
+import { Workflow } from "@effect/workflow"
+import { Effect, Layer, Option, Schema } from "effect"
+import * as Net from "node:net"
+import * as Postgres from "./support/postgres.js"
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = Net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as Net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const Sql = Layer.unwrapEffect(Effect.map(Postgres.Postgres, (pg) => PgClient.layer({ url: pg.url })))
+
+const Double = Workflow.make({
+  name: "Double",
+  payload: { n: Schema.Number },
+  success: Schema.Number,
+  idempotencyKey: ({ n }) => String(n)
+})
+
+describe("a throwaway PostgreSQL for the cluster tests", () => {
+  layer(Postgres.layer, { timeout: "60 seconds", excludeTestServices: true })("server", (it) => {
+    it.effect("answers queries as a non-root server on a loopback port, and survives a restart", () =>
+      Effect.gen(function*() {
+        const pg = yield* Postgres.Postgres
+        const sql = yield* PgClient.PgClient
+        const rows = yield* sql<{ user: string; port: number }>`SELECT current_user AS user, inet_server_port() AS port`
+        assert.deepStrictEqual(rows, [{ user: "effect", port: pg.port }])
+        yield* pg.stop
+        const down = yield* Effect.either(sql`SELECT 1`)
+        assert.strictEqual(down._tag, "Left")
+        yield* pg.start
+        const up = yield* sql<{ one: number }>`SELECT 1 AS one`.pipe(Effect.retry({ times: 20 }))
+        assert.deepStrictEqual(up, [{ one: 1 }])
+      }).pipe(Effect.provide(Sql)), { timeout: 60_000 })
+
+    it.effect("runs a workflow on a socket runner whose storage is PostgreSQL, and stores its reply there", () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(freePort)
+        const Runner = NodeClusterSocket.layer({
+          storage: "sql",
+          shardingConfig: { runnerAddress: Option.some(RunnerAddress.make("127.0.0.1", port)) }
+        })
+        const Engine = ClusterWorkflowEngine.layer.pipe(Layer.provideMerge(Runner), Layer.provideMerge(Sql))
+        const DoubleLive = Double.toLayer(({ n }) => Effect.succeed(n * 2))
+        const result = yield* Double.execute({ n: 21 }).pipe(
+          Effect.provide(DoubleLive.pipe(Layer.provideMerge(Engine)))
+        )
+        assert.strictEqual(result, 42)
+        const sql = yield* PgClient.PgClient
+        const tables = yield* sql<{ name: string }>`
+          SELECT table_name AS name FROM information_schema.tables WHERE table_name LIKE 'cluster_%' ORDER BY 1`
+        assert.includeMembers(tables.map((t) => t.name), ["cluster_messages", "cluster_replies", "cluster_runners"])
+      }).pipe(Effect.provide(Sql)), { timeout: 60_000 })
+  })
+})
