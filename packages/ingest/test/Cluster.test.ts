@@ -180,7 +180,10 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
   it.scoped("cancel: the run's workflow and batches stop on every runner, and the follower ends with the counts so far", () =>
     Effect.gen(function*() {
       const { emulator } = yield* setup
-      const tree = makeTree(60)
+      // a slower job than the others: the cancel must land well before its end
+      yield* emulator.clearFaults
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 400 } })
+      const tree = makeTree(120)
       const prefix = "cancel/"
       const source = Ingest.directory(tree.root)
       const jobId = Ingest.jobId(source, prefix, settings.target)
@@ -203,7 +206,7 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
         yield* Effect.sleep("2 seconds")
         return (yield* puts) === first ? first : yield* Effect.fail("still sending")
       }).pipe(Effect.retry({ times: 10 }))
-      expect(settled).toBeLessThan(60)
+      expect(settled).toBeLessThan(120)
       const [job] = yield* Ingest.jobs.pipe(Effect.provide(client), Effect.map((jobs) => jobs.filter((j) => j.jobId === jobId)))
       expect(job).toMatchObject({ state: "done", run: 1 })
       expect(yield* IngestCluster.cancel(jobId).pipe(Effect.provide(client))).toBe(false)
