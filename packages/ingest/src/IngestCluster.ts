@@ -97,8 +97,9 @@ export const submit: (
 ) => Stream.Stream<Ingest.SyncEvent, IngestError, ClientEngine | FileSystem.FileSystem> = internal.submit
 
 /**
- * Cancels the running run of a job: its workflow and its batches are interrupted wherever they run, and the run is
- * marked done with its counts so far. The next `submit` of the job starts a new run, which skips what was uploaded.
+ * Cancels the running run of a job: the run is marked done with its counts so far, which its batches read before
+ * each file (at most once a second, wherever they run) and stop sending; then the engine interrupts the job's
+ * workflow. Uploads in flight finish. The next `submit` of the job starts a new run, which skips what was uploaded.
  * `false` when the job has no running run.
  *
  * @since 0.1.0

@@ -193,6 +193,8 @@ export const submit = (
       const failure = result?._tag === "Complete" && result.exit._tag === "Failure" ? result.exit.cause : undefined
       return { outcomes: fresh.map(toOutcome), done: state === "done" || result?._tag === "Complete", failure }
     }).pipe(
+      // the engine's storage reports a lost database as a defect: the follower treats it as the failure it is
+      Effect.catchAllDefect((defect) => Effect.fail({ message: String(defect) })),
       // the database may be away for a while (a restart, a failover): the job goes on, the follower waits for it
       Effect.retry(followRetry),
       Effect.mapError(stateError),
@@ -215,8 +217,9 @@ export const submit = (
   }))
 
 /**
- * Cancels the running run of a job: the engine interrupts its workflow execution (and so its batches, wherever they
- * run), and the run is marked done with the counts so far. The next `submit` starts a new run, which skips what was
+ * Cancels the running run of a job: the run is marked done with the counts so far, which every batch reads before
+ * each file (at most once a second) and stops sending, wherever it runs; then the engine interrupts the job's
+ * workflow execution. The next `submit` starts a new run, which skips what was
  * uploaded. A job with no running run is left alone (`false`).
  *
  * @internal
@@ -238,9 +241,11 @@ export const cancel = (jobId: string): Effect.Effect<boolean, IngestError, Clien
       bytesInFlight: 1,
       source: null
     })
-    yield* IngestJob.interrupt(executionId)
+    // first the run's state: every batch stops sending once it reads it (within a second), wherever it runs
     const counts = yield* Store.runCounts(jobId, job.run)
     yield* Store.finishRun(jobId, job.run, counts, yield* Clock.currentTimeMillis)
+    // then the engine: the job's workflow (its children are interrupted with it when it next runs)
+    yield* IngestJob.interrupt(executionId)
     return true
   }).pipe(Effect.mapError((error) => error instanceof IngestError ? error : stateError(error)))
 

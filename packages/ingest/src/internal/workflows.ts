@@ -232,8 +232,13 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     )
     const handle = yield* handleOf(payload)
     const { bytes, bytesBudget, files } = handle.limits
+    // a cancelled run (IngestCluster.cancel marks it done) sends no further file: read at most once a second
+    const running = yield* Effect.cachedWithTTL(
+      Effect.map(Store.runState(jobId, run), (state) => state === "running"),
+      "1 second"
+    )
     yield* Effect.forEach(todo, (item) =>
-      transferOne(payload, handle, item).pipe(
+      Effect.if(running, { onTrue: () => transferOne(payload, handle, item), onFalse: () => Effect.void }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
         files.withPermits(1)
       ), { concurrency: "unbounded", discard: true })
