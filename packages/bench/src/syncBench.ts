@@ -1,0 +1,89 @@
+/**
+ * The durable sync benchmark (issue 14): `cdf-files sync` (a job on the embedded engine: SingleRunner on a SQLite
+ * state file) against `cdf-files upload -r` (the same library's uploads in a loop, nothing durable) at the same
+ * concurrency, on the same files, against the emulator in its own process; then a second `sync` with nothing
+ * changed (its time and its API calls), and the state file's size.
+ *
+ * Usage: `node packages/bench/dist/syncBench.js [--files N] [--concurrency N]` (after `npm run build`).
+ *
+ * @since 0.1.0
+ */
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import * as Raw from "./internal/raw.js"
+import { closeControl, startEmulator } from "./internal/servers.js"
+
+const { values: flags } = parseArgs({
+  options: { files: { type: "string", default: "20000" }, concurrency: { type: "string", default: "16" } }
+})
+const files = Number(flags.files)
+const concurrency = String(Number(flags.concurrency))
+const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
+
+const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
+  new Promise<{ seconds: number; summary: string }>((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    let err = ""
+    child.stdout.on("data", (chunk) => (out = (out + String(chunk)).slice(-4096)))
+    child.stderr.on("data", (chunk) => (err = (err + String(chunk)).slice(-4096)))
+    child.on("exit", (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const summary = out.trim().split("\n").at(-1) ?? ""
+      if (code === 0) resolve({ seconds, summary })
+      else reject(new Error(`cdf-files ${args[0]} exited ${code}: ${err}`))
+    })
+  })
+
+const main = async () => {
+  const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-sync-"))
+  const tree = Path.join(work, "tree")
+  for (let i = 0; i < files; i++) {
+    const dir = Path.join(tree, `d${i % 100}`)
+    if (i < 100) Fs.mkdirSync(dir, { recursive: true })
+    const content = Buffer.alloc(4096, i % 251)
+    content.writeUInt32LE(i, 0)
+    Fs.writeFileSync(Path.join(dir, `f${i}.bin`), content)
+  }
+  const { server, target } = await startEmulator("emulator", {})
+  const env = { ...process.env, CDF_URL: target.baseUrl, CDF_PROJECT: target.project, CDF_TOKEN: target.token, NO_COLOR: "1" }
+  const agent = Raw.makeAgent(1)
+  const requestCount = async () => {
+    const response = await Raw.request(agent, "GET", `${target.baseUrl}/_emulator/requests`, {}, undefined)
+    return (JSON.parse(response.body.toString()) as Array<unknown>).length
+  }
+  const state = Path.join(work, "sync.db")
+  const machine = `${Os.cpus().length} cores, Node ${process.version}, load ${Os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
+  process.stdout.write(`sync benchmark: ${files} files of 4 KiB, --concurrency ${concurrency}; ${machine}\n`)
+
+  const upload = await run(["upload", tree, "-r", "--external-id-prefix", "u/", "--concurrency", concurrency, "--quiet"], env)
+  const sync = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--json"], env)
+  const before = await requestCount()
+  const again = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--json"], env)
+  const calls = (await requestCount()) - before
+  const stateBytes = Fs.statSync(state).size + (Fs.existsSync(`${state}-wal`) ? Fs.statSync(`${state}-wal`).size : 0)
+
+  process.stdout.write(
+    `| run | seconds | files/s |\n|---|---|---|\n` +
+      `| cdf-files upload -r (a loop of uploads) | ${upload.seconds.toFixed(1)} | ${(files / upload.seconds).toFixed(0)} |\n` +
+      `| cdf-files sync, first run | ${sync.seconds.toFixed(1)} | ${(files / sync.seconds).toFixed(0)} |\n` +
+      `| cdf-files sync, nothing changed | ${again.seconds.toFixed(1)} | ${(files / again.seconds).toFixed(0)} |\n` +
+      `sync / upload files/s: ${(upload.seconds / sync.seconds).toFixed(2)}x\n` +
+      `second run: ${calls} API calls (${again.summary})\n` +
+      `state file: ${(stateBytes / 1024 / 1024).toFixed(1)} MiB after two runs, ${((stateBytes / files) * 10_000 / 1024 / 1024).toFixed(1)} MiB per 10 000 files\n`
+  )
+  agent.destroy()
+  await server.stop()
+  closeControl()
+  Fs.rmSync(work, { recursive: true, force: true })
+}
+
+main().catch((error) => {
+  process.stderr.write(`sync benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exit(1)
+})
