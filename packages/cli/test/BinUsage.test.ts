@@ -98,7 +98,7 @@ describe.concurrent("cdf-files for people (the binary)", { timeout: 90_000 }, ()
     expect(none.code).toBe(2)
     expect(none.stderr).toContain("Usage:\n  cdf-files <command> [flags]")
     expect(unknown.stderr).toBe(
-      "cdf-files: unknown command: use cdf-files upload or cdf-files emulator\nRun 'cdf-files --help' for help.\n"
+      "cdf-files: unknown command: use cdf-files upload, sync, jobs, runner or emulator\nRun 'cdf-files --help' for help.\n"
     )
     expect(geo.stderr.split("\n")[0]).toBe(
       "cdf-files: --geo-location: not a GeoJSON Feature with a geometry (at geometry: is missing); give one such as " +
