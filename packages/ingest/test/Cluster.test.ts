@@ -149,34 +149,6 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
       expect(counts.filter((c) => c.files > 0).length).toBeGreaterThanOrEqual(2)
     }), 90_000)
 
-  it.scoped("the database restarted mid-job: the runners stop, then recover, and the job completes byte-exact", () =>
-    Effect.gen(function*() {
-      const { emulator, pg } = yield* setup
-      const tree = makeTree(40)
-      const prefix = "restart/"
-      const source = Ingest.directory(tree.root)
-      const jobId = Ingest.jobId(source, prefix, settings.target)
-      const follower = yield* Stream.runCollect(
-        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
-      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
-      yield* IngestCluster.runnerCounts(jobId, 1).pipe(
-        Effect.provide(client),
-        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 6),
-        Effect.retry(Schedule.spaced("100 millis"))
-      )
-      yield* pg.stop
-      const putsWhileDown = Effect.map(emulator.requests, (requests) => requests.filter((r) => r.route === "storage.put").length)
-      yield* Effect.sleep("3 seconds")
-      const before = yield* putsWhileDown
-      yield* Effect.sleep("2 seconds")
-      // with the database gone, the runners take no new work: at most the uploads in flight finish
-      expect((yield* putsWhileDown) - before).toBeLessThanOrEqual(3 * settings.concurrency)
-      yield* pg.start
-      const events = yield* Fiber.join(follower)
-      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
-      yield* checkStored(emulator, prefix, tree.contents)
-    }), 120_000)
-
   it.scoped("cancel: the run's workflow and batches stop on every runner, and the follower ends with the counts so far", () =>
     Effect.gen(function*() {
       const { emulator } = yield* setup
@@ -243,5 +215,32 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
       const after = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
       const survivors = after.filter((c) => c.runner !== killed.address)
       expect(survivors.reduce((sum, c) => sum + c.files, 0)).toBeGreaterThan(0)
+    }), 120_000)
+  it.scoped("the database restarted mid-job: the runners stop, then recover, and the job completes byte-exact", () =>
+    Effect.gen(function*() {
+      const { emulator, pg } = yield* setup
+      const tree = makeTree(40)
+      const prefix = "restart/"
+      const source = Ingest.directory(tree.root)
+      const jobId = Ingest.jobId(source, prefix, settings.target)
+      const follower = yield* Stream.runCollect(
+        IngestCluster.submit(source, { externalIdPrefix: prefix, ...settings })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client), Effect.fork)
+      yield* IngestCluster.runnerCounts(jobId, 1).pipe(
+        Effect.provide(client),
+        Effect.filterOrFail((counts) => counts.reduce((sum, c) => sum + c.files, 0) >= 6),
+        Effect.retry(Schedule.spaced("100 millis"))
+      )
+      yield* pg.stop
+      const putsWhileDown = Effect.map(emulator.requests, (requests) => requests.filter((r) => r.route === "storage.put").length)
+      yield* Effect.sleep("3 seconds")
+      const before = yield* putsWhileDown
+      yield* Effect.sleep("2 seconds")
+      // with the database gone, the runners take no new work: at most the uploads in flight finish
+      expect((yield* putsWhileDown) - before).toBeLessThanOrEqual(3 * settings.concurrency)
+      yield* pg.start
+      const events = yield* Fiber.join(follower)
+      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
+      yield* checkStored(emulator, prefix, tree.contents)
     }), 120_000)
 })
