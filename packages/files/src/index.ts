@@ -72,6 +72,13 @@ export * as Content from "./Content.js"
 export * as Progress from "./Progress.js"
 
 /**
+ * Permits shared by fibers, handed out first in, first out: the limit on concurrent transfers.
+ *
+ * @since 0.1.0
+ */
+export * as Permits from "./Permits.js"
+
+/**
  * The one place that talks to the CDF API: base URL, auth, identification headers, typed errors, retries.
  *
  * @since 0.1.0

@@ -17,6 +17,7 @@ import type * as CdfConfig from "../CdfConfig.js"
 import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../CdfError.js"
 import * as Api from "./api.js"
 import * as Policy from "./retryPolicy.js"
+import { PermitsImpl } from "./permits.js"
 import { withTracing } from "./tracePropagation.js"
 import { makeTransferSettings, type TransferSettings } from "./transfer.js"
 
@@ -142,7 +143,7 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
       return `${config.baseUrl}/${url.replace(/^\/+/, "")}`
     }
 
-    const transfers = yield* Effect.makeSemaphore(config.maxConcurrentTransfers)
+    const transfers = new PermitsImpl(config.maxConcurrentTransfers)
     const transfer: TransferSettings = makeTransferSettings({
       singlePutThreshold: config.singlePutThreshold,
       partSize: config.partSize,

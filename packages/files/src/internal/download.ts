@@ -9,7 +9,7 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Duration, Effect, Option, Redacted, Schedule, type Scope, Stream } from "effect"
+import { Clock, Duration, Effect, Option, Redacted, Schedule, Stream } from "effect"
 import * as CdfClient from "../CdfClient.js"
 import { type CdfError, CdfTimeoutError, DownloadError, RequestInfo } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
@@ -136,14 +136,6 @@ const numberHeader = (value: string | undefined): number | undefined =>
 /** Reads and drops an error answer of storage, so the connection can be reused. */
 const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
-/**
- * Takes one permit of `transfers` for the current scope (given back when the scope closes), as
- * `Semaphore.withPermits` does: the wait is interruptible, and a permit taken is always given back.
- */
-const transferPermit = (transfers: Effect.Semaphore): Effect.Effect<void, never, Scope.Scope> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.zipRight(restore(transfers.take(1)), Effect.addFinalizer(() => transfers.release(1)))
-  )
 
 /** What one download has delivered so far, across its attempts. */
 interface State {
@@ -318,7 +310,7 @@ export const download = (
       const fresh = state.url === undefined
       const url = yield* link
       // a permit of the client-wide transfer limit, held from the GET until this attempt's body ends or fails
-      yield* transferPermit(settings.transfers)
+      yield* settings.transfers.withPermitsScoped(1)
       state.lastUrl = url
       const offset = state.received
       const request = offset > 0

@@ -7,6 +7,8 @@
 import { Duration, Effect, type Schedule } from "effect"
 import * as CdfConfig from "../CdfConfig.js"
 import * as Policy from "./retryPolicy.js"
+import type { Permits } from "../Permits.js"
+import { PermitsImpl } from "./permits.js"
 
 /** @internal */
 export const MiB = 1024 * 1024
@@ -43,8 +45,8 @@ export interface TransferOptions {
   readonly maxRetryAfter: Duration.Duration
   /** sha256 of what was sent. */
   readonly checksum: boolean
-  /** Client-wide limit on concurrent PUTs (created once per CdfClient). */
-  readonly transfers: Effect.Semaphore
+  /** Client-wide limit on concurrent PUTs and downloads (created once per CdfClient). */
+  readonly transfers: Permits
   /**
    * `stream` (default): bodies are sent as streams with Content-Length (Node clients); `buffer`: every body (a
    * single PUT or a part) is sent from a buffer, for `FetchHttpClient` (browsers, Deno, Bun), which drops
@@ -89,12 +91,12 @@ export const progressIntervalOf = (settings: TransferSettings): number =>
 export const makeSettings = (
   overrides?:
     & Partial<Omit<TransferOptions, "transfers">>
-    & { readonly transfers?: number | Effect.Semaphore }
+    & { readonly transfers?: number | Permits }
 ): Effect.Effect<TransferSettings> =>
   Effect.gen(function*() {
     const transfers = typeof overrides?.transfers === "object"
       ? overrides.transfers
-      : yield* Effect.makeSemaphore(overrides?.transfers ?? CdfConfig.defaults.maxConcurrentTransfers)
+      : new PermitsImpl(overrides?.transfers ?? CdfConfig.defaults.maxConcurrentTransfers)
     const maxRetryDelay = overrides?.maxRetryDelay ?? CdfConfig.defaults.maxRetryDelay
     return makeTransferSettings({
       singlePutThreshold: CdfConfig.defaults.singlePutThreshold,

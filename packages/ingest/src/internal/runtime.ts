@@ -6,14 +6,16 @@
  *
  * @internal
  */
+import * as Permits from "@effect-cdf/files/Permits"
 import { Context, Deferred, type Duration, Effect, FiberId, Layer, Metric, MetricBoundaries } from "effect"
 import type { FileOutcome } from "./model.js"
 import type { Source } from "./walk.js"
 
 /** @internal */
 export interface Limits {
-  readonly files: Effect.Semaphore
-  readonly bytes: Effect.Semaphore
+  /** files in flight (first in, first out: a batch's waiting files cost nothing per release) */
+  readonly files: Permits.Permits
+  readonly bytes: Permits.Permits
   readonly bytesBudget: number
 }
 
@@ -95,10 +97,11 @@ export const defaultBytesInFlight = 256 * 1024 * 1024
 
 /** @internal */
 export const makeLimits = (concurrency: number, bytesInFlight: number): Effect.Effect<Limits> =>
-  Effect.map(
-    Effect.all([Effect.makeSemaphore(concurrency), Effect.makeSemaphore(bytesInFlight)]),
-    ([files, bytes]) => ({ files, bytes, bytesBudget: bytesInFlight })
-  )
+  Effect.sync(() => ({
+    files: Permits.unsafeMake(concurrency),
+    bytes: Permits.unsafeMake(bytesInFlight),
+    bytesBudget: bytesInFlight
+  }))
 
 /** @internal */
 export const layerRuntimeOf = (runner: string): Layer.Layer<IngestRuntime> =>

@@ -237,11 +237,12 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       Effect.map(Store.runState(jobId, run), (state) => state === "running"),
       "1 second"
     )
+    // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
     yield* Effect.forEach(todo, (item) =>
       Effect.if(running, { onTrue: () => transferOne(payload, handle, item), onFalse: () => Effect.void }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
         files.withPermits(1)
-      ), { concurrency: "unbounded", discard: true })
+      ), { concurrency: files.total, discard: true })
   }).pipe(Effect.orDie)
 
 const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
