@@ -8,7 +8,6 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
-import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Context from "effect/Context"
@@ -18,8 +17,10 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { createServer } from "node:http"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import * as App from "./internal/app.js"
+import * as Cors from "./internal/cors.js"
+import * as FastPath from "./internal/fastPath.js"
 import * as MemoryClient from "./internal/memoryClient.js"
 import * as Remote from "./internal/remote.js"
 import * as State from "./internal/state.js"
@@ -360,27 +361,46 @@ export const makeServer = (serverOptions: ServerOptions = {}): Effect.Effect<Ser
         const node = createServer()
         const server = yield* NodeHttpServer.make(() => node, { port, host })
         yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-        return server
+        return { node, server }
       })
-    const apiServer = yield* listen(options.port ?? 0)
-    const apiPort = apiServer.address._tag === "TcpAddress" ? apiServer.address.port : 0
+    const api = yield* listen(options.port ?? 0)
+    const apiPort = api.server.address._tag === "TcpAddress" ? api.server.address.port : 0
     const baseUrl = formatOrigin(host, apiPort)
-    let storageServer = apiServer
+    let storage = api
     let storageUrl = baseUrl
     if (options.storageOrigin === "separate") {
-      storageServer = yield* listen(options.storagePort ?? 0)
-      const storagePort = storageServer.address._tag === "TcpAddress" ? storageServer.address.port : 0
+      storage = yield* listen(options.storagePort ?? 0)
+      const storagePort = storage.server.address._tag === "TcpAddress" ? storage.server.address.port : 0
       storageUrl = formatOrigin(host, storagePort)
     }
     const state = yield* State.make(options, { baseUrl, storageUrl })
-    const app = yield* App.make(state, options.cors)
+    const { app, fast } = yield* App.makeWithFast(state, options.cors)
     // The emulator plays a remote server: no server spans in the caller's tracer (they would record upload URLs
     // with their signatures).
-    const serve = (server: HttpServer.HttpServer) =>
-      Effect.locally(server.serve(app), HttpMiddleware.currentTracerDisabledWhen, () => true)
-    yield* serve(apiServer)
-    if (storageServer !== apiServer) {
-      yield* serve(storageServer)
+    const handler = yield* Effect.locally(
+      NodeHttpServer.makeHandler(app),
+      HttpMiddleware.currentTracerDisabledWhen,
+      () => true
+    )
+    // The hot routes (`POST files`, single PUTs in memory) are answered straight from Node's request events
+    // (internal/fastPath.ts) when no fault is set for them: the platform's per-request path costs more CPU than
+    // the emulator's own work. Every other request goes to the app through the platform's handler.
+    const direct = FastPath.make(state, fast, {
+      corsHeaders: Cors.headersWithoutOrigin(options.cors),
+      clock: yield* Effect.clock,
+      runtime: yield* Effect.runtime<never>()
+    })
+    const listener = (request: IncomingMessage, response: ServerResponse) => {
+      if (!direct(request, response)) handler(request, response)
+    }
+    const serve = (node: Server) =>
+      Effect.acquireRelease(
+        Effect.sync(() => node.on("request", listener)),
+        () => Effect.sync(() => node.off("request", listener))
+      )
+    yield* serve(api.node)
+    if (storage !== api) {
+      yield* serve(storage.node)
     }
     return yield* makeService(state)
   })

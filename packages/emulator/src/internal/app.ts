@@ -9,11 +9,16 @@
  * - routes/download.ts: `downloadlink` and the GETs of download URLs
  * - routes/token.ts: the OAuth2 token endpoint; routes/control.ts: `/_emulator/...`
  * - frame.ts: what every route shares (log, attempts, auth, faults); faults.ts: what faults do to the bytes
+ * - fastPath.ts: on Node, the direct path of the routes below that have a `fast` form (the hot ones)
  */
+import type * as HttpMethod from "@effect/platform/HttpMethod"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as Effect from "effect/Effect"
+import type { RouteName } from "../Emulator.js"
 import * as Cors from "./cors.js"
+import type * as FastPath from "./fastPath.js"
 import * as Frame from "./frame.js"
+import type { FastHandler, Handler, Kind, View } from "./http.js"
 import * as Control from "./routes/control.js"
 import * as Delete from "./routes/delete.js"
 import * as Download from "./routes/download.js"
@@ -26,7 +31,22 @@ import type { State } from "./state.js"
 
 export { DROP_HEADER } from "./http.js"
 
-export const make = (state: State, cors: Cors.Setting = true) => {
+/** One route of the app: the router serves `handler` through the frame; `fast`, if set, is its direct form. */
+interface Route {
+  readonly method: HttpMethod.HttpMethod
+  readonly path: `/${string}`
+  readonly name: RouteName
+  readonly kind: Kind
+  readonly handler: Handler
+  readonly prepare?: (view: View) => void
+  /** the direct Node path's form of the handler (fastPath.ts); only where it pays: the hot routes */
+  readonly fast?: FastHandler
+}
+
+/**
+ * The app and the routes of its table that have a direct form (served on Node by fastPath.ts, in front of the app).
+ */
+export const makeWithFast = (state: State, cors: Cors.Setting = true) => {
   const route = Frame.make(state)
   const upload = Upload.make(state)
   const storage = Storage.make(state)
@@ -35,35 +55,93 @@ export const make = (state: State, cors: Cors.Setting = true) => {
 
   // The router ignores a trailing slash: `files/` (as @cognite/sdk sends it) is the same route as `files`.
   const files = "/api/v1/projects/:project/files" as const
-  const router = Control.make(state).pipe(
-    HttpRouter.post(files, route("files.create", "api", upload.create)),
-    HttpRouter.post(`${files}/uploadlink`, route("files.uploadlink", "api", upload.uploadLink)),
-    HttpRouter.post(`${files}/byids`, route("files.byids", "api", query.byIds)),
-    HttpRouter.post(`${files}/list`, route("files.list", "api", query.list)),
-    HttpRouter.post(`${files}/search`, route("files.search", "api", query.search)),
-    HttpRouter.post(`${files}/aggregate`, route("files.aggregate", "api", query.aggregate)),
-    HttpRouter.get(`${files}/:id`, route("files.get", "api", query.get)),
-    HttpRouter.post(`${files}/downloadlink`, route("files.downloadlink", "api", download.downloadLink)),
-    HttpRouter.post(`${files}/update`, route("files.update", "api", Update.make(state))),
-    HttpRouter.post(`${files}/delete`, route("files.delete", "api", Delete.make(state))),
-    HttpRouter.post(`${files}/initmultipartupload`, route("files.initmultipartupload", "api", upload.initMultipart)),
-    HttpRouter.post(`${files}/multiuploadlink`, route("files.multiuploadlink", "api", upload.multiUploadLink)),
-    HttpRouter.post(`${files}/completemultipartupload`, route("files.completemultipartupload", "api", upload.complete)),
-    HttpRouter.put("/storage/:project/files/:key", route("storage.put", "storage", storage.single, storage.recordPut)),
-    HttpRouter.put("/storage/:project/parts/:key", route("storage.put", "storage", storage.part, storage.recordPut)),
-    HttpRouter.get("/storage/:project/download/:key", route("storage.get", "storage", download.get)),
-    HttpRouter.post("/oauth2/token", route("token", "token", Token.make(state)))
+  // The one list of the logged routes (the control routes are routes/control.ts's).
+  const routes: ReadonlyArray<Route> = [
+    { method: "POST", path: files, name: "files.create", kind: "api", handler: upload.create, fast: upload.createFast },
+    { method: "POST", path: `${files}/uploadlink`, name: "files.uploadlink", kind: "api", handler: upload.uploadLink },
+    { method: "POST", path: `${files}/byids`, name: "files.byids", kind: "api", handler: query.byIds },
+    { method: "POST", path: `${files}/list`, name: "files.list", kind: "api", handler: query.list },
+    { method: "POST", path: `${files}/search`, name: "files.search", kind: "api", handler: query.search },
+    { method: "POST", path: `${files}/aggregate`, name: "files.aggregate", kind: "api", handler: query.aggregate },
+    { method: "GET", path: `${files}/:id`, name: "files.get", kind: "api", handler: query.get },
+    {
+      method: "POST",
+      path: `${files}/downloadlink`,
+      name: "files.downloadlink",
+      kind: "api",
+      handler: download.downloadLink
+    },
+    { method: "POST", path: `${files}/update`, name: "files.update", kind: "api", handler: Update.make(state) },
+    { method: "POST", path: `${files}/delete`, name: "files.delete", kind: "api", handler: Delete.make(state) },
+    {
+      method: "POST",
+      path: `${files}/initmultipartupload`,
+      name: "files.initmultipartupload",
+      kind: "api",
+      handler: upload.initMultipart
+    },
+    {
+      method: "POST",
+      path: `${files}/multiuploadlink`,
+      name: "files.multiuploadlink",
+      kind: "api",
+      handler: upload.multiUploadLink
+    },
+    {
+      method: "POST",
+      path: `${files}/completemultipartupload`,
+      name: "files.completemultipartupload",
+      kind: "api",
+      handler: upload.complete
+    },
+    {
+      method: "PUT",
+      path: "/storage/:project/files/:key",
+      name: "storage.put",
+      kind: "storage",
+      handler: storage.single,
+      prepare: storage.recordPut,
+      // the direct form stores in memory: with a data dir, PUTs go the Effect way
+      ...(state.dataDir === undefined ? { fast: storage.singleFast } : {})
+    },
+    {
+      method: "PUT",
+      path: "/storage/:project/parts/:key",
+      name: "storage.put",
+      kind: "storage",
+      handler: storage.part,
+      prepare: storage.recordPut
+    },
+    { method: "GET", path: "/storage/:project/download/:key", name: "storage.get", kind: "storage", handler: download.get },
+    { method: "POST", path: "/oauth2/token", name: "token", kind: "token", handler: Token.make(state) }
+  ]
+
+  const router = HttpRouter.concat(
+    Control.make(state),
+    HttpRouter.fromIterable(
+      routes.map((r) => HttpRouter.makeRoute(r.method, r.path, route(r.name, r.kind, r.handler, r.prepare)))
+    )
+  )
+  const fast: ReadonlyArray<FastPath.FastRoute> = routes.flatMap((r) =>
+    r.fast === undefined ?
+      [] :
+      [{ method: r.method, path: r.path, name: r.name, kind: r.kind, fast: r.fast, prepare: r.prepare }]
   )
 
   return Effect.map(
     HttpRouter.toHttpApp(router),
-    (app) =>
-      app.pipe(
+    (app) => ({
+      app: app.pipe(
         Effect.catchTag("RouteNotFound", () => Frame.notFoundRoute(state)),
         Frame.answerFailures,
         Cors.middleware(cors)
-      )
+      ),
+      fast
+    })
   )
 }
+
+export const make = (state: State, cors: Cors.Setting = true) =>
+  Effect.map(makeWithFast(state, cors), ({ app }) => app)
 
 export type App = Effect.Effect.Success<ReturnType<typeof make>>

@@ -54,9 +54,39 @@ export interface Body<E> {
 }
 
 /**
- * Streams a body through sha256 into memory (one copy of each chunk, read through the body's fold) or a file of
- * `dataDir` (read as a stream, written with backpressure). Stops reading, and answers `TooLarge`, as soon as more
- * than `limit` bytes have arrived.
+ * Stores a body in memory through sha256, chunk by chunk (one copy of each): `step` answers false as soon as more
+ * than `limit` bytes have arrived; `result` once the body has ended (or stopped).
+ */
+export const memorySink = (limit: number | undefined) => {
+  const hash = createHash("sha256")
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  let tooLarge = false
+  return {
+    step: (chunk: Uint8Array): boolean => {
+      size += chunk.byteLength
+      if (limit !== undefined && size > limit) {
+        tooLarge = true
+        return false
+      }
+      hash.update(chunk)
+      // a copy: a chunk may be a view of a larger buffer that it would keep alive
+      const copy = new Uint8Array(chunk.byteLength)
+      copy.set(chunk)
+      chunks.push(copy)
+      return true
+    },
+    result: (): StoreResult =>
+      tooLarge
+        ? { _tag: "TooLarge", bytes: size }
+        : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source: { _tag: "Memory", chunks } } }
+  }
+}
+
+/**
+ * Streams a body through sha256 into memory (`memorySink`, read through the body's fold) or a file of `dataDir`
+ * (read as a stream, written with backpressure). Stops reading, and answers `TooLarge`, as soon as more than
+ * `limit` bytes have arrived.
  *
  * (`Stream.runFoldWhileEffect`, not `runForEachWhile`: in effect 3.22 the latter keeps every element alive until
  * the stream ends, i.e. a whole upload in memory.)
@@ -67,6 +97,10 @@ export const store = <E>(
   limit: number | undefined
 ): Effect.Effect<StoreResult, E> =>
   Effect.suspend(() => {
+    if (dataDir === undefined) {
+      const sink = memorySink(limit)
+      return Effect.map(body.fold(sink.step), sink.result)
+    }
     const hash = createHash("sha256")
     let size = 0
     let tooLarge = false
@@ -74,25 +108,6 @@ export const store = <E>(
       tooLarge
         ? { _tag: "TooLarge", bytes: size }
         : { _tag: "Stored", content: { size, sha256: hash.digest("hex"), source } }
-    if (dataDir === undefined) {
-      const chunks: Array<Uint8Array> = []
-      return Effect.map(
-        body.fold((chunk) => {
-          size += chunk.byteLength
-          if (limit !== undefined && size > limit) {
-            tooLarge = true
-            return false
-          }
-          hash.update(chunk)
-          // a copy: a chunk may be a view of a larger buffer that it would keep alive
-          const copy = new Uint8Array(chunk.byteLength)
-          copy.set(chunk)
-          chunks.push(copy)
-          return true
-        }),
-        () => result({ _tag: "Memory", chunks })
-      )
-    }
     const fold = (sink: (chunk: Uint8Array) => Effect.Effect<void>) =>
       Stream.runFoldWhileEffect(body.stream, true, (go) => go, (_, chunk) => {
         size += chunk.byteLength

@@ -53,3 +53,11 @@ export const middleware = (setting: Setting = true): <E, R>(app: HttpApp.Default
     maxAge: 600
   })
 }
+
+/**
+ * The headers the middleware of a setting adds to the answer to a request without `Origin` (`undefined`: none, CORS
+ * is off): only the exposed headers. The direct path of the hot routes (fastPath.ts) adds them as the middleware
+ * would; requests with `Origin` go through the middleware.
+ */
+export const headersWithoutOrigin = (setting: Setting = true): Readonly<Record<string, string>> | undefined =>
+  allowedOrigins(setting) === undefined ? undefined : { "access-control-expose-headers": exposedHeaders.join(",") }

@@ -11,7 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { IncomingMessage } from "node:http"
+import { IncomingMessage, type ServerResponse } from "node:http"
 import type { FaultAction } from "../Emulator.js"
 import { DROP_HEADER, Dropped } from "./http.js"
 
@@ -85,14 +85,23 @@ export const closeAfterResponse = (
   response: HttpServerResponse.HttpServerResponse
 ): HttpServerResponse.HttpServerResponse => {
   const source = request.source
-  if (source instanceof IncomingMessage) {
-    const socket = source.socket
-    NodeHttpServerRequest.toServerResponse(request).once("finish", () => {
-      socket.pause()
-      socket.end()
-      setTimeout(() => socket.destroy(), 1000).unref()
-    })
-  }
+  return source instanceof IncomingMessage
+    ? closeAfterNodeResponse(source, NodeHttpServerRequest.toServerResponse(request), response)
+    : HttpServerResponse.setHeader(response, "connection", "close")
+}
+
+/** `closeAfterResponse` given the Node request and response. */
+export const closeAfterNodeResponse = (
+  source: IncomingMessage,
+  nodeResponse: ServerResponse,
+  response: HttpServerResponse.HttpServerResponse
+): HttpServerResponse.HttpServerResponse => {
+  const socket = source.socket
+  nodeResponse.once("finish", () => {
+    socket.pause()
+    socket.end()
+    setTimeout(() => socket.destroy(), 1000).unref()
+  })
   return HttpServerResponse.setHeader(response, "connection", "close")
 }
 

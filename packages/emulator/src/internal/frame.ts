@@ -8,6 +8,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -15,7 +16,7 @@ import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
 import type { Fault, RouteName } from "../Emulator.js"
 import { closeAfterResponse, drop, MALFORMED, resetAfter, throttle } from "./faults.js"
-import type { Ctx, Handler, Kind } from "./http.js"
+import type { Ctx, Failure, Handler, Kind, View } from "./http.js"
 import {
   ApiError,
   cdfError,
@@ -41,47 +42,109 @@ export const maskHeaders = (headers: Readonly<Record<string, string>>): Record<s
   return out
 }
 
+/** The first fault set for `route` at this (1-based) attempt, if any. */
+export const findFault = (state: State, route: RouteName, attempt: number): Fault | undefined =>
+  state.faults.find((fault) =>
+    fault.route === route && (fault.attempts === undefined || fault.attempts.includes(attempt))
+  )
+
+/** Why an API request is refused at `now` (401 without a valid bearer token, 403 for another project), if it is. */
+export const tokenFailure = (state: State, view: View, now: number): ApiError | undefined => {
+  const authorization = header(view, "authorization") ?? ""
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+  if (match === null || !state.isValidTokenAt(match[1], now)) {
+    return new ApiError({ status: 401, message: "Unauthorized" })
+  }
+  if (view.params["project"] !== state.project) {
+    return new ApiError({
+      status: 403,
+      message: `Project '${view.params["project"] ?? ""}' not found or insufficient access rights`
+    })
+  }
+  return undefined
+}
+
+/** A request as it starts: its attempt counted, a request id, its entry in the request log (status 0 for now). */
+export const begin = (
+  state: State,
+  name: RouteName,
+  method: string,
+  url: string,
+  headers: Readonly<Record<string, string>>
+) => {
+  const attempt = (state.attempts.get(name) ?? 0) + 1
+  state.attempts.set(name, attempt)
+  const requestId = randomUUID()
+  const entry: MutableLoggedRequest = {
+    route: name,
+    method,
+    path: url.split("?")[0],
+    status: 0,
+    attempt,
+    requestId,
+    headers: maskHeaders(headers)
+  }
+  state.log.push(entry)
+  return { attempt, requestId, entry }
+}
+
+/** The answer to a handler's failure, shaped like the server the route plays. */
+export const failureResponse = (failure: Failure, view: View): HttpServerResponse.HttpServerResponse => {
+  switch (failure._tag) {
+    case "ApiError": {
+      const response = HttpServerResponse.setHeaders(
+        cdfError(failure.status, failure.message, failure.extra),
+        failure.headers ?? {}
+      )
+      // a 413 stops reading the body: the rest of it is not read, the connection closes after the answer
+      return failure.status === 413 ? view.closeAfter(response) : response
+    }
+    case "StorageError":
+      return storageError(failure.status, failure.code, failure.message)
+    case "OAuthError":
+      return oauthError(failure.status, failure.error, failure.description)
+  }
+}
+
+/** The 500 answered when a handler fails with a defect (logged under `requestId`). */
+export const defectResponse = (kind: Kind, requestId: string): HttpServerResponse.HttpServerResponse =>
+  kind === "storage"
+    ? storageError(500, "InternalError", `The emulator failed (request id ${requestId})`)
+    : kind === "token"
+    ? oauthError(500, "server_error", `The emulator failed (request id ${requestId})`)
+    : cdfError(500, `The emulator failed (request id ${requestId})`)
+
+/** The answer as it goes out: its request id, and its status in the log (and on the PUT record). */
+export const finish = (
+  response: HttpServerResponse.HttpServerResponse,
+  requestId: string,
+  entry: MutableLoggedRequest,
+  view: View
+): HttpServerResponse.HttpServerResponse => {
+  const answer = HttpServerResponse.setHeader(response, "x-request-id", requestId)
+  entry.status = answer.status
+  if (view.put !== undefined) {
+    view.put.status = answer.status
+    view.put.bytes = view.bytesRead
+  }
+  return answer
+}
+
 /** Builds `route(name, kind, handler, prepare?)`, the router's handler of one logged, faultable route. */
 export const make = (state: State) => {
-  const findFault = (route: RouteName, attempt: number): Fault | undefined =>
-    state.faults.find((fault) =>
-      fault.route === route && (fault.attempts === undefined || fault.attempts.includes(attempt))
-    )
-
   const checkToken = (ctx: Ctx) =>
-    Effect.gen(function*() {
-      const authorization = header(ctx, "authorization") ?? ""
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
-      if (match === null || !(yield* state.isValidToken(match[1]))) {
-        return yield* new ApiError({ status: 401, message: "Unauthorized" })
-      }
-      if (ctx.params["project"] !== state.project) {
-        return yield* new ApiError({
-          status: 403,
-          message: `Project '${ctx.params["project"] ?? ""}' not found or insufficient access rights`
-        })
-      }
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const failure = tokenFailure(state, ctx, now)
+      return failure === undefined ? Effect.void : Effect.fail(failure)
     })
 
-  return (name: RouteName, kind: Kind, handler: Handler, prepare?: (ctx: Ctx) => void) =>
+  return (name: RouteName, kind: Kind, handler: Handler, prepare?: (view: View) => void) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const params = yield* HttpRouter.params
       const query = yield* HttpServerRequest.ParsedSearchParams
-      const attempt = (state.attempts.get(name) ?? 0) + 1
-      state.attempts.set(name, attempt)
-      const requestId = randomUUID()
-      const entry: MutableLoggedRequest = {
-        route: name,
-        method: request.method,
-        path: request.url.split("?")[0],
-        status: 0,
-        attempt,
-        requestId,
-        headers: maskHeaders(request.headers)
-      }
-      state.log.push(entry)
-      const fault = findFault(name, attempt)
+      const { entry, requestId } = begin(state, name, request.method, request.url, request.headers)
+      const fault = findFault(state, name, entry.attempt)
       const action = fault?.action
       // A download applies Throttle and ResetAfterBytes to what it sends (applyToDownload), not to the request.
       const outbound = kind === "storage" && request.method === "GET"
@@ -104,21 +167,27 @@ export const make = (state: State) => {
             return step(chunk)
           })
         : (step: (chunk: Uint8Array) => boolean) => foldStream(body, step)
-      const ctx: Ctx = { request, params, query, body, fold, action, put: undefined, bytesRead: 0 }
+      const ctx: Ctx = {
+        request,
+        params,
+        query,
+        headers: request.headers,
+        closeAfter: (response) => closeAfterResponse(request, response),
+        body,
+        fold,
+        action,
+        put: undefined,
+        bytesRead: 0
+      }
       prepare?.(ctx)
 
       const guarded: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = Effect.suspend(() =>
         kind === "api" ? Effect.zipRight(checkToken(ctx), handler(ctx)) : handler(ctx)
       ).pipe(
-        Effect.catchTags({
-          ApiError: (e) => {
-            const response = HttpServerResponse.setHeaders(cdfError(e.status, e.message, e.extra), e.headers ?? {})
-            // a 413 stops reading the body: the rest of it is not read, the connection closes after the answer
-            return Effect.succeed(e.status === 413 ? closeAfterResponse(request, response) : response)
-          },
-          StorageError: (e) => Effect.succeed(storageError(e.status, e.code, e.message)),
-          OAuthError: (e) => Effect.succeed(oauthError(e.status, e.error, e.description))
-        })
+        Effect.catchIf(
+          (error): error is Failure => error._tag !== "Dropped",
+          (failure) => Effect.succeed(failureResponse(failure, ctx))
+        )
       )
 
       const faulted: Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped> = (() => {
@@ -159,25 +228,9 @@ export const make = (state: State) => {
 
       return yield* faulted.pipe(
         Effect.catchAllDefect((defect) =>
-          Effect.as(
-            logFailure(Cause.die(defect), requestId, request),
-            kind === "storage"
-              ? storageError(500, "InternalError", `The emulator failed (request id ${requestId})`)
-              : kind === "token"
-              ? oauthError(500, "server_error", `The emulator failed (request id ${requestId})`)
-              : cdfError(500, `The emulator failed (request id ${requestId})`)
-          )
+          Effect.as(logFailure(Cause.die(defect), requestId, request.method, request.url), defectResponse(kind, requestId))
         ),
-        Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId)),
-        Effect.tap((response) =>
-          Effect.sync(() => {
-            entry.status = response.status
-            if (ctx.put !== undefined) {
-              ctx.put.status = response.status
-              ctx.put.bytes = ctx.bytesRead
-            }
-          })
-        ),
+        Effect.map((response) => finish(response, requestId, entry, ctx)),
         Effect.catchTag("Dropped", () =>
           Effect.suspend(() => {
             if (ctx.put !== undefined) ctx.put.bytes = ctx.bytesRead
@@ -193,12 +246,8 @@ export const make = (state: State) => {
 }
 
 /** Logs a failure answered with a 500: its request id, method, path and cause. */
-const logFailure = (
-  cause: Cause.Cause<unknown>,
-  requestId: string,
-  request: HttpServerRequest.HttpServerRequest
-) =>
-  Effect.logError(`500 answered to ${request.method} ${request.url.split("?")[0]} (request id ${requestId})`, cause)
+export const logFailure = (cause: Cause.Cause<unknown>, requestId: string, method: string, url: string) =>
+  Effect.logError(`500 answered to ${method} ${url.split("?")[0]} (request id ${requestId})`, cause)
     .pipe(Effect.annotateLogs({ requestId }))
 
 /**
@@ -214,7 +263,7 @@ export const answerFailures = <E, R>(
       : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
         const requestId = randomUUID()
         return Effect.as(
-          logFailure(cause, requestId, request),
+          logFailure(cause, requestId, request.method, request.url),
           HttpServerResponse.setHeader(
             cdfError(500, `The emulator failed (request id ${requestId})`),
             "x-request-id",

@@ -55,10 +55,23 @@ export class OAuthError extends Data.TaggedError("OAuthError")<{
 /** Which kind of server a route plays: the CDF API, the OAuth2 token endpoint, or the storage behind URLs. */
 export type Kind = "api" | "token" | "storage"
 
-export interface Ctx {
-  readonly request: HttpServerRequest.HttpServerRequest
+/**
+ * What the synchronous parts of a handler see of a request: the same on the Effect path (`Ctx`) and on the direct
+ * Node path of the hot routes (fastPath.ts).
+ */
+export interface View {
   readonly params: Readonly<Record<string, string | undefined>>
   readonly query: Readonly<Record<string, string | ReadonlyArray<string>>>
+  readonly headers: Readonly<Record<string, string | undefined>>
+  /** After this answer, stop reading the request body and close the connection (a 413). */
+  readonly closeAfter: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse
+  /** set by the storage handler: the PUT record to complete when the response is known */
+  put: { status: number; bytes: number } | undefined
+  bytesRead: number
+}
+
+export interface Ctx extends View {
+  readonly request: HttpServerRequest.HttpServerRequest
   /** the request body, with the fault's throttle / reset applied */
   readonly body: Stream.Stream<Uint8Array, Dropped>
   /**
@@ -68,14 +81,31 @@ export interface Ctx {
   readonly fold: (step: (chunk: Uint8Array) => boolean) => Effect.Effect<void, Dropped>
   /** the fault matched for this request, if any (download routes apply it to what they send) */
   readonly action: FaultAction | undefined
-  /** set by the storage handler: the PUT record to complete when the response is known */
-  put: { status: number; bytes: number } | undefined
-  bytesRead: number
 }
+
+/** What a handler fails with: answered by the frame, shaped like the server the route plays. */
+export type Failure = ApiError | StorageError | OAuthError
 
 export type Handler = (
   ctx: Ctx
-) => Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped | ApiError | StorageError | OAuthError>
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, Dropped | Failure>
+
+/** A synchronous answer: a response, or a failure the frame answers. */
+export type Answer = Either.Either<HttpServerResponse.HttpServerResponse, Failure>
+
+/** A handler's reading of the body on the direct path: chunks to `step` until false or the end, then `done`. */
+export interface Reader {
+  readonly _tag: "Read"
+  readonly step: (chunk: Uint8Array) => boolean
+  /** `now`: the clock once the body has been read */
+  readonly done: (now: number) => Answer
+}
+
+/**
+ * The same handler on the direct Node path of the hot routes (fastPath.ts): synchronous, built from the same
+ * functions as its Effect form, no fault applying (a request a fault matches goes the Effect way).
+ */
+export type FastHandler = (view: View, now: number) => Answer | Reader
 
 const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 
@@ -99,12 +129,12 @@ export const errorResponse = (kind: Kind, status: number, message: string) =>
     ? oauthError(status, "temporarily_unavailable", message)
     : cdfError(status, message)
 
-export const queryValue = (ctx: Ctx, name: string): string | undefined => {
-  const value = ctx.query[name]
+export const queryValue = (view: View, name: string): string | undefined => {
+  const value = view.query[name]
   return typeof value === "string" ? value : value?.[0]
 }
 
-export const header = (ctx: Ctx, name: string): string | undefined => ctx.request.headers[name]
+export const header = (view: View, name: string): string | undefined => view.headers[name]
 
 /**
  * The request body's bytes as they arrive. On Node, a handler that stops reading early (413) must not destroy the
@@ -165,23 +195,33 @@ export const foldIncoming = (
     return Effect.sync(cleanup)
   })
 
+/**
+ * Collects a body of at most `limit` bytes, chunk by chunk (`step` answers false once it is larger); `result`: the
+ * bytes, or `undefined` when it was larger.
+ */
+export const collect = (limit: number) => {
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  return {
+    step: (chunk: Uint8Array): boolean => {
+      size += chunk.byteLength
+      if (size > limit) return false
+      chunks.push(chunk)
+      return true
+    },
+    result: (): Buffer | undefined =>
+      size > limit ? undefined : chunks.length === 1 ? Buffer.from(chunks[0]) : Buffer.concat(chunks)
+  }
+}
+
 /** Reads a body of at most `limit` bytes through its `fold`; `undefined` when it is larger (it stops there). */
 export const readAll = <E>(
   fold: (step: (chunk: Uint8Array) => boolean) => Effect.Effect<void, E>,
   limit: number
 ): Effect.Effect<Buffer | undefined, E> =>
   Effect.suspend(() => {
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    return Effect.map(
-      fold((chunk) => {
-        size += chunk.byteLength
-        if (size > limit) return false
-        chunks.push(chunk)
-        return true
-      }),
-      () => size > limit ? undefined : chunks.length === 1 ? Buffer.from(chunks[0]) : Buffer.concat(chunks)
-    )
+    const body = collect(limit)
+    return Effect.map(fold(body.step), body.result)
   })
 
 /** Reads a body of at most `limit` bytes; `undefined` when it is larger. */
@@ -248,20 +288,39 @@ export const decodeJsonBytes = <A>(
   )
 }
 
+/** A JSON body as read (`undefined`: larger than `MAX_JSON_BYTES`, 413), decoded (`decodeJsonBytes`). */
+const decodeJsonBody = <A>(view: View, read: Buffer | undefined, decode: S.JsonDecoder<A>): Either.Either<A, ApiError> =>
+  read === undefined
+    ? Either.left(new ApiError({ status: 413, message: `Request body larger than ${MAX_JSON_BYTES} bytes` }))
+    : decodeJsonBytes(read, header(view, "content-encoding"), decode)
+
 /** Reads a (possibly gzip-compressed) JSON body of at most `MAX_JSON_BYTES` and decodes it (`decodeJsonBytes`). */
 export const readJson = <A>(ctx: Ctx, decode: S.JsonDecoder<A>): Effect.Effect<A, Dropped | ApiError> =>
-  Effect.flatMap(readBytes(ctx, MAX_JSON_BYTES), (read) =>
-    read === undefined
-      ? Effect.fail(new ApiError({ status: 413, message: `Request body larger than ${MAX_JSON_BYTES} bytes` }))
-      : decodeJsonBytes(read, header(ctx, "content-encoding"), decode))
+  Effect.flatMap(readBytes(ctx, MAX_JSON_BYTES), (read) => decodeJsonBody(ctx, read, decode))
 
-export const queryBoolean = (ctx: Ctx, name: string) =>
-  Effect.suspend(() => {
-    const value = S.parseBoolean(queryValue(ctx, name))
-    return value === undefined
-      ? Effect.fail(new ApiError({ status: 400, message: `${name}: must be true or false` }))
-      : Effect.succeed(value)
-  })
+/** `readJson` on the direct path: the decoded body goes to `then`. */
+export const readJsonThen = <A>(
+  view: View,
+  decode: S.JsonDecoder<A>,
+  then: (value: A, now: number) => Answer
+): Reader => {
+  const body = collect(MAX_JSON_BYTES)
+  return {
+    _tag: "Read",
+    step: body.step,
+    done: (now) => Either.flatMap(decodeJsonBody(view, body.result(), decode), (value) => then(value, now))
+  }
+}
+
+/** A boolean query parameter ("true" or "false", any case; absent: false). */
+export const queryBooleanOf = (view: View, name: string): Either.Either<boolean, ApiError> => {
+  const value = S.parseBoolean(queryValue(view, name))
+  return value === undefined
+    ? Either.left(new ApiError({ status: 400, message: `${name}: must be true or false` }))
+    : Either.right(value)
+}
+
+export const queryBoolean = (ctx: Ctx, name: string) => Effect.suspend(() => queryBooleanOf(ctx, name))
 
 export const queryParts = (ctx: Ctx) =>
   Effect.suspend(() => {

@@ -6,6 +6,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Content from "./content.js"
 import { ApiError } from "./http.js"
 import type * as S from "./schema.js"
@@ -68,23 +69,32 @@ export const duplicateExternalId = (externalId: string) =>
     extra: { duplicated: [{ externalId }] }
   })
 
-/** Creates a record, or overwrites the one with the same externalId: the id, createdTime and content stay. */
+/**
+ * Creates a record at `now`, or overwrites the one with the same externalId: the id, createdTime and content stay.
+ */
+export const createOrOverwriteAt = (
+  state: State,
+  fields: S.ExternalFilesMetadata,
+  overwrite: boolean,
+  now: number
+): Either.Either<FileEntry, ApiError> => {
+  const existingId = fields.externalId === undefined ? undefined : state.byExternalId.get(fields.externalId)
+  const existing = existingId === undefined ? undefined : state.files.get(existingId)
+  if (existing !== undefined) {
+    if (!overwrite) return Either.left(duplicateExternalId(existing.fields.externalId ?? ""))
+    const assetIds = fields.assetIds ?? existing.fields["assetIds"]
+    existing.fields = { ...fields, ...(assetIds === undefined ? {} : { assetIds }) }
+    existing.lastUpdatedTime = now
+    return Either.right(existing)
+  }
+  const entry = addEntry(state, fields, now)
+  if (fields.externalId !== undefined) state.byExternalId.set(fields.externalId, entry.id)
+  return Either.right(entry)
+}
+
+/** `createOrOverwriteAt` the current time. */
 export const createOrOverwrite = (state: State, fields: S.ExternalFilesMetadata, overwrite: boolean) =>
-  Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const existingId = fields.externalId === undefined ? undefined : state.byExternalId.get(fields.externalId)
-    const existing = existingId === undefined ? undefined : state.files.get(existingId)
-    if (existing !== undefined) {
-      if (!overwrite) return yield* duplicateExternalId(existing.fields.externalId ?? "")
-      const assetIds = fields.assetIds ?? existing.fields["assetIds"]
-      existing.fields = { ...fields, ...(assetIds === undefined ? {} : { assetIds }) }
-      existing.lastUpdatedTime = now
-      return existing
-    }
-    const entry = addEntry(state, fields, now)
-    if (fields.externalId !== undefined) state.byExternalId.set(fields.externalId, entry.id)
-    return entry
-  })
+  Effect.flatMap(Clock.currentTimeMillis, (now) => createOrOverwriteAt(state, fields, overwrite, now))
 
 /** Removes a record, its identifiers and its content. */
 export const remove = (state: State, entry: FileEntry): Effect.Effect<void> =>

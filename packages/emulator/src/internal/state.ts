@@ -103,6 +103,8 @@ export interface State {
   nextId: number
   readonly issueToken: (lifetime: Duration.DurationInput | undefined) => Effect.Effect<Redacted.Redacted<string>>
   readonly isValidToken: (token: string) => Effect.Effect<boolean>
+  /** `isValidToken` at `now` (Effect clock, ms) */
+  readonly isValidTokenAt: (token: string, now: number) => boolean
   readonly listFiles: Effect.Effect<ReadonlyArray<StoredFile>>
   readonly listRequests: Effect.Effect<ReadonlyArray<LoggedRequest>>
   readonly createInstanceFile: (options: InstanceFileOptions) => Effect.Effect<StoredFile>
@@ -226,11 +228,11 @@ export const make = (
           state.tokens.set(token, now + millis)
           return Redacted.make(token)
         }),
-      isValidToken: (token) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          const expiresAt = state.tokens.get(token)
-          return expiresAt !== undefined && now < expiresAt
-        }),
+      isValidToken: (token) => Effect.map(Clock.currentTimeMillis, (now) => state.isValidTokenAt(token, now)),
+      isValidTokenAt: (token, now) => {
+        const expiresAt = state.tokens.get(token)
+        return expiresAt !== undefined && now < expiresAt
+      },
       listFiles: Effect.map(Clock.currentTimeMillis, (now) =>
         [...state.files.values()]
           .sort((a, b) => a.id - b.id)

@@ -6,10 +6,11 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { randomUUID } from "node:crypto"
 import * as Content from "../content.js"
-import type { Ctx, Handler } from "../http.js"
-import { ApiError, ok, queryBoolean, queryParts, readJson } from "../http.js"
+import type { Answer, Ctx, FastHandler, Handler } from "../http.js"
+import { ApiError, ok, queryBoolean, queryBooleanOf, queryParts, readJson, readJsonThen } from "../http.js"
 import * as Records from "../records.js"
 import * as S from "../schema.js"
 import type { FileEntry, MultipartSession, State } from "../state.js"
@@ -37,15 +38,27 @@ export const make = (state: State) => {
       return entry
     })
 
+  /** `POST files` once its query and body are read: the record and its upload URL. */
+  const created = (overwrite: boolean, fields: S.ExternalFilesMetadata, now: number): Answer =>
+    Either.map(Records.createOrOverwriteAt(state, fields, overwrite, now), (entry) => {
+      const uploadUrl = state.newTarget(entry.id, undefined, undefined, now)
+      return ok({ uploadUrl, ...state.renderRecord(entry, now) }, 201)
+    })
+
   const create: Handler = (ctx) =>
     Effect.gen(function*() {
       const overwrite = yield* queryBoolean(ctx, "overwrite")
       const fields = yield* readJson(ctx, S.decodeExternalFilesMetadata)
-      const entry = yield* Records.createOrOverwrite(state, fields, overwrite)
-      const uploadUrl = state.newTarget(entry.id, undefined, undefined, yield* Clock.currentTimeMillis)
-      const record = yield* Records.render(state, entry)
-      return ok({ uploadUrl, ...record }, 201)
+      return yield* created(overwrite, fields, yield* Clock.currentTimeMillis)
     })
+
+  /** `create` on the direct path: the same steps, in the same order. */
+  const createFast: FastHandler = (view) => {
+    const overwrite = queryBooleanOf(view, "overwrite")
+    return Either.isLeft(overwrite)
+      ? Either.left(overwrite.left)
+      : readJsonThen(view, S.decodeExternalFilesMetadata, (fields, now) => created(overwrite.right, fields, now))
+  }
 
   const uploadLink: Handler = (ctx) =>
     Effect.gen(function*() {
@@ -135,5 +148,5 @@ export const make = (state: State) => {
       return ok({})
     })
 
-  return { create, uploadLink, initMultipart, multiUploadLink, complete }
+  return { create, createFast, uploadLink, initMultipart, multiUploadLink, complete }
 }
