@@ -7,11 +7,15 @@
 import { Effect } from "effect"
 import type * as Scope from "effect/Scope"
 
+/** Whether a caller holds its permits: set at the grant, read by the caller's release (which always runs). */
+interface Ticket {
+  held: boolean
+}
+
 interface Waiter {
   readonly n: number
+  readonly ticket: Ticket
   readonly resume: (effect: Effect.Effect<void>) => void
-  /** granted: its permits are taken, and its fiber resumed */
-  granted: boolean
   /** interrupted while waiting: skipped when it reaches the head */
   gone: boolean
 }
@@ -32,26 +36,32 @@ export class PermitsImpl {
     return count
   }
 
-  /** Takes `n` permits, waiting in line behind everyone already waiting (no barging). */
-  readonly take = (n: number): Effect.Effect<void> =>
-    Effect.async<void>((resume) => {
+  /**
+   * Takes `n` permits for `ticket`, waiting in line behind everyone already waiting (no barging). The permits are
+   * the ticket's from the grant on, even if the fiber is interrupted before it resumes: the caller's `give`, set up
+   * before the wait, gives them back.
+   */
+  private take(n: number, ticket: Ticket): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
       if (this.head === this.queue.length && this.free >= n) {
         this.free -= n
+        ticket.held = true
         return resume(Effect.void)
       }
-      const waiter: Waiter = { n, resume, granted: false, gone: false }
+      const waiter: Waiter = { n, ticket, resume, gone: false }
       this.queue.push(waiter)
       return Effect.sync(() => {
-        // interrupted while waiting; a grant that raced the interruption is given back
-        if (waiter.granted) this.release(n)
-        else {
+        if (!ticket.held) {
           waiter.gone = true
           this.serve()
         }
       })
     })
+  }
 
-  readonly release = (n: number): void => {
+  private give(n: number, ticket: Ticket): void {
+    if (!ticket.held) return
+    ticket.held = false
     this.free += n
     this.serve()
   }
@@ -60,13 +70,13 @@ export class PermitsImpl {
   private serve(): void {
     while (this.head < this.queue.length) {
       const waiter = this.queue[this.head]!
-      if (!waiter.gone) {
-        if (waiter.n > this.free) break
-        this.free -= waiter.n
-        waiter.granted = true
-      }
+      if (!waiter.gone && waiter.n > this.free) break
       this.queue[this.head++] = undefined
-      if (waiter.granted) waiter.resume(Effect.void)
+      if (!waiter.gone) {
+        this.free -= waiter.n
+        waiter.ticket.held = true
+        waiter.resume(Effect.void)
+      }
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head)
@@ -75,20 +85,28 @@ export class PermitsImpl {
   }
 
   readonly withPermits = (n: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.zipRight(
-        restore(this.take(this.clamp(n))),
-        Effect.ensuring(restore(self), Effect.sync(() => this.release(this.clamp(n))))
+    Effect.suspend(() => {
+      const count = this.clamp(n)
+      const ticket: Ticket = { held: false }
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.ensuring(
+          Effect.zipRight(restore(this.take(count, ticket)), restore(self)),
+          Effect.sync(() => this.give(count, ticket))
+        )
       )
-    )
+    })
 
   readonly withPermitsScoped = (n: number): Effect.Effect<void, never, Scope.Scope> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.zipRight(
-        restore(this.take(this.clamp(n))),
-        Effect.asVoid(Effect.addFinalizer(() => Effect.sync(() => this.release(this.clamp(n)))))
+    Effect.suspend(() => {
+      const count = this.clamp(n)
+      const ticket: Ticket = { held: false }
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          Effect.addFinalizer(() => Effect.sync(() => this.give(count, ticket))),
+          restore(this.take(count, ticket))
+        )
       )
-    )
+    })
 
   /** A request for more than the total would wait forever: it takes them all. */
   private clamp(n: number): number {

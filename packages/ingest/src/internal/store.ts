@@ -197,11 +197,12 @@ export const writeDecisions = (
         WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`, { discard: true })))
 
 /** The multipart checkpoint kept for an item (JSON), if any. @internal */
-export const checkpoint = (jobId: string, run: number, seq: number) =>
+export const batchCheckpoints = (jobId: string, run: number, batch: number) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ checkpoint: string }>`SELECT checkpoint FROM cdf_ingest_checkpoints
-      WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`.pipe(
-      Effect.map((rows) => rows.length === 0 ? undefined : rows[0].checkpoint)
+    sql<{ seq: number; checkpoint: string }>`SELECT c.seq, c.checkpoint FROM cdf_ingest_checkpoints c
+      JOIN cdf_ingest_items i ON i.job_id = c.job_id AND i.run = c.run AND i.seq = c.seq
+      WHERE c.job_id = ${jobId} AND c.run = ${run} AND i.batch = ${batch}`.pipe(
+      Effect.map((rows) => new Map(rows.map((row) => [Number(row.seq), row.checkpoint])))
     ))
 
 /** Keeps the latest multipart checkpoint of an item (JSON). @internal */
@@ -210,7 +211,12 @@ export const writeCheckpoint = (jobId: string, run: number, seq: number, json: s
     sql`INSERT INTO cdf_ingest_checkpoints (job_id, run, seq, checkpoint) VALUES (${jobId}, ${run}, ${seq}, ${json})
       ON CONFLICT (job_id, run, seq) DO UPDATE SET checkpoint = excluded.checkpoint`)
 
-/** Records the outcome of one file (and drops its multipart checkpoint, in the same transaction). @internal */
+/**
+ * Records the outcome of one file, and drops its multipart checkpoint in the same transaction when it has one
+ * (`checkpointed`): a file sent in one PUT costs one statement.
+ *
+ * @internal
+ */
 export const writeOutcome = (
   jobId: string,
   run: number,
@@ -221,16 +227,21 @@ export const writeOutcome = (
     readonly error?: { readonly tag: string; readonly message: string } | undefined
     /** the runner that did it (its address on a cluster, `local` for the embedded engine) */
     readonly runner?: string | undefined
-  }
+  },
+  checkpointed = true
 ) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.withTransaction(Effect.zipRight(
-      sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const update = sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
         error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null},
         runner = ${outcome.runner ?? null}
-        WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`,
-      sql`DELETE FROM cdf_ingest_checkpoints WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
-    )))
+        WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
+    return checkpointed
+      ? sql.withTransaction(Effect.zipRight(
+        update,
+        sql`DELETE FROM cdf_ingest_checkpoints WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
+      ))
+      : update
+  })
 
 /** The counts of a run, from its items. @internal */
 export const runCounts = (jobId: string, run: number) =>

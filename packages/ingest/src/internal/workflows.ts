@@ -173,14 +173,15 @@ const emit = (handle: Omit<JobHandle, "source">, outcome: Omit<FileOutcome, "_ta
 const transferOne = (
   payload: typeof IngestBatch.payloadSchema.Type,
   handle: Omit<JobHandle, "source">,
-  item: Store.StoredItem
+  item: Store.StoredItem,
+  kept: string | undefined
 ) =>
   Effect.gen(function*() {
     const { checksum, jobId, run } = payload
     const { runner } = yield* IngestRuntime
     const start = yield* Clock.currentTimeMillis
     // a multipart upload in flight at a kill continues from its checkpoint: acknowledged parts are not sent again
-    const kept = yield* Store.checkpoint(jobId, run, item.seq)
+    let checkpointed = kept !== undefined
     const checkpoint = kept === undefined
       ? undefined
       : yield* MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined))
@@ -188,11 +189,14 @@ const transferOne = (
     const resume: MultipartCheckpoint.ResumeOptions = {
       checkpoint,
       onCheckpoint: (next) =>
-        Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next)).pipe(
+        Effect.suspend(() => {
+          checkpointed = true
+          return Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next)).pipe(
           Effect.asVoid,
           Effect.orDie,
           Effect.provideService(SqlClient.SqlClient, sql)
         )
+        })
     }
     const result = yield* NodeFiles.contentOfSize(item.file, item.size).pipe(
       Effect.flatMap((content) =>
@@ -212,14 +216,14 @@ const transferOne = (
       const failed = errorOf(result.left)
       // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
       const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
-      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error, runner })
+      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error, runner }, checkpointed)
       return yield* emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
     }
     const end = yield* Clock.currentTimeMillis
     yield* Metric.update(uploadSeconds, (end - start) / 1000)
     const sha256 = result.right.sha256
     if (checksum && sha256 !== undefined) yield* Store.writeHash(jobId, item.externalId, item.mtime, sha256)
-    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256, runner })
+    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256, runner }, checkpointed)
     yield* emit(handle, { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size })
   })
 
@@ -231,6 +235,8 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       item.decision === "upload" && item.outcome === null
     )
     const handle = yield* handleOf(payload)
+    // the multipart checkpoints of files in flight at a kill, read once for the batch
+    const checkpoints = todo.length === 0 ? new Map<number, string>() : yield* Store.batchCheckpoints(jobId, run, batch)
     const { bytes, bytesBudget, files } = handle.limits
     // a cancelled run (IngestCluster.cancel marks it done) sends no further file: read at most once a second
     const running = yield* Effect.cachedWithTTL(
@@ -239,7 +245,7 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     )
     // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
     yield* Effect.forEach(todo, (item) =>
-      Effect.if(running, { onTrue: () => transferOne(payload, handle, item), onFalse: () => Effect.void }).pipe(
+      Effect.if(running, { onTrue: () => transferOne(payload, handle, item, checkpoints.get(item.seq)), onFalse: () => Effect.void }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
         files.withPermits(1)
       ), { concurrency: files.total, discard: true })
