@@ -1,7 +1,7 @@
 /**
  * The durable sync benchmark (issue 14): `cdf-files sync` (a job on the embedded engine: SingleRunner on a SQLite
  * state file) against `cdf-files upload -r` (the same library's uploads in a loop, nothing durable) at the same
- * concurrency, on the same files, against the emulator in its own process; then a second `sync` with nothing
+ * concurrency, both `--quiet`, on the same files, against the emulator in its own process; then a second `sync` with nothing
  * changed (its time and its API calls), and the state file's size.
  *
  * Usage: `node packages/bench/dist/syncBench.js [--files N] [--concurrency N]` (after `npm run build`).
@@ -62,7 +62,7 @@ const main = async () => {
   process.stdout.write(`sync benchmark: ${files} files of 4 KiB, --concurrency ${concurrency}; ${machine}\n`)
 
   const upload = await run(["upload", tree, "-r", "--external-id-prefix", "u/", "--concurrency", concurrency, "--quiet"], env)
-  const sync = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--json"], env)
+  const sync = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--quiet"], env)
   const before = await requestCount()
   const again = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--json"], env)
   const calls = (await requestCount()) - before

@@ -144,11 +144,17 @@ export const uploadSeconds = Metric.histogram(
   "the time one file's upload took, in seconds"
 )
 
+/** The files counter of each outcome, tagged once (not per file). */
+const filesBy = {
+  uploaded: Metric.tagged(filesTotal, "outcome", "uploaded"),
+  skipped: Metric.tagged(filesTotal, "outcome", "skipped"),
+  failed: Metric.tagged(filesTotal, "outcome", "failed")
+} as const
+
 /** Counts one outcome. @internal */
 export const countOutcome = (status: FileOutcome["status"], bytes: number) =>
   status === "would-upload"
     ? Effect.void
-    : Effect.zipRight(
-      Metric.increment(Metric.tagged(filesTotal, "outcome", status)),
-      status === "uploaded" ? Metric.incrementBy(bytesTotal, bytes) : Effect.void
-    )
+    : status === "uploaded"
+    ? Effect.zipRight(Metric.increment(filesBy.uploaded), Metric.incrementBy(bytesTotal, bytes))
+    : Metric.increment(filesBy[status])
