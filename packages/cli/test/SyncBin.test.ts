@@ -110,6 +110,41 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     ])
   })
 
+  it("--emulator twice: everything uploaded, then everything skipped (the embedded emulator keeps its records)", async () => {
+    const root = tree("docs", { "guide.md": "# guide\n", "api/files.md": "files\n", "img/logo.svg": "<svg/>\n" })
+    const env = { XDG_STATE_HOME: path.join(work, "xdg-state") }
+    const args = ["sync", "docs", "--external-id-prefix", "docs/", "--emulator", "--json"]
+    const first = await run(args, { env })
+    expect(first.code, first.stderr).toBe(0)
+    expect(lines(first.stdout).at(-1).summary).toMatchObject({ uploaded: 3, skipped: 0, failed: 0, bytes: 21 })
+    const home = path.join(work, "xdg-state", "effect-cdf", "emulator")
+    expect(fs.existsSync(path.join(home, "files", "records.json"))).toBe(true)
+    const second = await run(args, { env })
+    expect(second.code, second.stderr).toBe(0)
+    expect(lines(second.stdout).slice(0, -1).map((l) => [l.path, l.status]).sort()).toEqual([
+      ["api/files.md", "skipped"],
+      ["guide.md", "skipped"],
+      ["img/logo.svg", "skipped"]
+    ])
+    // a changed file goes again, to the same record
+    const later = new Date(Date.now() + 120_000)
+    fs.writeFileSync(path.join(root, "guide.md"), "# guide, v2\n")
+    fs.utimesSync(path.join(root, "guide.md"), later, later)
+    const third = await run(args, { env })
+    expect(third.code, third.stderr).toBe(0)
+    expect(lines(third.stdout).at(-1).summary).toMatchObject({ uploaded: 1, skipped: 2, failed: 0 })
+    // what the emulator kept: one record per external id, the new bytes
+    const kept = await Effect.runPromise(Effect.scoped(Effect.flatMap(
+      Emulator.makeServer({ port: 0, dataDir: path.join(home, "files"), persist: true }),
+      (service) => service.files
+    )))
+    expect(kept.map((f) => [f.externalId, f.sha256]).sort()).toEqual([
+      ["docs/api/files.md", sha256("files\n")],
+      ["docs/guide.md", sha256("# guide, v2\n")],
+      ["docs/img/logo.svg", sha256("<svg/>\n")]
+    ])
+  })
+
   it("--failures lists the failed files; exit code 2 for a value the API refuses; no setting is a usage error", async () => {
     const cdf = await emulator()
     tree("failing", { "ok.txt": "fine\n", [`${"x".repeat(250)}.txt`]: "too long an external id\n" })

@@ -22,6 +22,7 @@ import * as App from "./internal/app.js"
 import * as Cors from "./internal/cors.js"
 import * as FastPath from "./internal/fastPath.js"
 import * as MemoryClient from "./internal/memoryClient.js"
+import * as Persist from "./internal/persist.js"
 import * as Remote from "./internal/remote.js"
 import * as State from "./internal/state.js"
 
@@ -199,6 +200,11 @@ export interface Options {
   readonly storageOrigin?: "same" | "separate"
   /** content on disk (Node); default: memory */
   readonly dataDir?: string
+  /**
+   * With `dataDir`: keep the records across restarts (`<dataDir>/records.json`, written when the server stops, read
+   * when it starts). Default false: every start is empty.
+   */
+  readonly persist?: boolean
   /** default 5_000_000_000; larger single PUTs get 413 without the body being read */
   readonly singlePutLimit?: number
   /** multipart: every part but the last must be at least this; default 5 MiB */
@@ -374,6 +380,12 @@ export const makeServer = (serverOptions: ServerOptions = {}): Effect.Effect<Ser
       storageUrl = formatOrigin(host, storagePort)
     }
     const state = yield* State.make(options, { baseUrl, storageUrl })
+    if (options.persist === true) {
+      const dataDir = options.dataDir
+      if (dataDir === undefined) return yield* Effect.dieMessage("Emulator: persist needs a dataDir")
+      yield* Persist.load(state, dataDir)
+      yield* Effect.addFinalizer(() => Persist.save(state, dataDir))
+    }
     const { app, fast } = yield* App.makeWithFast(state, options.cors)
     // The emulator plays a remote server: no server spans in the caller's tracer (they would record upload URLs
     // with their signatures).

@@ -66,11 +66,15 @@ export const fromSettings = (settings: Settings, concurrency: number) => {
  *
  * @internal
  */
-export const embedded = (notice: (emulator: Emulator.Service) => Effect.Effect<void>, concurrency: number) =>
+export const embedded = (
+  notice: (emulator: Emulator.Service) => Effect.Effect<void>,
+  concurrency: number,
+  options: { readonly dataDir?: string; readonly persist?: boolean } = {}
+) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     // loaded only when asked for (`--emulator`): the emulator and its HTTP server are most of the CLI's start-up
     const { Emulator: EmulatorModule } = yield* Effect.promise(() => import("@effect-cdf/emulator"))
-    const emulator = yield* EmulatorModule.makeServer({})
+    const emulator = yield* EmulatorModule.makeServer(options)
     yield* notice(emulator)
     return Files.layer.pipe(
       Layer.provide(CdfClient.layer),

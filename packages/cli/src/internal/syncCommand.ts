@@ -105,17 +105,14 @@ export const syncCommand = (shared: Shared) =>
           new UsageError("--emulator cannot go with a postgres:// state: the runners upload with their own CDF settings")
         )
       }
-      // with --emulator the CDF side is thrown away at exit: so is the state
+      // with --emulator, the embedded emulator keeps its records and files beside the state, from run to run: a
+      // second run skips what the first one uploaded
+      const emulatorHome = nodePath.join(nodePath.dirname(defaultStateFile()), "emulator")
       const state = Option.isSome(cluster)
         ? describeUrl(cluster.value)
-        : flags.emulator
-        ? nodePath.join(
-          yield* fs.makeTempDirectoryScoped({ prefix: "cdf-files-sync-" }).pipe(
-            Effect.mapError((error) => new UsageError(`cannot create a temporary state directory: ${error.message}`))
-          ),
-          "sync.db"
+        : nodePath.resolve(
+          Option.getOrElse(flags.state, () => flags.emulator ? nodePath.join(emulatorHome, "sync.db") : defaultStateFile())
         )
-        : nodePath.resolve(Option.getOrElse(flags.state, () => defaultStateFile()))
       const stateExists = Option.isNone(cluster) && (yield* fs.exists(state).pipe(Effect.orElseSucceed(() => false)))
       if (!flags.dryRun && Option.isNone(cluster)) {
         yield* fs.makeDirectory(nodePath.dirname(state), { recursive: true }).pipe(
@@ -126,7 +123,15 @@ export const syncCommand = (shared: Shared) =>
         Files.Files | CdfConfig.CdfConfig,
         ConfigError.ConfigError | InvalidConfigError | ServeError
       > = flags.emulator
-        ? Layers.embedded((emulator) => talk(shared.describeEmbedded(emulator)), flags.concurrency)
+        ? Layers.embedded(
+          (emulator) =>
+            talk(
+              shared.describeEmbedded(emulator) +
+                `cdf-files: the embedded emulator keeps its files in ${emulatorHome} (delete it to start over)\n`
+            ),
+          flags.concurrency,
+          { dataDir: nodePath.join(emulatorHome, "files"), persist: true }
+        )
         : Layers.fromSettings(settings, flags.concurrency)
       // a dry run keeps no state: it reads the state file only if there is one (for --checksum)
       // with a runners' database the job runs there: this process submits it and follows it
@@ -163,7 +168,7 @@ export const syncCommand = (shared: Shared) =>
             ? `cdf-files: dry run of ${flags.dir}: nothing is written\n`
             : onCluster
             ? `cdf-files: syncing ${flags.dir} on the runners of ${state}\n`
-            : `cdf-files: syncing ${flags.dir}; state: ${state}${flags.emulator ? " (throwaway)" : ""}\n`
+            : `cdf-files: syncing ${flags.dir}; state: ${state}\n`
         )
         const failedTags = new Set<string>()
         const failures: Array<string> = []

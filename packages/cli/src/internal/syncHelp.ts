@@ -53,7 +53,7 @@ const syncFlags: ReadonlyArray<FlagDoc> = [
   { name: "quiet", alias: "q", text: "print only errors, on stderr (--json output stays)" },
   {
     name: "emulator",
-    text: "sync to a throwaway CDF emulator started in this process (and a throwaway state), ignoring CDF settings"
+    text: "sync to a CDF emulator started in this process, ignoring CDF settings; it keeps its files under the state directory, so a second run skips them"
   }
 ]
 
