@@ -70,6 +70,17 @@ export const processOutput: Output = {
 const version = "0.1.0"
 
 /** Runs `effect` with a console without error output: `run` prints each error itself, once, in plain words. */
+/** A defect in words, with the causes it wraps (a SqlError says only "Failed to execute statement"; its cause says why). */
+const describeDefect = (defect: unknown): string => {
+  const words: Array<string> = []
+  let current: unknown = defect
+  while (current !== undefined && words.length < 4) {
+    words.push(current instanceof Error ? current.message : String(current))
+    current = current instanceof Error ? current.cause : undefined
+  }
+  return words.join(": ")
+}
+
 const withoutConsoleErrors = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Console.consoleWith((console) =>
     Console.withConsole(effect, {
@@ -327,7 +338,7 @@ export const run = (
     }),
     Effect.catchAllDefect((defect) =>
       Effect.as(
-        printError(output, `unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}`),
+        printError(output, `unexpected failure: ${describeDefect(defect)}`),
         ExitCode.failure
       )
     )

@@ -3,7 +3,8 @@ import { NodeClusterSocket } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, layer } from "@effect/vitest"
 import { Workflow } from "@effect/workflow"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Fiber, Layer, Option, Schema } from "effect"
+import { IngestCluster } from "../src/index.js"
 import * as Net from "node:net"
 import * as Postgres from "./support/postgres.js"
 
@@ -58,5 +59,25 @@ describe("a throwaway PostgreSQL for the cluster tests", () => {
           SELECT table_name AS name FROM information_schema.tables WHERE table_name LIKE 'cluster_%' ORDER BY 1`
         assert.includeMembers(tables.map((t) => t.name), ["cluster_messages", "cluster_replies", "cluster_runners"])
       }).pipe(Effect.provide(Sql)), { timeout: 60_000 })
+
+    it.effect("processes starting at once create the tables one after the other: a start waits for the start-up lock", () =>
+      Effect.gen(function*() {
+        const pg = yield* Postgres.Postgres
+        const sql = yield* PgClient.PgClient
+        // another process is starting: it holds the lock ("cdf1") while it creates the tables
+        const other = yield* sql.reserve
+        yield* other.executeRaw("SELECT pg_advisory_lock($1)", [0x63646631])
+        const starting = yield* Layer.build(IngestCluster.layerState({ url: pg.url })).pipe(Effect.fork)
+        yield* Effect.sleep("700 millis")
+        assert.isNull(starting.unsafePoll(), "the start went ahead while another held the lock")
+        yield* other.executeRaw("SELECT pg_advisory_unlock($1)", [0x63646631])
+        yield* Fiber.join(starting)
+        const tables = yield* sql<{ name: string }>`
+          SELECT table_name AS name FROM information_schema.tables WHERE table_name LIKE 'cdf_ingest_%' ORDER BY 1`
+        assert.includeMembers(tables.map((t) => t.name), ["cdf_ingest_items", "cdf_ingest_jobs"])
+        // and the lock is free again once the start is done
+        const [free] = yield* sql<{ got: boolean }>`SELECT pg_try_advisory_lock(${0x63646631}) AS got`
+        assert.isTrue(free!.got)
+      }).pipe(Effect.scoped, Effect.provide(Sql)), { timeout: 60_000 })
   })
 })

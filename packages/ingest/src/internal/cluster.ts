@@ -10,7 +10,7 @@ import { ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "@effe
 import type { Files } from "@effect-cdf/files"
 import type { FileSystem } from "@effect/platform"
 import { NodeClusterSocket } from "@effect/platform-node"
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import type { WorkflowEngine } from "@effect/workflow"
 import { Clock, Duration, Effect, Layer, Option, type Redacted, Schedule, Stream } from "effect"
@@ -68,9 +68,30 @@ export interface RunnerOptions extends PostgresOptions {
 
 const pg = (options: PostgresOptions) => PgClient.layer({ url: options.url })
 
-// several runners start at once and each creates the ingest tables if missing: PostgreSQL may refuse the second
-// concurrent CREATE (a unique violation on its catalog), which a retry turns into "already there"
-const migrated = Layer.effectDiscard(Effect.mapError(Effect.retry(Store.migrate, { times: 3 }), stateError))
+/** The key of the advisory lock that start-ups take in turn ("cdf1"). */
+const startupLock = 0x63646631
+
+/**
+ * Builds `layer` while holding a PostgreSQL advisory lock, so that processes starting at once on a new database
+ * create its tables one after the other: the engine's storages and the ingest tables are each created "if not
+ * exists", and PostgreSQL refuses a second concurrent CREATE of one table (a unique violation on its catalog). The
+ * lock is a session lock on a connection reserved for the start-up only; a process that dies holding it ends that
+ * session, and the lock with it.
+ */
+const oneStartAtATime = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const sql = yield* SqlClient.SqlClient
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const connection = yield* sql.reserve
+      yield* connection.executeRaw("SELECT pg_advisory_lock($1)", [startupLock])
+      return yield* Layer.buildWithScope(layer, scope).pipe(
+        Effect.ensuring(Effect.ignore(connection.executeRaw("SELECT pg_advisory_unlock($1)", [startupLock])))
+      )
+    }))
+  }))
+
+const migrated = Layer.effectDiscard(Effect.mapError(Store.migrate, stateError))
 
 /** @internal */
 export type RunnerEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | IngestRuntime
@@ -79,7 +100,7 @@ export type RunnerEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient |
 export const layerRunner = (
   options: RunnerOptions
 ): Layer.Layer<RunnerEngine, IngestError, Files.Files | FileSystem.FileSystem> =>
-  layerWorkflows.pipe(
+  oneStartAtATime(layerWorkflows.pipe(
     Layer.provideMerge(ClusterWorkflowEngine.layer),
     Layer.provideMerge(NodeClusterSocket.layer({
       storage: "sql",
@@ -91,7 +112,8 @@ export const layerRunner = (
           : Option.some(RunnerAddress.make(options.listenHost, options.port))
       }
     })),
-    Layer.provideMerge(Layer.merge(layerRuntimeOf(`${options.host}:${options.port}`), migrated)),
+    Layer.provideMerge(Layer.merge(layerRuntimeOf(`${options.host}:${options.port}`), migrated))
+  )).pipe(
     Layer.provideMerge(pg(options)),
     Layer.mapError((error) =>
       error instanceof IngestError
@@ -105,10 +127,11 @@ export type ClientEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient |
 
 /** A client of the runners: submits jobs and reads the ingest tables; runs nothing. @internal */
 export const layerClient = (options: PostgresOptions): Layer.Layer<ClientEngine, IngestError> =>
-  ClusterWorkflowEngine.layer.pipe(
+  oneStartAtATime(ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig: clusterSettings })),
     // a client runs no workflow: its runtime only makes it a drop-in for the embedded engine's services
-    Layer.provideMerge(Layer.merge(migrated, layerRuntimeOf("client"))),
+    Layer.provideMerge(Layer.merge(migrated, layerRuntimeOf("client")))
+  )).pipe(
     Layer.provideMerge(pg(options)),
     Layer.mapError((error) =>
       error instanceof IngestError ? error : stateError({ message: String(error) })
@@ -117,7 +140,7 @@ export const layerClient = (options: PostgresOptions): Layer.Layer<ClientEngine,
 
 /** The state database of a cluster alone (to list jobs). @internal */
 export const layerState = (options: PostgresOptions): Layer.Layer<SqlClient.SqlClient, IngestError> =>
-  Layer.provideMerge(layerMigrated, pg(options)).pipe(
+  Layer.provideMerge(oneStartAtATime(layerMigrated), pg(options)).pipe(
     Layer.mapError((error) => error instanceof IngestError ? error : stateError(error))
   )
 

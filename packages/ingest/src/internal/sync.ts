@@ -12,7 +12,7 @@ import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { WorkflowEngine } from "@effect/workflow"
 import { WorkflowEngine as WorkflowEngineModule } from "@effect/workflow"
-import { Array as Arr, Cause, Clock, Effect, Layer, Mailbox, Option, Stream } from "effect"
+import { Array as Arr, Cause, Clock, Context, Effect, Layer, Mailbox, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { type FileOutcome, IngestError, type JobInfo, type Summary } from "./model.js"
 import {
@@ -247,10 +247,20 @@ export const jobs: Effect.Effect<Array<JobInfo>, IngestError, SqlClient.SqlClien
 /** @internal */
 export const layerMigrated = Layer.effectDiscard(Effect.mapError(Store.migrate, stateError))
 
+/**
+ * A state file's connection. The client turns on WAL; `synchronous = NORMAL` makes a commit wait for the operating
+ * system's cache, not for the disk: a killed process (SIGKILL) loses nothing, while a power loss may lose the last
+ * commits, whose files are then sent again under the same external id (`overwrite: true`: never a second record).
+ * With the default FULL, every outcome waited for an fsync: 0.30 ms a statement here, against 0.03.
+ */
+const layerSqliteFile = (filename: string) =>
+  Layer.tap(SqliteClient.layer({ filename }), (context) =>
+    Context.get(context, SqlClient.SqlClient)`PRAGMA synchronous = NORMAL`)
+
 /** @internal */
 export const layerStateFile = (filename: string): Layer.Layer<SqlClient.SqlClient, IngestError> =>
   layerMigrated.pipe(
-    Layer.provideMerge(SqliteClient.layer({ filename })),
+    Layer.provideMerge(layerSqliteFile(filename)),
     Layer.mapError((error) => error instanceof IngestError ? error : stateError(error))
   )
 
@@ -266,7 +276,7 @@ export const layerSqlite = (
       shardingConfig: { entityTerminationTimeout: 2000 }
     })),
     Layer.provideMerge(Layer.merge(layerRuntime, layerMigrated)),
-    Layer.provideMerge(SqliteClient.layer({ filename: options.filename })),
+    Layer.provideMerge(layerSqliteFile(options.filename)),
     Layer.mapError((error) => error instanceof IngestError ? error : stateError(error))
   )
 
