@@ -137,4 +137,46 @@ describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout:
     const ends = await Promise.all(runners.map((runner) => finish(runner)))
     for (const end of ends) expect(end.code).toBe(130)
   })
+
+  it("a file the runner cannot read fails with its path and the runner's address; the others are stored", async () => {
+    const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
+    const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
+    await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 200 } }))
+    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
+    const url = Redacted.value(pg.url)
+    const port = await freePort()
+    const runner = start(["runner", "--state", url, "--port", String(port)], { env })
+    children.push(runner)
+    await said(runner, "taking work")
+    const tree = path.join(work, "unreadable")
+    for (let i = 0; i < 12; i++) {
+      fs.mkdirSync(tree, { recursive: true })
+      fs.writeFileSync(path.join(tree, `f${i}.bin`), new Uint8Array(1024).fill(i))
+    }
+    const failures = path.join(work, "unreadable-failures.jsonl")
+    const args = ["sync", "unreadable", "--external-id-prefix", "u/", "--state", url, "--json", "--concurrency", "1"]
+    const sync = start([...args, "--failures", failures], { env })
+    const ended = finish(sync)
+    // the runner walked the tree (a file is being sent): a file it has not touched yet goes missing on its machine,
+    // as when a mount is missing on one runner
+    await until(async () => (await Effect.runPromise(cdf.requests)).some((r) => r.route === "storage.put"), 60_000)
+    const touched = JSON.stringify(await Effect.runPromise(cdf.requests))
+    const gone = Array.from({ length: 12 }, (_, i) => `f${i}.bin`).reverse().find((name) => !touched.includes(`u/${name}`))!
+    fs.rmSync(path.join(tree, gone))
+    const result = await ended
+    expect(result.code).toBe(4)
+    const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line))
+    expect(lines.at(-1)).toMatchObject({ summary: { uploaded: 11, skipped: 0, failed: 1 } })
+    const [failure, ...more] = fs.readFileSync(failures, "utf8").trim().split("\n").map((line) => JSON.parse(line))
+    expect(more).toEqual([])
+    expect(failure).toMatchObject({ path: gone, externalId: `u/${gone}` })
+    expect(failure.message).toContain(path.join(tree, gone))
+    expect(failure.message).toContain(`on runner 127.0.0.1:${port}`)
+    const stored = (await Effect.runPromise(cdf.files)).filter((f) => f.externalId?.startsWith("u/"))
+    expect(stored.filter((f) => f.uploaded).map((f) => f.externalId).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `u/f${i}.bin`).filter((id) => id !== `u/${gone}`).sort()
+    )
+    runner.kill("SIGTERM")
+    expect((await finish(runner)).code).toBe(130)
+  })
 })
