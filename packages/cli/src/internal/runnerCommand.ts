@@ -5,14 +5,13 @@
  * @internal
  */
 import { Command } from "@effect/cli"
-import { IngestCluster } from "@effect-cdf/ingest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect, Layer, Option } from "effect"
 import * as Layers from "./layers.js"
 import { ExitCode } from "./report.js"
 import { resolve } from "./settings.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
-import { type Shared, SyncExit } from "./syncCommand.js"
+import { loadIngest, type Shared, SyncExit } from "./syncCommand.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { UsageError } from "./usage.js"
@@ -34,6 +33,7 @@ export const runnerCommand = (shared: Shared) =>
       if (!settings.hasCdfSettings) return yield* Effect.fail(new UsageError(shared.noSettings))
       const fs = yield* FileSystem.FileSystem
       const host = flags.host
+      const { IngestCluster } = yield* loadIngest
       const layer = IngestCluster.layerRunner({
         url: url.value,
         host,

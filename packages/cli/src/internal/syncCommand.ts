@@ -8,7 +8,7 @@ import { Command } from "@effect/cli"
 import type { Emulator } from "@effect-cdf/emulator"
 import type { CdfConfig, Files } from "@effect-cdf/files"
 import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
-import { Ingest, IngestCluster } from "@effect-cdf/ingest"
+import type { Ingest } from "@effect-cdf/ingest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
@@ -24,6 +24,12 @@ import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
 import { UsageError } from "./usage.js"
+
+/**
+ * `@effect-cdf/ingest` (the workflow engine, SQL clients and cluster): loaded by the commands that use it, since at
+ * start-up it costs about 0.85 s that `upload` and `--help` need not pay.
+ */
+export const loadIngest = Effect.promise(() => import("@effect-cdf/ingest"))
 
 /**
  * The command ends with this exit code; what it had to say was printed.
@@ -136,6 +142,7 @@ export const syncCommand = (shared: Shared) =>
       // a dry run keeps no state: it reads the state file only if there is one (for --checksum)
       // with a runners' database the job runs there: this process submits it and follows it
       const onCluster = Option.isSome(cluster) && !flags.dryRun
+      const { Ingest, IngestCluster } = yield* loadIngest
       const engine = Option.isSome(cluster)
         ? flags.dryRun ? Ingest.layerMemory : IngestCluster.layerClient({ url: cluster.value })
         : flags.dryRun && !stateExists
@@ -295,6 +302,7 @@ export const jobsCommand = (shared: Shared) =>
         if (!flags.json) yield* output.out(`no jobs: ${state} does not exist (cdf-files sync creates it)\n`)
         return
       }
+      const { Ingest, IngestCluster } = yield* loadIngest
       const jobs = yield* Ingest.jobs.pipe(
         Effect.provide(Option.isSome(cluster) ? IngestCluster.layerState({ url: cluster.value }) : Ingest.layerStateFile(state)),
         Effect.catchTag("IngestError", (error) =>
