@@ -2,7 +2,8 @@
  * `cdf-files sync` and `cdf-files jobs`, the real binary (packages/cli/dist/bin.js) as a child process, against an
  * emulator in this process on a loopback port. The kill test stops the binary with SIGKILL at several points of a
  * job (the emulator throttles the PUTs so that the kills land mid-transfer) and checks that the reruns finish the
- * job with every file byte-exact, one record per external id, and no finished file sent again.
+ * job with every file byte-exact, one record per external id, and no finished file sent again; a second kill test
+ * lets the upload URLs of the killed multipart session expire before the rerun.
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -49,6 +50,65 @@ const tree = (name: string, files: Record<string, string | Uint8Array>) => {
 }
 
 const lines = (stdout: string) => stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
+
+/** The parts of `externalId` the job's state file holds as acknowledged (its multipart checkpoint), if any. */
+const checkpointed = (db: string, externalId: string): Array<number> => {
+  const file = path.join(work, db)
+  if (!fs.existsSync(file)) return []
+  const handle = new Database(file, { readonly: true, timeout: 5_000 })
+  try {
+    const rows = handle.prepare("SELECT checkpoint FROM cdf_ingest_checkpoints").all() as Array<{ checkpoint: string }>
+    return rows.flatMap((row) => {
+      const checkpoint = JSON.parse(row.checkpoint)
+      return checkpoint.externalId === externalId ? checkpoint.acknowledged : []
+    })
+  } catch {
+    return [] // the tables are not there yet
+  } finally {
+    handle.close()
+  }
+}
+
+type Outcome = { readonly externalId: string; readonly status: string }
+
+/** Runs `cdf-files` and SIGKILLs it once `when` holds (checked on each `--json` output line and every 100 ms). */
+const killedWhen = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  when: (outcomes: ReadonlyArray<Outcome>) => Promise<boolean>
+) =>
+  new Promise<{ outcomes: Array<Outcome>; killed: boolean }>((resolve) => {
+    const child: ChildProcess = start(args, { env })
+    const outcomes: Array<Outcome> = []
+    let buffer = ""
+    let killed = false
+    const check = () => {
+      if (killed) return
+      void when(outcomes).then((yes) => {
+        if (yes && !killed) {
+          killed = true
+          child.kill("SIGKILL")
+        }
+      })
+    }
+    child.stdout!.on("data", (chunk) => {
+      buffer += chunk
+      let nl: number
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl))
+        buffer = buffer.slice(nl + 1)
+        if (line.externalId !== undefined) outcomes.push(line)
+      }
+      check()
+    })
+    const poll = setInterval(check, 100)
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
+    child.on("close", () => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      resolve({ outcomes, killed })
+    })
+  })
 
 beforeAll(() => {
   requireBuilt()
@@ -197,6 +257,54 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     )
   })
 
+  it("SIGKILL mid-way through a multipart file whose upload URLs then expire: the rerun starts it again under its external id, one record, byte-exact", async () => {
+    // upload URLs live 4 s; the PUTs are throttled so that the kill lands with some of big.bin's parts acknowledged
+    const cdf = await emulator({
+      dataDir: path.join(work, "expired-data"),
+      minPartSize: 16 * 1024,
+      uploadUrlLifetime: "4 seconds",
+      faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 64 * 1024 } }]
+    })
+    const env = { ...cdf.env, CDF_SINGLE_PUT_THRESHOLD: String(128 * 1024), CDF_PART_SIZE: String(64 * 1024) }
+    const contents: Record<string, Uint8Array> = {
+      "big.bin": new Uint8Array(512 * 1024).map((_, j) => (j * 13) % 251),
+      "small.txt": new TextEncoder().encode("small")
+    }
+    tree("expired", contents)
+    const args = ["sync", "expired", "--external-id-prefix", "x/", "--state", "expired.db", "--json"]
+
+    const { killed } = await killedWhen(args, env, async () => checkpointed("expired.db", "x/big.bin").length >= 2)
+    expect(killed).toBe(true)
+    const acknowledged = checkpointed("expired.db", "x/big.bin")
+    expect(acknowledged.length).toBeGreaterThanOrEqual(2)
+    expect(acknowledged.length).toBeLessThan(8)
+    const before = (await cdf.stored()).filter((f) => f.externalId === "x/big.bin")
+    expect(before).toHaveLength(1)
+    expect(before[0].uploaded).toBe(false)
+
+    // every URL of the killed session is now past its lifetime; the rerun is not throttled
+    await new Promise((resolve) => setTimeout(resolve, 4_500))
+    await Effect.runPromise(cdf.service.clearFaults)
+    const last = await finish(start(args, { env }))
+    expect(last.code, last.stderr).toBe(0)
+    expect(lines(last.stdout).at(-1).summary).toMatchObject({ failed: 0 })
+
+    const stored = await cdf.stored()
+    expect(stored.map((f) => f.externalId).sort()).toEqual(["x/big.bin", "x/small.txt"])
+    const big = stored.find((f) => f.externalId === "x/big.bin")!
+    // the same record, now uploaded with exactly the bytes of the file
+    expect(big.id).toBe(before[0].id)
+    expect(big.uploaded).toBe(true)
+    expect(big.sha256).toBe(sha256(contents["big.bin"]))
+    // the rerun tried the stored session, storage refused the expired URL, and every part went again to a new one
+    const statuses = big.puts.map((p) => p.status)
+    expect(statuses).toContain(403)
+    const afterRefusal = big.puts.slice(statuses.indexOf(403) + 1)
+    expect([...new Set(afterRefusal.filter((p) => p.status >= 200 && p.status < 300).map((p) => p.part))].sort((a, b) => a! - b!))
+      .toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    expect(checkpointed("expired.db", "x/big.bin")).toEqual([])
+  })
+
   it("SIGKILL at several points, then a rerun: every file byte-exact, one record each, no finished file or acknowledged part sent again", async () => {
     // disk mode; every PUT throttled so that a kill lands while files are in flight; small parts allowed, so that
     // big.bin (512 KiB) goes in 8 parts of 64 KiB
@@ -219,59 +327,6 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
       const big = (await cdf.stored()).find((f) => f.externalId === "k/big.bin")
       return big === undefined ? [] : big.puts.filter((p) => p.part !== undefined && p.status >= 200 && p.status < 300).map((p) => p.part!)
     }
-    /** The parts of big.bin the job's state holds as acknowledged (its multipart checkpoint), if any. */
-    const checkpointed = (): Array<number> => {
-      const file = path.join(work, "kill.db")
-      if (!fs.existsSync(file)) return []
-      const db = new Database(file, { readonly: true, timeout: 5_000 })
-      try {
-        const rows = db.prepare("SELECT checkpoint FROM cdf_ingest_checkpoints").all() as Array<{ checkpoint: string }>
-        return rows.flatMap((row) => {
-          const checkpoint = JSON.parse(row.checkpoint)
-          return checkpoint.externalId === "k/big.bin" ? checkpoint.acknowledged : []
-        })
-      } catch {
-        return [] // the tables are not there yet
-      } finally {
-        db.close()
-      }
-    }
-
-    /** Runs the command and SIGKILLs it once `when` holds (checked on each output line and every 100 ms). */
-    const killedWhen = (when: (outcomes: ReadonlyArray<{ externalId: string; status: string }>) => Promise<boolean>) =>
-      new Promise<{ outcomes: Array<{ externalId: string; status: string }>; killed: boolean }>((resolve) => {
-        const child: ChildProcess = start(args, { env })
-        const outcomes: Array<{ externalId: string; status: string }> = []
-        let buffer = ""
-        let killed = false
-        const check = () => {
-          if (killed) return
-          void when(outcomes).then((yes) => {
-            if (yes && !killed) {
-              killed = true
-              child.kill("SIGKILL")
-            }
-          })
-        }
-        child.stdout!.on("data", (chunk) => {
-          buffer += chunk
-          let nl: number
-          while ((nl = buffer.indexOf("\n")) >= 0) {
-            const line = JSON.parse(buffer.slice(0, nl))
-            buffer = buffer.slice(nl + 1)
-            if (line.externalId !== undefined) outcomes.push(line)
-          }
-          check()
-        })
-        const poll = setInterval(check, 100)
-        const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
-        child.on("close", () => {
-          clearInterval(poll)
-          clearTimeout(timer)
-          resolve({ outcomes, killed })
-        })
-      })
-
     const sentAt = async () => new Map((await cdf.stored()).map((f) => [f.externalId!, { id: f.id, puts: f.puts.length }]))
     const finished = new Map<string, { id: number; puts: number }>()
     let kills = 0
@@ -279,13 +334,13 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
       async (outcomes) => outcomes.length >= 1,
       async (outcomes) => outcomes.length >= 5,
       // big.bin mid-way: the state holds some parts as acknowledged
-      async () => checkpointed().length >= 3
+      async () => checkpointed("kill.db", "k/big.bin").length >= 3
     ]
     const acknowledged = new Set<number>()
     for (const point of points) {
-      const { killed, outcomes } = await killedWhen(point)
+      const { killed, outcomes } = await killedWhen(args, env, point)
       if (killed) kills++
-      for (const part of checkpointed()) acknowledged.add(part)
+      for (const part of checkpointed("kill.db", "k/big.bin")) acknowledged.add(part)
       const stored = await sentAt()
       for (const outcome of outcomes) {
         if (outcome.status === "uploaded") finished.set(outcome.externalId, stored.get(outcome.externalId)!)
