@@ -23,7 +23,8 @@ export interface Limits {
 export interface JobHandle {
   readonly source: Source
   readonly limits: Limits
-  readonly emit: (outcome: FileOutcome) => Effect.Effect<void>
+  /** reports outcomes already written to the job's state */
+  readonly emit: (outcomes: ReadonlyArray<FileOutcome>) => Effect.Effect<void>
 }
 
 /** @internal */
@@ -151,10 +152,22 @@ const filesBy = {
   failed: Metric.tagged(filesTotal, "outcome", "failed")
 } as const
 
-/** Counts one outcome. @internal */
-export const countOutcome = (status: FileOutcome["status"], bytes: number) =>
-  status === "would-upload"
-    ? Effect.void
-    : status === "uploaded"
-    ? Effect.zipRight(Metric.increment(filesBy.uploaded), Metric.incrementBy(bytesTotal, bytes))
-    : Metric.increment(filesBy[status])
+/** Counts outcomes: one update per counter, whatever their number. @internal */
+export const countOutcomes = (outcomes: ReadonlyArray<Pick<FileOutcome, "status" | "bytes">>) => {
+  let uploaded = 0
+  let skipped = 0
+  let failed = 0
+  let bytes = 0
+  for (const outcome of outcomes) {
+    if (outcome.status === "uploaded") {
+      uploaded++
+      bytes += outcome.bytes
+    } else if (outcome.status === "skipped") skipped++
+    else if (outcome.status === "failed") failed++
+  }
+  const updates: Array<Effect.Effect<void>> = []
+  if (uploaded > 0) updates.push(Metric.incrementBy(filesBy.uploaded, uploaded), Metric.incrementBy(bytesTotal, bytes))
+  if (skipped > 0) updates.push(Metric.incrementBy(filesBy.skipped, skipped))
+  if (failed > 0) updates.push(Metric.incrementBy(filesBy.failed, failed))
+  return updates.length === 0 ? Effect.void : Effect.all(updates, { discard: true })
+}

@@ -184,17 +184,29 @@ export const batchItems = (jobId: string, run: number, batch: number) =>
       Effect.map(Arr.map(toItem))
     ))
 
-/** Writes the decisions of a batch in one transaction (a skip is also the item's outcome). @internal */
+/** Sequence numbers per statement: far under SQLite's and PostgreSQL's limits on parameters. */
+const seqsPerStatement = 500
+
+/**
+ * Writes the decisions of a batch in one transaction (a skip is also the item's outcome): one statement per decision
+ * and 500 items.
+ *
+ * @internal
+ */
 export const writeDecisions = (
   jobId: string,
   run: number,
   decisions: ReadonlyArray<{ readonly seq: number; readonly decision: "upload" | "skip" }>
 ) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.withTransaction(Effect.forEach(decisions, ({ decision, seq }) =>
-      sql`UPDATE cdf_ingest_items SET decision = ${decision},
-        outcome = ${decision === "skip" ? "skipped" : null}
-        WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`, { discard: true })))
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const statements = (["upload", "skip"] as const).flatMap((decision) =>
+      Arr.chunksOf(decisions.filter((d) => d.decision === decision).map((d) => d.seq), seqsPerStatement).map((seqs) =>
+        sql`UPDATE cdf_ingest_items SET decision = ${decision}, outcome = ${decision === "skip" ? "skipped" : null}
+          WHERE job_id = ${jobId} AND run = ${run} AND ${sql.in("seq", seqs)}`
+      )
+    )
+    return sql.withTransaction(Effect.forEach(statements, (statement) => statement, { discard: true }))
+  })
 
 /** The multipart checkpoint kept for an item (JSON), if any. @internal */
 export const batchCheckpoints = (jobId: string, run: number, batch: number) =>
@@ -211,36 +223,55 @@ export const writeCheckpoint = (jobId: string, run: number, seq: number, json: s
     sql`INSERT INTO cdf_ingest_checkpoints (job_id, run, seq, checkpoint) VALUES (${jobId}, ${run}, ${seq}, ${json})
       ON CONFLICT (job_id, run, seq) DO UPDATE SET checkpoint = excluded.checkpoint`)
 
+/** The outcome of one file, for `writeOutcomes`. @internal */
+export interface Outcome {
+  readonly seq: number
+  readonly status: "uploaded" | "failed"
+  readonly sha256?: string | undefined
+  readonly error?: { readonly tag: string; readonly message: string } | undefined
+  /** the runner that did it (its address on a cluster, `local` for the embedded engine) */
+  readonly runner?: string | undefined
+  /** it may have a multipart checkpoint, dropped in the same transaction */
+  readonly checkpointed: boolean
+}
+
 /**
- * Records the outcome of one file, and drops its multipart checkpoint in the same transaction when it has one
- * (`checkpointed`): a file sent in one PUT costs one statement.
+ * Records the outcomes of a group of files in one transaction, and drops the multipart checkpoints of those that
+ * may have one. Plain outcomes (no hash, no error) of one status and runner take one statement per 500 files; the
+ * others one statement each.
  *
  * @internal
  */
-export const writeOutcome = (
-  jobId: string,
-  run: number,
-  seq: number,
-  outcome: {
-    readonly status: "uploaded" | "failed"
-    readonly sha256?: string | undefined
-    readonly error?: { readonly tag: string; readonly message: string } | undefined
-    /** the runner that did it (its address on a cluster, `local` for the embedded engine) */
-    readonly runner?: string | undefined
-  },
-  checkpointed = true
-) =>
+export const writeOutcomes = (jobId: string, run: number, outcomes: ReadonlyArray<Outcome>) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => {
-    const update = sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
-        error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null},
-        runner = ${outcome.runner ?? null}
-        WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
-    return checkpointed
-      ? sql.withTransaction(Effect.zipRight(
-        update,
-        sql`DELETE FROM cdf_ingest_checkpoints WHERE job_id = ${jobId} AND run = ${run} AND seq = ${seq}`
-      ))
-      : update
+    const plain = new Map<string, { status: string; runner: string | null; seqs: Array<number> }>()
+    const statements: Array<Effect.Effect<unknown, SqlError>> = []
+    for (const outcome of outcomes) {
+      if (outcome.sha256 === undefined && outcome.error === undefined) {
+        const key = `${outcome.status}\u0000${outcome.runner ?? ""}`
+        const group = plain.get(key) ?? { status: outcome.status, runner: outcome.runner ?? null, seqs: [] }
+        group.seqs.push(outcome.seq)
+        plain.set(key, group)
+      } else {
+        statements.push(sql`UPDATE cdf_ingest_items SET outcome = ${outcome.status}, sha256 = ${outcome.sha256 ?? null},
+          error_tag = ${outcome.error?.tag ?? null}, error_message = ${outcome.error?.message ?? null},
+          runner = ${outcome.runner ?? null} WHERE job_id = ${jobId} AND run = ${run} AND seq = ${outcome.seq}`)
+      }
+    }
+    for (const { runner, seqs, status } of plain.values()) {
+      for (const chunk of Arr.chunksOf(seqs, seqsPerStatement)) {
+        statements.push(sql`UPDATE cdf_ingest_items SET outcome = ${status}, sha256 = NULL, error_tag = NULL,
+          error_message = NULL, runner = ${runner} WHERE job_id = ${jobId} AND run = ${run} AND ${sql.in("seq", chunk)}`)
+      }
+    }
+    const checkpointed = outcomes.filter((outcome) => outcome.checkpointed).map((outcome) => outcome.seq)
+    for (const chunk of Arr.chunksOf(checkpointed, seqsPerStatement)) {
+      statements.push(sql`DELETE FROM cdf_ingest_checkpoints WHERE job_id = ${jobId} AND run = ${run}
+        AND ${sql.in("seq", chunk)}`)
+    }
+    return statements.length === 1
+      ? Effect.asVoid(statements[0]!)
+      : sql.withTransaction(Effect.forEach(statements, (statement) => statement, { discard: true }))
   })
 
 /** The counts of a run, from its items. @internal */

@@ -16,7 +16,7 @@ import { Array as Arr, Cause, Clock, Context, Effect, Layer, Mailbox, Option, St
 import { createHash } from "node:crypto"
 import { type FileOutcome, IngestError, type JobInfo, type Summary } from "./model.js"
 import {
-  countOutcome,
+  countOutcomes,
   defaultBytesInFlight,
   defaultConcurrency,
   IngestRuntime,
@@ -121,7 +121,7 @@ export const sync = (
     yield* register(jobKey(jobId, run), {
       source,
       limits: yield* makeLimits(settings.concurrency, settings.bytesInFlight),
-      emit: (outcome) => Effect.asVoid(mailbox.offer(outcome))
+      emit: (outcomes) => Effect.asVoid(mailbox.offerAll(outcomes))
     })
     yield* IngestJob.execute({
       jobId,
@@ -220,8 +220,8 @@ const dryRun = (
             }), { concurrency: 8 })
         })
       ),
-      Stream.flattenIterables,
-      Stream.tap((outcome) => countOutcome(outcome.status, outcome.bytes))
+      Stream.tap(countOutcomes),
+      Stream.flattenIterables
     )
     const summary = Effect.map(Clock.currentTimeMillis, (now): SyncEvent => ({
       _tag: "Summary",

@@ -16,7 +16,7 @@ import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
 import * as Runtime from "./runtime.js"
-import { countOutcome, IngestRuntime, type JobHandle, jobKey, uploadSeconds } from "./runtime.js"
+import { countOutcomes, type Handle, IngestRuntime, jobKey, uploadSeconds } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
 
@@ -144,11 +144,8 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       // CDF cannot say what exists: the batch's files are failed (a rerun asks again)
       const error = errorOf(records.left)
       yield* Store.writeDecisions(jobId, run, items.map((item) => ({ seq: item.seq, decision: "upload" as const })))
-      yield* Effect.forEach(items, (item) =>
-        Effect.zipRight(
-          Store.writeOutcome(jobId, run, item.seq, { status: "failed", error }),
-          emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
-        ), { discard: true })
+      yield* Store.writeOutcomes(jobId, run, items.map((item) => ({ seq: item.seq, status: "failed", error, checkpointed: false })))
+      yield* emit(handle, items.map((item) => ({ path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })))
       return
     }
     const byExternalId = records.right.records
@@ -159,20 +156,32 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
         (decision) => ({ item, decision })
       ), { concurrency: 8 })
     yield* Store.writeDecisions(jobId, run, decisions.map(({ decision, item }) => ({ seq: item.seq, decision })))
-    yield* Effect.forEach(
-      decisions.filter(({ decision }) => decision === "skip"),
-      ({ item }) => emit(handle, { path: item.path, externalId: item.externalId, status: "skipped", bytes: 0 }),
-      { discard: true }
+    yield* emit(
+      handle,
+      decisions.filter(({ decision }) => decision === "skip").map(({ item }) => ({
+        path: item.path,
+        externalId: item.externalId,
+        status: "skipped" as const,
+        bytes: 0
+      }))
     )
   }).pipe(Effect.orDie)
 
-const emit = (handle: Omit<JobHandle, "source">, outcome: Omit<FileOutcome, "_tag">) =>
-  Effect.zipRight(countOutcome(outcome.status, outcome.bytes), handle.emit({ _tag: "File", ...outcome }))
+/** Counts and reports outcomes that are written. */
+const emit = (handle: Handle, outcomes: ReadonlyArray<Omit<FileOutcome, "_tag">>) =>
+  outcomes.length === 0
+    ? Effect.void
+    : Effect.zipRight(countOutcomes(outcomes), handle.emit(outcomes.map((outcome) => ({ _tag: "File", ...outcome }))))
 
-/** Uploads one item and records its outcome. */
+/** A file whose upload ended: its outcome, to be written, then reported. */
+interface Done {
+  readonly outcome: Store.Outcome
+  readonly report: Omit<FileOutcome, "_tag">
+}
+
+/** Uploads one item, and gives its outcome to write. */
 const transferOne = (
   payload: typeof IngestBatch.payloadSchema.Type,
-  handle: Omit<JobHandle, "source">,
   item: Store.StoredItem,
   kept: string | undefined
 ) =>
@@ -192,10 +201,10 @@ const transferOne = (
         Effect.suspend(() => {
           checkpointed = true
           return Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next)).pipe(
-          Effect.asVoid,
-          Effect.orDie,
-          Effect.provideService(SqlClient.SqlClient, sql)
-        )
+            Effect.asVoid,
+            Effect.orDie,
+            Effect.provideService(SqlClient.SqlClient, sql)
+          )
         })
     }
     const result = yield* NodeFiles.contentOfSize(item.file, item.size).pipe(
@@ -212,19 +221,24 @@ const transferOne = (
       ),
       Effect.either
     )
+    const place = { path: item.path, externalId: item.externalId }
     if (result._tag === "Left") {
       const failed = errorOf(result.left)
       // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
       const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
-      yield* Store.writeOutcome(jobId, run, item.seq, { status: "failed", error, runner }, checkpointed)
-      return yield* emit(handle, { path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })
+      return {
+        outcome: { seq: item.seq, status: "failed", error, runner, checkpointed },
+        report: { ...place, status: "failed", bytes: 0, error }
+      } satisfies Done
     }
     const end = yield* Clock.currentTimeMillis
     yield* Metric.update(uploadSeconds, (end - start) / 1000)
     const sha256 = result.right.sha256
     if (checksum && sha256 !== undefined) yield* Store.writeHash(jobId, item.externalId, item.mtime, sha256)
-    yield* Store.writeOutcome(jobId, run, item.seq, { status: "uploaded", sha256, runner }, checkpointed)
-    yield* emit(handle, { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size })
+    return {
+      outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
+      report: { ...place, status: "uploaded", bytes: item.size }
+    } satisfies Done
   })
 
 /** Uploads the batch's items decided `upload` that have no outcome yet. */
@@ -245,7 +259,13 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     )
     // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
     yield* Effect.forEach(todo, (item) =>
-      Effect.if(running, { onTrue: () => transferOne(payload, handle, item, checkpoints.get(item.seq)), onFalse: () => Effect.void }).pipe(
+      Effect.if(running, {
+        onTrue: () =>
+          Effect.flatMap(transferOne(payload, item, checkpoints.get(item.seq)), ({ outcome, report }) =>
+            // written before it is reported: a file reported finished is never sent again by a resumed run
+            Effect.zipRight(Store.writeOutcomes(jobId, run, [outcome]), emit(handle, [report]))),
+        onFalse: () => Effect.void
+      }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
         files.withPermits(1)
       ), { concurrency: files.total, discard: true })
