@@ -149,6 +149,24 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
       expect(counts.filter((c) => c.files > 0).length).toBeGreaterThanOrEqual(2)
     }), 90_000)
 
+  it.scoped("without a batch size, a job is cut into batches small enough to spread: 200 files in 20 batches of 10", () =>
+    Effect.gen(function*() {
+      const { emulator } = yield* setup
+      const tree = makeTree(200)
+      const prefix = "default/"
+      const { batchSize: _, ...rest } = settings
+      const events = yield* Stream.runCollect(
+        IngestCluster.submit(Ingest.directory(tree.root), { externalIdPrefix: prefix, ...rest })
+      ).pipe(Effect.map(Chunk.toArray), Effect.provide(client))
+      expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 200, failed: 0 })
+      yield* checkStored(emulator, prefix, tree.contents)
+      const jobId = Ingest.jobId(Ingest.directory(tree.root), prefix, settings.target)
+      // with the local default (1000 files a batch) the whole job would be one batch, on one runner
+      const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
+      expect(counts.reduce((sum, c) => sum + c.files, 0)).toBe(200)
+      expect(counts.filter((c) => c.files > 0).length).toBeGreaterThanOrEqual(2)
+    }), 90_000)
+
   it.scoped("cancel: the run's workflow and batches stop on every runner, and the follower ends with the counts so far", () =>
     Effect.gen(function*() {
       const { emulator } = yield* setup

@@ -252,7 +252,7 @@ export const syncCommand = (shared: Shared) =>
             checksum: flags.checksum,
             dryRun: flags.dryRun,
             concurrency: flags.concurrency,
-            batchSize: flags.batchSize,
+            batchSize: Option.getOrUndefined(flags.batchSize),
             // on runners, enough batches at once for every runner to have some
             ...(onCluster ? { batchConcurrency: 32 } : {})
           }

@@ -37,13 +37,13 @@ export const sync = {
   ),
   batchSize: Options.text("batch-size").pipe(
     Options.withDescription(text("batch-size")),
-    Options.withDefault("1000"),
     Options.mapEffect((value) =>
       Either.match(parseInteger("batch-size", value, 1, 1000), {
         onLeft: (message) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))),
         onRight: Effect.succeed
       })
-    )
+    ),
+    Options.optional
   ),
   state: Options.text("state").pipe(Options.withDescription(text("state")), Options.optional),
   failures: Options.text("failures").pipe(Options.withDescription(text("failures")), Options.optional),

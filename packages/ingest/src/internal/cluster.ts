@@ -193,7 +193,8 @@ export const submit = (
       prefix: options.externalIdPrefix,
       directory: options.directory ?? null,
       checksum: options.checksum === true,
-      batchSize: settings.batchSize,
+      // none given: `Plan` cuts the job into about 100 batches, so that the engine spreads them over the runners
+      batchSize: options.batchSize === undefined ? 0 : settings.batchSize,
       batchConcurrency: settings.batchConcurrency,
       concurrency: settings.concurrency,
       bytesInFlight: settings.bytesInFlight,

@@ -44,6 +44,7 @@ export const IngestJob = Workflow.make({
     prefix: Schema.String,
     directory: Schema.NullOr(Schema.String),
     checksum: Schema.Boolean,
+    /** files per batch; 0: chosen by `Plan` to spread the job over runners (`spreadBatchSize`) */
     batchSize: Schema.Int,
     batchConcurrency: Schema.Int,
     concurrency: Schema.Int,
@@ -279,6 +280,16 @@ const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
 
 const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
 
+/**
+ * The batch size of a job on runners when none was given (`batchSize` 0): about 100 batches, of 10 to 1000 files.
+ * The engine places each batch by the hash of its id, so the runners' shares even out only over many batches (72
+ * batches over 3 runners gave shares of 260 / 260 / 200 files); 1000 files a batch would put a job of 1000 files
+ * on one runner.
+ *
+ * @internal
+ */
+export const spreadBatchSize = (files: number) => Math.min(1000, Math.max(10, Math.ceil(files / 100)))
+
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batchSize, directory, jobId, prefix, run } = payload
@@ -291,16 +302,17 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
     }
     const items = yield* Walk.items(source)
     const seen = new Set<string>()
-    const planned: Array<Store.PlannedItem> = []
+    const unique: Array<Omit<Store.PlannedItem, "batch">> = []
     for (const item of items) {
       const place = placeOf(prefix, directory, item.path)
       if (seen.has(place.externalId)) continue
       seen.add(place.externalId)
-      const seq = planned.length
-      planned.push({ ...item, ...place, seq, batch: Math.floor(seq / batchSize) })
+      unique.push({ ...item, ...place, seq: unique.length })
     }
+    const size = batchSize > 0 ? batchSize : spreadBatchSize(unique.length)
+    const planned = unique.map((item): Store.PlannedItem => ({ ...item, batch: Math.floor(item.seq / size) }))
     yield* Store.writePlan(jobId, run, planned)
-    return { files: planned.length, batches: Math.ceil(planned.length / batchSize) }
+    return { files: planned.length, batches: Math.ceil(planned.length / size) }
   }).pipe(Effect.orDie)
 
 const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
