@@ -9,6 +9,8 @@ import { Deferred, Duration, Effect, Equal, Exit, Fiber, Redacted, Schedule, Str
 import * as FilesApi from "../src/internal/fileRecords.js"
 import * as RetryPolicy from "../src/internal/retryPolicy.js"
 import * as Transfer from "../src/internal/transfer.js"
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { inMemory, onPort } from "./FilesFixtures.js"
 import * as FileWire from "../src/internal/fileWire.js"
 
@@ -27,21 +29,42 @@ describe("RetryPolicy.attemptTimeout on the live clock", () => {
       }))).toBe(2)
     }))
 
-  // A timer left behind keeps a Node process alive until it fires: a CLI run ended a whole API timeout after its upload.
-  it.live("an attempt that ends (success, failure or interruption) leaves no timer behind", () =>
+  // A timer left behind keeps a Node process alive until it fires: a CLI run ended a whole API timeout after its
+  // upload. So the check is the process's own: a Node process that runs attempts which end in each way (with a
+  // one-minute timeout each) must exit by itself within seconds. (Counting timers in this process could not tell a
+  // timer left behind from one of the test runner's.)
+  it.live("an attempt that ends (success, failure or interruption) leaves no timer behind: its process exits at once", () =>
     Effect.gen(function*() {
-      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
-      const before = timers()
-      yield* within(Effect.succeed(1))
-      yield* Effect.flip(within(Effect.fail("boom" as const)))
-      yield* within(Effect.sleep("5 millis"))
-      const fiber = yield* Effect.fork(within(Effect.never))
-      yield* Effect.sleep("5 millis")
-      yield* Fiber.interrupt(fiber)
-      // interruptions of the timers are delivered on the next ticks
-      yield* Effect.sleep("20 millis")
-      expect(timers()).toBe(before)
-    }))
+      const script = `
+        import * as RetryPolicy from "./dist/internal/retryPolicy.js"
+        import { Duration, Effect, Fiber } from "effect"
+        const within = (self) =>
+          RetryPolicy.attemptTimeout(self, { duration: Duration.minutes(1), onTimeout: () => "timed out" })
+        await Effect.runPromise(Effect.gen(function*() {
+          yield* within(Effect.succeed(1))
+          yield* Effect.flip(within(Effect.fail("boom")))
+          yield* within(Effect.sleep("5 millis"))
+          const fiber = yield* Effect.fork(within(Effect.never))
+          yield* Effect.sleep("5 millis")
+          yield* Fiber.interrupt(fiber)
+        }))
+        process.stdout.write("attempts ended")
+      `
+      const started = Date.now()
+      const result = yield* Effect.async<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resume) => {
+        // killed after 30 s: far under the minute a timer left behind would hold the process, far over a start
+        const child = execFile(process.execPath, ["--input-type=module", "-e", script], {
+          cwd: fileURLToPath(new URL("..", import.meta.url)),
+          timeout: 30_000
+        }, (error, stdout, stderr) =>
+          resume(Effect.succeed({ code: error === null ? 0 : (error.code as number | null) ?? null, signal: child.signalCode, stdout, stderr })))
+        return Effect.sync(() => child.kill("SIGKILL"))
+      })
+      expect(result.stdout, result.stderr).toBe("attempts ended")
+      expect(result.signal, "the process was still alive after 30 s").toBeNull()
+      expect(result.code).toBe(0)
+      expect(Date.now() - started).toBeLessThan(30_000)
+    }), 60_000)
 
   it.live("past the duration: the work is interrupted (its finalizers run first), then onTimeout is the failure", () =>
     Effect.gen(function*() {
