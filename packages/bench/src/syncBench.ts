@@ -2,9 +2,11 @@
  * The durable sync benchmark (issue 14): `cdf-files sync` (a job on the embedded engine: SingleRunner on a SQLite
  * state file) against `cdf-files upload -r` (the same library's uploads in a loop, nothing durable) at the same
  * concurrency, both `--quiet`, on the same files, against the emulator in its own process; then a second `sync` with nothing
- * changed (its time and its API calls), and the state file's size.
+ * changed (its time and its API calls), and the state file's size. With `--rounds N` (default 1) the two first runs
+ * alternate N times, each against an emulator emptied just before it (a fresh state file for each `sync`), and the
+ * medians are compared: one run each cannot tell a few per cent on a shared machine.
  *
- * Usage: `node packages/bench/dist/syncBench.js [--files N] [--concurrency N]` (after `npm run build`).
+ * Usage: `node packages/bench/dist/syncBench.js [--files N] [--concurrency N] [--rounds N]` (after `npm run build`).
  *
  * @since 0.1.0
  */
@@ -15,11 +17,16 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Raw from "./internal/raw.js"
-import { closeControl, startEmulator } from "./internal/servers.js"
+import { closeControl, resetEmulator, startEmulator } from "./internal/servers.js"
 
 const { values: flags } = parseArgs({
-  options: { files: { type: "string", default: "20000" }, concurrency: { type: "string", default: "16" } }
+  options: {
+    files: { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "16" },
+    rounds: { type: "string", default: "1" }
+  }
 })
+const rounds = Math.max(1, Number(flags.rounds))
 const files = Number(flags.files)
 const concurrency = String(Number(flags.concurrency))
 const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
@@ -57,23 +64,43 @@ const main = async () => {
     const response = await Raw.request(agent, "GET", `${target.baseUrl}/_emulator/requests`, {}, undefined)
     return (JSON.parse(response.body.toString()) as Array<unknown>).length
   }
-  const state = Path.join(work, "sync.db")
   const machine = `${Os.cpus().length} cores, Node ${process.version}, load ${Os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
-  process.stdout.write(`sync benchmark: ${files} files of 4 KiB, --concurrency ${concurrency}; ${machine}\n`)
+  process.stdout.write(`sync benchmark: ${files} files of 4 KiB, --concurrency ${concurrency}, ${rounds} round(s); ${machine}\n`)
 
-  const upload = await run(["upload", tree, "-r", "--external-id-prefix", "u/", "--concurrency", concurrency, "--quiet"], env)
-  const sync = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--quiet"], env)
+  const uploads: Array<number> = []
+  const syncs: Array<number> = []
+  let state = ""
+  for (let round = 0; round < rounds; round++) {
+    // in a single run, the first run meets a fresh emulator process, as before; in rounds, each an emptied one
+    if (rounds > 1) await resetEmulator(target)
+    const upload = await run(["upload", tree, "-r", "--external-id-prefix", "u/", "--concurrency", concurrency, "--quiet"], env)
+    uploads.push(upload.seconds)
+    if (rounds > 1) await resetEmulator(target)
+    state = Path.join(work, `sync-${round}.db`)
+    const sync = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--quiet"], env)
+    syncs.push(sync.seconds)
+    if (rounds > 1) process.stdout.write(`round ${round + 1}: upload -r ${upload.seconds.toFixed(1)} s, sync ${sync.seconds.toFixed(1)} s\n`)
+  }
+  // the last sync's records are in the emulator: the same sync again finds nothing changed
   const before = await requestCount()
   const again = await run(["sync", tree, "--external-id-prefix", "s/", "--state", state, "--concurrency", concurrency, "--json"], env)
   const calls = (await requestCount()) - before
   const stateBytes = Fs.statSync(state).size + (Fs.existsSync(`${state}-wal`) ? Fs.statSync(`${state}-wal`).size : 0)
+  const median = (values: Array<number>) => {
+    const sorted = [...values].sort((x, y) => x - y)
+    const mid = Math.floor(sorted.length / 2)
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+  }
+  const upload = median(uploads)
+  const sync = median(syncs)
+  const label = rounds > 1 ? ` (median of ${rounds})` : ""
 
   process.stdout.write(
     `| run | seconds | files/s |\n|---|---|---|\n` +
-      `| cdf-files upload -r (a loop of uploads) | ${upload.seconds.toFixed(1)} | ${(files / upload.seconds).toFixed(0)} |\n` +
-      `| cdf-files sync, first run | ${sync.seconds.toFixed(1)} | ${(files / sync.seconds).toFixed(0)} |\n` +
+      `| cdf-files upload -r (a loop of uploads)${label} | ${upload.toFixed(1)} | ${(files / upload).toFixed(0)} |\n` +
+      `| cdf-files sync, first run${label} | ${sync.toFixed(1)} | ${(files / sync).toFixed(0)} |\n` +
       `| cdf-files sync, nothing changed | ${again.seconds.toFixed(1)} | ${(files / again.seconds).toFixed(0)} |\n` +
-      `sync / upload files/s: ${(upload.seconds / sync.seconds).toFixed(2)}x\n` +
+      `sync / upload files/s: ${(upload / sync).toFixed(2)}x\n` +
       `second run: ${calls} API calls (${again.summary})\n` +
       `state file: ${(stateBytes / 1024 / 1024).toFixed(1)} MiB after two runs, ${((stateBytes / files) * 10_000 / 1024 / 1024).toFixed(1)} MiB per 10 000 files\n`
   )
