@@ -197,17 +197,24 @@ const emulatorCommand = (output: Output) =>
   Command.make("emulator", Flags.emulator, (flags) =>
     Effect.scoped(Effect.gen(function*() {
       // loaded only by this command: the emulator and its HTTP server are most of the CLI's start-up
+      if (flags.noCors && flags.corsOrigin.length > 0) {
+        return yield* Effect.fail(new UsageError("--no-cors and --cors-origin contradict each other: give one of them"))
+      }
       const { Emulator: EmulatorModule } = yield* Effect.promise(() => import("@effect-cdf/emulator"))
       const emulator = yield* EmulatorModule.makeServer({
         port: flags.port,
         host: flags.host,
         project: flags.project,
         clientId: flags.clientId,
-        clientSecret: flags.clientSecret,
         storageOrigin: flags.storageOrigin,
         storagePort: flags.storagePort,
+        allowRemote: flags.allowRemote,
+        cors: flags.noCors ? false : flags.corsOrigin.length > 0 ? flags.corsOrigin : true,
+        // without a secret given: the emulator's own default (random with --allow-remote)
+        ...(Option.isSome(flags.clientSecret) ? { clientSecret: Redacted.value(flags.clientSecret.value) } : {}),
         ...(Option.isSome(flags.dataDir) ? { dataDir: flags.dataDir.value } : {}),
-        ...(Option.isSome(flags.tokenLifetime) ? { tokenLifetime: flags.tokenLifetime.value } : {})
+        ...(Option.isSome(flags.tokenLifetime) ? { tokenLifetime: flags.tokenLifetime.value } : {}),
+        ...(Option.isSome(flags.uploadUrlLifetime) ? { uploadUrlLifetime: flags.uploadUrlLifetime.value } : {})
       }).pipe(Effect.mapError((error) => new UsageError(`cannot start the emulator: ${error.message}`)))
       const token = Redacted.value(emulator.token)
       if (flags.json) {

@@ -32,6 +32,74 @@ afterAll(async () => {
 // Node start-up dominates (about 0.5 s a process on an idle machine, several seconds on a loaded one): the tests
 // run concurrently, with room for a loaded machine.
 describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
+  it("`emulator` takes cdf-emulator's flags: --upload-url-lifetime, --no-cors, --cors-origin, --allow-remote", async () => {
+    /** Starts `cdf-files emulator --port 0 --json …`, gives its settings, and stops it after `use`. */
+    const withEmulator = async (args: ReadonlyArray<string>, use: (info: Record<string, string>) => Promise<void>) => {
+      const child = start(["emulator", "--port", "0", "--json", ...args])
+      try {
+        const line = await new Promise<string>((resolve, reject) => {
+          let out = ""
+          child.stdout!.on("data", (chunk) => {
+            out += chunk
+            if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")))
+          })
+          child.on("close", (code) => reject(new Error(`the emulator exited with ${code}`)))
+        })
+        await use(JSON.parse(line))
+      } finally {
+        child.kill("SIGTERM")
+      }
+    }
+    const preflight = (info: Record<string, string>, origin: string) =>
+      fetch(`${info.baseUrl}/api/v1/projects/${info.project}/files`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST" }
+      }).then((response) => response.headers.get("access-control-allow-origin"))
+
+    // upload URLs that expire: a PUT after the lifetime gets storage's 403, one in time 201
+    await withEmulator(["--upload-url-lifetime", "300 millis"], async (info) => {
+      const create = () =>
+        fetch(`${info.baseUrl}/api/v1/projects/${info.project}/files`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ name: "a.txt" })
+        }).then((response) => response.json() as Promise<{ uploadUrl: string }>)
+      const put = (url: string) => fetch(url, { method: "PUT", body: "abc" }).then((response) => response.status)
+      expect(await put((await create()).uploadUrl)).toBe(201)
+      const late = (await create()).uploadUrl
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      expect(await put(late)).toBe(403)
+      // the default CORS: loopback origins only
+      expect(await preflight(info, "http://127.0.0.1:9")).toBe("http://127.0.0.1:9")
+      expect(await preflight(info, "https://example.com")).toBeNull()
+    })
+    await withEmulator(["--no-cors"], async (info) => {
+      expect(await preflight(info, "http://127.0.0.1:9")).toBeNull()
+    })
+    await withEmulator(["--cors-origin", "https://app.example.com"], async (info) => {
+      expect(await preflight(info, "https://app.example.com")).toBe("https://app.example.com")
+      expect(await preflight(info, "http://127.0.0.1:9")).toBeNull()
+    })
+    // --allow-remote: the client secret is random unless given, and the control routes need a token
+    await withEmulator(["--allow-remote"], async (info) => {
+      expect(info.clientSecret).not.toBe("emulator-secret")
+      expect(info.clientSecret.length).toBeGreaterThanOrEqual(16)
+      expect((await fetch(`${info.baseUrl}/_emulator/requests`)).status).toBe(401)
+      const authorized = await fetch(`${info.baseUrl}/_emulator/requests`, { headers: { authorization: `Bearer ${info.token}` } })
+      expect(authorized.status).toBe(200)
+    })
+    await withEmulator(["--client-secret", "s3cret-given"], async (info) => {
+      expect(info.clientSecret).toBe("s3cret-given")
+    })
+    // refused before it starts: a host that is not loopback without --allow-remote; contradicting CORS flags
+    const remote = await run(["emulator", "--port", "0", "--host", "0.0.0.0"])
+    expect(remote.code).toBe(2)
+    expect(remote.stderr).toContain("allow-remote")
+    const both = await run(["emulator", "--port", "0", "--no-cors", "--cors-origin", "https://a.example"])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain("--no-cors and --cors-origin contradict each other")
+  })
+
   it("`emulator --json` starts an emulator; `upload -r --json` uploads a directory tree with its metadata", async () => {
     const child = start(["emulator", "--port", "0", "--json"])
     try {

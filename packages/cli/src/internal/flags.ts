@@ -221,10 +221,24 @@ export const emulator = {
     Options.withDescription(textOf(Help.emulator, "client-id")),
     Options.withDefault("emulator-client")
   ),
-  clientSecret: Options.text("client-secret").pipe(
+  clientSecret: Options.redacted("client-secret").pipe(
     Options.withDescription(textOf(Help.emulator, "client-secret")),
-    Options.withDefault("emulator-secret")
+    Options.optional
   ),
+  uploadUrlLifetime: Options.text("upload-url-lifetime").pipe(
+    Options.withDescription(textOf(Help.emulator, "upload-url-lifetime")),
+    Options.optional,
+    Options.mapEffect(Option.match({
+      onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
+      onSome: (text) => Effect.map(fromEither(parseDuration("upload-url-lifetime", text)), Option.some)
+    }))
+  ),
+  allowRemote: Options.boolean("allow-remote").pipe(Options.withDescription(textOf(Help.emulator, "allow-remote"))),
+  corsOrigin: Options.text("cors-origin").pipe(
+    Options.withDescription(textOf(Help.emulator, "cors-origin")),
+    Options.repeated
+  ),
+  noCors: Options.boolean("no-cors").pipe(Options.withDescription(textOf(Help.emulator, "no-cors"))),
   json: Options.boolean("json").pipe(
     Options.withDescription(textOf(Help.emulator, "json"))
   )

@@ -198,13 +198,28 @@ export const emulator: CommandDoc = {
         value: "<duration>",
         text: "how long issued tokens last: seconds, or e.g. \"10 minutes\" (default 1 hour)"
       },
+      {
+        name: "upload-url-lifetime",
+        value: "<duration>",
+        text: "how long upload URLs stay valid: seconds, or e.g. \"500 millis\" (default 7 days); a later PUT gets 403"
+      },
       { name: "project", value: "<name>", text: "the project name (default emulator)" },
       { name: "client-id", value: "<id>", text: "the client id its token endpoint accepts (default emulator-client)" },
       {
         name: "client-secret",
         value: "<secret>",
-        text: "the client secret its token endpoint accepts (default emulator-secret)"
+        text: "the client secret its token endpoint accepts (default emulator-secret; random with --allow-remote)"
       },
+      {
+        name: "allow-remote",
+        text: "allow a --host that is not loopback; the /_emulator routes then need a bearer token"
+      },
+      {
+        name: "cors-origin",
+        value: "<origin>",
+        text: "allow this web origin (repeatable; \"*\": any) instead of the default, loopback origins"
+      },
+      { name: "no-cors", text: "answer no CORS preflight: no web page on another origin can call it" },
       {
         name: "json",
         text: "print one JSON line {baseUrl, project, token, tokenUrl, clientId, clientSecret} instead of the text"
