@@ -6,9 +6,12 @@
  * - the job's time when one of three runners is SIGKILLed at 30 % against the same job undisturbed;
  * - the load on PostgreSQL per 10 000 files: statements (pg_stat_statements), rows written and read.
  *
+ * With `--rounds N` (default 1) the first figure is measured N times, one runner then three in each round (the two
+ * extra runners stopped with SIGTERM between rounds), and the medians are compared.
+ *
  * Usage: `node packages/bench/dist/cluster.js [--files N] [--size BYTES] [--throttle BYTES_PER_S] [--concurrency N]
- * [--batch-size N] [--pg-files N] [--json file]` (after `npm run build`; PostgreSQL from `node scripts/provision.mjs
- * postgres`).
+ * [--batch-size N] [--pg-files N] [--rounds N] [--json file]` (after `npm run build`; PostgreSQL from
+ * `node scripts/provision.mjs postgres`).
  *
  * @since 0.1.0
  */
@@ -30,6 +33,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: "string", default: "4" },
     "batch-size": { type: "string", default: "20" },
     "pg-files": { type: "string", default: "10000" },
+    rounds: { type: "string", default: "1" },
     json: { type: "string" }
   }
 })
@@ -39,6 +43,7 @@ const throttle = Number(flags.throttle)
 const concurrency = Number(flags.concurrency)
 const batchSize = Number(flags["batch-size"])
 const pgFiles = Number(flags["pg-files"])
+const rounds = Math.max(1, Number(flags.rounds))
 const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
 
 const freePort = () =>
@@ -135,33 +140,63 @@ const main = async () => {
   const root = tree(files, size)
   const results: Record<string, unknown> = { files, size, throttle, concurrency, batchSize, machine }
 
-  // 1. one runner, then three
-  await startRunner()
-  await resetEmulator(target)
-  const one = await sync(root, "one/")
-  await Promise.all([startRunner(), startRunner()])
-  await resetEmulator(target)
-  const three = await sync(root, "three/")
-  const scale = (files / three.seconds) / (files / one.seconds)
+  // 1. one runner, then three (in each round)
   // the job on the runners: from its submission (the run's start, written by `sync` once its process is up and
-  // connected) to `Finish`; the difference from the seconds above is the `sync` process's start and its follow-up
+  // connected) to `Finish`; the difference from the end-to-end seconds is the `sync` process's start and follow-up
   const onRunners = (prefix: string) =>
     Number(psql(`SELECT finished_at - started_at FROM cdf_ingest_jobs WHERE prefix = '${prefix}'`)) / 1000
-  const oneJob = onRunners("one/")
-  const threeJob = onRunners("three/")
+  const median = (values: ReadonlyArray<number>) => {
+    const sorted = [...values].sort((x, y) => x - y)
+    const mid = Math.floor(sorted.length / 2)
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+  }
+  const measured: Array<{ one: number; three: number; oneJob: number; threeJob: number }> = []
+  await startRunner()
+  let threePrefix = "three/"
+  for (let round = 0; round < rounds; round++) {
+    const suffix = rounds === 1 ? "" : `-${round + 1}`
+    if (runners.length > 1) {
+      // back to one runner: the other two hand their shards back (SIGTERM), and their processes are gone
+      const extra = runners.splice(1)
+      await Promise.all(extra.map((runner) => new Promise<void>((resolve) => {
+        runner.once("exit", () => resolve())
+        runner.kill("SIGTERM")
+      })))
+    }
+    await resetEmulator(target)
+    const one = await sync(root, `one${suffix}/`)
+    await Promise.all([startRunner(), startRunner()])
+    await resetEmulator(target)
+    threePrefix = `three${suffix}/`
+    const three = await sync(root, threePrefix)
+    const oneJob = onRunners(`one${suffix}/`)
+    const threeJob = onRunners(threePrefix)
+    measured.push({ one: one.seconds, three: three.seconds, oneJob, threeJob })
+    if (rounds > 1) {
+      process.stdout.write(`round ${round + 1}: 1 runner ${one.seconds.toFixed(1)} s (${oneJob.toFixed(1)} on the runners), ` +
+        `3 runners ${three.seconds.toFixed(1)} s (${threeJob.toFixed(1)}): ${(one.seconds / three.seconds).toFixed(2)}x ` +
+        `(${(oneJob / threeJob).toFixed(2)}x)\n`)
+    }
+  }
+  const one = { seconds: median(measured.map((m) => m.one)) }
+  const three = { seconds: median(measured.map((m) => m.three)) }
+  const oneJob = median(measured.map((m) => m.oneJob))
+  const threeJob = median(measured.map((m) => m.threeJob))
+  const scale = one.seconds / three.seconds
   const jobScale = oneJob / threeJob
+  const label = rounds === 1 ? "" : ` (medians of ${rounds} rounds)`
   process.stdout.write(
-    `| runners | files/s | seconds (sync start to summary) | job seconds on the runners (submitted to finished) |\n|---|---|---|---|\n` +
+    `| runners${label} | files/s | seconds (sync start to summary) | job seconds on the runners (submitted to finished) |\n|---|---|---|---|\n` +
       `| 1 | ${(files / one.seconds).toFixed(1)} | ${one.seconds.toFixed(1)} | ${oneJob.toFixed(1)} |\n` +
       `| 3 | ${(files / three.seconds).toFixed(1)} | ${three.seconds.toFixed(1)} | ${threeJob.toFixed(1)} |\n` +
       `3 runners / 1 runner: ${scale.toFixed(2)}x (on the runners: ${jobScale.toFixed(2)}x)\n\n`
   )
   const spread = psql(
     "SELECT string_agg(n::text, ' / ' ORDER BY n DESC) FROM (SELECT count(*) AS n FROM cdf_ingest_items " +
-      "WHERE external_id LIKE 'three/%' AND outcome = 'uploaded' GROUP BY runner) AS per_runner"
+      `WHERE external_id LIKE '${threePrefix}%' AND outcome = 'uploaded' GROUP BY runner) AS per_runner`
   )
-  process.stdout.write(`files per runner in the 3-runner job: ${spread} (the engine places batches by the hash of their ids)\n\n`)
-  results["scale"] = { one, three, ratio: scale, oneJob, threeJob, jobRatio: jobScale, spread }
+  process.stdout.write(`files per runner in the (last) 3-runner job: ${spread} (the engine places batches by the hash of their ids)\n\n`)
+  results["scale"] = { rounds: measured, one, three, ratio: scale, oneJob, threeJob, jobRatio: jobScale, spread }
 
   // 2. the same job undisturbed, and with a runner SIGKILLed at 30 %
   await resetEmulator(target)
