@@ -7,8 +7,24 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Array as Arr, Effect } from "effect"
+import { Array as Arr, Effect, Schedule } from "effect"
 import type { Counts, Item, JobInfo } from "./model.js"
+
+/**
+ * How long the transfer waits for the database when a read or write of the job's state fails: backing off to every
+ * 2 s, for up to 2 minutes. With PostgreSQL restarting or failing over, an upload that ends meanwhile records its
+ * outcome once the database is back, instead of failing its whole batch.
+ *
+ * @internal
+ */
+export const whileUnreachable = Schedule.exponential("100 millis", 2).pipe(
+  Schedule.union(Schedule.spaced("2 seconds")),
+  Schedule.upTo("2 minutes")
+)
+
+/** `effect`, retried on `whileUnreachable`. @internal */
+export const persistently = <A, R>(effect: Effect.Effect<A, SqlError, R>): Effect.Effect<A, SqlError, R> =>
+  Effect.retry(effect, whileUnreachable)
 
 /** @internal */
 export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.gen(function*() {

@@ -201,7 +201,7 @@ const transferOne = (
       onCheckpoint: (next) =>
         Effect.suspend(() => {
           checkpointed = true
-          return Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next)).pipe(
+          return Store.persistently(Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next))).pipe(
             Effect.asVoid,
             Effect.orDie,
             Effect.provideService(SqlClient.SqlClient, sql)
@@ -235,7 +235,9 @@ const transferOne = (
     const end = yield* Clock.currentTimeMillis
     yield* Metric.update(uploadSeconds, (end - start) / 1000)
     const sha256 = result.right.sha256
-    if (checksum && sha256 !== undefined) yield* Store.writeHash(jobId, item.externalId, item.mtime, sha256)
+    if (checksum && sha256 !== undefined) {
+      yield* Store.persistently(Store.writeHash(jobId, item.externalId, item.mtime, sha256))
+    }
     return {
       outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
       report: { ...place, status: "uploaded", bytes: item.size }
@@ -255,7 +257,7 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     const { bytes, bytesBudget, files } = handle.limits
     // a cancelled run (IngestCluster.cancel marks it done) sends no further file: read at most once a second
     const running = yield* Effect.cachedWithTTL(
-      Effect.map(Store.runState(jobId, run), (state) => state === "running"),
+      Effect.map(Store.persistently(Store.runState(jobId, run)), (state) => state === "running"),
       "1 second"
     )
     // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
@@ -264,7 +266,7 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
         onTrue: () =>
           Effect.flatMap(transferOne(payload, item, checkpoints.get(item.seq)), ({ outcome, report }) =>
             // written before it is reported: a file reported finished is never sent again by a resumed run
-            Effect.zipRight(Store.writeOutcomes(jobId, run, [outcome]), emit(handle, [report]))),
+            Effect.zipRight(Store.persistently(Store.writeOutcomes(jobId, run, [outcome])), emit(handle, [report]))),
         onFalse: () => Effect.void
       }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
