@@ -7,7 +7,7 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { NodeFileSystem } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
-import { Chunk, Context, Effect, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
+import { Chunk, Context, Effect, Fiber, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -265,7 +265,14 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
       // with the database gone, the runners take no new work: at most the uploads in flight finish
       expect((yield* putsWhileDown) - before).toBeLessThanOrEqual(3 * settings.concurrency)
       yield* pg.start
-      const events = yield* Fiber.join(follower)
+      // the job finishes in seconds once the database is back (about 10 s for the whole test); when it does not,
+      // say how far each runner got, for the next look at it
+      const joined = yield* Fiber.join(follower).pipe(Effect.timeoutOption("90 seconds"))
+      if (Option.isNone(joined)) {
+        const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client), Effect.either)
+        expect.fail(`the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}`)
+      }
+      const events = Option.getOrThrow(joined)
       expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
       yield* checkStored(emulator, prefix, tree.contents)
     }), 120_000)

@@ -217,6 +217,9 @@ export const submit = (
       const failure = result?._tag === "Complete" && result.exit._tag === "Failure" ? result.exit.cause : undefined
       return { outcomes: fresh.map(toOutcome), done: state === "done" || result?._tag === "Complete", failure }
     }).pipe(
+      // a query on a connection the database dropped without a word would wait for ever: a poll that does not
+      // answer in time is a failed poll, retried below
+      Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => ({ message: "the database did not answer within 15 s" }) }),
       // the engine's storage reports a lost database as a defect: the follower treats it as the failure it is
       Effect.catchAllDefect((defect) => Effect.fail({ message: String(defect) })),
       // the database may be away for a while (a restart, a failover): the job goes on, the follower waits for it
