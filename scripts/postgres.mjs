@@ -17,15 +17,28 @@ export const binDir = () => {
   return versions[0] === undefined ? undefined : Path.join(root, versions[0], "bin")
 }
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
+/** Whether `port` can be bound on loopback now. */
+const canBind = (port) =>
+  new Promise((resolve) => {
     const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
+    server.once("error", () => resolve(false))
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)))
   })
+
+/**
+ * A free port for the server, below the kernel's ephemeral range (32768–60999 on Linux). A server that is stopped and
+ * started again (the restart tests) leaves its port free meanwhile; a port from `listen(0)` is from that range, so a
+ * process started in the meantime (a runner, an emulator, another test's PostgreSQL on port 0) never takes it, and
+ * the clients that reconnect reach this server, not another. Seen in CI: a restarted database's port taken by
+ * another test's server, and the runners of the restart test reconnecting to the wrong database.
+ */
+const freePort = async () => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000)
+    if (await canBind(port)) return port
+  }
+  throw new Error("no free port for PostgreSQL between 20000 and 32000")
+}
 
 /** As root: the uid and gid of `postgres` (or `nobody`) to run the server as. */
 const unprivileged = () => {
@@ -88,8 +101,14 @@ export const startPostgres = async (settings = {}) => {
     for (let waited = 0; ; waited += 50) {
       try {
         execFileSync(Path.join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port), "-q"])
+        // ready, and it is this server answering: not another one that took the port while this one was stopped
+        await sleep(100)
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`PostgreSQL could not listen on port ${port}: another server answers there`)
+        }
         return
-      } catch {
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith("PostgreSQL could not listen")) throw error
         if (waited > 20_000) throw new Error(`PostgreSQL on port ${port} did not become ready`)
         await sleep(50)
       }
