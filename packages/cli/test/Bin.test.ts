@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -29,6 +30,17 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true })
 })
 
+/** The first line `cdf-files emulator --json` prints: its settings. */
+const firstLine = (child: ChildProcess) =>
+  new Promise<string>((resolve, reject) => {
+    let out = ""
+    child.stdout!.on("data", (chunk) => {
+      out += chunk
+      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")))
+    })
+    child.on("close", (code) => reject(new Error(`the emulator exited with ${code}`)))
+  })
+
 // Node start-up dominates (about 0.5 s a process on an idle machine, several seconds on a loaded one): the tests
 // run concurrently, with room for a loaded machine.
 describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
@@ -37,14 +49,7 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
     const withEmulator = async (args: ReadonlyArray<string>, use: (info: Record<string, string>) => Promise<void>) => {
       const child = start(["emulator", "--port", "0", "--json", ...args])
       try {
-        const line = await new Promise<string>((resolve, reject) => {
-          let out = ""
-          child.stdout!.on("data", (chunk) => {
-            out += chunk
-            if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")))
-          })
-          child.on("close", (code) => reject(new Error(`the emulator exited with ${code}`)))
-        })
+        const line = await firstLine(child)
         await use(JSON.parse(line))
       } finally {
         child.kill("SIGTERM")
@@ -103,14 +108,7 @@ describe.concurrent("cdf-files (the binary)", { timeout: 90_000 }, () => {
   it("`emulator --json` starts an emulator; `upload -r --json` uploads a directory tree with its metadata", async () => {
     const child = start(["emulator", "--port", "0", "--json"])
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = ""
-        child.stdout!.on("data", (chunk) => {
-          out += chunk
-          if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")))
-        })
-        child.on("close", (code) => reject(new Error(`the emulator exited with ${code}`)))
-      })
+      const line = await firstLine(child)
       const info = JSON.parse(line)
       expect(info).toMatchObject({ project: "emulator", clientId: "emulator-client" })
       expect(info.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)

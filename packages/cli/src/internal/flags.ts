@@ -189,6 +189,17 @@ export const upload = {
   ...connection
 } as const
 
+/** An optional duration flag of `cdf-files emulator`: seconds, or e.g. "10 minutes". */
+const optionalDuration = (name: string) =>
+  Options.text(name).pipe(
+    Options.withDescription(textOf(Help.emulator, name)),
+    Options.optional,
+    Options.mapEffect(Option.match({
+      onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
+      onSome: (text) => Effect.map(fromEither(parseDuration(name, text)), Option.some)
+    }))
+  )
+
 /**
  * The flags of `cdf-files emulator`.
  *
@@ -208,14 +219,7 @@ export const emulator = {
     Options.withDescription(textOf(Help.emulator, "data-dir")),
     Options.optional
   ),
-  tokenLifetime: Options.text("token-lifetime").pipe(
-    Options.withDescription(textOf(Help.emulator, "token-lifetime")),
-    Options.optional,
-    Options.mapEffect(Option.match({
-      onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
-      onSome: (text) => Effect.map(fromEither(parseDuration("token-lifetime", text)), Option.some)
-    }))
-  ),
+  tokenLifetime: optionalDuration("token-lifetime"),
   project: Options.text("project").pipe(Options.withDescription(textOf(Help.emulator, "project")), Options.withDefault("emulator")),
   clientId: Options.text("client-id").pipe(
     Options.withDescription(textOf(Help.emulator, "client-id")),
@@ -225,14 +229,7 @@ export const emulator = {
     Options.withDescription(textOf(Help.emulator, "client-secret")),
     Options.optional
   ),
-  uploadUrlLifetime: Options.text("upload-url-lifetime").pipe(
-    Options.withDescription(textOf(Help.emulator, "upload-url-lifetime")),
-    Options.optional,
-    Options.mapEffect(Option.match({
-      onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
-      onSome: (text) => Effect.map(fromEither(parseDuration("upload-url-lifetime", text)), Option.some)
-    }))
-  ),
+  uploadUrlLifetime: optionalDuration("upload-url-lifetime"),
   allowRemote: Options.boolean("allow-remote").pipe(Options.withDescription(textOf(Help.emulator, "allow-remote"))),
   corsOrigin: Options.text("cors-origin").pipe(
     Options.withDescription(textOf(Help.emulator, "cors-origin")),
