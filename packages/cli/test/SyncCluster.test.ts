@@ -138,6 +138,57 @@ describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout:
     for (const end of ends) expect(end.code).toBe(130)
   })
 
+  it("a runner stopped with SIGTERM mid-job exits 130 and hands its work back: the other finishes, byte-exact, one record each", async () => {
+    const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
+    const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
+    await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 400 } }))
+    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
+    const url = Redacted.value(pg.url)
+    const ports = [await freePort(), await freePort()]
+    const runners = await Promise.all(ports.map(async (port) => {
+      const child = start(["runner", "--state", url, "--port", String(port)], { env })
+      children.push(child)
+      await said(child, "taking work")
+      return child
+    }))
+    const contents = new Map<string, Uint8Array>()
+    for (let i = 0; i < 120; i++) {
+      const rel = `f${String(i).padStart(3, "0")}.bin`
+      const bytes = new Uint8Array(2048).map((_, j) => (i * 11 + j) % 251)
+      fs.mkdirSync(path.join(work, "handback"), { recursive: true })
+      fs.writeFileSync(path.join(work, "handback", rel), bytes)
+      contents.set(rel, bytes)
+    }
+    const args = ["sync", "handback", "--external-id-prefix", "h/", "--state", url, "--json", "--concurrency", "2", "--batch-size", "5"]
+    const sync = start(args, { env })
+    const ended = finish(sync)
+    const uploaded = async () => (await Effect.runPromise(cdf.files)).filter((f) => f.externalId?.startsWith("h/") && f.uploaded)
+    // under way on both runners, far from done: stop one the way a service manager does
+    await until(async () => (await uploaded()).length >= 8, 60_000)
+    const stoppedAt = Date.now()
+    runners[0]!.kill("SIGTERM")
+    const stopped = await finish(runners[0]!)
+    expect(stopped.code).toBe(130)
+    // it stopped without running the job to its end: the other runner finishes it
+    expect((await uploaded()).length, `stopped after ${Date.now() - stoppedAt} ms`).toBeLessThan(120)
+
+    const result = await ended
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.trim().split("\n").map((line) => JSON.parse(line)).at(-1)).toMatchObject({
+      summary: { uploaded: 120, skipped: 0, failed: 0, bytes: 120 * 2048 }
+    })
+    const files = (await Effect.runPromise(cdf.files)).filter((f) => f.externalId?.startsWith("h/"))
+    expect(files.map((f) => f.externalId).sort()).toEqual([...contents.keys()].map((rel) => `h/${rel}`).sort())
+    for (const file of files) {
+      expect(file.uploaded).toBe(true)
+      expect(file.sha256).toBe(sha256(contents.get(file.externalId!.slice(2))!))
+      // a file in flight on the stopped runner is sent again by the other: at most twice, never a second record
+      expect(file.puts.length).toBeLessThanOrEqual(2)
+    }
+    runners[1]!.kill("SIGTERM")
+    expect((await finish(runners[1]!)).code).toBe(130)
+  })
+
   it("a file the runner cannot read fails with its path and the runner's address; the others are stored", async () => {
     const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
     const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))

@@ -68,16 +68,21 @@ const startRunner = (env: Record<string, string>) =>
       })
       child.once("exit", (code) => resume(Effect.fail(new Error(`runner exited ${code}: ${stderr}`))))
     }).pipe(Effect.timeout("60 seconds"))
-    return { child, address: `127.0.0.1:${port}` }
+    return { child, address: `127.0.0.1:${port}`, stderr: () => stderr }
   })
 
 class Runners extends Context.Tag("test/Runners")<Runners, ReadonlyArray<{
   readonly child: ChildProcess
   readonly address: string
+  /** what the runner wrote to stderr so far (its logs) */
+  readonly stderr: () => string
 }>>() {}
 
-/** Three runners for each describe block, uploading to the emulator (a test of the first block kills one). */
-const runnersLayer = Layer.scoped(
+/**
+ * Three runners for each describe block, uploading to the emulator (a test of the first block kills one); with
+ * `logLevel`, their engine logs at that level on stderr.
+ */
+const runnersLayer = (logLevel?: "Debug") => Layer.scoped(
   Runners,
   Effect.gen(function*() {
     const pg = yield* Postgres.Postgres
@@ -86,7 +91,8 @@ const runnersLayer = Layer.scoped(
       PG_URL: Redacted.value(pg.url),
       CDF_URL: emulator.baseUrl,
       CDF_PROJECT: emulator.project,
-      CDF_TOKEN: Redacted.value(emulator.token)
+      CDF_TOKEN: Redacted.value(emulator.token),
+      ...(logLevel === undefined ? {} : { RUNNER_LOG_LEVEL: logLevel })
     }
     return yield* Effect.all([startRunner(env), startRunner(env), startRunner(env)], { concurrency: 3 })
   })
@@ -125,7 +131,7 @@ const checkStored = (
 
 const settings = { batchSize: 3, batchConcurrency: 6, concurrency: 2, target: "cluster-test" } as const
 
-layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))))), {
+layer(runnersLayer().pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))))), {
   timeout: "120 seconds",
   excludeTestServices: true
 })("IngestCluster on three runners and PostgreSQL", (it) => {
@@ -238,13 +244,13 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
 
 // A cluster of its own: after the kill above, the shared runners' cluster is one runner short, and a database
 // restart on top of that stalled the job in some local runs (see the closing note of issue 15).
-layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))))), {
+layer(runnersLayer("Debug").pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.orDie(Emulator.layerServer({ port: 0 }))))), {
   timeout: "120 seconds",
   excludeTestServices: true
 })("IngestCluster on three fresh runners and PostgreSQL", (it) => {
   it.scoped("the database restarted mid-job: the runners stop, then recover, and the job completes byte-exact", () =>
     Effect.gen(function*() {
-      const { emulator, pg } = yield* setup
+      const { emulator, pg, runners } = yield* setup
       const tree = makeTree(40)
       const prefix = "restart/"
       const source = Ingest.directory(tree.root)
@@ -270,7 +276,10 @@ layer(runnersLayer.pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Layer.
       const joined = yield* Fiber.join(follower).pipe(Effect.timeoutOption("90 seconds"))
       if (Option.isNone(joined)) {
         const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client), Effect.either)
-        expect.fail(`the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}`)
+        const logs = runners.map((r) => `--- runner ${r.address} (exit ${r.child.exitCode}):\n${r.stderr().slice(-6000)}`)
+        expect.fail(
+          `the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}\n${logs.join("\n")}`
+        )
       }
       const events = Option.getOrThrow(joined)
       expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
