@@ -58,24 +58,25 @@ const startRunner = (env: Record<string, string>) =>
       ),
       (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
     )
+    // its logs (the default logger writes to stdout) and warnings, for a test's failure message
     let stderr = ""
     child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    let out = ""
+    child.stdout.on("data", (chunk) => (out += String(chunk)))
     yield* Effect.async<void, Error>((resume) => {
-      let out = ""
-      child.stdout.on("data", (chunk) => {
-        out += String(chunk)
+      child.stdout.on("data", () => {
         if (out.includes("ready")) resume(Effect.void)
       })
       child.once("exit", (code) => resume(Effect.fail(new Error(`runner exited ${code}: ${stderr}`))))
     }).pipe(Effect.timeout("60 seconds"))
-    return { child, address: `127.0.0.1:${port}`, stderr: () => stderr }
+    return { child, address: `127.0.0.1:${port}`, output: () => out + stderr }
   })
 
 class Runners extends Context.Tag("test/Runners")<Runners, ReadonlyArray<{
   readonly child: ChildProcess
   readonly address: string
-  /** what the runner wrote to stderr so far (its logs) */
-  readonly stderr: () => string
+  /** what the runner wrote so far (its logs on stdout, then its stderr) */
+  readonly output: () => string
 }>>() {}
 
 /**
@@ -276,7 +277,7 @@ layer(runnersLayer("Debug").pipe(Layer.provideMerge(Layer.mergeAll(Postgres.laye
       const joined = yield* Fiber.join(follower).pipe(Effect.timeoutOption("90 seconds"))
       if (Option.isNone(joined)) {
         const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client), Effect.either)
-        const logs = runners.map((r) => `--- runner ${r.address} (exit ${r.child.exitCode}):\n${r.stderr().slice(-6000)}`)
+        const logs = runners.map((r) => `--- runner ${r.address} (exit ${r.child.exitCode}):\n${r.output().slice(-6000)}`)
         expect.fail(
           `the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}\n${logs.join("\n")}`
         )
