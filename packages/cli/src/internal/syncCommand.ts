@@ -12,7 +12,7 @@ import type { Ingest } from "@effect-cdf/ingest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
-import { Clock, Effect, Layer, Option, Ref, Stream } from "effect"
+import { Clock, Effect, Layer, Option, Stream } from "effect"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import * as Layers from "./layers.js"
@@ -81,11 +81,11 @@ const rate = (bytes: number, files: number, seconds: number) =>
   seconds <= 0 ? "" : ` (${formatBytes(bytes / seconds)}/s, ${(files / seconds).toFixed(1)} files/s)`
 
 interface Progress {
-  readonly uploaded: number
-  readonly skipped: number
-  readonly failed: number
-  readonly bytes: number
-  readonly drawnAt: number
+  uploaded: number
+  skipped: number
+  failed: number
+  bytes: number
+  drawnAt: number
 }
 
 /**
@@ -179,68 +179,76 @@ export const syncCommand = (shared: Shared) =>
         )
         const failedTags = new Set<string>()
         const failures: Array<string> = []
-        const progress = yield* Ref.make<Progress>({ uploaded: 0, skipped: 0, failed: 0, bytes: 0, drawnAt: 0 })
+        // the counts so far, for the progress line: kept by the one fiber that reads the events
+        const progress: Progress = { uploaded: 0, skipped: 0, failed: 0, bytes: 0, drawnAt: 0 }
         const draw = (force: boolean) =>
-          mode !== "tty" ? Effect.void : Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            const p = yield* Ref.get(progress)
-            if (!force && now - p.drawnAt < 200) return
-            yield* Ref.set(progress, { ...p, drawnAt: now })
-            yield* output.out(
-              `\r\x1b[2K${p.uploaded} uploaded (${formatBytes(p.bytes)}), ${p.skipped} skipped, ${p.failed} failed`
+          mode !== "tty" ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            if (!force && now - progress.drawnAt < 200) return Effect.void
+            progress.drawnAt = now
+            return output.out(
+              `\r\x1b[2K${progress.uploaded} uploaded (${formatBytes(progress.bytes)}), ${progress.skipped} skipped, ${progress.failed} failed`
             )
           })
-        const onEvent = (event: Ingest.SyncEvent) =>
-          Effect.gen(function*() {
-            if (event._tag === "File") {
-              if (event.status === "failed") {
-                failedTags.add(event.error?.tag ?? "UnknownError")
-                failures.push(JSON.stringify({
-                  path: event.path,
-                  externalId: event.externalId,
-                  tag: event.error?.tag,
-                  message: event.error?.message
-                }))
+        /** Counts one file's outcome, and adds what it prints to `out` and `err`. */
+        const onFile = (event: Ingest.FileOutcome, out: Array<string>, err: Array<string>) => {
+          if (event.status === "failed") {
+            failedTags.add(event.error?.tag ?? "UnknownError")
+            failures.push(JSON.stringify({
+              path: event.path,
+              externalId: event.externalId,
+              tag: event.error?.tag,
+              message: event.error?.message
+            }))
+          }
+          if (event.status === "uploaded" || event.status === "would-upload") progress.uploaded++
+          else if (event.status === "skipped") progress.skipped++
+          else if (event.status === "failed") progress.failed++
+          progress.bytes += event.bytes
+          if (mode === "json") {
+            out.push(JSON.stringify({ path: event.path, externalId: event.externalId, status: event.status, bytes: event.bytes }) + "\n")
+          } else if (event.status === "failed") {
+            err.push(`${mode === "tty" ? "\r\x1b[2K" : ""}cdf-files: failed ${event.path}: ${event.error?.message ?? ""}\n`)
+          } else if (mode === "plain" && (flags.dryRun || event.status !== "skipped")) {
+            out.push(`${event.status === "would-upload" ? "would upload" : event.status === "skipped" ? "skip" : event.status}  ${event.path}\n`)
+          }
+        }
+        const onSummary = (event: Ingest.Summary) => {
+          if (mode === "json") {
+            return output.out(JSON.stringify({
+              summary: {
+                uploaded: event.uploaded,
+                skipped: event.skipped,
+                failed: event.failed,
+                bytes: event.bytes,
+                seconds: event.seconds
               }
-              yield* Ref.update(progress, (p) => ({
-                ...p,
-                uploaded: p.uploaded + (event.status === "uploaded" || event.status === "would-upload" ? 1 : 0),
-                skipped: p.skipped + (event.status === "skipped" ? 1 : 0),
-                failed: p.failed + (event.status === "failed" ? 1 : 0),
-                bytes: p.bytes + event.bytes
-              }))
-              if (mode === "json") {
-                return yield* output.out(
-                  JSON.stringify({ path: event.path, externalId: event.externalId, status: event.status, bytes: event.bytes }) + "\n"
-                )
-              }
-              if (event.status === "failed") {
-                const clear = mode === "tty" ? "\r\x1b[2K" : ""
-                return yield* output.err(`${clear}cdf-files: failed ${event.path}: ${event.error?.message ?? ""}\n`)
-              }
-              if (mode === "plain" && (flags.dryRun || event.status !== "skipped")) {
-                return yield* output.out(`${event.status === "would-upload" ? "would upload" : event.status === "skipped" ? "skip" : event.status}  ${event.path}\n`)
-              }
-              return yield* draw(false)
+            }) + "\n")
+          }
+          if (mode === "quiet") return Effect.void
+          const what = event.dryRun ? "would upload" : "uploaded"
+          const resumed = event.resumed ? ` (resumed run ${event.run} of job ${event.jobId})` : ""
+          return output.out(
+            `${mode === "tty" ? "\r\x1b[2K" : ""}${event.uploaded} ${what} (${formatBytes(event.bytes)}), ${event.skipped} skipped, ` +
+              `${event.failed} failed in ${event.seconds.toFixed(1)} s` +
+              `${event.dryRun ? "" : rate(event.bytes, event.uploaded + event.skipped, event.seconds)}${resumed}\n`
+          )
+        }
+        // the events come in chunks, as many as were ready: one write per chunk and stream, not one per file
+        const onChunk = (events: Iterable<Ingest.SyncEvent>) =>
+          Effect.suspend(() => {
+            const out: Array<string> = []
+            const err: Array<string> = []
+            let summary: Ingest.Summary | undefined
+            for (const event of events) {
+              if (event._tag === "File") onFile(event, out, err)
+              else summary = event
             }
-            if (mode === "json") {
-              return yield* output.out(JSON.stringify({
-                summary: {
-                  uploaded: event.uploaded,
-                  skipped: event.skipped,
-                  failed: event.failed,
-                  bytes: event.bytes,
-                  seconds: event.seconds
-                }
-              }) + "\n")
-            }
-            if (mode === "tty") yield* output.out("\r\x1b[2K")
-            if (mode === "quiet") return
-            const what = event.dryRun ? "would upload" : "uploaded"
-            const resumed = event.resumed ? ` (resumed run ${event.run} of job ${event.jobId})` : ""
-            yield* output.out(
-              `${event.uploaded} ${what} (${formatBytes(event.bytes)}), ${event.skipped} skipped, ${event.failed} failed ` +
-                `in ${event.seconds.toFixed(1)} s${event.dryRun ? "" : rate(event.bytes, event.uploaded + event.skipped, event.seconds)}${resumed}\n`
+            return Effect.zipRight(
+              Effect.zipRight(
+                out.length === 0 ? Effect.void : output.out(out.join("")),
+                err.length === 0 ? Effect.void : output.err(err.join(""))
+              ),
+              summary === undefined ? draw(false) : onSummary(summary)
             )
           })
         const source = Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude })
@@ -257,7 +265,7 @@ export const syncCommand = (shared: Shared) =>
             ...(onCluster ? { batchConcurrency: 32 } : {})
           }
         ).pipe(
-          Stream.runForEach(onEvent),
+          Stream.runForEachChunk(onChunk),
           Effect.provide(context),
           Effect.catchTag("IngestError", (error): Effect.Effect<never, UsageError | SyncExit> =>
             error.reason === "State"

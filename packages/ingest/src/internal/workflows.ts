@@ -10,7 +10,7 @@ import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import type { CdfError } from "@effect-cdf/files/CdfError"
 import { SqlClient } from "@effect/sql"
 import { Activity, Workflow } from "@effect/workflow"
-import { Clock, Effect, Layer, Metric, Schema } from "effect"
+import { Clock, Effect, Layer, Metric, Ref, Schedule, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
@@ -255,11 +255,17 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
     // the multipart checkpoints of files in flight at a kill, read once for the batch
     const checkpoints = todo.length === 0 ? new Map<number, string>() : yield* Store.batchCheckpoints(jobId, run, batch)
     const { bytes, bytesBudget, files } = handle.limits
-    // a cancelled run (IngestCluster.cancel marks it done) sends no further file: read at most once a second
-    const running = yield* Effect.cachedWithTTL(
-      Effect.map(Store.persistently(Store.runState(jobId, run)), (state) => state === "running"),
-      "1 second"
+    // a cancelled run (IngestCluster.cancel marks it done) sends no further file: its state is read before the first
+    // file, then once a second while the batch runs (a per-file cached read cost 74 Effect operations a file)
+    const readRunning = Effect.map(Store.persistently(Store.runState(jobId, run)), (state) => state === "running")
+    const stillRunning = yield* Ref.make(yield* readRunning)
+    yield* readRunning.pipe(
+      Effect.tap((now) => Ref.set(stillRunning, now)),
+      Effect.repeat({ schedule: Schedule.spaced("1 second"), while: (now) => now }),
+      Effect.delay("1 second"),
+      Effect.forkScoped
     )
+    const running = Ref.get(stillRunning)
     // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
     yield* Effect.forEach(todo, (item) =>
       Effect.if(running, {
@@ -272,7 +278,7 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
         files.withPermits(1)
       ), { concurrency: files.total, discard: true })
-  }).pipe(Effect.orDie)
+  }).pipe(Effect.scoped, Effect.orDie)
 
 const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
