@@ -6,7 +6,12 @@
  * alternate N times, each against an emulator emptied just before it (a fresh state file for each `sync`), and the
  * medians are compared: one run each cannot tell a few per cent on a shared machine.
  *
- * Usage: `node packages/bench/dist/syncBench.js [--files N] [--concurrency N] [--rounds N]` (after `npm run build`).
+ * With `--count-ops`, nothing is timed: `upload -r` and `sync` run once each (each against an emptied emulator) with
+ * a preload that counts the Effect operations and fibers of the CLI process (`internal/countOps.ts`), and the
+ * counts per file are printed. Counts are deterministic, where times on a shared machine vary by ±15 %.
+ *
+ * Usage: `node packages/bench/dist/syncBench.js [--files N] [--concurrency N] [--rounds N] [--count-ops]` (after
+ * `npm run build`).
  *
  * @since 0.1.0
  */
@@ -23,7 +28,8 @@ const { values: flags } = parseArgs({
   options: {
     files: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "16" },
-    rounds: { type: "string", default: "1" }
+    rounds: { type: "string", default: "1" },
+    "count-ops": { type: "boolean", default: false }
   }
 })
 const rounds = Math.max(1, Number(flags.rounds))
@@ -31,10 +37,12 @@ const files = Number(flags.files)
 const concurrency = String(Number(flags.concurrency))
 const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
 
-const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
-  new Promise<{ seconds: number; summary: string }>((resolve, reject) => {
+const countOps = fileURLToPath(new URL("./internal/countOps.js", import.meta.url))
+
+const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, nodeArgs: ReadonlyArray<string> = []) =>
+  new Promise<{ seconds: number; summary: string; stderr: string }>((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let err = ""
     child.stdout.on("data", (chunk) => (out = (out + String(chunk)).slice(-4096)))
@@ -42,7 +50,7 @@ const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
     child.on("exit", (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       const summary = out.trim().split("\n").at(-1) ?? ""
-      if (code === 0) resolve({ seconds, summary })
+      if (code === 0) resolve({ seconds, summary, stderr: err })
       else reject(new Error(`cdf-files ${args[0]} exited ${code}: ${err}`))
     })
   })
@@ -66,6 +74,24 @@ const main = async () => {
   }
   const machine = `${Os.cpus().length} cores, Node ${process.version}, load ${Os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
   process.stdout.write(`sync benchmark: ${files} files of 4 KiB, --concurrency ${concurrency}, ${rounds} round(s); ${machine}\n`)
+
+  if (flags["count-ops"]) {
+    const count = async (command: "upload" | "sync", args: ReadonlyArray<string>) => {
+      await resetEmulator(target)
+      const { stderr } = await run(args, env, ["--import", countOps])
+      const [, operations, fibers] = stderr.trim().split("\n").find((line) => line.startsWith("effect-ops "))!.split(" ")
+      process.stdout.write(`| cdf-files ${command} | ${(Number(operations) / files).toFixed(0)} | ${(Number(fibers) / files).toFixed(1)} |\n`)
+      return Number(operations)
+    }
+    process.stdout.write(`| run (${files} files, whole process) | Effect operations per file | fibers per file |\n|---|---|---|\n`)
+    const upload = await count("upload", ["upload", tree, "-r", "--external-id-prefix", "u/", "--concurrency", concurrency, "--quiet"])
+    const sync = await count("sync", ["sync", tree, "--external-id-prefix", "s/", "--state", Path.join(work, "ops.db"), "--concurrency", concurrency, "--quiet"])
+    process.stdout.write(`sync / upload operations: ${(sync / upload).toFixed(2)}\n`)
+    await server.stop()
+    closeControl()
+    Fs.rmSync(work, { recursive: true, force: true })
+    return
+  }
 
   const uploads: Array<number> = []
   const syncs: Array<number> = []
