@@ -6,6 +6,7 @@
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { NodeFileSystem } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Context, Effect, Fiber, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -277,9 +278,25 @@ layer(runnersLayer("Debug").pipe(Layer.provideMerge(Layer.mergeAll(Postgres.laye
       const joined = yield* Fiber.join(follower).pipe(Effect.timeoutOption("90 seconds"))
       if (Option.isNone(joined)) {
         const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client), Effect.either)
-        const logs = runners.map((r) => `--- runner ${r.address} (exit ${r.child.exitCode}):\n${r.output().slice(-6000)}`)
+        // the batches not finished, and the engine's messages not processed (which workflow, which shard)
+        const stuck = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          Effect.all([
+            sql`SELECT batch, COUNT(*) FILTER (WHERE decision IS NULL) AS undecided,
+              COUNT(*) FILTER (WHERE outcome IS NULL) AS open FROM cdf_ingest_items
+              WHERE job_id = ${jobId} AND run = 1 GROUP BY batch HAVING COUNT(*) FILTER (WHERE outcome IS NULL) > 0
+              ORDER BY batch`,
+            sql`SELECT entity_type, shard_id, tag, kind, last_read FROM cluster_messages WHERE NOT processed
+              ORDER BY id DESC LIMIT 30`
+          ])).pipe(Effect.provide(client), Effect.either)
+        // the first line of each of a runner's last 80 log entries (the pretty logger's `[hh:mm:ss.mmm] LEVEL …`), and
+        // its warnings
+        const logs = runners.map((r) => {
+          const lines = r.output().split("\n").filter((line) => /^\[\d\d:\d\d|^\(node:|Error/.test(line))
+          return `--- runner ${r.address} (exit ${r.child.exitCode}):\n${lines.slice(-80).join("\n")}`
+        })
         expect.fail(
-          `the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}\n${logs.join("\n")}`
+          `the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}\n` +
+            `unfinished batches, unprocessed messages: ${JSON.stringify(stuck)}\n${logs.join("\n")}`
         )
       }
       const events = Option.getOrThrow(joined)
