@@ -263,6 +263,8 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       Effect.tap((now) => Ref.set(stillRunning, now)),
       Effect.repeat({ schedule: Schedule.spaced("1 second"), while: (now) => now }),
       Effect.delay("1 second"),
+      // the engine runs an activity as an uninterruptible request: the poll must stop when the batch ends
+      Effect.interruptible,
       Effect.forkScoped
     )
     const running = Ref.get(stillRunning)
