@@ -137,26 +137,30 @@ export const existing = <I extends { readonly externalId: string }>(items: Reado
 const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batch, checksum, jobId, run } = payload
-    const items = (yield* Store.batchItems(jobId, run, batch)).filter((item) => item.decision === null)
+    const items = (yield* Store.persistently(Store.batchItems(jobId, run, batch))).filter((item) => item.decision === null)
     if (items.length === 0) return
     const handle = yield* handleOf(payload)
     const records = yield* Effect.either(existing(items))
     if (records._tag === "Left") {
       // CDF cannot say what exists: the batch's files are failed (a rerun asks again)
       const error = errorOf(records.left)
-      yield* Store.writeDecisions(jobId, run, items.map((item) => ({ seq: item.seq, decision: "upload" as const })))
-      yield* Store.writeOutcomes(jobId, run, items.map((item) => ({ seq: item.seq, status: "failed", error, checkpointed: false })))
+      yield* Store.persistently(Store.writeDecisions(jobId, run, items.map((item) => ({ seq: item.seq, decision: "upload" as const }))))
+      yield* Store.persistently(
+        Store.writeOutcomes(jobId, run, items.map((item) => ({ seq: item.seq, status: "failed", error, checkpointed: false })))
+      )
       yield* emit(handle, items.map((item) => ({ path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })))
       return
     }
     const byExternalId = records.right.records
-    const kept = checksum ? yield* Store.hashes(jobId, items.map((item) => item.externalId)) : new Map()
+    const kept = checksum ? yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId))) : new Map()
     const decisions = yield* Effect.forEach(items, (item) =>
       Effect.map(
         decide(item, byExternalId.get(item.externalId), kept.get(item.externalId), checksum),
         (decision) => ({ item, decision })
       ), { concurrency: 8 })
-    yield* Store.writeDecisions(jobId, run, decisions.map(({ decision, item }) => ({ seq: item.seq, decision })))
+    yield* Store.persistently(
+      Store.writeDecisions(jobId, run, decisions.map(({ decision, item }) => ({ seq: item.seq, decision })))
+    )
     yield* emit(
       handle,
       decisions.filter(({ decision }) => decision === "skip").map(({ item }) => ({
@@ -248,12 +252,12 @@ const transferOne = (
 const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batch, jobId, run } = payload
-    const todo = (yield* Store.batchItems(jobId, run, batch)).filter((item) =>
+    const todo = (yield* Store.persistently(Store.batchItems(jobId, run, batch))).filter((item) =>
       item.decision === "upload" && item.outcome === null
     )
     const handle = yield* handleOf(payload)
     // the multipart checkpoints of files in flight at a kill, read once for the batch
-    const checkpoints = todo.length === 0 ? new Map<number, string>() : yield* Store.batchCheckpoints(jobId, run, batch)
+    const checkpoints = todo.length === 0 ? new Map<number, string>() : yield* Store.persistently(Store.batchCheckpoints(jobId, run, batch))
     const { bytes, bytesBudget, files } = handle.limits
     // a cancelled run (IngestCluster.cancel marks it done) sends no further file: its state is read before the first
     // file, then once a second while the batch runs (a per-file cached read cost 74 Effect operations a file)
@@ -321,7 +325,7 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
     }
     const size = batchSize > 0 ? batchSize : spreadBatchSize(unique.length)
     const planned = unique.map((item): Store.PlannedItem => ({ ...item, batch: Math.floor(item.seq / size) }))
-    yield* Store.writePlan(jobId, run, planned)
+    yield* Store.persistently(Store.writePlan(jobId, run, planned))
     return { files: planned.length, batches: Math.ceil(planned.length / size) }
   }).pipe(Effect.orDie)
 
@@ -338,8 +342,8 @@ const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
       name: "Finish",
       success: Counts,
       execute: Effect.gen(function*() {
-        const counts = yield* Store.runCounts(jobId, run)
-        yield* Store.finishRun(jobId, run, counts, yield* Clock.currentTimeMillis)
+        const counts = yield* Store.persistently(Store.runCounts(jobId, run))
+        yield* Store.persistently(Store.finishRun(jobId, run, counts, yield* Clock.currentTimeMillis))
         return counts
       }).pipe(Effect.orDie)
     })
