@@ -52,6 +52,18 @@ const until = async (check: () => Promise<boolean>, timeout: number) => {
   }
 }
 
+/**
+ * A throwaway PostgreSQL and an emulator whose PUTs each wait `putDelay` ms (so that a job lasts long enough to act
+ * mid-way), both closed with the file's scope; `env` points a runner at the emulator, `url` is the database's.
+ */
+const servers = async (putDelay: number) => {
+  const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
+  const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
+  await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: putDelay } }))
+  const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
+  return { cdf, env, url: Redacted.value(pg.url) }
+}
+
 beforeAll(() => {
   requireBuilt()
   work = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-files-cluster-"))
@@ -71,12 +83,9 @@ describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout:
   })
 
   it("runners upload a submitted job; a killed sync leaves the job going; a rerun attaches; jobs lists it", async () => {
-    const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
-    const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
-    await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 300 } }))
-    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
+    const { cdf, env, url: plain } = await servers(300)
     // trust authentication on loopback takes any password: this one must never be printed
-    const url = Redacted.value(pg.url).replace("postgres://effect@", "postgres://effect:s3cret-pw@")
+    const url = plain.replace("postgres://effect@", "postgres://effect:s3cret-pw@")
     const runners = await Promise.all([0, 1].map(async () => {
       const child = start(["runner", "--state", url, "--port", String(await freePort())], { env })
       children.push(child)
@@ -139,11 +148,7 @@ describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout:
   })
 
   it("a runner stopped with SIGTERM mid-job exits 130 and hands its work back: the other finishes, byte-exact, one record each", async () => {
-    const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
-    const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
-    await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 400 } }))
-    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
-    const url = Redacted.value(pg.url)
+    const { cdf, env, url } = await servers(400)
     const ports = [await freePort(), await freePort()]
     const runners = await Promise.all(ports.map(async (port) => {
       const child = start(["runner", "--state", url, "--port", String(port)], { env })
@@ -190,11 +195,7 @@ describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout:
   })
 
   it("a file the runner cannot read fails with its path and the runner's address; the others are stored", async () => {
-    const pg = await Effect.runPromise(Scope.extend(Postgres.make, scope))
-    const cdf = await Effect.runPromise(Scope.extend(Emulator.makeServer({ port: 0 }), scope))
-    await Effect.runPromise(cdf.addFault({ route: "storage.put", action: { _tag: "Delay", millis: 200 } }))
-    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
-    const url = Redacted.value(pg.url)
+    const { cdf, env, url } = await servers(200)
     const port = await freePort()
     const runner = start(["runner", "--state", url, "--port", String(port)], { env })
     children.push(runner)

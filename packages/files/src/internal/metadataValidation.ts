@@ -3,6 +3,9 @@
  * API specification before any request, and the request body built from valid options. A failure is an
  * `InvalidFileMetadataError` naming the option at fault and the limit in words.
  *
+ * Over 450 lines for a reason: it holds one rule per field of the specification, read side by side with it. Split
+ * by field, the limits a reader checks against the specification would be in several places.
+ *
  * @internal
  */
 import { Effect, Either, Option, type ParseResult, Predicate, Schema } from "effect"
