@@ -62,6 +62,21 @@ export const layerRunner: (
 ) => Layer.Layer<RunnerEngine, IngestError, Files.Files | FileSystem.FileSystem> = internal.layerRunner
 
 /**
+ * Runs beside `layerRunner` for as long as the runner works, and fails with an `IngestError` once the runner has held
+ * no shard for `stalledAfter` (default 30 seconds) while its database answers. After a database restart,
+ * @effect/cluster 0.60.2 can leave a runner stuck releasing the shards it held: it keeps their locks and reads none
+ * of their messages, so the jobs on them stop until its process goes. When this fails, exit the process at once
+ * (closing its scope would wait on the stuck release) and let its supervisor start it again: `cdf-files runner`
+ * exits with code 75. See docs/cluster.md.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const watchRunner: (
+  options?: { readonly stalledAfter?: Duration.DurationInput | undefined }
+) => Effect.Effect<never, IngestError, SqlClient.SqlClient> = internal.watchRunner
+
+/**
  * A client of the runners: submits and follows jobs, runs none.
  *
  * @since 0.1.0

@@ -45,39 +45,58 @@ const makeTree = (files: number) => {
 
 /**
  * A runner process; its stdout says `ready` once it takes work. SIGKILLed when the scope closes; it also exits by
- * itself when this process dies (its stdin closes).
+ * itself when this process dies (its stdin closes). Started again at its address when it exits 75, as its supervisor
+ * would (`IngestCluster.watchRunner`: the engine left it stuck after a database restart).
  */
 const startRunner = (env: Record<string, string>) =>
   Effect.gen(function*() {
     const port = yield* Effect.promise(freePort)
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        spawn(process.execPath, [runnerScript], {
-          env: { ...process.env, ...env, RUNNER_PORT: String(port) },
-          stdio: ["pipe", "pipe", "pipe"]
-        })
-      ),
-      (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-    )
     // its logs (the default logger writes to stdout) and warnings, for a test's failure message
-    let stderr = ""
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
     let out = ""
-    child.stdout.on("data", (chunk) => (out += String(chunk)))
+    let closed = false
+    const spawnRunner = (): ChildProcess => {
+      const child = spawn(process.execPath, [runnerScript], {
+        env: { ...process.env, ...env, RUNNER_PORT: String(port) },
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      child.stdout.on("data", (chunk) => (out += String(chunk)))
+      child.stderr.on("data", (chunk) => (out += String(chunk)))
+      child.once("exit", (code) => {
+        if (code === 75 && !closed) current = spawnRunner()
+      })
+      return child
+    }
+    let current = spawnRunner()
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
+        if (current.exitCode === null) current.kill("SIGKILL")
+      })
+    )
+    const first = current
     yield* Effect.async<void, Error>((resume) => {
-      child.stdout.on("data", () => {
+      first.stdout!.on("data", () => {
         if (out.includes("ready")) resume(Effect.void)
       })
-      child.once("exit", (code) => resume(Effect.fail(new Error(`runner exited ${code}: ${stderr}`))))
+      first.once("exit", (code) => resume(Effect.fail(new Error(`runner exited ${code}: ${out}`))))
     }).pipe(Effect.timeout("60 seconds"))
-    return { child, address: `127.0.0.1:${port}`, output: () => out + stderr }
+    return {
+      get child() {
+        return current
+      },
+      address: `127.0.0.1:${port}`,
+      output: () => out,
+      restarts: () => out.split("\n").filter((line) => line.includes("(exit 75)")).length
+    }
   })
 
 class Runners extends Context.Tag("test/Runners")<Runners, ReadonlyArray<{
   readonly child: ChildProcess
   readonly address: string
-  /** what the runner wrote so far (its logs on stdout, then its stderr) */
+  /** what the runner wrote so far (its logs and its warnings) */
   readonly output: () => string
+  /** how many times it exited 75 and was started again */
+  readonly restarts: () => number
 }>>() {}
 
 /**
@@ -292,7 +311,7 @@ layer(runnersLayer("Debug").pipe(Layer.provideMerge(Layer.mergeAll(Postgres.laye
         // its warnings
         const logs = runners.map((r) => {
           const lines = r.output().split("\n").filter((line) => /^\[\d\d:\d\d|^\(node:|Error/.test(line))
-          return `--- runner ${r.address} (exit ${r.child.exitCode}):\n${lines.slice(-80).join("\n")}`
+          return `--- runner ${r.address} (exit ${r.child.exitCode}, restarts ${r.restarts()}):\n${lines.slice(-80).join("\n")}`
         })
         expect.fail(
           `the job did not finish within 90 s of the restart; files per runner: ${JSON.stringify(counts)}\n` +
@@ -300,6 +319,9 @@ layer(runnersLayer("Debug").pipe(Layer.provideMerge(Layer.mergeAll(Postgres.laye
         )
       }
       const events = Option.getOrThrow(joined)
+      // a runner the engine left stuck exits 75 and is started again (IngestCluster.watchRunner): say how often
+      const restarts = runners.map((r) => r.restarts())
+      if (restarts.some((n) => n > 0)) console.log(`runners restarted after the database restart: ${restarts.join(", ")}`)
       expect(events[events.length - 1]).toMatchObject({ _tag: "Summary", uploaded: 40, failed: 0 })
       yield* checkStored(emulator, prefix, tree.contents)
     }), 120_000)

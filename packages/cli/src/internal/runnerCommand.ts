@@ -16,6 +16,9 @@ import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { UsageError } from "./usage.js"
 
+/** The exit code of a runner to restart (EX_TEMPFAIL): systemd's `Restart=on-failure` and Kubernetes restart it. */
+const restartExitCode = 75
+
 /**
  * `cdf-files runner`.
  *
@@ -44,7 +47,7 @@ export const runnerCommand = (shared: Shared) =>
         Layer.provide(Layer.succeed(FileSystem.FileSystem, fs))
       )
       return yield* Effect.scoped(Effect.gen(function*() {
-        yield* Layer.build(layer).pipe(
+        const context = yield* Layer.build(layer).pipe(
           Effect.catchTags({
             ConfigError: (error) => Effect.fail(new UsageError(shared.describeConfigError(error))),
             InvalidConfigError: (error) => Effect.fail(new UsageError(`configuration: ${error.message}`)),
@@ -58,6 +61,15 @@ export const runnerCommand = (shared: Shared) =>
         yield* output.err(
           `cdf-files: runner ${host}:${flags.port} on ${describeUrl(url.value)}: taking work; stop with SIGTERM or Ctrl-C\n`
         )
-        return yield* Effect.never
+        // a runner the engine left stuck after a database restart: this process must go for its shards to move
+        // (closing its scope would wait on the stuck release), and its supervisor starts it again
+        return yield* IngestCluster.watchRunner().pipe(
+          Effect.provide(context),
+          Effect.catchTag("IngestError", (error) =>
+            Effect.zipRight(
+              output.err(`cdf-files: runner ${host}:${flags.port}: ${error.message} (exit ${restartExitCode})\n`),
+              Effect.sync(() => process.exit(restartExitCode))
+            ))
+        )
       }))
     })).pipe(Command.withDescription(Help.runner.summary))

@@ -170,6 +170,8 @@ export const runner: CommandDoc = {
   exitCodes: [
     [1, "the runner could not start (the database cannot be reached, the port is taken)"],
     [2, "a usage or settings error: bad flag, not a postgres:// URL, no CDF settings"],
+    [75, "held no shard for 30 s while its database answered (the engine left it stuck after a database restart): " +
+      "restart it (systemd's Restart=always, Kubernetes do)"],
     [130, "stopped by SIGTERM or Ctrl-C, its work handed back to the other runners"]
   ]
 }

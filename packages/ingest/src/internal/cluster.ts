@@ -6,14 +6,14 @@
  *
  * @internal
  */
-import { ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "@effect/cluster"
+import { ClusterMetrics, ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "@effect/cluster"
 import type { Files } from "@effect-cdf/files"
 import type { FileSystem } from "@effect/platform"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import type { WorkflowEngine } from "@effect/workflow"
-import { Clock, Duration, Effect, Layer, Option, type Redacted, Schedule, Stream } from "effect"
+import { Clock, Duration, Effect, Layer, Metric, Option, type Redacted, Ref, Schedule, Stream } from "effect"
 import { type FileOutcome, IngestError } from "./model.js"
 import { type IngestRuntime, layerRuntimeOf } from "./runtime.js"
 import * as Store from "./store.js"
@@ -121,6 +121,42 @@ export const layerRunner = (
         : new IngestError({ reason: "State", message: `the runner could not start: ${String(error)}` })
     )
   )
+
+/**
+ * Runs as long as the runner works, and fails once it has held no shard for `stalledAfter` while its database
+ * answers. That is a runner the engine will not give work again: @effect/cluster 0.60.2 releases every shard when
+ * its lock storage fails (a database restart), and that release waits for the entities of those shards to stop; an
+ * entity that waits on another workflow's reply never stops, so the release never ends, and the runner keeps the
+ * shards' locks (it refreshes the locks of the shards it is releasing) without reading their messages. The other
+ * runners cannot take them over while it lives. Its process must go (its session locks go with its connection)
+ * and start again: `cdf-files runner` exits with code 75 for its supervisor to restart it (see docs/cluster.md).
+ *
+ * @internal
+ */
+export const watchRunner = (
+  options?: { readonly stalledAfter?: Duration.DurationInput | undefined }
+): Effect.Effect<never, IngestError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const stalledAfter = Duration.decode(options?.stalledAfter ?? "30 seconds")
+    const databaseAnswers = sql`SELECT 1`.pipe(Effect.timeout("2 seconds"), Effect.isSuccess)
+    // since when the runner has held no shard with its database answering
+    const idleSince = yield* Ref.make(Option.none<number>())
+    const check = Effect.gen(function*() {
+      const shards = (yield* Metric.value(ClusterMetrics.shards)).value
+      const now = yield* Clock.currentTimeMillis
+      if (shards > 0n || !(yield* databaseAnswers)) return yield* Ref.set(idleSince, Option.none())
+      const since = Option.getOrElse(yield* Ref.updateAndGet(idleSince, Option.orElseSome(() => now)), () => now)
+      if (now - since >= Duration.toMillis(stalledAfter)) {
+        return yield* new IngestError({
+          reason: "State",
+          message: `the runner has held no shard for ${Duration.format(stalledAfter)} while its database answers: ` +
+            "its engine is stuck releasing the shards it held when the database went away; restart it"
+        })
+      }
+    })
+    return yield* Effect.repeat(check, Schedule.spaced("2 seconds")).pipe(Effect.zipRight(Effect.never))
+  })
 
 /** @internal */
 export type ClientEngine = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | IngestRuntime
