@@ -1,9 +1,9 @@
-import { ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
+import { ClusterMetrics, ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, layer } from "@effect/vitest"
 import { Workflow } from "@effect/workflow"
-import { Effect, Fiber, Layer, Option, Schema } from "effect"
+import { Effect, Fiber, Layer, Metric, Option, Schema } from "effect"
 import { IngestCluster } from "../src/index.js"
 import * as Net from "node:net"
 import * as Postgres from "./support/postgres.js"
@@ -79,5 +79,26 @@ describe("a throwaway PostgreSQL for the cluster tests", () => {
         const [free] = yield* sql<{ got: boolean }>`SELECT pg_try_advisory_lock(${0x63646631}) AS got`
         assert.isTrue(free!.got)
       }).pipe(Effect.scoped, Effect.provide(Sql)), { timeout: 60_000 })
+
+    // the runner's watch (IngestCluster.watchRunner) reads the engine's shard gauge of this process: set here
+    it.effect("watchRunner fails once the runner holds no shard while its database answers, and only then", () =>
+      Effect.gen(function*() {
+        const pg = yield* Postgres.Postgres
+        const watch = IngestCluster.watchRunner({ stalledAfter: "1 second" })
+        // holding shards: the runner works, the watch goes on
+        yield* Metric.set(ClusterMetrics.shards, BigInt(12))
+        assert.isTrue(Option.isNone(yield* Effect.timeoutOption(Effect.flip(watch), "5 seconds")))
+        // no shard, and the database away: it cannot take shards, the watch waits for the database
+        yield* Metric.set(ClusterMetrics.shards, BigInt(0))
+        yield* pg.stop
+        const whileDown = yield* Effect.timeoutOption(Effect.flip(watch), "5 seconds")
+        yield* pg.start
+        assert.isTrue(Option.isNone(whileDown))
+        // no shard with the database answering: stuck, restart it
+        const stuck = yield* Effect.flip(watch).pipe(Effect.timeout("15 seconds"))
+        assert.strictEqual(stuck._tag, "IngestError")
+        assert.strictEqual(stuck.reason, "State")
+        assert.include(stuck.message, "has held no shard for 1 s while its database answers")
+      }).pipe(Effect.provide(Sql)), { timeout: 60_000 })
   })
 })

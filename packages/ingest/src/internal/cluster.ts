@@ -150,7 +150,7 @@ export const watchRunner = (
       if (now - since >= Duration.toMillis(stalledAfter)) {
         return yield* new IngestError({
           reason: "State",
-          message: `the runner has held no shard for ${Duration.format(stalledAfter)} while its database answers: ` +
+          message: `the runner has held no shard for ${Duration.toSeconds(stalledAfter)} s while its database answers: ` +
             "its engine is stuck releasing the shards it held when the database went away; restart it"
         })
       }
