@@ -141,13 +141,13 @@ export const watchRunner = (
     const stalledAfter = Duration.decode(options?.stalledAfter ?? "30 seconds")
     const databaseAnswers = sql`SELECT 1`.pipe(Effect.timeout("2 seconds"), Effect.isSuccess)
     // since when the runner has held no shard with its database answering
-    const idleSince = yield* Ref.make(Option.none<number>())
+    const idleSince = yield* Ref.make<number | undefined>(undefined)
     const check = Effect.gen(function*() {
       const shards = (yield* Metric.value(ClusterMetrics.shards)).value
       const now = yield* Clock.currentTimeMillis
-      if (shards > 0n || !(yield* databaseAnswers)) return yield* Ref.set(idleSince, Option.none())
-      const since = Option.getOrElse(yield* Ref.updateAndGet(idleSince, Option.orElseSome(() => now)), () => now)
-      if (now - since >= Duration.toMillis(stalledAfter)) {
+      if (shards > 0n || !(yield* databaseAnswers)) return yield* Ref.set(idleSince, undefined)
+      const since = yield* Ref.updateAndGet(idleSince, (since) => since ?? now)
+      if (now - since! >= Duration.toMillis(stalledAfter)) {
         return yield* new IngestError({
           reason: "State",
           message: `the runner has held no shard for ${Duration.toSeconds(stalledAfter)} s while its database answers: ` +
