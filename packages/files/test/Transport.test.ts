@@ -1,6 +1,7 @@
 /**
- * The same HTTP cases against three platform `HttpClient`s on a real 127.0.0.1 port: ours (`NodeTransport.layer`,
- * undici's `Dispatcher.request`), @effect/platform-node's undici adapter (`NodeHttpClient.layerUndici`) and
+ * The same HTTP cases against the platform `HttpClient`s on a real 127.0.0.1 port: ours (`NodeTransport.layer`,
+ * undici's `Dispatcher.request`), its untraced variant (what `CdfClient` sends on: `HttpClient.makeWith`, no span,
+ * aborted by interruption), @effect/platform-node's undici adapter (`NodeHttpClient.layerUndici`) and
  * `FetchHttpClient.layer` (Node's global fetch). The library runs on each of them. Where they legitimately differ,
  * each client's behaviour is asserted explicitly (see `Differences`), not hidden.
  */
@@ -17,6 +18,7 @@ import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Schedule, Stream } from "e
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { onPort } from "./FilesFixtures.js"
+import * as Untraced from "../src/internal/untracedClient.js"
 import { bytesOf, sha256 } from "./TransferFixtures.js"
 
 /** What a PUT /echo saw: the body's sha256 and length, and the framing headers. */
@@ -166,6 +168,8 @@ interface Differences {
   readonly formDataBody: "sent" | "Transport"
   /** Whether reading `headers` twice gives the same object. */
   readonly headersCached: boolean
+  /** The platform's `http.client` span per request: made (unless the tracer is disabled for it), or never. */
+  readonly spans: "http.client" | "none"
 }
 
 const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpClient>; differs: Differences }> = [
@@ -178,7 +182,24 @@ const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpC
       failingStream: "Encode",
       formData: "parsed",
       headersCached: true,
-      formDataBody: "sent"
+      formDataBody: "sent",
+      spans: "http.client"
+    }
+  },
+  {
+    // what CdfClient sends on by default (no span per request): the variant NodeTransport's client carries
+    name: "NodeTransport.layer, untraced",
+    layer: Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, Untraced.untraced)).pipe(
+      Layer.provide(NodeTransport.layer)
+    ),
+    differs: {
+      sizedStream: "content-length",
+      rawReadableStream: "sent",
+      failingStream: "Encode",
+      formData: "parsed",
+      headersCached: true,
+      formDataBody: "sent",
+      spans: "none"
     }
   },
   {
@@ -190,7 +211,8 @@ const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpC
       failingStream: "Transport",
       formData: "Decode",
       headersCached: false,
-      formDataBody: "Transport"
+      formDataBody: "Transport",
+      spans: "http.client"
     }
   },
   {
@@ -202,7 +224,8 @@ const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpC
       failingStream: "Transport",
       formData: "parsed",
       headersCached: false,
-      formDataBody: "sent"
+      formDataBody: "sent",
+      spans: "http.client"
     }
   }
 ]
@@ -260,16 +283,17 @@ for (const client of clients) {
         expect(attempts).toBe(1 + 3)
       }))
 
-    test("the platform's http.client span with the status; none under withTracerDisabledWhen", (s) =>
+    const spans = client.differs.spans
+    test(`the platform's http.client span (${spans}) with the status; none under withTracerDisabledWhen`, (s) =>
       Effect.gen(function*() {
         const recorder = CdfTest.makeRecorder()
         const client = yield* HttpClient.HttpClient
         yield* Effect.flatMap(client.get(`${s.url}/json`), (r) => r.json).pipe(recorder.provide)
         const quiet = client.pipe(HttpClient.withTracerDisabledWhen(() => true))
         yield* Effect.flatMap(quiet.get(`${s.url}/json`), (r) => r.json).pipe(recorder.provide)
-        expect(recorder.spans.map((span) => [span.name, span.attributes.get("http.response.status_code")])).toEqual([
-          ["http.client GET", 200]
-        ])
+        expect(recorder.spans.map((span) => [span.name, span.attributes.get("http.response.status_code")])).toEqual(
+          spans === "none" ? [] : [["http.client GET", 200]]
+        )
       }))
 
     test("an empty body is json null; a body that is not JSON is ResponseError Decode", (s) =>
@@ -417,4 +441,16 @@ describe("NodeTransport.layer is the whole Node stack", () => {
       const record = (yield* emulator.files).find((f) => f.id === file.id)
       expect([record?.size, record?.sha256, record?.puts.length]).toEqual([bytes.byteLength, sha256(bytes), 5])
     }).pipe(Effect.provide(onPort({ minPartSize: 1024 }, { partSize: 4096, singlePutThreshold: 8192 }, NodeTransport.layer))))
+})
+
+describe("the untraced variant", () => {
+  it.scopedLive("NodeTransport's client carries it (the same client each time); any other client gets the platform's tracer off", () =>
+    Effect.gen(function*() {
+      const ours = yield* Effect.provide(HttpClient.HttpClient, NodeTransport.layer)
+      expect(Untraced.untraced(ours)).toBe(Untraced.untraced(ours))
+      expect(Untraced.untraced(ours)).not.toBe(ours)
+      const fetch = yield* Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer)
+      // the fallback is a new client built on each call (`withTracerDisabledWhen`)
+      expect(Untraced.untraced(fetch)).not.toBe(Untraced.untraced(fetch))
+    }))
 })

@@ -18,7 +18,8 @@ import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../C
 import * as Api from "./api.js"
 import * as Policy from "./retryPolicy.js"
 import { PermitsImpl } from "./permits.js"
-import { withTracing } from "./tracePropagation.js"
+import { tracedBase, withTracing } from "./tracePropagation.js"
+import * as Untraced from "./untracedClient.js"
 import { makeTransferSettings, type TransferSettings } from "./transfer.js"
 
 /** @internal */
@@ -114,7 +115,7 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
     const projectUrl = `${config.baseUrl}/api/v1/projects/${encodeURIComponent(config.project)}`
 
     const api = config.transformClient(
-      platform.pipe(
+      tracedBase(platform, config).pipe(
         HttpClient.mapRequest((request) =>
           request.pipe(
             HttpClientRequest.acceptJson,
@@ -135,8 +136,8 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
     // headers only with `CdfConfig.tracePropagation`.
     const apiOk = HttpClient.filterStatusOk(withTracing(api, config))
 
-    // With the platform tracer off for a request, the platform adds no trace-propagation headers to it either.
-    const storage = platform.pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // Untraced: the platform adds no span and no trace-propagation headers to a request to storage.
+    const storage = Untraced.untraced(platform)
 
     const resolveUploadUrl = (url: string): string => {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url

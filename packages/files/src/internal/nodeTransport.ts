@@ -3,7 +3,9 @@
  * gives every request an `AbortController` (aborted when the fiber is interrupted, or when a response whose body was
  * never read is garbage-collected), the `http.client` span and the combinators. What this file adds is what
  * @effect/platform-node's undici adapter pays for per request: headers are converted once, on first read, and each
- * body read is one `Effect.async` over undici's own promise (no fiber, no `Effect.cached` per read).
+ * body read is one `Effect.async` over undici's own promise (no fiber, no `Effect.cached` per read). The client
+ * carries an untraced variant (`makeUntraced`, see `untracedClient.ts`) built with `HttpClient.makeWith`: no span,
+ * no tracer check, no `AbortController` registered with the garbage collector; `CdfClient` sends on it by default.
  *
  * @internal
  */
@@ -19,6 +21,7 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Cause, Effect, Inspectable, Option, Stream } from "effect"
 import { identity } from "effect/Function"
 import type { Dispatcher } from "undici"
+import * as Untraced from "./untracedClient.js"
 
 type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
@@ -37,14 +40,16 @@ const send = (
   dispatcher: Dispatcher,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   body: RequestBody,
   encodeFailure: () => unknown,
   headers: Record<string, string> = request.headers
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
+    // Without a signal of the caller's (the untraced client), the request is aborted by this effect's interruption
+    const controller = signal === undefined ? new AbortController() : undefined
     dispatcher.request({
-      signal,
+      signal: signal ?? controller!.signal,
       method: request.method as Dispatcher.HttpMethod,
       headers,
       origin: url.origin,
@@ -63,13 +68,51 @@ const send = (
         ))
       }
     )
+    return controller === undefined ? undefined : Effect.sync(() => controller.abort())
   })
 
 const none = () => undefined
 
-/** The platform `HttpClient` over `dispatcher`. @internal */
+/**
+ * The `HttpClient` over `dispatcher`: the platform's `HttpClient.make` (its `http.client` span when the tracer is on
+ * for a request, an `AbortController` aborted on interruption, a body never read aborted once garbage-collected),
+ * carrying its untraced variant (`Untraced`).
+ *
+ * @internal
+ */
 export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) => {
+  Untraced.withVariant(
+    HttpClient.make((request, url, signal) => execute(dispatcher, request, url, signal)),
+    makeUntraced(dispatcher)
+  )
+
+/**
+ * The untraced variant: the same requests built with `HttpClient.makeWith`, so every combinator works on it, but
+ * no span, no tracer check and no `FiberRef` set per request: each request is one `Effect.async` over undici whose
+ * interruption aborts it. A body is not released by the garbage collector: its reader reads or discards it (as
+ * `CdfClient` does with every answer). Measured: see docs/benchmarks.md ("The untraced transport").
+ *
+ * @internal
+ */
+export const makeUntraced = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+  HttpClient.makeWith(
+    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest, HttpClientError.HttpClientError>) =>
+      Effect.flatMap(effect, (request) => {
+        const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+        return url._tag === "Left"
+          ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+          : execute(dispatcher, request, url.right, undefined)
+      }),
+    Effect.succeed
+  )
+
+/** Sends `request` by the kind of its body; `signal` is the platform's, or none (the effect's own abort). */
+const execute = (
+  dispatcher: Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  signal: AbortSignal | undefined
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
     const body = request.body
     switch (body._tag) {
       case "Empty":
@@ -99,7 +142,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
         )
       }
     }
-  })
+}
 
 /**
  * One undici response. Each body read starts undici's read when the effect first runs and keeps its promise, so

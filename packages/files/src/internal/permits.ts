@@ -84,16 +84,34 @@ export class PermitsImpl {
     }
   }
 
+  /** Takes `n` permits at once when they are free and nobody waits (what `take` would grant without waiting). */
+  private takeNow(n: number, ticket: Ticket): boolean {
+    if (this.head !== this.queue.length || this.free < n) return false
+    this.free -= n
+    ticket.held = true
+    return true
+  }
+
+  /**
+   * `self` holding `n` permits. One uninterruptible region: the permits are taken (at once when free, else by a wait
+   * that interruption can end), `self` runs interruptibly, and whatever its end, the permits are given back in the
+   * same step (no `ensuring`: its own region and the `Exit` it builds cost as much again on every PUT).
+   */
   readonly withPermits = (n: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.suspend(() => {
+    Effect.uninterruptibleMask((restore) => {
       const count = this.clamp(n)
       const ticket: Ticket = { held: false }
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.ensuring(
-          Effect.zipRight(restore(this.take(count, ticket)), restore(self)),
-          Effect.sync(() => this.give(count, ticket))
-        )
-      )
+      const run = this.takeNow(count, ticket) ? restore(self) : Effect.zipRight(restore(this.take(count, ticket)), restore(self))
+      return Effect.matchCauseEffect(run, {
+        onFailure: (cause) => {
+          this.give(count, ticket)
+          return Effect.failCause(cause)
+        },
+        onSuccess: (a) => {
+          this.give(count, ticket)
+          return Effect.succeed(a)
+        }
+      })
     })
 
   readonly withPermitsScoped = (n: number): Effect.Effect<void, never, Scope.Scope> =>

@@ -40,7 +40,7 @@
  * @internal
  */
 import type * as Headers from "@effect/platform/Headers"
-import { Clock, Duration, Effect, Fiber, FiberId, Schedule } from "effect"
+import { Clock, Duration, Effect, Fiber, FiberId, Runtime, Schedule, type Tracer } from "effect"
 import { inBrowser } from "./browser.js"
 
 /** @internal */
@@ -253,29 +253,40 @@ export const retrying = <A, F, R>(
     return Effect.retry(again, { schedule: options.schedule, while: options.retryable })
   })
 
-/** An event on the current span, at the time of the current `Clock` (never a secret in `attributes`). @internal */
-export const spanEvent = (name: string, attributes: Record<string, unknown>): Effect.Effect<void> =>
-  Effect.currentSpan.pipe(
-    Effect.flatMap((span) =>
-      Effect.map(
-        Clock.currentTimeMillis,
-        (now) => span.event(name, BigInt(Math.round(now)) * 1_000_000n, attributes)
-      )
-    ),
-    Effect.ignore
-  )
+/**
+ * An event on `span` (by default the current span), at the time of the current `Clock` (never a secret in
+ * `attributes`).
+ *
+ * @internal
+ */
+export const spanEvent = (
+  name: string,
+  attributes: Record<string, unknown>,
+  span?: Tracer.Span | undefined
+): Effect.Effect<void> => {
+  const add = (span: Tracer.Span) =>
+    Effect.map(Clock.currentTimeMillis, (now) => span.event(name, BigInt(Math.round(now)) * 1_000_000n, attributes))
+  return span === undefined ? Effect.currentSpan.pipe(Effect.flatMap(add), Effect.ignore) : add(span)
+}
 
-/** The `cdf.retry` event of a retry: its attempt number (2 for the first retry) and why the previous one failed. @internal */
-export const retryEvent = (attempt: number, reason: string): Effect.Effect<void> =>
-  spanEvent("cdf.retry", { "cdf.retry.attempt": attempt, "cdf.retry.reason": reason })
+/**
+ * The `cdf.retry` event of a retry: its attempt number (2 for the first retry) and why the previous one failed; on
+ * `span`, else the current span.
+ *
+ * @internal
+ */
+export const retryEvent = (attempt: number, reason: string, span?: Tracer.Span | undefined): Effect.Effect<void> =>
+  spanEvent("cdf.retry", { "cdf.retry.attempt": attempt, "cdf.retry.reason": reason }, span)
 
 /**
  * Bounds one attempt: past `duration` (on the current `Clock`: the live one, or `TestClock`) the work is
  * interrupted and, once its interruption has completed, the effect fails with `onTimeout()`; an interruption of the
  * caller interrupts the work (after `interruptGrace`, if given: see below). The same code runs under every clock: the
- * work runs in one forked fiber, and the deadline is one entry in the clock's `Deadlines` (one sleeping root fiber
- * per clock for all attempts in flight); whichever ends first settles the attempt and stops the other. A duration
- * past what a timer can hold means no timeout.
+ * work runs in a fiber of its own, started at once on the caller's runtime from within the registration of an
+ * `Effect.async` (which nothing interrupts, so no uninterruptible region is needed around the start), and the
+ * deadline is one entry in the clock's `Deadlines` (one sleeping root fiber per clock for all attempts in flight);
+ * whichever ends first settles the attempt and stops the other. A duration past what a timer can hold means no
+ * timeout.
  *
  * `interruptGrace`: when the caller is interrupted, the work is first given this long to end by itself (a create
  * request whose answer tells what to delete); its result is dropped, the caller stays interrupted.
@@ -306,11 +317,13 @@ export const attemptTimeout = <A, E, R, E2>(
     const timed = millis <= maxTimerMillis
     const grace = options.interruptGrace
     if (!timed && grace === undefined) return self
-    return Effect.uninterruptibleMask((restore) =>
-      // The work succeeds with its Exit: a failing fiber would be logged as "unhandled" (at Debug).
-      Effect.flatMap(Effect.forkDaemon(Effect.exit(restore(self))), (work) =>
-        restore(Effect.async<A, E | E2>((resume) => {
-          let settled = false
+    return Effect.flatMap(Effect.runtime<R>(), (runtime) =>
+      Effect.async<A, E | E2>((resume) => {
+        // The work starts here, at once, on the caller's runtime (its context, fiber refs and interruptibility): the
+        // registration of an `Effect.async` is not interrupted, so no uninterruptible region is needed around the
+        // start. It succeeds with its Exit: a failing fiber would be logged as "unhandled" (at Debug).
+        const work = Runtime.runFork(runtime)(Effect.exit(self))
+        let settled = false
           const deadlines = timed ? deadlinesOf(clock) : undefined
           const deadline = deadlines?.add(millis, () => {
             if (settled) return
@@ -334,8 +347,7 @@ export const attemptTimeout = <A, E, R, E2>(
                 Effect.flatMap((ended) => ended._tag === "None" ? Effect.asVoid(Fiber.interrupt(work)) : Effect.void)
               )
           })
-        })))
-    )
+      }))
   })
 
 /** Timers longer than this are not set (as Effect's own clock does: the duration is infinite). */

@@ -10,6 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import { Effect, Option } from "effect"
+import * as Untraced from "./untracedClient.js"
 
 /** The tracing settings of `CdfConfig` that apply to the API client. @internal */
 export interface TraceSettings {
@@ -29,9 +30,18 @@ const propagateCurrentSpan = <E, R>(client: HttpClient.HttpClient.With<E, R>): H
     ))
 
 /**
- * The API client with the tracing of `settings`: with `traceRequests`, the platform's span per request, whose
- * context is propagated only with `tracePropagation`; without it, no platform span, and with `tracePropagation`
- * the context of the current span (the call's) is sent.
+ * The transport the API client is built on: `platform` itself with `traceRequests` (the platform's span per request),
+ * else its untraced form (`untracedClient`).
+ *
+ * @internal
+ */
+export const tracedBase = (platform: HttpClient.HttpClient, settings: TraceSettings): HttpClient.HttpClient =>
+  settings.traceRequests ? platform : Untraced.untraced(platform)
+
+/**
+ * The API client (built on `tracedBase`) with the tracing of `settings`: with `traceRequests`, the platform's span
+ * per request, whose context is propagated only with `tracePropagation`; without it, no platform span, and with
+ * `tracePropagation` the context of the current span (the call's) is sent.
  *
  * @internal
  */
@@ -41,7 +51,6 @@ export const withTracing = <E, R>(
 ): HttpClient.HttpClient.With<E, R> =>
   settings.traceRequests
     ? HttpClient.withTracerPropagation(client, settings.tracePropagation)
-    : HttpClient.withTracerDisabledWhen(
-      settings.tracePropagation ? propagateCurrentSpan(client) : client,
-      () => true
-    )
+    : settings.tracePropagation
+    ? propagateCurrentSpan(client)
+    : client

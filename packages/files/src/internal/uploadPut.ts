@@ -6,7 +6,7 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Ref } from "effect"
+import { Effect } from "effect"
 import { CdfTimeoutError, type InvalidContentError, RequestInfo, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type { OnProgress } from "../Progress.js"
@@ -53,41 +53,39 @@ export const putOne = (args: {
   readonly tracker: Tracker
   readonly hash: (() => Hash) | undefined
 }): Effect.Effect<{ readonly sha256: string | undefined }, UploadError | InvalidContentError | CdfTimeoutError> =>
-  Effect.gen(function*() {
-    const { body, settings } = args
-    const target = {
-      storage: args.storage,
-      url: args.url,
-      contentType: args.contentType ?? "",
-      settings,
-      tracker: args.tracker,
-      key: args.part ?? 0
-    }
-    const attempts = yield* Ref.make(0)
-    const attempt = Effect.zipRight(
-      Ref.update(attempts, (n) => n + 1),
-      Effect.suspend(() =>
-        body._tag === "Stream" && body.spent()
+  // The span is not made the parent of what runs inside (`Effect.withSpan` would provide it, an uninterruptible
+  // region of its own on every PUT): nothing inside makes a span, and the retries are events on it by reference.
+  Effect.useSpan("effect-cdf.files.put", {
+    kind: "client",
+    captureStackTrace: false,
+    attributes: spanAttributes(args.url, args.part)
+  }, (span) =>
+    Effect.suspend(() => {
+      const { body, settings } = args
+      const target = {
+        storage: args.storage,
+        url: args.url,
+        contentType: args.contentType ?? "",
+        settings,
+        tracker: args.tracker,
+        key: args.part ?? 0
+      }
+      // How many attempts this run made (one fiber runs them one after another).
+      let attempts = 0
+      const attempt = Effect.suspend(() => {
+        attempts++
+        return body._tag === "Stream" && body.spent()
           ? Effect.fail(notReplayable)
           : settings.transfers.withPermits(1)(attemptOf(target, body, args.hash))
+      })
+      return Policy.retrying(attempt, {
+        schedule: settings.retry,
+        retryable: isRetryable,
+        onRetry: (previous) => Policy.retryEvent(attempts + 1, reasonOf(previous), span)
+      }).pipe(
+        Effect.catchAll((failure) => Effect.fail(toError(failure, args.url, args.part, attempts)))
       )
-    )
-    return yield* Policy.retrying(attempt, {
-      schedule: settings.retry,
-      retryable: isRetryable,
-      onRetry: (previous) => Effect.flatMap(Ref.get(attempts), (n) => Policy.retryEvent(n + 1, reasonOf(previous)))
-    }).pipe(
-      Effect.catchAll((failure) =>
-        Effect.flatMap(Ref.get(attempts), (n) => Effect.fail(toError(failure, args.url, args.part, n)))
-      )
-    )
-  }).pipe(
-    Effect.withSpan("effect-cdf.files.put", {
-      kind: "client",
-      captureStackTrace: false,
-      attributes: spanAttributes(args.url, args.part)
-    })
-  )
+    }))
 
 const spanAttributes = (url: string, part: number | undefined): Record<string, unknown> => {
   // origin and path only (never the query, which holds the signature); RequestInfo.fromUrl's fallback otherwise
