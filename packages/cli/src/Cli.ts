@@ -167,18 +167,17 @@ const uploadCommand = (output: Output) =>
           })
         )
         const config = Context.get(context, CdfConfig.CdfConfig)
-        const uploader: Uploader = (file, onProgress) =>
-          (file.stdin
-            ? Files.uploadBytes(process.stdin, { ...file.options, onProgress }).pipe(Effect.provide(NodeFiles.layer))
+        // What every upload needs is provided once around them all: a provide per file is an uninterruptible
+        // region and a copy of the context on every upload.
+        const uploader: Uploader<Files.Files | FileSystem.FileSystem> = (file, onProgress) => {
+          const options = onProgress === undefined ? file.options : { ...file.options, onProgress }
+          return file.stdin
+            ? Files.uploadBytes(process.stdin, options).pipe(Effect.provide(NodeFiles.layer))
             : file.size === undefined
-            ? NodeFiles.uploadFile(file.path, { ...file.options, onProgress }).pipe(
-              Effect.provideService(FileSystem.FileSystem, fs)
-            )
+            ? NodeFiles.uploadFile(file.path, options)
             // the walk measured it: no second stat per file
-            : NodeFiles.contentOfSize(file.path, file.size).pipe(
-              Effect.flatMap((content) => Files.uploadBytes(content, { ...file.options, onProgress })),
-              Effect.provideService(FileSystem.FileSystem, fs)
-            )).pipe(Effect.provide(context))
+            : Effect.flatMap(NodeFiles.contentOfSize(file.path, file.size), (content) => Files.uploadBytes(content, options))
+        }
         return yield* runUploads({
           files,
           uploader,
@@ -188,7 +187,7 @@ const uploadCommand = (output: Output) =>
           skipped: walked.skipped,
           target: { baseUrl: config.baseUrl, project: config.project, emulator: flags.emulator },
           credentials: flags.emulator ? "emulator" : settings.credentials
-        })
+        }).pipe(Effect.provide(context), Effect.provideService(FileSystem.FileSystem, fs))
       }))
       if (summary.exitCode !== ExitCode.ok) return yield* Effect.fail(new CliExit(summary.exitCode))
     })).pipe(Command.withDescription(Help.upload.summary))

@@ -25,14 +25,16 @@ import {
 import type { Skipped } from "./walk.js"
 
 /**
- * Uploads one file, reporting progress.
+ * Uploads one file, reporting progress to `onProgress` when it is given (only when someone watches: a progress
+ * callback makes the upload count and read the clock as it goes). `R` is what every upload needs, provided once
+ * around `runUploads` rather than per file.
  *
  * @internal
  */
-export type Uploader = (
+export type Uploader<R = never> = (
   file: PlannedFile,
-  onProgress: Progress.OnProgress
-) => Effect.Effect<FileMetadata.FileMetadata, CdfError.CdfError>
+  onProgress: Progress.OnProgress | undefined
+) => Effect.Effect<FileMetadata.FileMetadata, CdfError.CdfError, R>
 
 /**
  * Where the command writes.
@@ -72,9 +74,9 @@ interface Slot {
  *
  * @internal
  */
-export const runUploads = (args: {
+export const runUploads = <R = never>(args: {
   readonly files: ReadonlyArray<PlannedFile>
-  readonly uploader: Uploader
+  readonly uploader: Uploader<R>
   readonly concurrency: number
   readonly mode: Mode
   readonly output: Output
@@ -86,7 +88,7 @@ export const runUploads = (args: {
   readonly credentials?: Credentials
   /** Milliseconds between progress frames on a terminal. */
   readonly refreshMillis?: number
-}): Effect.Effect<Summary> =>
+}): Effect.Effect<Summary, never, R> =>
   Effect.gen(function*() {
     const { files, mode, output, uploader } = args
     const skipped = args.skipped ?? []
@@ -149,12 +151,12 @@ export const runUploads = (args: {
           return yield* announce(slot.outcome)
         }
         slot.progress = { ...slot.progress, status: "uploading", startedAt: yield* Clock.currentTimeMillis }
-        const onProgress: Progress.OnProgress = tracksProgress || file.size === undefined
+        const onProgress: Progress.OnProgress | undefined = tracksProgress || file.size === undefined
           ? (p) =>
             Effect.sync(() => {
               if (p.sent > slot.progress.sent) slot.progress = { ...slot.progress, sent: p.sent }
             })
-          : () => Effect.void
+          : undefined
         const exit = yield* uploader(file, onProgress).pipe(
           Effect.onInterrupt(() =>
             Effect.sync(() => {
