@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import * as CdfClient from "../CdfClient.js"
 import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
@@ -240,7 +240,8 @@ const createRegistered = <A extends FileMetadata.FileMetadata, I>(
     const { body, client } = args
     const externalId = body.externalId
     const start = yield* Clock.currentTimeMillis
-    const retried = yield* Ref.make(false)
+    // whether this run of the create was retried (one fiber runs its attempts one after another)
+    let retried = false
     const ours = (record: FileMetadata.FileMetadata) => record.createdTime >= start - ownershipSkewMillis
     // With overwrite, the answer may be another writer's record we just overwrote: deleting it on failure would
     // destroy their content. Only a record that was never updated since its creation, created within our call,
@@ -254,7 +255,10 @@ const createRegistered = <A extends FileMetadata.FileMetadata, I>(
       body: CdfClient.jsonBody(FileWire.WireJson, body),
       response: args.response,
       retry: externalId === undefined ? "nonIdempotent" : "idempotent",
-      onRetry: () => Ref.set(retried, true),
+      onRetry: () =>
+        Effect.sync(() => {
+          retried = true
+        }),
       // the record is recorded in the slot within the attempt that created it, also when the call is interrupted
       // meanwhile (the attempt is then given `createGrace` to answer)
       ...(slot === undefined ? {} : {
@@ -271,7 +275,7 @@ const createRegistered = <A extends FileMetadata.FileMetadata, I>(
           error._tag === "CdfApiError" && error.status === 409 && externalId !== undefined && !args.overwrite,
         (conflict) =>
           Effect.gen(function*() {
-            if (externalId === undefined || !(yield* Ref.get(retried))) return yield* Effect.fail(conflict)
+            if (externalId === undefined || !retried) return yield* Effect.fail(conflict)
             const existing = yield* retrieve(client, { externalId }).pipe(Effect.option)
             const owned = Option.exists(existing, (record) =>
               !record.uploaded && ours(record) && showsEveryField(body, record))
@@ -401,25 +405,24 @@ export const withCleanupOf = <A>(
   client: CdfClient.Service,
   use: (created: Ref.Ref<Option.Option<number>>) => Effect.Effect<A, CdfError>
 ): Effect.Effect<A, CdfError> =>
-  Effect.gen(function*() {
-    const created = yield* Ref.make(Option.none<number>())
-    const takeCreated = Ref.getAndSet(created, Option.none())
-    return yield* use(created).pipe(
-      Effect.catchAll((error) =>
-        Effect.flatMap(takeCreated, (id) =>
-          Option.match(id, {
-            onNone: () => Effect.fail(error),
-            onSome: (fileId) => Effect.flatMap(deleteCreated(client, fileId), (c) => Effect.fail(withCleanup(error, c)))
-          }))
-      ),
-      Effect.onExit((exit): Effect.Effect<void> =>
-        exit._tag === "Success"
-          ? Effect.void
-          : Effect.flatMap(takeCreated, (id) =>
-            Option.isSome(id) ? Effect.asVoid(deleteCreated(client, id.value)) : Effect.void)
-      )
-    )
-  })
+  Effect.flatMap(Ref.make(Option.none<number>()), (created) =>
+    // One uninterruptible region: `use` runs interruptibly; on its failure or interruption, the record it created
+    // (taken from the slot once) is deleted before the call ends.
+    Effect.uninterruptibleMask((restore) =>
+      Effect.matchCauseEffect(restore(use(created)), {
+        onSuccess: Effect.succeed,
+        onFailure: (cause) =>
+          Effect.flatMap(Ref.getAndSet(created, Option.none()), (id) => {
+            if (Option.isNone(id)) return Effect.failCause(cause)
+            const failure = Cause.failureOption(cause)
+            return Effect.flatMap(deleteCreated(client, id.value), (cleanup) =>
+              // a typed failure carries what happened to the record; an interruption or a defect stays as it was
+              Option.isSome(failure)
+                ? Effect.fail(withCleanup(failure.value, cleanup))
+                : Effect.failCause(cause))
+          })
+      })
+    ))
 
 /** The URL to PUT to, resolved against the base URL, out of its `Redacted`. @internal */
 export const uploadUrlOf = (client: CdfClient.Service, url: Redacted.Redacted<string>): string =>
