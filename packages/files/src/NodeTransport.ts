@@ -79,6 +79,11 @@ export const dispatcherLayer = (options: ProxyOptions = {}): Layer.Layer<NodeHtt
  * callback on undici's promise; `json` of an empty body is `null`. A body never read is released when the response
  * is garbage-collected (the platform's `HttpClient.make` aborts it); read or discard it to reuse the connection.
  *
+ * The client also carries its untraced variant, which `CdfClient` sends on unless `CdfConfig.traceRequests` is set:
+ * the same requests without the platform's span, tracer check or garbage-collector registration (each request is
+ * one `Effect.async` whose interruption aborts it). A client built from it with a combinator has no such variant,
+ * and gets the platform's tracer turned off per request instead.
+ *
  * @since 0.1.0
  * @category layers
  */
