@@ -2,7 +2,8 @@
  * Downloads under the client-wide transfer limit, and verify's read-back hashed as a stream:
  * - on a real port (undici, live clock), storage GETs hold a permit of `maxConcurrentTransfers` from the request
  *   until their body ends: with 1, two downloads (and a verified upload's read-back) never overlap; with 2 they do;
- *   a GET that fails mid-body gives its permit back, so the retry (and the other download) proceed;
+ *   a GET that fails mid-body gives its permit back, so the retry (and the other download) proceed; a body that
+ *   will not be read (a file that changed between attempts) is closed, not left running on its connection;
  * - in memory, the bytes read back by `verify: true` are hashed as they arrive: the hash never lags the body by
  *   more than a few chunks (it would lag by the whole file if the download were gathered first), and a corrupted
  *   stored byte still fails with `DownloadError` reason `Mismatch`.
@@ -11,10 +12,12 @@ import { Emulator } from "@effect-cdf/emulator"
 import { Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Schedule, Stream } from "effect"
 import { createHash } from "node:crypto"
+import { Agent } from "undici"
 import { type Hash, Sha256Factory } from "../src/internal/sha256.js"
 import { inMemory, onPort } from "./FilesFixtures.js"
 
@@ -192,4 +195,37 @@ describe("verify: true hashes the read-back as a stream", () => {
       expect(error.cleanup?.deleted).toBe(true)
       expect((yield* emulator.files).length).toBe(0)
     }).pipe(Effect.provide(inMemory())))
+})
+
+describe("a download body that is not read is closed (real port)", () => {
+  // the transport CdfClient uses by default (NodeTransport's untraced variant), on an undici Agent in sight
+  const agent = new Agent()
+  const transport = NodeTransport.layerHttpClient.pipe(Layer.provide(Layer.succeed(NodeHttpClient.Dispatcher, agent)))
+
+  it.live("the file changed between attempts: DownloadError Range, and no request is left running on its connection", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const file = yield* Files.uploadBytes(bytesOf(2_000_000, 3), { name: "c.bin", externalId: "changing" })
+      yield* emulator.addFault({ route: "storage.get", attempts: [1], action: { _tag: "ResetAfterBytes", bytes: 200_000 } })
+      let changed = false
+      // at the first chunk, the file gets new content of another size: the resumed GET (a range) announces it
+      const error = yield* Files.download({ id: file.id }).pipe(
+        Stream.runForEach(() =>
+          changed ? Effect.void : Effect.zipRight(
+            Effect.sync(() => {
+              changed = true
+            }),
+            Files.uploadBytes(bytesOf(3_000_000, 5), { name: "c.bin", externalId: "changing", overwrite: true })
+          )
+        ),
+        Effect.flip
+      )
+      expect([error._tag, error._tag === "DownloadError" ? error.reason : undefined]).toEqual(["DownloadError", "Range"])
+      expect(error.message).toContain("changed while it was read")
+      // a response whose body nobody reads or closes stays `running` on its connection (no garbage-collector net)
+      yield* Effect.sleep("100 millis")
+      const running = Object.values(agent.stats).map((stats) => stats.running)
+      expect(running.length).toBeGreaterThan(0)
+      expect(running.every((n) => n === 0)).toBe(true)
+    }).pipe(Effect.provide(onPort({}, millis, transport)), Effect.ensuring(Effect.promise(() => agent.destroy()))))
 })

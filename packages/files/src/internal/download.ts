@@ -136,6 +136,14 @@ const numberHeader = (value: string | undefined): number | undefined =>
 /** Reads and drops an error answer of storage, so the connection can be reused. */
 const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
+/**
+ * Closes a body that will not be read (a refused range; a file that changed while it was read, whose body may be
+ * large): its stream is opened and ended after at most one chunk, which destroys it and its connection. Storage's
+ * client has no garbage-collector safety net for bodies left unread (`untracedClient.ts`).
+ */
+const release = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.ignore(Stream.runDrain(Stream.take(response.stream, 1)))
+
 
 /** What one download has delivered so far, across its attempts. */
 interface State {
@@ -328,8 +336,13 @@ export const download = (
           onTimeout: (): Failure => ({ _tag: "Timeout", kind: "stall", millis: stallMillis })
         })
       )
-      const skip = yield* check(response, fresh)
-      if (skip === "done") return Stream.empty
+      const skip = yield* check(response, fresh).pipe(
+        Effect.tapError((failure) => failure._tag === "Range" ? release(response) : Effect.void)
+      )
+      if (skip === "done") {
+        yield* discard(response)
+        return Stream.empty
+      }
       const body = response.stream.pipe(
         Stream.mapError((): Failure => ({ _tag: "Transport", kind: "transient" })),
         dropBytes(skip),
