@@ -209,6 +209,24 @@ describe("RetryPolicy.attemptTimeout: attempts in flight together on TestClock (
       expect(yield* Fiber.join(after)).toBe("after")
     }))
 
+  it.effect("attempts one after another (the sleeper of an ended one still armed): each times out at its own deadline", () =>
+    Effect.gen(function*() {
+      // a sequence of requests keeps the idle sleeper for the next attempt: a later deadline waits for it to wake,
+      // an earlier one re-arms it
+      expect(yield* within(Effect.succeed("first"), 2)).toBe("first")
+      const later = yield* Effect.fork(within(Effect.never, 5))
+      yield* TestClock.adjust("4999 millis")
+      expect(Option.isNone(yield* Fiber.poll(later))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Effect.flip(Fiber.join(later))).toBe("timed out 5")
+      expect(yield* within(Effect.succeed("second"), 60)).toBe("second")
+      const earlier = yield* Effect.fork(within(Effect.never, 1))
+      yield* TestClock.adjust("999 millis")
+      expect(Option.isNone(yield* Fiber.poll(earlier))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Effect.flip(Fiber.join(earlier))).toBe("timed out 1")
+    }))
+
   it.effect("an interrupted caller with interruptGrace: the work is given the grace to end, then interrupted", () =>
     Effect.gen(function*() {
       let ended = 0
