@@ -172,19 +172,21 @@ interface Differences {
   readonly spans: "http.client" | "none"
 }
 
+/** What NodeTransport's client and its untraced variant share: the same undici requests and responses. */
+const nodeTransport: Omit<Differences, "spans"> = {
+  sizedStream: "content-length",
+  rawReadableStream: "sent",
+  failingStream: "Encode",
+  formData: "parsed",
+  headersCached: true,
+  formDataBody: "sent"
+}
+
 const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpClient>; differs: Differences }> = [
   {
     name: "NodeTransport.layer",
     layer: NodeTransport.layer,
-    differs: {
-      sizedStream: "content-length",
-      rawReadableStream: "sent",
-      failingStream: "Encode",
-      formData: "parsed",
-      headersCached: true,
-      formDataBody: "sent",
-      spans: "http.client"
-    }
+    differs: { ...nodeTransport, spans: "http.client" }
   },
   {
     // what CdfClient sends on by default (no span per request): the variant NodeTransport's client carries
@@ -192,15 +194,7 @@ const clients: ReadonlyArray<{ name: string; layer: Layer.Layer<HttpClient.HttpC
     layer: Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, Untraced.untraced)).pipe(
       Layer.provide(NodeTransport.layer)
     ),
-    differs: {
-      sizedStream: "content-length",
-      rawReadableStream: "sent",
-      failingStream: "Encode",
-      formData: "parsed",
-      headersCached: true,
-      formDataBody: "sent",
-      spans: "none"
-    }
+    differs: { ...nodeTransport, spans: "none" }
   },
   {
     name: "NodeHttpClient.layerUndici",

@@ -18,7 +18,7 @@ import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../C
 import * as Api from "./api.js"
 import * as Policy from "./retryPolicy.js"
 import { PermitsImpl } from "./permits.js"
-import { tracedBase, withTracing } from "./tracePropagation.js"
+import { apiTransport, withTracing } from "./tracePropagation.js"
 import * as Untraced from "./untracedClient.js"
 import { makeTransferSettings, type TransferSettings } from "./transfer.js"
 
@@ -115,7 +115,7 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
     const projectUrl = `${config.baseUrl}/api/v1/projects/${encodeURIComponent(config.project)}`
 
     const api = config.transformClient(
-      tracedBase(platform, config).pipe(
+      apiTransport(platform, config).pipe(
         HttpClient.mapRequest((request) =>
           request.pipe(
             HttpClientRequest.acceptJson,

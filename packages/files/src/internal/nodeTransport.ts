@@ -113,35 +113,35 @@ const execute = (
   url: URL,
   signal: AbortSignal | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
-    const body = request.body
-    switch (body._tag) {
-      case "Empty":
-        return send(dispatcher, request, url, signal, null, none)
-      case "Uint8Array":
-        return send(dispatcher, request, url, signal, body.body, none)
-      case "Raw":
-        // a web ReadableStream, a Node Readable, a string or bytes: undici sends each of them itself
-        return send(dispatcher, request, url, signal, body.body as RequestBody, none)
-      case "FormData": {
-        // undici's dispatcher cannot encode the global FormData (another undici's class): the web Response encodes
-        // it as a multipart stream and gives its boundary
-        const encoded = new Response(body.formData)
-        const headers = { ...request.headers, "content-type": encoded.headers.get("content-type") ?? "" }
-        return send(dispatcher, request, url, signal, encoded.body as unknown as RequestBody, none, headers)
-      }
-      case "Stream": {
-        let failure: unknown = undefined
-        // only the stream's own failure: undici destroying the body (a reset connection) interrupts it
-        const stream = Stream.tapErrorCause(body.stream, (cause) =>
-          Effect.sync(() => {
-            if (!Cause.isInterruptedOnly(cause)) failure = Cause.squash(cause)
-          }))
-        return Effect.flatMap(
-          NodeStream.toReadable(stream),
-          (readable) => send(dispatcher, request, url, signal, readable, () => failure)
-        )
-      }
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return send(dispatcher, request, url, signal, null, none)
+    case "Uint8Array":
+      return send(dispatcher, request, url, signal, body.body, none)
+    case "Raw":
+      // a web ReadableStream, a Node Readable, a string or bytes: undici sends each of them itself
+      return send(dispatcher, request, url, signal, body.body as RequestBody, none)
+    case "FormData": {
+      // undici's dispatcher cannot encode the global FormData (another undici's class): the web Response encodes
+      // it as a multipart stream and gives its boundary
+      const encoded = new Response(body.formData)
+      const headers = { ...request.headers, "content-type": encoded.headers.get("content-type") ?? "" }
+      return send(dispatcher, request, url, signal, encoded.body as unknown as RequestBody, none, headers)
     }
+    case "Stream": {
+      let failure: unknown = undefined
+      // only the stream's own failure: undici destroying the body (a reset connection) interrupts it
+      const stream = Stream.tapErrorCause(body.stream, (cause) =>
+        Effect.sync(() => {
+          if (!Cause.isInterruptedOnly(cause)) failure = Cause.squash(cause)
+        }))
+      return Effect.flatMap(
+        NodeStream.toReadable(stream),
+        (readable) => send(dispatcher, request, url, signal, readable, () => failure)
+      )
+    }
+  }
 }
 
 /**

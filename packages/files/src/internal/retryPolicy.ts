@@ -326,29 +326,29 @@ export const attemptTimeout = <A, E, R, E2>(
         // start. It succeeds with its Exit: a failing fiber would be logged as "unhandled" (at Debug).
         const work = Runtime.runFork(runtime)(Effect.exit(self))
         let settled = false
-          const deadlines = timed ? deadlinesOf(clock) : undefined
-          const deadline = deadlines?.add(millis, () => {
-            if (settled) return
-            settled = true
-            resume(Effect.zipRight(Fiber.interrupt(work), Effect.fail(options.onTimeout())))
-          })
-          work.addObserver((exit) => {
-            if (settled) return
-            settled = true
-            if (deadline !== undefined) deadlines?.cancel(deadline)
-            resume(exit._tag === "Success" ? exit.value : Effect.failCause(exit.cause))
-          })
-          return Effect.suspend(() => {
-            settled = true
-            if (deadline !== undefined) deadlines?.cancel(deadline)
-            return grace === undefined
-              ? Effect.asVoid(Fiber.interrupt(work))
-              // (the canceller runs uninterruptibly: the wait must be interruptible for the grace to end it)
-              : Effect.interruptible(Fiber.await(work)).pipe(
-                Effect.timeoutOption(grace),
-                Effect.flatMap((ended) => ended._tag === "None" ? Effect.asVoid(Fiber.interrupt(work)) : Effect.void)
-              )
-          })
+        const deadlines = timed ? deadlinesOf(clock) : undefined
+        const deadline = deadlines?.add(millis, () => {
+          if (settled) return
+          settled = true
+          resume(Effect.zipRight(Fiber.interrupt(work), Effect.fail(options.onTimeout())))
+        })
+        work.addObserver((exit) => {
+          if (settled) return
+          settled = true
+          if (deadline !== undefined) deadlines?.cancel(deadline)
+          resume(exit._tag === "Success" ? exit.value : Effect.failCause(exit.cause))
+        })
+        return Effect.suspend(() => {
+          settled = true
+          if (deadline !== undefined) deadlines?.cancel(deadline)
+          return grace === undefined
+            ? Effect.asVoid(Fiber.interrupt(work))
+            // (the canceller runs uninterruptibly: the wait must be interruptible for the grace to end it)
+            : Effect.interruptible(Fiber.await(work)).pipe(
+              Effect.timeoutOption(grace),
+              Effect.flatMap((ended) => ended._tag === "None" ? Effect.asVoid(Fiber.interrupt(work)) : Effect.void)
+            )
+        })
       }))
   })
 

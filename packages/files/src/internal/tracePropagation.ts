@@ -35,11 +35,11 @@ const propagateCurrentSpan = <E, R>(client: HttpClient.HttpClient.With<E, R>): H
  *
  * @internal
  */
-export const tracedBase = (platform: HttpClient.HttpClient, settings: TraceSettings): HttpClient.HttpClient =>
+export const apiTransport = (platform: HttpClient.HttpClient, settings: TraceSettings): HttpClient.HttpClient =>
   settings.traceRequests ? platform : Untraced.untraced(platform)
 
 /**
- * The API client (built on `tracedBase`) with the tracing of `settings`: with `traceRequests`, the platform's span
+ * The API client (built on `apiTransport`) with the tracing of `settings`: with `traceRequests`, the platform's span
  * per request, whose context is propagated only with `tracePropagation`; without it, no platform span, and with
  * `tracePropagation` the context of the current span (the call's) is sent.
  *
