@@ -7,7 +7,8 @@
  * - the load on PostgreSQL per 10 000 files: statements (pg_stat_statements), rows written and read.
  *
  * With `--rounds N` (default 1) the first figure is measured N times, one runner then three in each round (the two
- * extra runners stopped with SIGTERM between rounds), and the medians are compared.
+ * extra runners stopped with SIGTERM between rounds), and the medians are compared. Without `--batch-size` the job
+ * gets its own default on runners (`spreadBatchSize`), as a user's does.
  *
  * Usage: `node packages/bench/dist/cluster.js [--files N] [--size BYTES] [--throttle BYTES_PER_S] [--concurrency N]
  * [--batch-size N] [--pg-files N] [--rounds N] [--json file]` (after `npm run build`; PostgreSQL from
@@ -31,7 +32,8 @@ const { values: flags } = parseArgs({
     size: { type: "string", default: String(256 * 1024) },
     throttle: { type: "string", default: String(1024 * 1024) },
     concurrency: { type: "string", default: "4" },
-    "batch-size": { type: "string", default: "20" },
+    // 0: none given, the job's own default on runners (`spreadBatchSize`)
+    "batch-size": { type: "string", default: "0" },
     "pg-files": { type: "string", default: "10000" },
     rounds: { type: "string", default: "1" },
     json: { type: "string" }
@@ -111,8 +113,7 @@ const main = async () => {
         "--json",
         "--concurrency",
         String(concurrency),
-        "--batch-size",
-        String(batchSize)
+        ...(batchSize > 0 ? ["--batch-size", String(batchSize)] : [])
       ], { env, stdio: ["ignore", "pipe", "pipe"] })
       let out = ""
       let err = ""
@@ -136,7 +137,7 @@ const main = async () => {
 
   const machine = `${Os.cpus().length} cores, Node ${process.version}, load ${Os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
   process.stdout.write(`cluster benchmark: ${files} files of ${size} bytes, PUTs throttled to ${throttle} B/s each, ` +
-    `--concurrency ${concurrency} per runner, --batch-size ${batchSize}; ${machine}\n`)
+    `--concurrency ${concurrency} per runner, ${batchSize > 0 ? `--batch-size ${batchSize}` : "the default batch size"}; ${machine}\n`)
   const root = tree(files, size)
   const results: Record<string, unknown> = { files, size, throttle, concurrency, batchSize, machine }
 

@@ -12,6 +12,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Ingest } from "../src/index.js"
+import { spreadBatchSize } from "../src/internal/workflows.js"
 
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex")
 
@@ -158,5 +159,16 @@ describe("Ingest.sync", () => {
       expect(ok.summary).toMatchObject({ uploaded: 2, failed: 0 })
       expect((yield* emulator.files).map((f) => f.externalId).sort()).toEqual(["m/a.txt", "m/b.pdf"])
     }).pipe(Effect.provide(Ingest.layerMemory.pipe(Layer.provideMerge(filesLayer))))
+  })
+})
+
+describe("the batch size of a job on runners (none given)", () => {
+  it("about 1000 batches, of 10 files at least and 1000 at most", () => {
+    const batches = (files: number) => Math.ceil(files / spreadBatchSize(files))
+    expect(spreadBatchSize(1)).toBe(10)
+    expect(batches(720)).toBe(72)
+    expect(batches(10_000)).toBe(1000)
+    expect([spreadBatchSize(100_000), batches(100_000)]).toEqual([100, 1000])
+    expect([spreadBatchSize(5_000_000), batches(5_000_000)]).toEqual([1000, 5000])
   })
 })

@@ -37,7 +37,7 @@ const syncFlags: ReadonlyArray<FlagDoc> = [
   {
     name: "batch-size",
     value: "<n>",
-    text: "files per batch, 1 to 1000 (default 1000; on runners about 100 batches of 10 to 1000 files): a batch " +
+    text: "files per batch, 1 to 1000 (default 1000; on runners about 1000 batches of 10 to 1000 files): a batch " +
       "is one existence check and the unit spread over runners"
   },
   {

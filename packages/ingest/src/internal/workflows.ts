@@ -295,14 +295,17 @@ const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
 const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
 
 /**
- * The batch size of a job on runners when none was given (`batchSize` 0): about 100 batches, of 10 to 1000 files.
- * The engine places each batch by the hash of its id, so the runners' shares even out only over many batches (72
- * batches over 3 runners gave shares of 260 / 260 / 200 files); 1000 files a batch would put a job of 1000 files
- * on one runner.
+ * The batch size of a job on runners when none was given (`batchSize` 0): about 1000 batches, of 10 to 1000 files.
+ * The engine places each batch by the hash of its id, with no regard to load, and the job ends when the busiest
+ * runner does, so the runners' shares even out only over many batches: a placement model (docs/benchmarks.md,
+ * "Cluster") gives three runners 2.57x the speed of one for 72 batches, 2.73x for 216 and 2.87x for 720. Each batch
+ * is a workflow execution with two activities (a few engine messages), so batches are kept at 10 files at least:
+ * smaller ones cost more than their finer placement gains. 1000 files a batch would put a job of 1000 files on one
+ * runner.
  *
  * @internal
  */
-export const spreadBatchSize = (files: number) => Math.min(1000, Math.max(10, Math.ceil(files / 100)))
+export const spreadBatchSize = (files: number) => Math.min(1000, Math.max(10, Math.ceil(files / 1000)))
 
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
