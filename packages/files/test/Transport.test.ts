@@ -69,6 +69,10 @@ const respond = (server: Server, req: http.IncomingMessage, res: http.ServerResp
     case "/form":
       res.setHeader("content-type", "application/x-www-form-urlencoded")
       return void res.end("a=1&b=two")
+    case "/cut":
+      // a declared length the answer never reaches: the connection closes after the first bytes
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+      return void res.write("{\"cut\":", () => res.destroy())
     case "/hang":
       return watch()
     case "/drip":
@@ -258,6 +262,29 @@ for (const client of clients) {
         expect(sha256(new Uint8Array(buffer))).toBe(sha256(binary))
         const chunks = yield* Effect.flatMap(HttpClient.get(`${s.url}/bytes`), (r) => Stream.runCollect(r.stream))
         expect(sha256(Buffer.concat(Chunk.toArray(chunks)))).toBe(sha256(binary))
+      }))
+
+    // (ours reads a small answer to a POST or a PUT with its headers; every reading must still give the same)
+    test("answers to a POST and a PUT: json, text twice, arrayBuffer, stream; one cut short fails its read as Decode", (s) =>
+      Effect.gen(function*() {
+        const post = (path: string) => HttpClient.execute(HttpClientRequest.post(`${s.url}${path}`))
+        const json = yield* post("/json")
+        expect(yield* json.text).toBe(JSON.stringify({ hello: "wörld", n: [1, 2] }))
+        expect(yield* json.json).toEqual({ hello: "wörld", n: [1, 2] })
+        const text = yield* HttpClient.execute(HttpClientRequest.put(`${s.url}/text`))
+        expect([yield* text.text, yield* text.text]).toEqual(["héllo wörld", "héllo wörld"])
+        const bytes = yield* Effect.flatMap(post("/text"), (r) => r.arrayBuffer)
+        expect(Buffer.from(bytes).toString("utf8")).toBe("héllo wörld")
+        const streamed = yield* Effect.flatMap(post("/text"), (r) => Stream.runCollect(r.stream))
+        expect(Buffer.concat(Chunk.toArray(streamed)).toString("utf8")).toBe("héllo wörld")
+        expect(yield* Effect.flatMap(post("/empty"), (r) => Stream.runCollect(r.stream))).toEqual(Chunk.empty())
+        expect(yield* Effect.flatMap(post("/empty"), (r) => r.json)).toBeNull()
+        const large = yield* Effect.flatMap(post("/bytes"), (r) => r.arrayBuffer)
+        expect(sha256(new Uint8Array(large))).toBe(sha256(binary))
+        const cut = yield* post("/cut")
+        expect(cut.status).toBe(200)
+        const error = yield* Effect.flip(cut.json)
+        expect([error._tag, error.reason]).toEqual(["ResponseError", "Decode"])
       }))
 
     test("combinators: mapRequest adds a header, filterStatusOk fails a 404, retry sends again", (s) =>

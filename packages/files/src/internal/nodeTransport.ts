@@ -3,7 +3,8 @@
  * gives every request an `AbortController` (aborted when the fiber is interrupted, or when a response whose body was
  * never read is garbage-collected), the `http.client` span and the combinators. What this file adds is what
  * @effect/platform-node's undici adapter pays for per request: headers are converted once, on first read, and each
- * body read is one `Effect.async` over undici's own promise (no fiber, no `Effect.cached` per read). The client
+ * body read is one `Effect.async` over undici's own promise (no fiber, no `Effect.cached` per read), or none at all
+ * for the small answer to a POST or a PUT, read with its headers (`prefetchLimit`). The client
  * carries an untraced variant (`makeUntraced`, see `untracedClient.ts`) built with `HttpClient.makeWith`: no span,
  * no tracer check, no `AbortController` registered with the garbage collector; `CdfClient` sends on it by default.
  *
@@ -27,6 +28,20 @@ type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
 /** Timeouts are Effect's (`Effect.timeout` and the library's watchdogs): undici's own are off. */
 const headersTimeout = 60 * 60 * 1000
+
+/**
+ * The answer to a POST or a PUT whose declared length is at most this is read with its headers: the request's
+ * effect ends when the body is in, and reading it is then synchronous (no `Effect.async` and no interruption
+ * handler per read: about a tenth of the Effect operations of a small upload). These are the answers of the API
+ * and of storage to writes; a GET (a download) and a body of unknown length are read when asked, as a stream.
+ */
+const prefetchLimit = 64 * 1024
+
+const prefetched = (request: HttpClientRequest.HttpClientRequest, data: Dispatcher.ResponseData): boolean => {
+  if (request.method !== "POST" && request.method !== "PUT") return false
+  const length = data.headers["content-length"]
+  return typeof length === "string" && Number(length) <= prefetchLimit
+}
 
 const noop = () => {}
 
@@ -58,7 +73,17 @@ const send = (
       headersTimeout,
       bodyTimeout: 0
     }).then(
-      (data) => resume(Effect.succeed(new UndiciResponse(request, data))),
+      (data) => {
+        if (!prefetched(request, data)) return resume(Effect.succeed(new UndiciResponse(request, data, undefined)))
+        // a failed read is the body's failure, seen by whoever reads it (as when it is read later)
+        data.body.arrayBuffer().then(
+          (bytes) => resume(Effect.succeed(new UndiciResponse(request, data, { _tag: "Read", bytes }))),
+          (cause) =>
+            resume(Effect.succeed(
+              new UndiciResponse(request, data, { _tag: "Failed", failure: cause })
+            ))
+        )
+      },
       (cause) => {
         const failure = encodeFailure()
         resume(Effect.fail(
@@ -144,10 +169,15 @@ const execute = (
   }
 }
 
+/** A body read with the headers (`prefetchLimit`): its bytes, or why reading it failed. */
+type Prefetched = { readonly _tag: "Read"; readonly bytes: ArrayBuffer } | { readonly _tag: "Failed"; readonly failure: unknown }
+
+const utf8 = new TextDecoder()
+
 /**
  * One undici response. Each body read starts undici's read when the effect first runs and keeps its promise, so
  * reading `text` twice (or `json` after `text`) reads the socket once; an interrupted read destroys the body (and so
- * the socket).
+ * the socket). A body read with the headers (`prefetched`) is read from memory, synchronously.
  */
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
@@ -159,7 +189,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Dispatcher.ResponseData
+    private readonly source: Dispatcher.ResponseData,
+    private readonly prefetched: Prefetched | undefined
   ) {
     super()
     // an aborted body emits "error"; whoever reads it hears of it through the read
@@ -190,6 +221,21 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
+  /** The body read with the headers, as `f` of its bytes (which may throw). */
+  private readPrefetched<B>(
+    prefetched: Prefetched,
+    f: (bytes: ArrayBuffer) => B
+  ): Effect.Effect<B, HttpClientError.ResponseError> {
+    return Effect.suspend(() => {
+      if (prefetched._tag === "Failed") return Effect.fail(this.decodeError(prefetched.failure))
+      try {
+        return Effect.succeed(f(prefetched.bytes))
+      } catch (cause) {
+        return Effect.fail(this.decodeError(cause))
+      }
+    })
+  }
+
   /** Waits for `start()` (run once per response and kind) and maps its value with `f`, which may throw. */
   private read<A, B>(start: () => Promise<A>, f: (a: A) => B): Effect.Effect<B, HttpClientError.ResponseError> {
     return Effect.async((resume) => {
@@ -212,26 +258,38 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   private readonly startText = () => this.textRead ??= this.source.body.text()
   private readonly startBytes = () => this.bytesRead ??= this.source.body.arrayBuffer()
 
+  /** The body as text, `f` of it (which may throw): from memory when read with the headers. */
+  private readText<B>(f: (text: string) => B): Effect.Effect<B, HttpClientError.ResponseError> {
+    return this.prefetched === undefined
+      ? this.read(this.startText, f)
+      : this.readPrefetched(this.prefetched, (bytes) => f(utf8.decode(bytes)))
+  }
+
+  /** The body's bytes, `f` of them (which may throw): from memory when read with the headers. */
+  private readBytes<B>(f: (bytes: ArrayBuffer) => B): Effect.Effect<B, HttpClientError.ResponseError> {
+    return this.prefetched === undefined ? this.read(this.startBytes, f) : this.readPrefetched(this.prefetched, f)
+  }
+
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read(this.startText, identity)
+    return this.readText(identity)
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return this.read(this.startText, parseJson)
+    return this.readText(parseJson)
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.read(this.startText, (text) => UrlParams.fromInput(new URLSearchParams(text)))
+    return this.readText((text) => UrlParams.fromInput(new URLSearchParams(text)))
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read(this.startBytes, identity)
+    return this.readBytes(identity)
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
     // undici's request body has no formData(); the web Response parses multipart and urlencoded bodies
     return Effect.flatMap(
-      this.read(this.startBytes, (bytes) => new Response(bytes, { headers: { "content-type": this.contentType } })),
+      this.readBytes((bytes) => new Response(bytes, { headers: { "content-type": this.contentType } })),
       (response) => this.read(() => response.formData(), identity)
     )
   }
@@ -241,7 +299,12 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return NodeStream.fromReadable(() => this.source.body, (cause) => this.decodeError(cause))
+    const prefetched = this.prefetched
+    if (prefetched === undefined) {
+      return NodeStream.fromReadable(() => this.source.body, (cause) => this.decodeError(cause))
+    }
+    if (prefetched._tag === "Failed") return Stream.fail(this.decodeError(prefetched.failure))
+    return prefetched.bytes.byteLength === 0 ? Stream.empty : Stream.succeed(new Uint8Array(prefetched.bytes))
   }
 
   toJSON(): unknown {
