@@ -122,7 +122,8 @@ export const make = (state: State) => {
       entry.content = result.content
       entry.arrivedAt = now
     }
-    return { response: HttpServerResponse.empty({ status: 201 }), old }
+    // an empty answer with its length, as cloud storage sends it (without one, Node frames it chunked)
+    return { response: HttpServerResponse.empty({ status: 201, headers: { "content-length": "0" } }), old }
   }
 
   const put = (multipart: boolean): Handler => (ctx) =>
