@@ -213,18 +213,19 @@ describe("RetryPolicy.attemptTimeout: attempts in flight together on TestClock (
     Effect.gen(function*() {
       // a sequence of requests keeps the idle sleeper for the next attempt: a later deadline waits for it to wake,
       // an earlier one re-arms it
+      // an attempt that never ends is still running 1 ms before its deadline, and times out at it
+      const timesOutAt = (seconds: number) =>
+        Effect.gen(function*() {
+          const attempt = yield* Effect.fork(within(Effect.never, seconds))
+          yield* TestClock.adjust(`${seconds * 1000 - 1} millis`)
+          expect(Option.isNone(yield* Fiber.poll(attempt))).toBe(true)
+          yield* TestClock.adjust("1 millis")
+          expect(yield* Effect.flip(Fiber.join(attempt))).toBe(`timed out ${seconds}`)
+        })
       expect(yield* within(Effect.succeed("first"), 2)).toBe("first")
-      const later = yield* Effect.fork(within(Effect.never, 5))
-      yield* TestClock.adjust("4999 millis")
-      expect(Option.isNone(yield* Fiber.poll(later))).toBe(true)
-      yield* TestClock.adjust("1 millis")
-      expect(yield* Effect.flip(Fiber.join(later))).toBe("timed out 5")
+      yield* timesOutAt(5)
       expect(yield* within(Effect.succeed("second"), 60)).toBe("second")
-      const earlier = yield* Effect.fork(within(Effect.never, 1))
-      yield* TestClock.adjust("999 millis")
-      expect(Option.isNone(yield* Fiber.poll(earlier))).toBe(true)
-      yield* TestClock.adjust("1 millis")
-      expect(yield* Effect.flip(Fiber.join(earlier))).toBe("timed out 1")
+      yield* timesOutAt(1)
     }))
 
   it.effect("an interrupted caller with interruptGrace: the work is given the grace to end, then interrupted", () =>

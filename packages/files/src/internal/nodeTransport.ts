@@ -37,7 +37,7 @@ const headersTimeout = 60 * 60 * 1000
  */
 const prefetchLimit = 64 * 1024
 
-const prefetched = (request: HttpClientRequest.HttpClientRequest, data: Dispatcher.ResponseData): boolean => {
+const readWithHeaders = (request: HttpClientRequest.HttpClientRequest, data: Dispatcher.ResponseData): boolean => {
   if (request.method !== "POST" && request.method !== "PUT") return false
   const length = data.headers["content-length"]
   return typeof length === "string" && Number(length) <= prefetchLimit
@@ -74,14 +74,11 @@ const send = (
       bodyTimeout: 0
     }).then(
       (data) => {
-        if (!prefetched(request, data)) return resume(Effect.succeed(new UndiciResponse(request, data, undefined)))
+        if (!readWithHeaders(request, data)) return resume(Effect.succeed(new UndiciResponse(request, data, undefined)))
         // a failed read is the body's failure, seen by whoever reads it (as when it is read later)
         data.body.arrayBuffer().then(
           (bytes) => resume(Effect.succeed(new UndiciResponse(request, data, { _tag: "Read", bytes }))),
-          (cause) =>
-            resume(Effect.succeed(
-              new UndiciResponse(request, data, { _tag: "Failed", failure: cause })
-            ))
+          (cause) => resume(Effect.succeed(new UndiciResponse(request, data, { _tag: "Failed", failure: cause })))
         )
       },
       (cause) => {
@@ -170,14 +167,16 @@ const execute = (
 }
 
 /** A body read with the headers (`prefetchLimit`): its bytes, or why reading it failed. */
-type Prefetched = { readonly _tag: "Read"; readonly bytes: ArrayBuffer } | { readonly _tag: "Failed"; readonly failure: unknown }
+type Prefetched =
+  | { readonly _tag: "Read"; readonly bytes: ArrayBuffer }
+  | { readonly _tag: "Failed"; readonly failure: unknown }
 
 const utf8 = new TextDecoder()
 
 /**
  * One undici response. Each body read starts undici's read when the effect first runs and keeps its promise, so
  * reading `text` twice (or `json` after `text`) reads the socket once; an interrupted read destroys the body (and so
- * the socket). A body read with the headers (`prefetched`) is read from memory, synchronously.
+ * the socket). A body read with the headers (`readWithHeaders`) is read from memory, synchronously.
  */
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
