@@ -5,6 +5,7 @@
 import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import { Emulator } from "@effect-cdf/emulator"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Metric, Stream } from "effect"
 import { createHash } from "node:crypto"
@@ -12,7 +13,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Ingest } from "../src/index.js"
-import { spreadBatchSize } from "../src/internal/workflows.js"
+import * as Runtime from "../src/internal/runtime.js"
+import * as Store from "../src/internal/store.js"
+import { spreadBatchSize, transferBatch } from "../src/internal/workflows.js"
 
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex")
 
@@ -160,6 +163,64 @@ describe("Ingest.sync", () => {
       expect((yield* emulator.files).map((f) => f.externalId).sort()).toEqual(["m/a.txt", "m/b.pdf"])
     }).pipe(Effect.provide(Ingest.layerMemory.pipe(Layer.provideMerge(filesLayer))))
   })
+})
+
+describe("a Transfer executed again (after a kill, or on another runner)", () => {
+  // the batch of three planned and decided `upload`; b.pdf then stored in CDF as the stopped execution would have
+  // left it: uploaded, with the file's mtime, and no outcome written. `begun` says whether the batch's Transfer had
+  // begun before: only then are the files with no outcome put through the skip rule first.
+  const transferAgain = (begun: boolean) => {
+    const dirs = makeTree()
+    const jobId = "job"
+    const payload = { jobId, run: 1, batch: 0, checksum: false, concurrency: 4, bytesInFlight: 1 << 20 }
+    const items = ["a.txt", "b.pdf", "sub/deeper/d.txt"].map((rel, seq): Store.PlannedItem => {
+      const file = path.join(dirs.tree, rel)
+      const stat = fs.statSync(file)
+      return { path: rel, file, size: stat.size, mtime: stat.mtime.getTime(), seq, batch: 0, externalId: `r/${rel}`, directory: undefined }
+    })
+    return Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* Store.migrate
+      yield* Store.startRun({ jobId, source: dirs.tree, prefix: "r/", target: "emulator", now: Date.now() })
+      yield* Store.writePlan(jobId, 1, items)
+      yield* Store.writeDecisions(jobId, 1, items.map((item) => ({ seq: item.seq, decision: "upload" as const })))
+      if (begun) expect(yield* Store.beginTransfer(jobId, 1, 0)).toBe(false)
+      const b = items[1]
+      yield* Files.upload(fs.readFileSync(b.file), { name: "b.pdf", externalId: b.externalId, sourceModifiedTime: b.mtime, overwrite: true })
+      const reported: Array<Ingest.FileOutcome> = []
+      yield* Runtime.register(Runtime.jobKey(jobId, 1), {
+        source: Ingest.directory(dirs.tree),
+        limits: yield* Runtime.makeLimits(4, 1 << 20),
+        emit: (outcomes) => Effect.sync(() => reported.push(...outcomes))
+      })
+      const putsBefore = (yield* emulator.requests).filter((r) => r.route === "storage.put").length
+      yield* transferBatch(payload)
+      const puts = (yield* emulator.requests).filter((r) => r.route === "storage.put").length - putsBefore
+      const stored = yield* emulator.files
+      expect(stored.map((f) => [f.externalId, f.sha256]).sort()).toEqual([
+        ["r/a.txt", sha256("alpha\n")],
+        ["r/b.pdf", sha256("%PDF-b\n")],
+        ["r/sub/deeper/d.txt", sha256("delta\n")]
+      ])
+      const rows = yield* Store.batchItems(jobId, 1, 0)
+      expect(rows.map((row) => row.outcome)).toEqual(["uploaded", "uploaded", "uploaded"])
+      expect(reported.map((outcome) => [outcome.externalId, outcome.status, outcome.bytes]).sort()).toEqual(
+        items.map((item) => [item.externalId, "uploaded", item.size])
+      )
+      // the Transfer is marked begun for the next execution
+      expect(yield* Store.beginTransfer(jobId, 1, 0)).toBe(true)
+      return puts
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Layer.mergeAll(Runtime.layerRuntime, SqliteClient.layer({ filename: dirs.state }), filesLayer))
+    )
+  }
+
+  it.live("the files stored in CDF before their outcomes were written are recorded, not sent again", () =>
+    Effect.map(transferAgain(true), (puts) => expect(puts).toBe(2)))
+
+  it.live("(the first execution sends every file it is given: b.pdf goes again, under its external id)", () =>
+    Effect.map(transferAgain(false), (puts) => expect(puts).toBe(3)))
 })
 
 describe("the batch size of a job on runners (none given)", () => {

@@ -1,7 +1,8 @@
 /**
  * The ingest tables, in the same database as the workflow engine's message storage: jobs (one row per job, its
- * current run), items (one row per file of a run: its batch, decision and outcome) and hashes (`--checksum`: the
- * sha256 of what was sent, kept across runs). See docs/ingest.md for when each is written.
+ * current run), items (one row per file of a run: its batch, decision and outcome), checkpoints (multipart
+ * sessions in flight), transfers (the batches whose `Transfer` has begun) and hashes (`--checksum`: the sha256 of
+ * what was sent, kept across runs). See docs/ingest.md for when each is written.
  *
  * @internal
  */
@@ -49,6 +50,8 @@ export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effec
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_checkpoints (
     job_id TEXT NOT NULL, run INTEGER NOT NULL, seq INTEGER NOT NULL, checkpoint TEXT NOT NULL,
     PRIMARY KEY (job_id, run, seq))`
+  yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_transfers (
+    job_id TEXT NOT NULL, run INTEGER NOT NULL, batch INTEGER NOT NULL, PRIMARY KEY (job_id, run, batch))`
   yield* sql`CREATE TABLE IF NOT EXISTS cdf_ingest_hashes (
     job_id TEXT NOT NULL, external_id TEXT NOT NULL, mtime BIGINT NOT NULL, sha256 TEXT NOT NULL,
     PRIMARY KEY (job_id, external_id))`
@@ -142,6 +145,7 @@ export const writePlan = (jobId: string, run: number, items: ReadonlyArray<Plann
     const sql = yield* SqlClient.SqlClient
     yield* sql.withTransaction(Effect.gen(function*() {
       yield* sql`DELETE FROM cdf_ingest_items WHERE job_id = ${jobId} AND run = ${run}`
+      yield* sql`DELETE FROM cdf_ingest_transfers WHERE job_id = ${jobId} AND run = ${run}`
       // 11 columns a row: 500 rows stay far below SQLite's limit of bound parameters
       for (const chunk of Arr.chunksOf(items, 500)) {
         yield* sql`INSERT INTO cdf_ingest_items ${
@@ -228,6 +232,25 @@ export const writeDecisions = (
     )
     return sql.withTransaction(Effect.forEach(statements, (statement) => statement, { discard: true }))
   })
+
+/**
+ * Notes that the batch's `Transfer` has begun, and says whether it had begun before: a re-execution (after a kill, or
+ * on another runner after the loss of one), whose files with no outcome may have been stored in CDF by the execution
+ * that stopped before their outcomes were written.
+ *
+ * @internal
+ */
+export const beginTransfer = (jobId: string, run: number, batch: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.flatMap(
+      sql`SELECT batch FROM cdf_ingest_transfers WHERE job_id = ${jobId} AND run = ${run} AND batch = ${batch}`,
+      (rows) =>
+        rows.length > 0 ? Effect.succeed(true) : Effect.as(
+          sql`INSERT INTO cdf_ingest_transfers (job_id, run, batch) VALUES (${jobId}, ${run}, ${batch})
+            ON CONFLICT DO NOTHING`,
+          false
+        )
+    ))
 
 /** The multipart checkpoint kept for an item (JSON), if any. @internal */
 export const batchCheckpoints = (jobId: string, run: number, batch: number) =>

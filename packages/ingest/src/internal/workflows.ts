@@ -1,7 +1,8 @@
 /**
  * The two workflows of a sync job (see docs/ingest.md): `IngestJob`, one execution per run (plan, then a child
  * `IngestBatch` per batch, then finish), and `IngestBatch` (decide, then transfer). Each step is an `Activity`, whose
- * result the engine stores; the per-file outcomes are written to the ingest tables as each file is done.
+ * result the engine stores; the per-file outcomes are written to the ingest tables in groups as files finish
+ * (`outcomeInterval`), and a re-executed `Transfer` first finds the files stored before its outcomes were written.
  *
  * @internal
  */
@@ -10,7 +11,7 @@ import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import type { CdfError } from "@effect-cdf/files/CdfError"
 import { SqlClient } from "@effect/sql"
 import { Activity, Workflow } from "@effect/workflow"
-import { Clock, Effect, Layer, Metric, Ref, Schedule, Schema } from "effect"
+import { Chunk, Clock, type Duration, Effect, Layer, Mailbox, Metric, Ref, Schedule, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
@@ -248,16 +249,63 @@ const transferOne = (
     } satisfies Done
   })
 
-/** Uploads the batch's items decided `upload` that have no outcome yet. */
-const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
+/**
+ * How often a batch writes (then reports) the outcomes of the files finished since its last write: one transaction
+ * for them all instead of one statement per file. A kill loses at most this much of outcomes, and the files it loses
+ * are not sent again: the re-executed `Transfer` puts its files with no outcome through the skip rule first
+ * (`finishedBefore`).
+ *
+ * @internal
+ */
+export const outcomeInterval: Duration.DurationInput = "100 millis"
+
+/**
+ * Of a re-executed `Transfer`'s files with no outcome, those that the skip rule finds stored in CDF: uploaded by the
+ * execution that stopped, before their outcomes were written. One `byids` call; when CDF cannot answer, none (every
+ * file is sent again, under its external id with `overwrite`: never a second record).
+ */
+const finishedBefore = (payload: typeof IngestBatch.payloadSchema.Type, items: ReadonlyArray<Store.StoredItem>) =>
+  Effect.gen(function*() {
+    const { checksum, jobId } = payload
+    const records = yield* Effect.either(existing(items))
+    if (records._tag === "Left") return new Set<number>()
+    const kept = checksum ? yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId))) : new Map()
+    const finished = yield* Effect.filter(items, (item) =>
+      Effect.map(
+        decide(item, records.right.records.get(item.externalId), kept.get(item.externalId), checksum),
+        (decision) => decision === "skip"
+      ), { concurrency: 8 })
+    return new Set(finished.map((item) => item.seq))
+  })
+
+/**
+ * The `Transfer` activity's work: uploads the batch's items decided `upload` that have no outcome yet.
+ *
+ * @internal
+ */
+export const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batch, jobId, run } = payload
-    const todo = (yield* Store.persistently(Store.batchItems(jobId, run, batch))).filter((item) =>
+    const { runner } = yield* IngestRuntime
+    const undone = (yield* Store.persistently(Store.batchItems(jobId, run, batch))).filter((item) =>
       item.decision === "upload" && item.outcome === null
     )
     const handle = yield* handleOf(payload)
     // the multipart checkpoints of files in flight at a kill, read once for the batch
-    const checkpoints = todo.length === 0 ? new Map<number, string>() : yield* Store.persistently(Store.batchCheckpoints(jobId, run, batch))
+    const checkpoints = undone.length === 0 ? new Map<number, string>() : yield* Store.persistently(Store.batchCheckpoints(jobId, run, batch))
+    // written (and reported) in groups: see `outcomeInterval`
+    const write = (group: ReadonlyArray<Done>) =>
+      group.length === 0 ? Effect.void : Effect.zipRight(
+        Store.persistently(Store.writeOutcomes(jobId, run, group.map((done) => done.outcome))),
+        emit(handle, group.map((done) => done.report))
+      )
+    const begun = yield* Store.persistently(Store.beginTransfer(jobId, run, batch))
+    const stored = begun && undone.length > 0 ? yield* finishedBefore(payload, undone) : new Set<number>()
+    yield* write(undone.filter((item) => stored.has(item.seq)).map((item): Done => ({
+      outcome: { seq: item.seq, status: "uploaded", runner, checkpointed: checkpoints.has(item.seq) },
+      report: { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size }
+    })))
+    const todo = undone.filter((item) => !stored.has(item.seq))
     const { bytes, bytesBudget, files } = handle.limits
     // a cancelled run (IngestCluster.cancel marks it done) sends no further file: its state is read before the first
     // file, then once a second while the batch runs (a per-file cached read cost 74 Effect operations a file)
@@ -272,18 +320,28 @@ const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       Effect.forkScoped
     )
     const running = Ref.get(stillRunning)
+    const finished = yield* Mailbox.make<Done>()
+    const writeFinished = Effect.flatMap(finished.clear, (group) => write(Chunk.toReadonlyArray(group)))
     // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
-    yield* Effect.forEach(todo, (item) =>
+    const transfers = Effect.forEach(todo, (item) =>
       Effect.if(running, {
-        onTrue: () =>
-          Effect.flatMap(transferOne(payload, item, checkpoints.get(item.seq)), ({ outcome, report }) =>
-            // written before it is reported: a file reported finished is never sent again by a resumed run
-            Effect.zipRight(Store.persistently(Store.writeOutcomes(jobId, run, [outcome])), emit(handle, [report]))),
+        onTrue: () => Effect.flatMap(transferOne(payload, item, checkpoints.get(item.seq)), (done) => finished.offer(done)),
         onFalse: () => Effect.void
       }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
         files.withPermits(1)
       ), { concurrency: files.total, discard: true })
+    // fails only when the database stays away (`Store.persistently`): then the batch fails with it
+    const writer = writeFinished.pipe(
+      Effect.uninterruptible,
+      Effect.repeat(Schedule.spaced(outcomeInterval)),
+      Effect.interruptible
+    )
+    yield* Effect.raceFirst(transfers, writer).pipe(
+      // interrupted (Ctrl-C) or failed: what finished is still written, as far as the database allows
+      Effect.onError(() => Effect.ignore(writeFinished)),
+      Effect.zipRight(writeFinished)
+    )
   }).pipe(Effect.scoped, Effect.orDie)
 
 const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
