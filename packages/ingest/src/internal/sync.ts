@@ -27,7 +27,7 @@ import {
 } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
-import { decide, existing, IngestJob, layerWorkflows, placeOf } from "./workflows.js"
+import { decide, decideConcurrency, existing, IngestJob, layerWorkflows, placeOf } from "./workflows.js"
 
 /** @internal */
 export interface SyncOptions {
@@ -217,7 +217,7 @@ const dryRun = (
                 status: decision === "skip" ? "skipped" : "would-upload",
                 bytes: decision === "skip" ? 0 : item.size
               }
-            }), { concurrency: 8 })
+            }), { concurrency: decideConcurrency(job.checksum) })
         })
       ),
       Stream.tap(countOutcomes),
