@@ -193,69 +193,74 @@ interface Done {
   readonly report: Omit<FileOutcome, "_tag">
 }
 
-/** Uploads one item, and gives its outcome to write. */
-const transferOne = (
-  payload: typeof IngestBatch.payloadSchema.Type,
-  item: Store.StoredItem,
-  kept: string | undefined
-) =>
-  Effect.gen(function*() {
-    const { checksum, jobId, run } = payload
-    const { runner } = yield* IngestRuntime
-    const start = yield* Clock.currentTimeMillis
-    // a multipart upload in flight at a kill continues from its checkpoint: acknowledged parts are not sent again
-    let checkpointed = kept !== undefined
-    const checkpoint = kept === undefined
-      ? undefined
-      : yield* MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined))
-    const sql = yield* SqlClient.SqlClient
-    const resume: MultipartCheckpoint.ResumeOptions = {
-      checkpoint,
-      onCheckpoint: (next) =>
-        Effect.suspend(() => {
-          checkpointed = true
-          return Store.persistently(Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next))).pipe(
-            Effect.asVoid,
-            Effect.orDie,
-            Effect.provideService(SqlClient.SqlClient, sql)
-          )
+/** What every file of a batch shares: the batch, the runner and the job's state. */
+interface BatchContext {
+  readonly payload: typeof IngestBatch.payloadSchema.Type
+  readonly runner: string
+  readonly sql: SqlClient.SqlClient
+}
+
+/**
+ * Uploads one item, and gives its outcome to write. One pipeline, with no generator and what the batch already
+ * knows passed in: it runs once per file, and each step of it is Effect work per file.
+ */
+const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string | undefined) => {
+  const { payload: { checksum, jobId, run }, runner, sql } = batch
+  // a multipart upload in flight at a kill continues from its checkpoint: acknowledged parts are not sent again
+  let checkpointed = kept !== undefined
+  const onCheckpoint = (next: MultipartCheckpoint.MultipartCheckpoint) =>
+    Effect.suspend(() => {
+      checkpointed = true
+      return Store.persistently(Store.writeCheckpoint(jobId, run, item.seq, MultipartCheckpoint.toJson(next))).pipe(
+        Effect.asVoid,
+        Effect.orDie,
+        Effect.provideService(SqlClient.SqlClient, sql)
+      )
+    })
+  const checkpoint = kept === undefined
+    ? Effect.succeed(undefined)
+    : MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined))
+  const place = { path: item.path, externalId: item.externalId }
+  const upload = Effect.flatMap(checkpoint, (checkpoint) =>
+    Effect.flatMap(NodeFiles.contentOfSize(item.file, item.size), (content) =>
+      Files.upload(content, {
+        name: nodePath.posix.basename(item.path),
+        externalId: item.externalId,
+        ...(item.directory === undefined ? {} : { directory: item.directory }),
+        sourceModifiedTime: item.mtime,
+        overwrite: true,
+        resume: { checkpoint, onCheckpoint },
+        ...(checksum ? { checksum: "sha256" as const } : {})
+      })))
+  return Effect.flatMap(Clock.currentTimeMillis, (start) =>
+    Effect.matchEffect(upload, {
+      onFailure: (cause) => {
+        const failed = errorOf(cause)
+        // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
+        const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
+        return Effect.succeed<Done>({
+          outcome: { seq: item.seq, status: "failed", error, runner, checkpointed },
+          report: { ...place, status: "failed", bytes: 0, error }
         })
-    }
-    const result = yield* NodeFiles.contentOfSize(item.file, item.size).pipe(
-      Effect.flatMap((content) =>
-        Files.upload(content, {
-          name: nodePath.posix.basename(item.path),
-          externalId: item.externalId,
-          ...(item.directory === undefined ? {} : { directory: item.directory }),
-          sourceModifiedTime: item.mtime,
-          overwrite: true,
-          resume,
-          ...(checksum ? { checksum: "sha256" as const } : {})
-        })
-      ),
-      Effect.either
-    )
-    const place = { path: item.path, externalId: item.externalId }
-    if (result._tag === "Left") {
-      const failed = errorOf(result.left)
-      // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
-      const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
-      return {
-        outcome: { seq: item.seq, status: "failed", error, runner, checkpointed },
-        report: { ...place, status: "failed", bytes: 0, error }
-      } satisfies Done
-    }
-    const end = yield* Clock.currentTimeMillis
-    yield* Metric.update(uploadSeconds, (end - start) / 1000)
-    const sha256 = result.right.sha256
-    if (checksum && sha256 !== undefined) {
-      yield* Store.persistently(Store.writeHash(jobId, item.externalId, item.mtime, sha256))
-    }
-    return {
-      outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
-      report: { ...place, status: "uploaded", bytes: item.size }
-    } satisfies Done
-  })
+      },
+      onSuccess: ({ sha256 }) => {
+        const done: Done = {
+          outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
+          report: { ...place, status: "uploaded", bytes: item.size }
+        }
+        const timed = Effect.flatMap(Clock.currentTimeMillis, (end) => Metric.update(uploadSeconds, (end - start) / 1000))
+        return Effect.as(
+          checksum && sha256 !== undefined
+            ? Effect.zipRight(timed, Store.persistently(Store.writeHash(jobId, item.externalId, item.mtime, sha256)).pipe(
+              Effect.orDie,
+              Effect.provideService(SqlClient.SqlClient, sql)
+            ))
+            : timed,
+          done
+        )
+      }
+    }))
+}
 
 /**
  * How often a batch writes (then reports) the outcomes of the files finished since its last write: one transaction
@@ -328,12 +333,13 @@ export const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       Effect.forkScoped
     )
     const running = Ref.get(stillRunning)
+    const context: BatchContext = { payload, runner, sql: yield* SqlClient.SqlClient }
     const finished = yield* Mailbox.make<Done>()
     const writeFinished = Effect.flatMap(finished.clear, (group) => write(Chunk.toReadonlyArray(group)))
     // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
     const transfers = Effect.forEach(todo, (item) =>
       Effect.if(running, {
-        onTrue: () => Effect.flatMap(transferOne(payload, item, checkpoints.get(item.seq)), (done) => finished.offer(done)),
+        onTrue: () => Effect.flatMap(transferOne(context, item, checkpoints.get(item.seq)), (done) => finished.offer(done)),
         onFalse: () => Effect.void
       }).pipe(
         bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
