@@ -146,7 +146,8 @@ export const items = (name: string, stream: Stream.Stream<Item, IngestError>): S
  * - `concurrency`: files in flight across the job (default 8); `bytesInFlight`: bytes of files in flight (default
  *   256 MiB; a larger file takes all of it);
  * - `batchSize`: files per batch workflow and `byids` call (≤ 1000; default 1000, and on runners
- *   (`IngestCluster.submit`) about 1000 batches of 10 to 1000 files, so that they spread); `batchConcurrency`:
+ *   (`IngestCluster.submit`) 10 files or more, in a number of batches that fills the engine's shards evenly, so
+ *   that the runners get equal shares); `batchConcurrency`:
  *   batches at a time (default 4);
  * - `target`: names the CDF project in the job id (default: `CdfConfig`'s base URL and project).
  *

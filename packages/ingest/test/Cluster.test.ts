@@ -192,6 +192,13 @@ layer(runnersLayer().pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Laye
       const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))
       expect(counts.reduce((sum, c) => sum + c.files, 0)).toBe(200)
       expect(counts.filter((c) => c.files > 0).length).toBeGreaterThanOrEqual(2)
+      // each batch's id was chosen to land on a shard of its own (by the hash alone, 20 of 300 shards all differ
+      // about one time in two)
+      const placed = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ batches: number; shards: number }>`SELECT COUNT(DISTINCT entity_id) AS batches,
+          COUNT(DISTINCT shard_id) AS shards FROM cluster_messages
+          WHERE entity_type LIKE '%cdf-ingest/Batch' AND payload LIKE ${`%"jobId":"${jobId}"%`}`).pipe(Effect.provide(client))
+      expect(placed.map((row) => [Number(row.batches), Number(row.shards)])).toEqual([[20, 20]])
     }), 90_000)
 
   it.scoped("cancel: the run's workflow and batches stop on every runner, and the follower ends with the counts so far", () =>

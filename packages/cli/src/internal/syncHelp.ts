@@ -37,8 +37,8 @@ const syncFlags: ReadonlyArray<FlagDoc> = [
   {
     name: "batch-size",
     value: "<n>",
-    text: "files per batch, 1 to 1000 (default 1000; on runners about 1000 batches of 10 to 1000 files): a batch " +
-      "is one existence check and the unit spread over runners"
+    text: "files per batch, 1 to 1000 (default 1000; on runners 10 or more, in batches that fill the engine's " +
+      "shards evenly): a batch is one existence check and the unit spread over runners"
   },
   {
     name: "state",

@@ -229,7 +229,7 @@ export const submit = (
       prefix: options.externalIdPrefix,
       directory: options.directory ?? null,
       checksum: options.checksum === true,
-      // none given: `Plan` cuts the job into about 1000 batches (of 10 files at least), so that the engine spreads them over the runners
+      // none given: `Plan` cuts the job into batches of 10 files at least that fill the engine's shards evenly (placement.ts)
       batchSize: options.batchSize === undefined ? 0 : settings.batchSize,
       batchConcurrency: settings.batchConcurrency,
       concurrency: settings.concurrency,

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
+import { batchCount, batchSpreads, shardCount } from "./placement.js"
 import * as Runtime from "./runtime.js"
 import { countOutcomes, type Handle, IngestRuntime, jobKey, uploadSeconds } from "./runtime.js"
 import * as Store from "./store.js"
@@ -31,9 +32,11 @@ export const IngestBatch = Workflow.make({
     checksum: Schema.Boolean,
     /** files and bytes in flight (on each runner that runs batches of the job) */
     concurrency: Schema.Int,
-    bytesInFlight: Schema.Int
+    bytesInFlight: Schema.Int,
+    /** a number in the batch's id that puts it on a shard holding few batches (`placement.ts`); 0 when not spread */
+    spread: Schema.optionalWith(Schema.Int, { default: () => 0 })
   },
-  idempotencyKey: ({ batch, jobId, run }) => `${jobId}/${run}/${batch}`
+  idempotencyKey: ({ batch, jobId, run, spread }) => spread === 0 ? `${jobId}/${run}/${batch}` : `${jobId}/${run}/${batch}/${spread}`
 })
 
 /** @internal */
@@ -364,16 +367,19 @@ const batchBody = (payload: typeof IngestBatch.payloadSchema.Type) =>
     yield* Activity.make({ name: "Transfer", execute: transferBatch(payload) })
   })
 
-const Planned = Schema.Struct({ files: Schema.Int, batches: Schema.Int })
+const Planned = Schema.Struct({
+  files: Schema.Int,
+  batches: Schema.Int,
+  /** each batch's `spread` (a plan stored before spreads existed has none: every spread is 0) */
+  spreads: Schema.optionalWith(Schema.Array(Schema.Int), { default: () => [] })
+})
 
 /**
- * The batch size of a job on runners when none was given (`batchSize` 0): about 1000 batches, of 10 to 1000 files.
- * The engine places each batch by the hash of its id, with no regard to load, and the job ends when the busiest
- * runner does, so the runners' shares even out only over many batches: a placement model (docs/benchmarks.md,
- * "Cluster") gives three runners 2.57x the speed of one for 72 batches, 2.73x for 216 and 2.87x for 720. Each batch
- * is a workflow execution with two activities (a few engine messages), so batches are kept at 10 files at least:
- * smaller ones cost more than their finer placement gains. 1000 files a batch would put a job of 1000 files on one
- * runner.
+ * The batch size a job on runners starts from when none was given (`batchSize` 0): about 1000 batches, of 10 to
+ * 1000 files. `Plan` then rounds the number of batches to a multiple of the engine's shard count, so that every
+ * shard, and so every runner, gets the same number of batches (`placement.ts`). Each batch is a workflow execution
+ * with two activities (a few engine messages), so batches are kept at 10 files at least: smaller ones cost more than
+ * they gain. 1000 files a batch would put a job of 1000 files on one runner.
  *
  * @internal
  */
@@ -381,7 +387,7 @@ export const spreadBatchSize = (files: number) => Math.min(1000, Math.max(10, Ma
 
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
-    const { batchSize, directory, jobId, prefix, run } = payload
+    const { batchSize, bytesInFlight, checksum, concurrency, directory, jobId, prefix, run } = payload
     const registered = (yield* handleOf(payload)).source
     // a directory source travels in the payload: a runner with no caller in its process (a cluster) walks it
     const source: Walk.Source | undefined = registered ??
@@ -398,10 +404,18 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
       seen.add(place.externalId)
       unique.push({ ...item, ...place, seq: unique.length })
     }
-    const size = batchSize > 0 ? batchSize : spreadBatchSize(unique.length)
-    const planned = unique.map((item): Store.PlannedItem => ({ ...item, batch: Math.floor(item.seq / size) }))
+    // a batch size given is kept; the default on runners fills the engine's shards evenly (`placement.ts`)
+    const batches = batchSize > 0
+      ? Math.ceil(unique.length / batchSize)
+      : batchCount(unique.length, spreadBatchSize(unique.length), yield* shardCount)
+    const planned = unique.map((item): Store.PlannedItem => ({
+      ...item,
+      batch: batchSize > 0 ? Math.floor(item.seq / batchSize) : Math.floor((item.seq * batches) / unique.length)
+    }))
     yield* Store.persistently(Store.writePlan(jobId, run, planned))
-    return { files: planned.length, batches: Math.ceil(planned.length / size) }
+    const spreads = yield* batchSpreads(batches, IngestBatch.annotations, (batch, spread) =>
+      IngestBatch.executionId({ jobId, run, batch, spread, checksum, concurrency, bytesInFlight }))
+    return { files: planned.length, batches, spreads }
   }).pipe(Effect.orDie)
 
 const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
@@ -410,7 +424,8 @@ const jobBody = (payload: typeof IngestJob.payloadSchema.Type) =>
     const planned = yield* Activity.make({ name: "Plan", success: Planned, execute: plan(payload) })
     yield* Effect.forEach(
       Array.from({ length: planned.batches }, (_, batch) => batch),
-      (batch) => IngestBatch.execute({ jobId, run, batch, checksum, concurrency, bytesInFlight }),
+      (batch) =>
+        IngestBatch.execute({ jobId, run, batch, spread: planned.spreads[batch] ?? 0, checksum, concurrency, bytesInFlight }),
       { concurrency: batchConcurrency, discard: true }
     )
     return yield* Activity.make({
