@@ -80,12 +80,7 @@ export const placeOf = (prefix: string, directory: string | null, path: string) 
   }
 }
 
-/**
- * How many files `decide` hashes at once with `--checksum`. Without it the rule reads no file, and the items are
- * decided one after the other in the batch's fiber: a fiber per item cost more than the rule itself.
- *
- * @internal
- */
+/** Files `decide` hashes at once with `--checksum`; without, one fiber decides all (a fiber each cost more). @internal */
 export const decideConcurrency = (checksum: boolean) => checksum ? 8 : 1
 
 /** The hex sha256 of a file on disk. @internal */
@@ -145,10 +140,26 @@ export const existing = <I extends { readonly externalId: string }>(items: Reado
     return { records: new Map(records.map((record) => [record.externalId, record])), invalid }
   })
 
+/** The skip rule over a batch's items whose records were read (`existing`), with the hashes kept for `--checksum`. */
+const decideAll = (
+  payload: typeof IngestBatch.payloadSchema.Type,
+  items: ReadonlyArray<Store.StoredItem>,
+  records: { readonly get: (externalId: string) => Parameters<typeof decide>[1] }
+) =>
+  Effect.gen(function*() {
+    const { checksum, jobId } = payload
+    const kept = checksum ? yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId))) : new Map()
+    return yield* Effect.forEach(items, (item) =>
+      Effect.map(
+        decide(item, records.get(item.externalId), kept.get(item.externalId), checksum),
+        (decision) => ({ item, decision })
+      ), { concurrency: decideConcurrency(checksum) })
+  })
+
 /** Decides a batch: one `byids` call for the items not yet decided. */
 const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
   Effect.gen(function*() {
-    const { batch, checksum, jobId, run } = payload
+    const { batch, jobId, run } = payload
     const items = (yield* Store.persistently(Store.batchItems(jobId, run, batch))).filter((item) => item.decision === null)
     if (items.length === 0) return
     const handle = yield* handleOf(payload)
@@ -163,13 +174,7 @@ const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       yield* emit(handle, items.map((item) => ({ path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error })))
       return
     }
-    const byExternalId = records.right.records
-    const kept = checksum ? yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId))) : new Map()
-    const decisions = yield* Effect.forEach(items, (item) =>
-      Effect.map(
-        decide(item, byExternalId.get(item.externalId), kept.get(item.externalId), checksum),
-        (decision) => ({ item, decision })
-      ), { concurrency: decideConcurrency(checksum) })
+    const decisions = yield* decideAll(payload, items, records.right.records)
     yield* Store.persistently(
       Store.writeDecisions(jobId, run, decisions.map(({ decision, item }) => ({ seq: item.seq, decision })))
     )
@@ -282,16 +287,10 @@ export const outcomeInterval: Duration.DurationInput = "100 millis"
  */
 const finishedBefore = (payload: typeof IngestBatch.payloadSchema.Type, items: ReadonlyArray<Store.StoredItem>) =>
   Effect.gen(function*() {
-    const { checksum, jobId } = payload
     const records = yield* Effect.either(existing(items))
     if (records._tag === "Left") return new Set<number>()
-    const kept = checksum ? yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId))) : new Map()
-    const finished = yield* Effect.filter(items, (item) =>
-      Effect.map(
-        decide(item, records.right.records.get(item.externalId), kept.get(item.externalId), checksum),
-        (decision) => decision === "skip"
-      ), { concurrency: decideConcurrency(checksum) })
-    return new Set(finished.map((item) => item.seq))
+    const decisions = yield* decideAll(payload, items, records.right.records)
+    return new Set(decisions.filter(({ decision }) => decision === "skip").map(({ item }) => item.seq))
   })
 
 /**
