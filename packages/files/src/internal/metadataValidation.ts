@@ -354,10 +354,17 @@ const unreadable = (root: string) => () => invalid(root, "an object whose proper
  */
 export const validatorOf = <A, I>(schema: Schema.Schema<A, I>, root: string) => {
   const decode = Schema.decodeUnknownEither(schema)
+  const fault = fromParseError(root)
+  // the `Either` is the Effect (one operation of the runtime where `Effect.try` then `flatMap` took several): it runs
+  // on every upload's options and on every identifier of a batch call
   return (input: unknown): Effect.Effect<A, InvalidFileMetadataError> =>
-    Effect.try({ try: () => decode(input), catch: unreadable(root) }).pipe(
-      Effect.flatMap(Either.mapLeft(fromParseError(root)))
-    )
+    Effect.suspend(() => {
+      try {
+        return Either.mapLeft(decode(input), fault)
+      } catch {
+        return Either.left(unreadable(root)())
+      }
+    })
 }
 
 /**
