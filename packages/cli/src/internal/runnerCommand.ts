@@ -11,7 +11,7 @@ import * as Layers from "./layers.js"
 import { ExitCode } from "./report.js"
 import { resolve } from "./settings.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
-import { loadIngest, type Shared, SyncExit } from "./syncCommand.js"
+import { loadIngestCluster, type Shared, SyncExit } from "./syncCommand.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { UsageError } from "./usage.js"
@@ -36,7 +36,7 @@ export const runnerCommand = (shared: Shared) =>
       if (!settings.hasCdfSettings) return yield* Effect.fail(new UsageError(shared.noSettings))
       const fs = yield* FileSystem.FileSystem
       const host = flags.host
-      const { IngestCluster } = yield* loadIngest
+      const IngestCluster = yield* loadIngestCluster
       const layer = IngestCluster.layerRunner({
         url: url.value,
         host,

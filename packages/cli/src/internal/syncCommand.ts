@@ -26,10 +26,16 @@ import { describeUrl, postgresUrl } from "./stateUrl.js"
 import { UsageError } from "./usage.js"
 
 /**
- * `@effect-cdf/ingest` (the workflow engine, SQL clients and cluster): loaded by the commands that use it, since at
- * start-up it costs about 0.85 s that `upload` and `--help` need not pay.
+ * `@effect-cdf/ingest`'s embedded engine (the workflow engine on SQLite): loaded by the commands that use it, since
+ * at start-up it costs about 0.6 s of CPU that `upload` and `--help` need not pay.
  */
-export const loadIngest = Effect.promise(() => import("@effect-cdf/ingest"))
+export const loadIngest = Effect.promise(() => import("@effect-cdf/ingest/Ingest"))
+
+/**
+ * Its cluster (runners, their socket transport, PostgreSQL): loaded only for a `postgres://` state, about 0.4 s of
+ * CPU more that a local sync need not pay.
+ */
+export const loadIngestCluster = Effect.promise(() => import("@effect-cdf/ingest/IngestCluster"))
 
 /**
  * The command ends with this exit code; what it had to say was printed.
@@ -142,9 +148,10 @@ export const syncCommand = (shared: Shared) =>
       // a dry run keeps no state: it reads the state file only if there is one (for --checksum)
       // with a runners' database the job runs there: this process submits it and follows it
       const onCluster = Option.isSome(cluster) && !flags.dryRun
-      const { Ingest, IngestCluster } = yield* loadIngest
+      const Ingest = yield* loadIngest
+      const IngestCluster = onCluster ? yield* loadIngestCluster : undefined
       const engine = Option.isSome(cluster)
-        ? flags.dryRun ? Ingest.layerMemory : IngestCluster.layerClient({ url: cluster.value })
+        ? IngestCluster === undefined ? Ingest.layerMemory : IngestCluster.layerClient({ url: cluster.value })
         : flags.dryRun && !stateExists
         ? Ingest.layerMemory
         : Ingest.layerSqlite({ filename: state })
@@ -252,7 +259,7 @@ export const syncCommand = (shared: Shared) =>
             )
           })
         const source = Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude })
-        yield* (onCluster ? IngestCluster.submit : Ingest.sync)(
+        yield* (IngestCluster === undefined ? Ingest.sync : IngestCluster.submit)(
           source,
           {
             externalIdPrefix: flags.externalIdPrefix,
@@ -310,9 +317,13 @@ export const jobsCommand = (shared: Shared) =>
         if (!flags.json) yield* output.out(`no jobs: ${state} does not exist (cdf-files sync creates it)\n`)
         return
       }
-      const { Ingest, IngestCluster } = yield* loadIngest
+      const Ingest = yield* loadIngest
       const jobs = yield* Ingest.jobs.pipe(
-        Effect.provide(Option.isSome(cluster) ? IngestCluster.layerState({ url: cluster.value }) : Ingest.layerStateFile(state)),
+        Effect.provide(
+          Option.isSome(cluster)
+            ? (yield* loadIngestCluster).layerState({ url: cluster.value })
+            : Ingest.layerStateFile(state)
+        ),
         Effect.catchTag("IngestError", (error) =>
           Effect.zipRight(
             output.err(`cdf-files: cannot read the state file ${state}: ${error.message}\n`),

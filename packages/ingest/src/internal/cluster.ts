@@ -6,12 +6,15 @@
  *
  * @internal
  */
-import { ClusterMetrics, ClusterWorkflowEngine, RunnerAddress, type ShardingConfig } from "@effect/cluster"
+import * as ClusterMetrics from "@effect/cluster/ClusterMetrics"
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import type { Files } from "@effect-cdf/files"
 import type { FileSystem } from "@effect/platform"
-import { NodeClusterSocket } from "@effect/platform-node"
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import type { WorkflowEngine } from "@effect/workflow"
 import { Clock, Duration, Effect, Layer, Metric, Option, type Redacted, Ref, Schedule, Stream } from "effect"
 import { type FileOutcome, IngestError } from "./model.js"

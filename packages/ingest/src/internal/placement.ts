@@ -10,7 +10,10 @@
  *
  * @internal
  */
-import { ClusterSchema, EntityId, Sharding, ShardingConfig } from "@effect/cluster"
+import * as ClusterSchema from "@effect/cluster/ClusterSchema"
+import * as EntityId from "@effect/cluster/EntityId"
+import * as Sharding from "@effect/cluster/Sharding"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import { Context, Effect, Option } from "effect"
 
 /**

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Array as Arr, Effect, Schedule } from "effect"
 import type { Counts, Item, JobInfo } from "./model.js"

@@ -6,12 +6,13 @@
  * @internal
  */
 import { CdfConfig, Files } from "@effect-cdf/files"
-import { ClusterWorkflowEngine, SingleRunner } from "@effect/cluster"
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
 import type { FileSystem } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
-import { SqliteClient } from "@effect/sql-sqlite-node"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type { WorkflowEngine } from "@effect/workflow"
-import { WorkflowEngine as WorkflowEngineModule } from "@effect/workflow"
+import * as WorkflowEngineModule from "@effect/workflow/WorkflowEngine"
 import { Array as Arr, Cause, Clock, Context, Effect, Layer, Mailbox, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { type FileOutcome, IngestError, type JobInfo, type Summary } from "./model.js"

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect, Option, Stream } from "effect"
 import * as nodePath from "node:path"
 import picomatch from "picomatch"
