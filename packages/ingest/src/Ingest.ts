@@ -144,7 +144,7 @@ export const items = (name: string, stream: Stream.Stream<Item, IngestError>): S
  * - `checksum`: also compare sha256 (of what was sent, kept in the state) before skipping;
  * - `dryRun`: decide and report without writing (no workflow, no state written);
  * - `concurrency`: files in flight across the job (default 8); `bytesInFlight`: bytes of files in flight (default
- *   256 MiB; a larger file takes all of it);
+ *   256 MiB; a larger file runs beside small files only: docs/ingest.md, "Uploads");
  * - `batchSize`: files per batch workflow and `byids` call (≤ 1000; default 1000, and on runners
  *   (`IngestCluster.submit`) 10 files or more, in a number of batches that fills the engine's shards evenly, so
  *   that the runners get equal shares); `batchConcurrency`:

@@ -13,10 +13,15 @@ import type { Source } from "./walk.js"
 
 /** @internal */
 export interface Limits {
-  /** files in flight (first in, first out: a batch's waiting files cost nothing per release) */
+  /**
+   * files in flight (first in, first out: a batch's waiting files cost nothing per release). Each file permit
+   * carries `share` bytes of the budget, so a file of up to `share` bytes (most files of a large job) takes no other
+   * permit: one permit region a file instead of two.
+   */
   readonly files: Permits.Permits
+  /** the rest of the budget: a larger file takes its bytes past its share from here (at most all of them) */
   readonly bytes: Permits.Permits
-  readonly bytesBudget: number
+  readonly share: number
 }
 
 /** @internal */
@@ -98,11 +103,25 @@ export const defaultBytesInFlight = 256 * 1024 * 1024
 
 /** @internal */
 export const makeLimits = (concurrency: number, bytesInFlight: number): Effect.Effect<Limits> =>
-  Effect.sync(() => ({
-    files: Permits.unsafeMake(concurrency),
-    bytes: Permits.unsafeMake(bytesInFlight),
-    bytesBudget: bytesInFlight
-  }))
+  Effect.sync(() => {
+    // half the budget in shares: the files in flight hold at most `concurrency * share` through their file
+    // permits and the rest through `bytes`, so never more than `bytesInFlight` in all
+    const share = Math.floor(bytesInFlight / (2 * concurrency))
+    return {
+      files: Permits.unsafeMake(concurrency),
+      bytes: Permits.unsafeMake(bytesInFlight - concurrency * share),
+      share
+    }
+  })
+
+/**
+ * `self` holding a file's place in the job's limits: a file permit, and past the permit's share, the file's other
+ * bytes (all of `bytes` at most). The files in flight never hold more than the budget in all.
+ *
+ * @internal
+ */
+export const withLimits = (limits: Limits, size: number) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  limits.files.withPermits(1)(size > limits.share ? limits.bytes.withPermits(size - limits.share)(self) : self)
 
 /** @internal */
 export const layerRuntimeOf = (runner: string): Layer.Layer<IngestRuntime> =>

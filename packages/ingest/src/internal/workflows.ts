@@ -6,12 +6,13 @@
  *
  * @internal
  */
-import { FileIdentifier, Files, MultipartCheckpoint } from "@effect-cdf/files"
+import { FileIdentifier, type FileMetadata, Files, MultipartCheckpoint } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import type { CdfError } from "@effect-cdf/files/CdfError"
-import { SqlClient } from "@effect/sql"
-import { Activity, Workflow } from "@effect/workflow"
-import { Chunk, Clock, type Duration, Effect, Layer, Mailbox, Metric, Ref, Schedule, Schema } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Activity from "@effect/workflow/Activity"
+import * as Workflow from "@effect/workflow/Workflow"
+import { Clock, type Duration, Effect, Layer, Metric, Schedule, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
@@ -94,6 +95,12 @@ export const hashFile = (file: string): Effect.Effect<string, Error> =>
     return Effect.sync(() => stream.destroy())
   })
 
+type RecordOf = { readonly uploaded: boolean; readonly sourceModifiedTime?: number | undefined } | undefined
+
+/** The skip rule's time part: the record is uploaded and its `sourceModifiedTime` is the file's mtime. */
+const sameTime = (item: { readonly mtime: number }, record: RecordOf) =>
+  record !== undefined && record.uploaded && record.sourceModifiedTime === item.mtime
+
 /**
  * The skip rule: the record is uploaded and its `sourceModifiedTime` is the file's mtime (and, with `--checksum`,
  * the file's sha256 is the one kept for what was sent).
@@ -102,13 +109,11 @@ export const hashFile = (file: string): Effect.Effect<string, Error> =>
  */
 export const decide = (
   item: { readonly file: string; readonly mtime: number },
-  record: { readonly uploaded: boolean; readonly sourceModifiedTime?: number | undefined } | undefined,
+  record: RecordOf,
   kept: { readonly mtime: number; readonly sha256: string } | undefined,
   checksum: boolean
 ): Effect.Effect<"upload" | "skip"> => {
-  if (record === undefined || !record.uploaded || record.sourceModifiedTime !== item.mtime) {
-    return Effect.succeed("upload")
-  }
+  if (!sameTime(item, record)) return Effect.succeed("upload")
   if (!checksum) return Effect.succeed("skip")
   if (kept === undefined) return Effect.succeed("upload")
   return hashFile(item.file).pipe(
@@ -127,6 +132,21 @@ const errorOf = (error: CdfError) => ({ tag: error._tag, message: error.message 
  * @internal
  */
 export const existing = <I extends { readonly externalId: string }>(items: ReadonlyArray<I>) =>
+  recordsOf(items).pipe(
+    Effect.map((records) => ({ records, invalid: [] as Array<{ item: I; error: ReturnType<typeof errorOf> }> })),
+    // `retrieveMany` checks every id before it sends anything: only when one is refused is each checked on its own
+    Effect.catchTag("InvalidFileMetadataError", () => existingOneByOne(items))
+  )
+
+const recordsOf = (items: ReadonlyArray<{ readonly externalId: string }>) =>
+  items.length === 0
+    ? Effect.succeed(new Map<string | undefined, FileMetadata.FileMetadata>())
+    : Effect.map(
+      Files.retrieveMany(items.map((item) => ({ externalId: item.externalId })), { ignoreUnknownIds: true }),
+      (records) => new Map(records.map((record) => [record.externalId, record]))
+    )
+
+const existingOneByOne = <I extends { readonly externalId: string }>(items: ReadonlyArray<I>) =>
   Effect.gen(function*() {
     const checked = yield* Effect.forEach(items, (item) =>
       Effect.either(FileIdentifier.validateFileIdentifier({ externalId: item.externalId })).pipe(
@@ -134,21 +154,22 @@ export const existing = <I extends { readonly externalId: string }>(items: Reado
       ))
     const valid = checked.flatMap(({ item, result }) => result._tag === "Right" ? [item] : [])
     const invalid = checked.flatMap(({ item, result }) => result._tag === "Left" ? [{ item, error: errorOf(result.left) }] : [])
-    const records = valid.length === 0
-      ? []
-      : yield* Files.retrieveMany(valid.map((item) => ({ externalId: item.externalId })), { ignoreUnknownIds: true })
-    return { records: new Map(records.map((record) => [record.externalId, record])), invalid }
+    return { records: yield* recordsOf(valid), invalid }
   })
 
 /** The skip rule over a batch's items whose records were read (`existing`), with the hashes kept for `--checksum`. */
 const decideAll = (
   payload: typeof IngestBatch.payloadSchema.Type,
   items: ReadonlyArray<Store.StoredItem>,
-  records: { readonly get: (externalId: string) => Parameters<typeof decide>[1] }
+  records: { readonly get: (externalId: string) => RecordOf }
 ) =>
   Effect.gen(function*() {
     const { checksum, jobId } = payload
-    const kept = checksum ? yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId))) : new Map()
+    // by time alone the rule needs no Effect: decided in place, item by item
+    if (!checksum) {
+      return items.map((item) => ({ item, decision: sameTime(item, records.get(item.externalId)) ? "skip" as const : "upload" as const }))
+    }
+    const kept = yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId)))
     return yield* Effect.forEach(items, (item) =>
       Effect.map(
         decide(item, records.get(item.externalId), kept.get(item.externalId), checksum),
@@ -201,19 +222,22 @@ interface Done {
   readonly report: Omit<FileOutcome, "_tag">
 }
 
-/** What every file of a batch shares: the batch, the runner and the job's state. */
+/** What every file of a batch shares: the batch, the runner, the job's state and the clock. */
 interface BatchContext {
   readonly payload: typeof IngestBatch.payloadSchema.Type
   readonly runner: string
   readonly sql: SqlClient.SqlClient
+  readonly clock: Clock.Clock
 }
 
 /**
  * Uploads one item, and gives its outcome to write. One pipeline, with no generator and what the batch already
- * knows passed in: it runs once per file, and each step of it is Effect work per file.
+ * knows passed in (the clock too: read in place, where `Clock.currentTimeMillis` is Effect work): it runs once per
+ * file, and each step of it is Effect work per file. Called when the file's turn comes: its time starts then.
  */
 const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string | undefined) => {
-  const { payload: { checksum, jobId, run }, runner, sql } = batch
+  const { clock, payload: { checksum, jobId, run }, runner, sql } = batch
+  const start = clock.unsafeCurrentTimeMillis()
   // a multipart upload in flight at a kill continues from its checkpoint: acknowledged parts are not sent again
   let checkpointed = kept !== undefined
   const onCheckpoint = (next: MultipartCheckpoint.MultipartCheckpoint) =>
@@ -225,11 +249,8 @@ const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string |
         Effect.provideService(SqlClient.SqlClient, sql)
       )
     })
-  const checkpoint = kept === undefined
-    ? Effect.succeed(undefined)
-    : MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined))
   const place = { path: item.path, externalId: item.externalId }
-  const upload = Effect.flatMap(checkpoint, (checkpoint) =>
+  const send = (checkpoint: MultipartCheckpoint.MultipartCheckpoint | undefined) =>
     Effect.flatMap(NodeFiles.contentOfSize(item.file, item.size), (content) =>
       Files.upload(content, {
         name: nodePath.posix.basename(item.path),
@@ -239,9 +260,11 @@ const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string |
         overwrite: true,
         resume: { checkpoint, onCheckpoint },
         ...(checksum ? { checksum: "sha256" as const } : {})
-      })))
-  return Effect.flatMap(Clock.currentTimeMillis, (start) =>
-    Effect.matchEffect(upload, {
+      }))
+  const upload = kept === undefined
+    ? send(undefined)
+    : Effect.flatMap(MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined)), send)
+  return Effect.matchEffect(upload, {
       onFailure: (cause) => {
         const failed = errorOf(cause)
         // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
@@ -256,7 +279,7 @@ const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string |
           outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
           report: { ...place, status: "uploaded", bytes: item.size }
         }
-        const timed = Effect.flatMap(Clock.currentTimeMillis, (end) => Metric.update(uploadSeconds, (end - start) / 1000))
+        const timed = Metric.update(uploadSeconds, (clock.unsafeCurrentTimeMillis() - start) / 1000)
         return Effect.as(
           checksum && sha256 !== undefined
             ? Effect.zipRight(timed, Store.persistently(Store.writeHash(jobId, item.externalId, item.mtime, sha256)).pipe(
@@ -267,7 +290,7 @@ const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string |
           done
         )
       }
-    }))
+    })
 }
 
 /**
@@ -321,32 +344,37 @@ export const transferBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
       report: { path: item.path, externalId: item.externalId, status: "uploaded", bytes: item.size }
     })))
     const todo = undone.filter((item) => !stored.has(item.seq))
-    const { bytes, bytesBudget, files } = handle.limits
+    const { limits } = handle
     // a cancelled run (IngestCluster.cancel marks it done) sends no further file: its state is read before the first
     // file, then once a second while the batch runs (a per-file cached read cost 74 Effect operations a file)
     const readRunning = Effect.map(Store.persistently(Store.runState(jobId, run)), (state) => state === "running")
-    const stillRunning = yield* Ref.make(yield* readRunning)
+    // read in place by each file (a `Ref` costs Effect work per file); only the poll below sets it
+    const still = { running: yield* readRunning }
     yield* readRunning.pipe(
-      Effect.tap((now) => Ref.set(stillRunning, now)),
+      Effect.tap((now) => Effect.sync(() => (still.running = now))),
       Effect.repeat({ schedule: Schedule.spaced("1 second"), while: (now) => now }),
       Effect.delay("1 second"),
       // the engine runs an activity as an uninterruptible request: the poll must stop when the batch ends
       Effect.interruptible,
       Effect.forkScoped
     )
-    const running = Ref.get(stillRunning)
-    const context: BatchContext = { payload, runner, sql: yield* SqlClient.SqlClient }
-    const finished = yield* Mailbox.make<Done>()
-    const writeFinished = Effect.flatMap(finished.clear, (group) => write(Chunk.toReadonlyArray(group)))
-    // the batch's files wait in the job's line for a file permit, then for their bytes (never more than the budget)
-    const transfers = Effect.forEach(todo, (item) =>
-      Effect.if(running, {
-        onTrue: () => Effect.flatMap(transferOne(context, item, checkpoints.get(item.seq)), (done) => finished.offer(done)),
-        onFalse: () => Effect.void
-      }).pipe(
-        bytes.withPermits(Math.max(1, Math.min(item.size, bytesBudget))),
-        files.withPermits(1)
-      ), { concurrency: files.total, discard: true })
+    const context: BatchContext = { payload, runner, sql: yield* SqlClient.SqlClient, clock: yield* Effect.clock }
+    // the files finished since the last write: the writer below takes them all at once
+    const finished: Array<Done> = []
+    const writeFinished = Effect.suspend(() => write(finished.splice(0)))
+    // the batch's files wait in the job's line for a file permit, then, past the permit's share, for their bytes
+    // (never more than the budget)
+    const transfers = Effect.forEach(todo, (item) => {
+      const transfer = Effect.suspend(() =>
+        still.running
+          ? Effect.flatMap(transferOne(context, item, checkpoints.get(item.seq)), (done) =>
+            Effect.sync(() => {
+              finished.push(done)
+            }))
+          : Effect.void
+      )
+      return Runtime.withLimits(limits, item.size)(transfer)
+    }, { concurrency: limits.files.total, discard: true })
     // fails only when the database stays away (`Store.persistently`): then the batch fails with it
     const writer = writeFinished.pipe(
       Effect.uninterruptible,
