@@ -6,6 +6,9 @@
  * - the job's time when one of three runners is SIGKILLed at 30 % against the same job undisturbed;
  * - the load on PostgreSQL per 10 000 files: statements (pg_stat_statements), rows written and read.
  *
+ * Each run also prints how busy the machine's CPUs were during it (from `/proc/stat`): when three runners keep them
+ * near full, the CPUs and not the network set the pace, and the throttle should be lower for a scaling figure.
+ *
  * With `--rounds N` (default 1) the first figure is measured N times, one runner then three in each round (the two
  * extra runners stopped with SIGTERM between rounds), and the medians are compared. Without `--batch-size` the job
  * gets its own default on runners (`spreadBatchSize`), as a user's does.
@@ -67,6 +70,14 @@ const waitFor = (child: ChildProcess, text: string) =>
     child.once("exit", (code) => reject(new Error(`exited ${code} before "${text}": ${seen}`)))
   })
 
+/** The machine's CPU time so far, busy and in all (jiffies of `/proc/stat`): how busy both cores were during a run. */
+const cpuTimes = () => {
+  const fields = Fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
+  const total = fields.reduce((sum, value) => sum + value, 0)
+  // idle and iowait are not busy
+  return { busy: total - fields[3]! - fields[4]!, total }
+}
+
 const tree = (count: number, bytes: number) => {
   const root = Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-cluster-"))
   for (let i = 0; i < count; i++) {
@@ -100,8 +111,9 @@ const main = async () => {
   }
   /** One `sync` of `root` under `prefix`; `onUploaded(n)` sees the count of uploaded files as they come. */
   const sync = (root: string, prefix: string, onUploaded?: (n: number) => void) =>
-    new Promise<{ seconds: number; uploaded: number }>((resolve, reject) => {
+    new Promise<{ seconds: number; uploaded: number; cpuBusy: number }>((resolve, reject) => {
       const started = process.hrtime.bigint()
+      const cpuBefore = cpuTimes()
       const child = spawn(process.execPath, [
         cli,
         "sync",
@@ -130,7 +142,9 @@ const main = async () => {
       child.stderr!.on("data", (chunk) => (err += String(chunk)))
       child.on("exit", (code) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9
-        if (code === 0) resolve({ seconds, uploaded })
+        const cpuAfter = cpuTimes()
+        const cpuBusy = (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total)
+        if (code === 0) resolve({ seconds, uploaded, cpuBusy })
         else reject(new Error(`sync exited ${code}: ${err}`))
       })
     })
@@ -151,7 +165,7 @@ const main = async () => {
     const mid = Math.floor(sorted.length / 2)
     return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
   }
-  const measured: Array<{ one: number; three: number; oneJob: number; threeJob: number }> = []
+  const measured: Array<{ one: number; three: number; oneJob: number; threeJob: number; oneCpu: number; threeCpu: number }> = []
   await startRunner()
   let threePrefix = "three/"
   for (let round = 0; round < rounds; round++) {
@@ -172,12 +186,11 @@ const main = async () => {
     const three = await sync(root, threePrefix)
     const oneJob = onRunners(`one${suffix}/`)
     const threeJob = onRunners(threePrefix)
-    measured.push({ one: one.seconds, three: three.seconds, oneJob, threeJob })
-    if (rounds > 1) {
-      process.stdout.write(`round ${round + 1}: 1 runner ${one.seconds.toFixed(1)} s (${oneJob.toFixed(1)} on the runners), ` +
-        `3 runners ${three.seconds.toFixed(1)} s (${threeJob.toFixed(1)}): ${(one.seconds / three.seconds).toFixed(2)}x ` +
-        `(${(oneJob / threeJob).toFixed(2)}x)\n`)
-    }
+    measured.push({ one: one.seconds, three: three.seconds, oneJob, threeJob, oneCpu: one.cpuBusy, threeCpu: three.cpuBusy })
+    const busy = (share: number) => `CPUs ${(100 * share).toFixed(0)} % busy`
+    process.stdout.write(`round ${round + 1}: 1 runner ${one.seconds.toFixed(1)} s (${oneJob.toFixed(1)} on the runners, ` +
+      `${busy(one.cpuBusy)}), 3 runners ${three.seconds.toFixed(1)} s (${threeJob.toFixed(1)}, ${busy(three.cpuBusy)}): ` +
+      `${(one.seconds / three.seconds).toFixed(2)}x (${(oneJob / threeJob).toFixed(2)}x)\n`)
   }
   const one = { seconds: median(measured.map((m) => m.one)) }
   const three = { seconds: median(measured.map((m) => m.three)) }

@@ -28,7 +28,8 @@ import {
 } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
-import { decide, decideConcurrency, existing, IngestJob, layerWorkflows, placeOf } from "./workflows.js"
+import { decide, decideConcurrency, existing } from "./skipRule.js"
+import { IngestJob, layerWorkflows, placeOf } from "./workflows.js"
 
 /** @internal */
 export interface SyncOptions {

@@ -6,20 +6,18 @@
  *
  * @internal
  */
-import { FileIdentifier, type FileMetadata, Files, MultipartCheckpoint } from "@effect-cdf/files"
+import { Files, MultipartCheckpoint } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
-import type { CdfError } from "@effect-cdf/files/CdfError"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Activity from "@effect/workflow/Activity"
 import * as Workflow from "@effect/workflow/Workflow"
 import { Clock, type Duration, Effect, Layer, Metric, Schedule, Schema } from "effect"
-import { createHash } from "node:crypto"
-import { createReadStream } from "node:fs"
 import * as nodePath from "node:path"
 import { Counts, type FileOutcome } from "./model.js"
 import { batchCount, batchSpreads, shardCount } from "./placement.js"
 import * as Runtime from "./runtime.js"
 import { countOutcomes, type Handle, IngestRuntime, jobKey, uploadSeconds } from "./runtime.js"
+import { decideAll, errorOf, existing } from "./skipRule.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
 
@@ -80,102 +78,6 @@ export const placeOf = (prefix: string, directory: string | null, path: string) 
     directory: directory === null ? undefined : dir === "." ? directory : nodePath.posix.join(directory, dir)
   }
 }
-
-/** Files `decide` hashes at once with `--checksum`; without, one fiber decides all (a fiber each cost more). @internal */
-export const decideConcurrency = (checksum: boolean) => checksum ? 8 : 1
-
-/** The hex sha256 of a file on disk. @internal */
-export const hashFile = (file: string): Effect.Effect<string, Error> =>
-  Effect.async<string, Error>((resume) => {
-    const hash = createHash("sha256")
-    const stream = createReadStream(file)
-    stream.on("data", (chunk) => hash.update(chunk))
-    stream.on("error", (error) => resume(Effect.fail(error)))
-    stream.on("end", () => resume(Effect.succeed(hash.digest("hex"))))
-    return Effect.sync(() => stream.destroy())
-  })
-
-type RecordOf = { readonly uploaded: boolean; readonly sourceModifiedTime?: number | undefined } | undefined
-
-/** The skip rule's time part: the record is uploaded and its `sourceModifiedTime` is the file's mtime. */
-const sameTime = (item: { readonly mtime: number }, record: RecordOf) =>
-  record !== undefined && record.uploaded && record.sourceModifiedTime === item.mtime
-
-/**
- * The skip rule: the record is uploaded and its `sourceModifiedTime` is the file's mtime (and, with `--checksum`,
- * the file's sha256 is the one kept for what was sent).
- *
- * @internal
- */
-export const decide = (
-  item: { readonly file: string; readonly mtime: number },
-  record: RecordOf,
-  kept: { readonly mtime: number; readonly sha256: string } | undefined,
-  checksum: boolean
-): Effect.Effect<"upload" | "skip"> => {
-  if (!sameTime(item, record)) return Effect.succeed("upload")
-  if (!checksum) return Effect.succeed("skip")
-  if (kept === undefined) return Effect.succeed("upload")
-  return hashFile(item.file).pipe(
-    Effect.map((sha256) => sha256 === kept.sha256 ? "skip" as const : "upload" as const),
-    Effect.orElseSucceed(() => "upload" as const)
-  )
-}
-
-const errorOf = (error: CdfError) => ({ tag: error._tag, message: error.message })
-
-/**
- * The records of the items' external ids (`byids` with `ignoreUnknownIds`, 1000 a call). An external id the API
- * would refuse (too long, say) is not asked for: its item is in `invalid` with the error, for the upload (or the dry
- * run) to report.
- *
- * @internal
- */
-export const existing = <I extends { readonly externalId: string }>(items: ReadonlyArray<I>) =>
-  recordsOf(items).pipe(
-    Effect.map((records) => ({ records, invalid: [] as Array<{ item: I; error: ReturnType<typeof errorOf> }> })),
-    // `retrieveMany` checks every id before it sends anything: only when one is refused is each checked on its own
-    Effect.catchTag("InvalidFileMetadataError", () => existingOneByOne(items))
-  )
-
-const recordsOf = (items: ReadonlyArray<{ readonly externalId: string }>) =>
-  items.length === 0
-    ? Effect.succeed(new Map<string | undefined, FileMetadata.FileMetadata>())
-    : Effect.map(
-      Files.retrieveMany(items.map((item) => ({ externalId: item.externalId })), { ignoreUnknownIds: true }),
-      (records) => new Map(records.map((record) => [record.externalId, record]))
-    )
-
-const existingOneByOne = <I extends { readonly externalId: string }>(items: ReadonlyArray<I>) =>
-  Effect.gen(function*() {
-    const checked = yield* Effect.forEach(items, (item) =>
-      Effect.either(FileIdentifier.validateFileIdentifier({ externalId: item.externalId })).pipe(
-        Effect.map((result) => ({ item, result }))
-      ))
-    const valid = checked.flatMap(({ item, result }) => result._tag === "Right" ? [item] : [])
-    const invalid = checked.flatMap(({ item, result }) => result._tag === "Left" ? [{ item, error: errorOf(result.left) }] : [])
-    return { records: yield* recordsOf(valid), invalid }
-  })
-
-/** The skip rule over a batch's items whose records were read (`existing`), with the hashes kept for `--checksum`. */
-const decideAll = (
-  payload: typeof IngestBatch.payloadSchema.Type,
-  items: ReadonlyArray<Store.StoredItem>,
-  records: { readonly get: (externalId: string) => RecordOf }
-) =>
-  Effect.gen(function*() {
-    const { checksum, jobId } = payload
-    // by time alone the rule needs no Effect: decided in place, item by item
-    if (!checksum) {
-      return items.map((item) => ({ item, decision: sameTime(item, records.get(item.externalId)) ? "skip" as const : "upload" as const }))
-    }
-    const kept = yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId)))
-    return yield* Effect.forEach(items, (item) =>
-      Effect.map(
-        decide(item, records.get(item.externalId), kept.get(item.externalId), checksum),
-        (decision) => ({ item, decision })
-      ), { concurrency: decideConcurrency(checksum) })
-  })
 
 /** Decides a batch: one `byids` call for the items not yet decided. */
 const decideBatch = (payload: typeof IngestBatch.payloadSchema.Type) =>
@@ -265,32 +167,32 @@ const transferOne = (batch: BatchContext, item: Store.StoredItem, kept: string |
     ? send(undefined)
     : Effect.flatMap(MultipartCheckpoint.fromJson(kept).pipe(Effect.orElseSucceed(() => undefined)), send)
   return Effect.matchEffect(upload, {
-      onFailure: (cause) => {
-        const failed = errorOf(cause)
-        // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
-        const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
-        return Effect.succeed<Done>({
-          outcome: { seq: item.seq, status: "failed", error, runner, checkpointed },
-          report: { ...place, status: "failed", bytes: 0, error }
-        })
-      },
-      onSuccess: ({ sha256 }) => {
-        const done: Done = {
-          outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
-          report: { ...place, status: "uploaded", bytes: item.size }
-        }
-        const timed = Metric.update(uploadSeconds, (clock.unsafeCurrentTimeMillis() - start) / 1000)
-        return Effect.as(
-          checksum && sha256 !== undefined
-            ? Effect.zipRight(timed, Store.persistently(Store.writeHash(jobId, item.externalId, item.mtime, sha256)).pipe(
-              Effect.orDie,
-              Effect.provideService(SqlClient.SqlClient, sql)
-            ))
-            : timed,
-          done
-        )
+    onFailure: (cause) => {
+      const failed = errorOf(cause)
+      // on a cluster, say which runner failed: a file it cannot read is a mount missing on that machine
+      const error = runner === "local" ? failed : { ...failed, message: `${failed.message} (on runner ${runner})` }
+      return Effect.succeed<Done>({
+        outcome: { seq: item.seq, status: "failed", error, runner, checkpointed },
+        report: { ...place, status: "failed", bytes: 0, error }
+      })
+    },
+    onSuccess: ({ sha256 }) => {
+      const done: Done = {
+        outcome: { seq: item.seq, status: "uploaded", sha256, runner, checkpointed },
+        report: { ...place, status: "uploaded", bytes: item.size }
       }
-    })
+      const timed = Metric.update(uploadSeconds, (clock.unsafeCurrentTimeMillis() - start) / 1000)
+      return Effect.as(
+        checksum && sha256 !== undefined
+          ? Effect.zipRight(timed, Store.persistently(Store.writeHash(jobId, item.externalId, item.mtime, sha256)).pipe(
+            Effect.orDie,
+            Effect.provideService(SqlClient.SqlClient, sql)
+          ))
+          : timed,
+        done
+      )
+    }
+  })
 }
 
 /**
