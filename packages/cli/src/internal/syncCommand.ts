@@ -27,12 +27,12 @@ import { UsageError } from "./usage.js"
 
 /**
  * `@effect-cdf/ingest`'s embedded engine (the workflow engine on SQLite): loaded by the commands that use it, since
- * at start-up it costs about 0.6 s of CPU that `upload` and `--help` need not pay.
+ * at start-up it costs about 0.5 s of CPU that `upload` and `--help` need not pay.
  */
 export const loadIngest = Effect.promise(() => import("@effect-cdf/ingest/Ingest"))
 
 /**
- * Its cluster (runners, their socket transport, PostgreSQL): loaded only for a `postgres://` state, about 0.4 s of
+ * Its cluster (runners, their socket transport, PostgreSQL): loaded only for a `postgres://` state, about 0.1 s of
  * CPU more that a local sync need not pay.
  */
 export const loadIngestCluster = Effect.promise(() => import("@effect-cdf/ingest/IngestCluster"))
