@@ -12,11 +12,11 @@ import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import * as Store from "./store.js"
 
-/** Files `decide` hashes at once with `--checksum`; without, one fiber decides all (a fiber each cost more). @internal */
-export const decideConcurrency = (checksum: boolean) => checksum ? 8 : 1
+/** Files hashed at once with `--checksum`. */
+const hashConcurrency = 8
 
-/** The hex sha256 of a file on disk. @internal */
-export const hashFile = (file: string): Effect.Effect<string, Error> =>
+/** The hex sha256 of a file on disk. */
+const hashFile = (file: string): Effect.Effect<string, Error> =>
   Effect.async<string, Error>((resume) => {
     const hash = createHash("sha256")
     const stream = createReadStream(file)
@@ -35,10 +35,8 @@ const sameTime = (item: { readonly mtime: number }, record: RecordOf) =>
 /**
  * The skip rule: the record is uploaded and its `sourceModifiedTime` is the file's mtime (and, with `--checksum`,
  * the file's sha256 is the one kept for what was sent).
- *
- * @internal
  */
-export const decide = (
+const decide = (
   item: { readonly file: string; readonly mtime: number },
   record: RecordOf,
   kept: { readonly mtime: number; readonly sha256: string } | undefined,
@@ -89,26 +87,44 @@ const existingOneByOne = <I extends { readonly externalId: string }>(items: Read
     return { records: yield* recordsOf(valid), invalid }
   })
 
+type Decidable = { readonly externalId: string; readonly file: string; readonly mtime: number }
+
 /**
- * The skip rule over a batch's items whose records were read (`existing`), with the hashes kept for `--checksum`.
+ * The skip rule over items whose records were read (`existing`), given the hashes kept for `--checksum`. By time
+ * alone it needs no Effect per item: each is decided in place.
  *
  * @internal
  */
-export const decideAll = <I extends { readonly externalId: string; readonly file: string; readonly mtime: number }>(
+export const decideEach = <I extends Decidable>(
+  items: ReadonlyArray<I>,
+  records: { readonly get: (externalId: string) => RecordOf },
+  kept: { readonly get: (externalId: string) => { readonly mtime: number; readonly sha256: string } | undefined },
+  checksum: boolean
+): Effect.Effect<Array<{ readonly item: I; readonly decision: "upload" | "skip" }>> =>
+  checksum
+    ? Effect.forEach(items, (item) =>
+      Effect.map(
+        decide(item, records.get(item.externalId), kept.get(item.externalId), checksum),
+        (decision) => ({ item, decision })
+      ), { concurrency: hashConcurrency })
+    : Effect.succeed(items.map((item) => ({
+      item,
+      decision: sameTime(item, records.get(item.externalId)) ? "skip" as const : "upload" as const
+    })))
+
+/**
+ * `decideEach` over a batch of a job, with the hashes kept in its state.
+ *
+ * @internal
+ */
+export const decideAll = <I extends Decidable>(
   job: { readonly jobId: string; readonly checksum: boolean },
   items: ReadonlyArray<I>,
   records: { readonly get: (externalId: string) => RecordOf }
 ) =>
-  Effect.gen(function*() {
-    const { checksum, jobId } = job
-    // by time alone the rule needs no Effect: decided in place, item by item
-    if (!checksum) {
-      return items.map((item) => ({ item, decision: sameTime(item, records.get(item.externalId)) ? "skip" as const : "upload" as const }))
-    }
-    const kept = yield* Store.persistently(Store.hashes(jobId, items.map((item) => item.externalId)))
-    return yield* Effect.forEach(items, (item) =>
-      Effect.map(
-        decide(item, records.get(item.externalId), kept.get(item.externalId), checksum),
-        (decision) => ({ item, decision })
-      ), { concurrency: decideConcurrency(checksum) })
-  })
+  job.checksum
+    ? Effect.flatMap(
+      Store.persistently(Store.hashes(job.jobId, items.map((item) => item.externalId))),
+      (kept) => decideEach(items, records, kept, true)
+    )
+    : decideEach(items, records, new Map(), false)

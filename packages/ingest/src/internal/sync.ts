@@ -11,8 +11,7 @@ import * as SingleRunner from "@effect/cluster/SingleRunner"
 import type { FileSystem } from "@effect/platform"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
-import type { WorkflowEngine } from "@effect/workflow"
-import * as WorkflowEngineModule from "@effect/workflow/WorkflowEngine"
+import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { Array as Arr, Cause, Clock, Context, Effect, Layer, Mailbox, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { type FileOutcome, IngestError, type JobInfo, type Summary } from "./model.js"
@@ -28,7 +27,7 @@ import {
 } from "./runtime.js"
 import * as Store from "./store.js"
 import * as Walk from "./walk.js"
-import { decide, decideConcurrency, existing } from "./skipRule.js"
+import { decideEach, existing } from "./skipRule.js"
 import { IngestJob, layerWorkflows, placeOf } from "./workflows.js"
 
 /** @internal */
@@ -202,24 +201,27 @@ const dryRun = (
           const kept = job.checksum
             ? yield* Store.hashes(job.jobId, batch.map((item) => item.externalId)).pipe(Effect.mapError(stateError))
             : new Map<string, { mtime: number; sha256: string }>()
-          return yield* Effect.forEach(batch, (item) =>
-            refused.has(item.externalId) ? Effect.sync((): FileOutcome => {
+          // a refused item has no record: the rule says upload, and it is reported failed instead
+          const decisions = yield* decideEach(batch, byExternalId, kept, job.checksum)
+          return decisions.map(({ decision, item }): FileOutcome => {
+            const error = refused.get(item.externalId)
+            if (error !== undefined) {
               failed++
-              return { _tag: "File", path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error: refused.get(item.externalId)! }
-            }) : Effect.map(decide(item, byExternalId.get(item.externalId), kept.get(item.externalId), job.checksum), (decision): FileOutcome => {
-              if (decision === "skip") skipped++
-              else {
-                wouldUpload++
-                bytes += item.size
-              }
-              return {
-                _tag: "File",
-                path: item.path,
-                externalId: item.externalId,
-                status: decision === "skip" ? "skipped" : "would-upload",
-                bytes: decision === "skip" ? 0 : item.size
-              }
-            }), { concurrency: decideConcurrency(job.checksum) })
+              return { _tag: "File", path: item.path, externalId: item.externalId, status: "failed", bytes: 0, error }
+            }
+            if (decision === "skip") skipped++
+            else {
+              wouldUpload++
+              bytes += item.size
+            }
+            return {
+              _tag: "File",
+              path: item.path,
+              externalId: item.externalId,
+              status: decision === "skip" ? "skipped" : "would-upload",
+              bytes: decision === "skip" ? 0 : item.size
+            }
+          })
         })
       ),
       Stream.tap(countOutcomes),
@@ -284,7 +286,7 @@ export const layerSqlite = (
 
 /** @internal */
 export const layerMemory: Layer.Layer<Engine, IngestError, Files.Files | FileSystem.FileSystem> = layerWorkflows.pipe(
-  Layer.provideMerge(WorkflowEngineModule.layerMemory),
+  Layer.provideMerge(WorkflowEngine.layerMemory),
   Layer.provideMerge(Layer.merge(layerRuntime, layerMigrated)),
   Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" })),
   Layer.mapError((error) => error instanceof IngestError ? error : stateError(error))
