@@ -156,6 +156,16 @@ describe("Ingest.sync", () => {
       expect(files.map((f) => f.status)).toEqual(["failed", "failed"])
       expect(files[0].error?.tag).toBe("InvalidFileMetadataError")
       expect(summary).toMatchObject({ uploaded: 0, failed: 2 })
+      // the dry run reports such a file the same way, beside one whose id the API takes (245 + 5 characters)
+      const dry = split(yield* collect(Ingest.directory(dirs.tree, { include: ["**/*.txt"] }), {
+        externalIdPrefix: "p".repeat(245),
+        dryRun: true
+      }))
+      expect(dry.files.map((f) => [f.path, f.status, f.error?.tag])).toEqual([
+        ["a.txt", "would-upload", undefined],
+        ["sub/deeper/d.txt", "failed", "InvalidFileMetadataError"]
+      ])
+      expect(dry.summary).toMatchObject({ dryRun: true, uploaded: 1, failed: 1 })
       const ok = split(yield* collect(Ingest.directory(dirs.tree, { include: ["*.txt", "*.pdf"] }), {
         externalIdPrefix: "m/"
       }))
