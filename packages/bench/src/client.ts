@@ -59,6 +59,7 @@ const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
         },
         many: (prefix, content, count, concurrency) =>
           pool(count, concurrency, (i) => Raw.upload(agent, spec.target, `${prefix}-${i}`, content)),
+        stream: (name, source) => Raw.uploadSpooled(agent, spec.target, name, source(), Raw.defaultSpoolPlan),
         close: () => {
           agent.destroy()
           return Promise.resolve()

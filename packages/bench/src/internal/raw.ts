@@ -1,10 +1,16 @@
 /**
  * The baseline: what a careful hand-written `node:http` client does (keep-alive agent, POST files, then PUT the
- * bytes with Content-Length). No retries, no validation: the floor for any library's overhead.
+ * bytes with Content-Length; a stream of unknown length spooled to a file, then sent in parts). No retries, no
+ * validation: the floor for any library's overhead.
  */
+import * as Fs from "node:fs"
+import * as FsP from "node:fs/promises"
 import * as Http from "node:http"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { uploadUrlOf } from "./created.js"
 import type { Target } from "./protocol.js"
+import { pool } from "./uploader.js"
 
 export interface RawResponse {
   readonly status: number
@@ -67,4 +73,78 @@ export const upload = async (
     "content-length": size
   }, content instanceof Uint8Array ? content : content.stream)
   if (res.status < 200 || res.status > 299) throw new Error(`PUT answered ${res.status}`)
+}
+
+/** The plan of a spooled upload: what ours does by default (`CdfConfig`: 50 MiB parts, 3 at a time). */
+export interface SpoolPlan {
+  readonly partSize: number
+  readonly partConcurrency: number
+}
+
+/** The plan ours follows by default (`CdfConfig`'s `partSize` and `partConcurrency`). */
+export const defaultSpoolPlan: SpoolPlan = { partSize: 50 * 1024 * 1024, partConcurrency: 3 }
+
+/** `readSize` of ours (`NodeFiles`): bytes per read of a part from the spool file. */
+const spoolReadSize = 256 * 1024
+
+/**
+ * The same work as ours on a one-shot stream of unknown length, by hand: write the whole stream to a temporary file
+ * (to learn its size), `initmultipartupload` with the number of parts, PUT each part read back from the file
+ * (`partConcurrency` at a time, 256 KiB reads), `completemultipartupload`, remove the file. No retries, no
+ * validation: the floor of a spooled upload on this machine, which no client of the same plan goes below.
+ */
+export const uploadSpooled = async (
+  agent: Http.Agent,
+  target: Target,
+  name: string,
+  source: AsyncIterable<Uint8Array>,
+  plan: SpoolPlan
+): Promise<string> => {
+  const dir = await FsP.mkdtemp(Path.join(Os.tmpdir(), "bench-raw-spool-"))
+  try {
+    const path = Path.join(dir, "spool")
+    const handle = await FsP.open(path, "w")
+    let size = 0
+    try {
+      for await (const chunk of source) {
+        await handle.write(chunk)
+        size += chunk.byteLength
+      }
+    } finally {
+      await handle.close()
+    }
+    const parts = Math.max(1, Math.ceil(size / plan.partSize))
+    const api = `${target.baseUrl}/api/v1/projects/${target.project}/files`
+    const json = (payload: unknown) => {
+      const body = Buffer.from(JSON.stringify(payload))
+      return [{
+        "content-type": "application/json",
+        "content-length": body.length,
+        authorization: `Bearer ${target.token}`
+      }, body] as const
+    }
+    const init = await request(agent, "POST", `${api}/initmultipartupload?parts=${parts}`, ...json({ name }))
+    if (init.status !== 201 && init.status !== 200) throw new Error(`initmultipartupload answered ${init.status}`)
+    const session = JSON.parse(init.body.toString("utf8")) as {
+      readonly id: number
+      readonly uploadId: string
+      readonly uploadUrls: ReadonlyArray<string>
+    }
+    await pool(parts, plan.partConcurrency, async (i) => {
+      const start = i * plan.partSize
+      const end = Math.min(size, start + plan.partSize)
+      const res = await request(agent, "PUT", new URL(session.uploadUrls[i]!, target.baseUrl).href, {
+        "content-length": end - start
+      }, Fs.createReadStream(path, { start, end: end - 1, highWaterMark: spoolReadSize }))
+      if (res.status < 200 || res.status > 299) throw new Error(`PUT of part ${i} answered ${res.status}`)
+    })
+    const done = await request(agent, "POST", `${api}/completemultipartupload`, ...json({
+      id: session.id,
+      uploadId: session.uploadId
+    }))
+    if (done.status < 200 || done.status > 299) throw new Error(`completemultipartupload answered ${done.status}`)
+    return `${parts} parts, ${plan.partConcurrency} at a time`
+  } finally {
+    await FsP.rm(dir, { recursive: true, force: true })
+  }
 }
