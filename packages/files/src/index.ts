@@ -5,7 +5,8 @@
  * `src/internal/`.
  * - Retry policy (which failures are retried, how often, how far apart): `internal/retryPolicy.ts`.
  * - A new content kind (what uploads accept): the type in `Content.ts`, reading it in `internal/content.ts`.
- * - A new body strategy (how the bytes of a PUT are sent): `internal/transfer.ts`.
+ * - A new body strategy (how the bytes of a PUT are sent): `internal/uploadBody.ts` (its picker, `attemptOf`, is
+ *   there; what every attempt shares is in `internal/uploadRequest.ts`).
  * - The Node transport (undici agent, proxies): `internal/nodeTransport.ts`, exposed by `NodeTransport.ts`.
  * - The `Files` service: built in `internal/filesService.ts` from the upload orchestration
  *   (`internal/uploadFlow.ts`, `internal/multipartSession.ts`) and the API calls on records

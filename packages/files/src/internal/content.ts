@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Effect, Predicate, Stream } from "effect"
+import { Effect, Predicate, type Scope, Stream } from "effect"
 import type { InvalidContentError } from "../CdfError.js"
 import { checkSize, ContentReadError, describe, invalidKind, isDetached, onlyBytes } from "./contentValidation.js"
 
@@ -35,9 +35,22 @@ export type Source =
      * Blob: one `arrayBuffer`): used for a small single PUT, read again on each attempt.
      */
     readonly readAll?: (() => Effect.Effect<Uint8Array, unknown>) | undefined
+    /**
+     * The bytes `[start, end)` opened for an HTTP client that reads a body itself (`uploadBody.sendRange`): one
+     * promise per chunk, no Effect. Open until the scope closes.
+     */
+    readonly open?: ((start: number, end: number) => Effect.Effect<RangeReader, unknown, Scope.Scope>) | undefined
   }
   | { readonly _tag: "Factory"; readonly make: () => Stream.Stream<Uint8Array, unknown> }
   | { readonly _tag: "OneShot"; readonly stream: Stream.Stream<Uint8Array, unknown> }
+
+/**
+ * Reads an opened range: each call resolves with the next chunk, or `undefined` after the last; it rejects when a
+ * read fails, and with a `ContentReadError` when the source ends before the range does. Calls are one at a time.
+ *
+ * @internal
+ */
+export type RangeReader = () => Promise<Uint8Array | undefined>
 
 /** @internal */
 export class ContentImpl {
@@ -118,7 +131,15 @@ export const blobSource = (blob: Blob): Source => ({
   size: blob.size,
   slice: (start, end) =>
     Stream.fromReadableStream({ evaluate: () => blob.slice(start, end).stream(), onError: identity }),
-  readAll: () => Effect.tryPromise({ try: () => blob.arrayBuffer(), catch: identity }).pipe(Effect.map((b) => new Uint8Array(b)))
+  readAll: () => Effect.tryPromise({ try: () => blob.arrayBuffer(), catch: identity }).pipe(Effect.map((b) => new Uint8Array(b))),
+  open: (start, end) =>
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => blob.slice(start, end).stream().getReader()),
+        (reader) => Effect.promise(() => reader.cancel().catch(() => undefined))
+      ),
+      (reader): RangeReader => () => reader.read().then((next) => next.done ? undefined : next.value)
+    )
 })
 
 /** The content kinds a user passes, besides `Content` itself. @internal */
@@ -200,8 +221,11 @@ export const fromFactory = (
 export const fromRanged = (
   size: number,
   slice: (start: number, end: number) => Stream.Stream<Uint8Array, unknown>,
-  readAll?: () => Effect.Effect<Uint8Array, unknown>
-): ContentImpl => new ContentImpl({ _tag: "Ranged", size, slice, readAll }, size)
+  options?: {
+    readonly readAll?: (() => Effect.Effect<Uint8Array, unknown>) | undefined
+    readonly open?: ((start: number, end: number) => Effect.Effect<RangeReader, unknown, Scope.Scope>) | undefined
+  }
+): ContentImpl => new ContentImpl({ _tag: "Ranged", size, slice, readAll: options?.readAll, open: options?.open }, size)
 
 /** @internal */
 export const fromBytes = (bytes: Uint8Array): ContentImpl =>

@@ -1,6 +1,7 @@
 /**
  * The bytes side of an upload, as `Files` and `uploadFlow` use it: settings (`transferSettings`), planning
- * (`uploadPlan`), one PUT (`uploadPut`, sending each body by `uploadBody`) and multipart parts (`uploadParts`).
+ * (`uploadPlan`), one PUT (`uploadPut`, sending each body by `uploadBody` over `uploadRequest`) and multipart parts
+ * (`uploadParts`).
  *
  * @internal
  */

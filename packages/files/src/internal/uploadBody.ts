@@ -1,69 +1,36 @@
 /**
- * Sending one body to an upload URL, one attempt at a time: the attempt's failure (classified by the rules of
- * `retryPolicy`), and one function per body strategy:
+ * Sending one body to an upload URL, one attempt at a time: the body of a content (`bodyOf`, `rangeOf`) and one
+ * function per body strategy:
  * - `sendBytes`: a buffer handed over whole (a small one, or any in `buffer` mode): no stream, one timer;
+ * - `sendRead`: a small file or Blob read whole on each attempt, then sent as `sendBytes` does;
  * - `sendViews`: a buffer over 1 MiB handed to an HTTP client that reads web `ReadableStream`s itself, view by view;
- * - `sendStream`: an Effect stream (any other content, or a buffer's views for other clients), with the stall
- *   watchdog.
- * `attemptOf` picks one. Retries, errors and the span of a PUT are in `uploadPut`.
+ * - `sendRange`: a range of a file or a Blob (over 1 MiB in one PUT, or a part) handed to such a client as a web
+ *   `ReadableStream` that reads when the client pulls;
+ * - `sendStream`: an Effect stream (any other content, or the above for other clients), with the stall watchdog.
+ * `attemptOf` picks one. What every attempt shares (its target, its failure, the request, the watchdog) is in
+ * `uploadRequest`; retries, errors and the span of a PUT are in `uploadPut`.
  *
  * @internal
  */
 import * as HttpBody from "@effect/platform/HttpBody"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Duration, Effect, Runtime, Stream } from "effect"
-import type { InvalidContentError } from "../CdfError.js"
-import { ContentReadError, type Source } from "./content.js"
-import { readFailureOf } from "./contentValidation.js"
-import type { Tracker } from "./progress.js"
+import { Clock, Duration, Effect, Runtime, type Scope, Stream } from "effect"
+import { ContentReadError, type RangeReader, type Source } from "./content.js"
 import * as Policy from "./retryPolicy.js"
 import type { Hash } from "./sha256.js"
-import type { TransferSettings } from "./transferSettings.js"
 import { collect, exactly } from "./uploadPlan.js"
-
-/** Why one attempt failed, classified by the rules of `retryPolicy`. @internal */
-export type Failure =
-  & Policy.Classified
-  & (
-    | { readonly _tag: "Status"; readonly status: number }
-    | { readonly _tag: "Transport" }
-    | { readonly _tag: "Timeout"; readonly timeout: "transfer" | "stall"; readonly millis: number }
-    | {
-      readonly _tag: "Content"
-      readonly message: string
-      /** The code of a system error that failed the read (`EACCES`, `EIO`). */
-      readonly code?: string | undefined
-      /** The content itself is invalid (a chunk that is not bytes): the outcome is this error. */
-      readonly invalid?: InvalidContentError | undefined
-    }
-    | { readonly _tag: "NotReplayable" }
-  )
-
-const timeoutFailure = (timeout: "transfer" | "stall", millis: number): Failure => ({
-  _tag: "Timeout",
-  timeout,
-  millis,
-  kind: "transient",
-  retryAfterMillis: undefined
-})
-
-const contentFailure = (message: string): Failure => ({
-  _tag: "Content",
-  message,
-  kind: "fatal",
-  retryAfterMillis: undefined
-})
-
-/** The failure of a read of the content: never retried; its message, code, or the content's own error kept. */
-const failedRead = (e: unknown): Failure => {
-  const { code, invalid, message } = readFailureOf(e)
-  return { _tag: "Content", message, code, invalid, kind: "fatal", retryAfterMillis: undefined }
-}
-
-/** The failure of a retry that would have to read a one-shot stream again. @internal */
-export const notReplayable: Failure = { _tag: "NotReplayable", kind: "fatal", retryAfterMillis: undefined }
+import {
+  contentFailure,
+  type Failure,
+  failedRead,
+  noReadFailure,
+  nothingHashed,
+  putRequest,
+  send,
+  type Sent,
+  type Target,
+  timeoutFailure,
+  watchdogOf
+} from "./uploadRequest.js"
 
 /** A body source for one PUT. @internal */
 export type Body =
@@ -72,6 +39,14 @@ export type Body =
     readonly _tag: "Read"
     /** The whole content in one read (a small file, a Blob), read again on each attempt. */
     readonly read: () => Effect.Effect<Uint8Array, unknown>
+    readonly size: number
+  }
+  | {
+    readonly _tag: "Range"
+    /** A range of a file or a Blob, opened again on each attempt, for a client that reads web streams itself. */
+    readonly open: () => Effect.Effect<RangeReader, unknown, Scope.Scope>
+    /** The same bytes as a stream, for any other client. */
+    readonly stream: () => Stream.Stream<Uint8Array, unknown>
     readonly size: number
   }
   | {
@@ -91,7 +66,7 @@ export const bodyOf = (source: Source, size: number | undefined): Body => {
     case "Ranged":
       return source.readAll !== undefined && source.size <= sliceSize
         ? { _tag: "Read", read: source.readAll, size: source.size }
-        : replayable(() => source.slice(0, source.size), source.size)
+        : rangeOf(source, 0, source.size)
     case "Factory":
       return replayable(source.make, size)
     case "OneShot": {
@@ -108,6 +83,14 @@ export const bodyOf = (source: Source, size: number | undefined): Body => {
       }
     }
   }
+}
+
+/** The bytes `[start, end)` of a ranged source, read again on each attempt. @internal */
+export const rangeOf = (source: Extract<Source, { readonly _tag: "Ranged" }>, start: number, end: number): Body => {
+  const open = source.open
+  return open === undefined
+    ? replayable(() => source.slice(start, end), end - start)
+    : { _tag: "Range", open: () => open(start, end), stream: () => source.slice(start, end), size: end - start }
 }
 
 /** A body read again from its start on each attempt. @internal */
@@ -148,25 +131,6 @@ export const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
   hash.update(bytes)
   return hash.digestHex()
 }
-
-/** Where one PUT goes and what counts it: shared by every attempt. @internal */
-export interface Target {
-  readonly storage: HttpClient.HttpClient
-  readonly url: string
-  /** An empty content type leaves the header out (HttpClientRequest sets it only when truthy). */
-  readonly contentType: string
-  readonly settings: TransferSettings
-  readonly tracker: Tracker
-  /** The key of this PUT in the tracker (the part number, 0 for a single PUT). */
-  readonly key: number
-}
-
-/** What a successful attempt sent: the sha256 of a stream, when asked. @internal */
-export interface Sent {
-  readonly sha256: string | undefined
-}
-
-const nothingHashed: Sent = { sha256: undefined }
 
 /** Buffers up to this size are handed over whole. @internal */
 export const sliceSize = 1024 * 1024
@@ -211,80 +175,6 @@ const slicedBody = (
   }, { highWaterMark: 0 })
   return HttpBody.raw(stream, { contentType, contentLength: bytes.byteLength })
 }
-
-/**
- * Fails an attempt that started at `start` when nothing moved for `stallMillis` (`lastMoved` is read when it wakes)
- * or when it has run for `attemptMillis`. It sleeps until the earlier of the two deadlines and looks again, so a
- * long transfer costs one timer per stall period, not a check every second.
- */
-const watchdog = (
-  start: number,
-  lastMoved: () => number,
-  stallMillis: number,
-  attemptMillis: number
-): Effect.Effect<never, Failure> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<never, Failure> => {
-    const stallAt = lastMoved() + stallMillis
-    const attemptAt = start + attemptMillis
-    if (now >= stallAt) return Effect.fail(timeoutFailure("stall", stallMillis))
-    if (now >= attemptAt) return Effect.fail(timeoutFailure("transfer", attemptMillis))
-    return Effect.zipRight(
-      Effect.sleep(Duration.millis(Math.min(stallAt, attemptAt) - now)),
-      watchdog(start, lastMoved, stallMillis, attemptMillis)
-    )
-  })
-
-const watchdogOf = (settings: TransferSettings, start: number, lastMoved: () => number): Effect.Effect<never, Failure> =>
-  watchdog(start, lastMoved, Duration.toMillis(settings.stallTimeout), Duration.toMillis(settings.attemptTimeout))
-
-/**
- * Reads and drops a storage answer (bounded: an empty 2xx or a short error page), so the connection can be reused.
- * Not `response.stream`: the platform aborts the request's controller when a body stream ends (an AbortSignal and a
- * DOMException with a stack per PUT), and a body stream that fails is logged by Effect with the request (the signed
- * URL) at DEBUG.
- */
-const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
-
-/** A PUT of `body` (set with its Content-Length: setBody leaves out `content-length: 0`). */
-const putRequest = (target: Target, body: HttpBody.HttpBody, size: number | undefined) =>
-  HttpClientRequest.put(target.url).pipe(
-    HttpClientRequest.setBody(body),
-    size === undefined ? (r) => r : HttpClientRequest.setHeader("content-length", String(size))
-  )
-
-/** Sends one request and classifies its failure; a transport error caused by the content is `Content`. */
-const send = (
-  target: Target,
-  request: HttpClientRequest.HttpClientRequest,
-  readFailure: () => ContentReadError | undefined
-): Effect.Effect<void, Failure> =>
-  Effect.flatMap(target.storage.execute(request), (response) => {
-    if (response.status >= 200 && response.status < 300) return discard(response)
-    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.zipRight(
-        discard(response),
-        Effect.fail<Failure>({
-          _tag: "Status",
-          status: response.status,
-          ...Policy.classifyStatus(response.status, response.headers, now, "storage")
-        })
-      ))
-  }).pipe(
-    Effect.catchTags({
-      RequestError: (error): Effect.Effect<never, Failure> => {
-        const failure = readFailure()
-        return Effect.fail(
-          failure !== undefined
-            ? failedRead(failure)
-            : { _tag: "Transport", kind: Policy.kindOfTransport(error.cause), retryAfterMillis: undefined }
-        )
-      },
-      ResponseError: (): Effect.Effect<never, Failure> =>
-        Effect.fail({ _tag: "Transport", kind: "transient", retryAfterMillis: undefined })
-    })
-  )
-
-const noReadFailure = () => undefined
 
 /**
  * A buffer handed over whole: nothing can be seen moving. A large one (bodyMode "buffer") gets only the attempt
@@ -343,6 +233,69 @@ export const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent
       )
     })
   )
+
+/**
+ * A range of a file or a Blob handed to the HTTP client as a web `ReadableStream` that reads the next chunk when the
+ * client asks for it (`highWaterMark` 0): one promise per chunk, no Effect stream and no Node `Readable` in between
+ * (measured: docs/benchmarks.md, "Files sent by range"). Counted and hashed as it is read, watched by the stall and
+ * attempt deadlines as `sendViews` is; the range is opened per attempt and closed when the attempt ends. A read that
+ * fails (or a file that ends early) fails the attempt as `Content`, not as a transport failure.
+ *
+ * @internal
+ */
+export const sendRange = (
+  target: Target,
+  body: Extract<Body, { readonly _tag: "Range" }>,
+  hash: (() => Hash) | undefined
+): Effect.Effect<Sent, Failure> =>
+  Effect.scoped(Effect.flatMap(Effect.mapError(body.open(), failedRead), (read) =>
+    Effect.clockWith((clock) =>
+      Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+        const { tracker } = target
+        const start = clock.unsafeCurrentTimeMillis()
+        // what the client has taken so far, when it last took a chunk, and why reading failed
+        const moved: { at: number; bytes: number; failure: ContentReadError | undefined } = {
+          at: start,
+          bytes: 0,
+          failure: undefined
+        }
+        const hasher = hash?.()
+        const stream = new ReadableStream<Uint8Array>({
+          pull: (controller) =>
+            read().then((chunk) => {
+              if (chunk === undefined) return controller.close()
+              moved.at = clock.unsafeCurrentTimeMillis()
+              moved.bytes += chunk.byteLength
+              hasher?.update(chunk)
+              const emit = tracker.pulled(target.key, moved.bytes)
+              if (tracker.observed) Runtime.runFork(runtime)(emit)
+              controller.enqueue(chunk)
+            }, (e: unknown) => {
+              moved.failure = e instanceof ContentReadError ? e : new ContentReadError(e)
+              controller.error(e)
+            })
+        }, { highWaterMark: 0 })
+        const request = putRequest(
+          target,
+          HttpBody.raw(stream, { contentType: target.contentType, contentLength: body.size }),
+          body.size
+        )
+        return Effect.raceFirst(
+          send(target, request, () => moved.failure),
+          watchdogOf(target.settings, start, () => moved.at)
+        ).pipe(
+          Effect.zipRight(Effect.suspend(() => {
+            if (moved.failure !== undefined) return Effect.fail(failedRead(moved.failure))
+            if (moved.bytes !== body.size) {
+              return Effect.fail(contentFailure(
+                `reading the content failed: it gave ${moved.bytes} bytes, not the planned ${body.size}`
+              ))
+            }
+            return Effect.as(tracker.ack(target.key, body.size), { sha256: hasher?.digestHex() })
+          }))
+        )
+      })
+    )))
 
 /**
  * An Effect stream of `size` bytes (when known), counted and hashed as it is pulled. Streamed, it is watched by one
@@ -416,6 +369,11 @@ export const sendStream = (
  */
 export const attemptOf = (target: Target, body: Body, hash: (() => Hash) | undefined): Effect.Effect<Sent, Failure> => {
   if (body._tag === "Read") return sendRead(target, body, hash)
+  if (body._tag === "Range") {
+    return target.settings.rawStreamBodies === true && target.settings.bodyMode !== "buffer"
+      ? sendRange(target, body, hash)
+      : sendStream(target, Stream.suspend(body.stream).pipe(exactly(body.size)), body.size, hash)
+  }
   if (body._tag === "Stream") {
     return sendStream(target, Stream.suspend(body.stream).pipe(exactly(body.size)), body.size, hash)
   }

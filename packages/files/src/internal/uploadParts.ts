@@ -12,7 +12,7 @@ import { streamOf } from "./content.js"
 import { Tracker } from "./progress.js"
 import { sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
-import { type Body, hashBytes, replayable } from "./uploadBody.js"
+import { type Body, hashBytes, rangeOf } from "./uploadBody.js"
 import {
   contentError,
   exactly,
@@ -125,7 +125,7 @@ export const putParts = (args: {
           const end = Math.min(start + partSize, size)
           const body: Body = source._tag === "Bytes"
             ? { _tag: "Bytes", bytes: source.bytes.subarray(start, end) }
-            : replayable(() => source.slice(start, end), end - start)
+            : rangeOf(source, start, end)
           return sendPart(part, body)
         },
         { concurrency, discard: true }

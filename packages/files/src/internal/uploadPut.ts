@@ -15,7 +15,8 @@ import * as Policy from "./retryPolicy.js"
 import { corsHint } from "./browser.js"
 import { type Hash, sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
-import { attemptOf, type Body, bodyOf, type Failure, hashBytes, notReplayable } from "./uploadBody.js"
+import { attemptOf, type Body, bodyOf, hashBytes } from "./uploadBody.js"
+import { type Failure, notReplayable } from "./uploadRequest.js"
 import { implOf, type Prepared, sizeOfSource, type TransferResult } from "./uploadPlan.js"
 
 /** A PUT is idempotent: every retryable failure is retried. */
