@@ -5,6 +5,9 @@
  *
  * @since 0.1.0
  */
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { performance } from "node:perf_hooks"
 import { sampleRss, readHwm, resetHwm } from "./internal/memory.js"
 import type * as Ours from "./internal/ours.js"
@@ -60,6 +63,7 @@ const makeUploader = async (spec: ClientSpec): Promise<Uploader> => {
         many: (prefix, content, count, concurrency) =>
           pool(count, concurrency, (i) => Raw.upload(agent, spec.target, `${prefix}-${i}`, content)),
         stream: (name, source) => Raw.uploadSpooled(agent, spec.target, name, source(), Raw.defaultSpoolPlan),
+        file: (name, path, size) => Raw.uploadFile(agent, spec.target, name, path, size, Raw.defaultSpoolPlan),
         close: () => {
           agent.destroy()
           return Promise.resolve()
@@ -183,6 +187,30 @@ const run = async (spec: ClientSpec, uploader: Uploader): Promise<ClientResult> 
         const note = await time(() => stream("stream", generate(scenario.size, scenario.chunk)))
         return { bytes: scenario.size, files: 1, note }
       })
+    }
+    case "File": {
+      const file = uploader.file
+      if (file === undefined) throw new Error(`${spec.client} cannot upload a file`)
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-file-"))
+      try {
+        const path = Path.join(dir, "content.bin")
+        const chunk = Buffer.alloc(MiB, "effect-cdf")
+        const fd = Fs.openSync(path, "w")
+        for (let written = 0; written < scenario.size; written += chunk.length) {
+          Fs.writeSync(fd, chunk, 0, Math.min(chunk.length, scenario.size - written))
+        }
+        Fs.closeSync(fd)
+        const warmup = Path.join(dir, "warmup.bin")
+        const warmupSize = Math.min(scenario.size, chunk.length)
+        Fs.writeFileSync(warmup, chunk.subarray(0, warmupSize))
+        await file("warmup", warmup, warmupSize)
+        return await measure(async (time) => {
+          const note = await time(() => file("file", path, scenario.size))
+          return { bytes: scenario.size, files: 1, note }
+        })
+      } finally {
+        Fs.rmSync(dir, { recursive: true, force: true })
+      }
     }
     case "Multipart": {
       const multipart = uploader.multipart

@@ -311,29 +311,40 @@ const many = async (targets: ReadonlyArray<Target>) => {
 
 const stream = async (target: Target) => {
   const { size, chunk } = settings.stream
-  const label = formatSize(size)
-  // ours, and raw doing the same work by hand (spool to a file, then the same parts): the floor of the plan
+  // ours, and raw doing the same work by hand (a stream spooled to a file, then the same plan): the floor of the plan
   const clients = (["ours", "raw"] as const).filter(chosen)
+  const kinds = [
+    { label: `${formatSize(size)} stream`, scenario: { _tag: "Stream", size, chunk } as const },
+    { label: `${formatSize(size)} file`, scenario: { _tag: "File", size } as const }
+  ]
   for (let round = 0; round < settings.stream.rounds; round++) {
     log(`stream: round ${round + 1}/${settings.stream.rounds}`)
-    for (const client of round % 2 === 0 ? clients : [...clients].reverse()) {
-      await one("stream", target, client, label, round, { _tag: "Stream", size, chunk }, size)
+    for (const kind of kinds) {
+      for (const client of round % 2 === 0 ? clients : [...clients].reverse()) {
+        await one("stream", target, client, kind.label, round, kind.scenario, size)
+      }
     }
   }
-  print(`\n## (c) a ${label} stream of unknown length (${formatSize(chunk)} chunks), spooled; raw spools by hand\n`)
-  print(table(["target", "client", "MiB/s", "peak RSS MiB", "RSS before MiB", "CPU s/GiB", "CPU x raw"], clients.map((client) => {
-    const rs = results("stream", target.name, label, client)
-    const cpu = ratios("stream", target.name, label, client, "raw", cpuPerGiB, settings.stream.rounds)
-    return [
-      target.name,
-      client,
-      formatSummary(summarize(rs.map(throughput)), 0),
-      formatSummary(summarize(rs.map((r) => peak(r) / MiB)), 0),
-      formatSummary(summarize(rs.map((r) => r.rssBefore / MiB)), 0),
-      formatSummary(summarize(rs.map(cpuPerGiB))),
-      client === "raw" ? "" : formatSummary(summarize(cpu))
-    ]
-  })))
+  print(`\n## (c) ${formatSize(size)} from disk: a stream of unknown length (${formatSize(chunk)} chunks, spooled), and a file\n`)
+  print(table(
+    ["target", "content", "client", "MiB/s", "peak RSS MiB", "RSS before MiB", "CPU s/GiB", "CPU x raw"],
+    kinds.flatMap(({ label }) =>
+      clients.map((client) => {
+        const rs = results("stream", target.name, label, client)
+        const cpu = ratios("stream", target.name, label, client, "raw", cpuPerGiB, settings.stream.rounds)
+        return [
+          target.name,
+          label,
+          client,
+          formatSummary(summarize(rs.map(throughput)), 0),
+          formatSummary(summarize(rs.map((r) => peak(r) / MiB)), 0),
+          formatSummary(summarize(rs.map((r) => r.rssBefore / MiB)), 0),
+          formatSummary(summarize(rs.map(cpuPerGiB))),
+          client === "raw" ? "" : formatSummary(summarize(cpu))
+        ]
+      })
+    )
+  ))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

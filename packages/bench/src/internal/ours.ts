@@ -61,6 +61,10 @@ export const make = async (target: Target, options: OursOptions): Promise<Upload
       await runtime.runPromise(Files.uploadBytes(source(), { name }))
       return undefined
     },
+    file: async (name, path) => {
+      await runtime.runPromise(NodeFiles.uploadFile(path, { name }))
+      return undefined
+    },
     /** Part size and concurrency are the runtime's (`options`), as an application configures them. */
     multipart: async (name, content, partSize, concurrency) => {
       await runtime.runPromise(Files.uploadBytes(content, { name }))

@@ -28,6 +28,8 @@ export const Scenario = Schema.Union(
   }),
   /** One stream of `size` bytes in `chunk`-byte chunks whose length is not told to the client. */
   Schema.TaggedStruct("Stream", { size: Schema.Number, chunk: Schema.Number }),
+  /** One file of `size` bytes on disk (written before the timing), read from the disk as it is sent. */
+  Schema.TaggedStruct("File", { size: Schema.Number }),
   /** One multipart upload of `size` bytes in parts of `partSize` with `concurrency` parts in flight. */
   Schema.TaggedStruct("Multipart", { size: Schema.Number, partSize: Schema.Number, concurrency: Schema.Number })
 )

@@ -75,23 +75,27 @@ export const upload = async (
   if (res.status < 200 || res.status > 299) throw new Error(`PUT answered ${res.status}`)
 }
 
-/** The plan of a spooled upload: what ours does by default (`CdfConfig`: 50 MiB parts, 3 at a time). */
+/** The plan of an upload from a file: what ours does by default (`CdfConfig`). */
 export interface SpoolPlan {
+  readonly singlePutThreshold: number
   readonly partSize: number
   readonly partConcurrency: number
 }
 
-/** The plan ours follows by default (`CdfConfig`'s `partSize` and `partConcurrency`). */
-export const defaultSpoolPlan: SpoolPlan = { partSize: 50 * 1024 * 1024, partConcurrency: 3 }
+/** The plan ours follows by default (`CdfConfig`'s `singlePutThreshold`, `partSize` and `partConcurrency`). */
+export const defaultSpoolPlan: SpoolPlan = {
+  singlePutThreshold: 100 * 1024 * 1024,
+  partSize: 50 * 1024 * 1024,
+  partConcurrency: 3
+}
 
 /** `readSize` of ours (`NodeFiles`): bytes per read of a part from the spool file. */
 const spoolReadSize = 256 * 1024
 
 /**
  * The same work as ours on a one-shot stream of unknown length, by hand: write the whole stream to a temporary file
- * (to learn its size), `initmultipartupload` with the number of parts, PUT each part read back from the file
- * (`partConcurrency` at a time, 256 KiB reads), `completemultipartupload`, remove the file. No retries, no
- * validation: the floor of a spooled upload on this machine, which no client of the same plan goes below.
+ * (to learn its size), then `uploadFile`, then remove the file. No retries, no validation: the floor of a spooled
+ * upload on this machine, which no client of the same plan goes below.
  */
 export const uploadSpooled = async (
   agent: Http.Agent,
@@ -113,38 +117,60 @@ export const uploadSpooled = async (
     } finally {
       await handle.close()
     }
-    const parts = Math.max(1, Math.ceil(size / plan.partSize))
-    const api = `${target.baseUrl}/api/v1/projects/${target.project}/files`
-    const json = (payload: unknown) => {
-      const body = Buffer.from(JSON.stringify(payload))
-      return [{
-        "content-type": "application/json",
-        "content-length": body.length,
-        authorization: `Bearer ${target.token}`
-      }, body] as const
-    }
-    const init = await request(agent, "POST", `${api}/initmultipartupload?parts=${parts}`, ...json({ name }))
-    if (init.status !== 201 && init.status !== 200) throw new Error(`initmultipartupload answered ${init.status}`)
-    const session = JSON.parse(init.body.toString("utf8")) as {
-      readonly id: number
-      readonly uploadId: string
-      readonly uploadUrls: ReadonlyArray<string>
-    }
-    await pool(parts, plan.partConcurrency, async (i) => {
-      const start = i * plan.partSize
-      const end = Math.min(size, start + plan.partSize)
-      const res = await request(agent, "PUT", new URL(session.uploadUrls[i]!, target.baseUrl).href, {
-        "content-length": end - start
-      }, Fs.createReadStream(path, { start, end: end - 1, highWaterMark: spoolReadSize }))
-      if (res.status < 200 || res.status > 299) throw new Error(`PUT of part ${i} answered ${res.status}`)
-    })
-    const done = await request(agent, "POST", `${api}/completemultipartupload`, ...json({
-      id: session.id,
-      uploadId: session.uploadId
-    }))
-    if (done.status < 200 || done.status > 299) throw new Error(`completemultipartupload answered ${done.status}`)
-    return `${parts} parts, ${plan.partConcurrency} at a time`
+    return await uploadFile(agent, target, name, path, size, plan)
   } finally {
     await FsP.rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * A file of `size` bytes as ours sends it by default, by hand: one PUT up to one part, else `initmultipartupload`
+ * with the number of parts, each part read from the file (`partConcurrency` at a time, 256 KiB reads) and PUT,
+ * then `completemultipartupload`.
+ */
+export const uploadFile = async (
+  agent: Http.Agent,
+  target: Target,
+  name: string,
+  path: string,
+  size: number,
+  plan: SpoolPlan
+): Promise<string> => {
+  const range = (start: number, end: number) =>
+    Fs.createReadStream(path, { start, end: end - 1, highWaterMark: spoolReadSize })
+  if (size <= plan.singlePutThreshold) {
+    await upload(agent, target, name, { stream: range(0, size), size })
+    return "single"
+  }
+  const parts = Math.max(1, Math.ceil(size / plan.partSize))
+  const api = `${target.baseUrl}/api/v1/projects/${target.project}/files`
+  const json = (payload: unknown) => {
+    const body = Buffer.from(JSON.stringify(payload))
+    return [{
+      "content-type": "application/json",
+      "content-length": body.length,
+      authorization: `Bearer ${target.token}`
+    }, body] as const
+  }
+  const init = await request(agent, "POST", `${api}/initmultipartupload?parts=${parts}`, ...json({ name }))
+  if (init.status !== 201 && init.status !== 200) throw new Error(`initmultipartupload answered ${init.status}`)
+  const session = JSON.parse(init.body.toString("utf8")) as {
+    readonly id: number
+    readonly uploadId: string
+    readonly uploadUrls: ReadonlyArray<string>
+  }
+  await pool(parts, plan.partConcurrency, async (i) => {
+    const start = i * plan.partSize
+    const end = Math.min(size, start + plan.partSize)
+    const res = await request(agent, "PUT", new URL(session.uploadUrls[i]!, target.baseUrl).href, {
+      "content-length": end - start
+    }, range(start, end))
+    if (res.status < 200 || res.status > 299) throw new Error(`PUT of part ${i} answered ${res.status}`)
+  })
+  const done = await request(agent, "POST", `${api}/completemultipartupload`, ...json({
+    id: session.id,
+    uploadId: session.uploadId
+  }))
+  if (done.status < 200 || done.status > 299) throw new Error(`completemultipartupload answered ${done.status}`)
+  return `${parts} parts, ${plan.partConcurrency} at a time`
 }

@@ -9,6 +9,8 @@ export interface Uploader {
   readonly many: (prefix: string, content: Buffer, count: number, concurrency: number) => Promise<void>
   /** Uploads a stream whose length the client is not told. */
   readonly stream?: (name: string, source: () => AsyncIterable<Uint8Array>) => Promise<string | undefined>
+  /** Uploads the file at `path` (of `size` bytes) from the disk, in the client's default plan. */
+  readonly file?: (name: string, path: string, size: number) => Promise<string | undefined>
   /** Uploads bytes as a multipart upload of `partSize` parts, `concurrency` in flight. */
   readonly multipart?: (name: string, content: Buffer, partSize: number, concurrency: number) => Promise<string | undefined>
   readonly close: () => Promise<void>
