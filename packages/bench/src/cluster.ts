@@ -49,7 +49,7 @@ const concurrency = Number(flags.concurrency)
 const batchSize = Number(flags["batch-size"])
 const pgFiles = Number(flags["pg-files"])
 const rounds = Math.max(1, Number(flags.rounds))
-const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
+const cli = fileURLToPath(new URL("../../cli/bin/cdf-files.js", import.meta.url))
 
 const freePort = () =>
   new Promise<number>((resolve) => {

@@ -35,14 +35,17 @@ const { values: flags } = parseArgs({
 const rounds = Math.max(1, Number(flags.rounds))
 const files = Number(flags.files)
 const concurrency = String(Number(flags.concurrency))
-const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
+// the executable as installed (the bundle); the operation count runs the unbundled modules instead, since its preload
+// patches the `effect` package that they import (the bundle holds its own copy of effect)
+const cli = fileURLToPath(new URL("../../cli/bin/cdf-files.js", import.meta.url))
+const cliModules = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url))
 
 const countOps = fileURLToPath(new URL("./internal/countOps.js", import.meta.url))
 
-const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, nodeArgs: ReadonlyArray<string> = []) =>
+const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, nodeArgs: ReadonlyArray<string> = [], script = cli) =>
   new Promise<{ seconds: number; summary: string; stderr: string }>((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let err = ""
     child.stdout.on("data", (chunk) => (out = (out + String(chunk)).slice(-4096)))
@@ -78,7 +81,7 @@ const main = async () => {
   if (flags["count-ops"]) {
     const count = async (command: "upload" | "sync", args: ReadonlyArray<string>) => {
       await resetEmulator(target)
-      const { stderr } = await run(args, env, ["--import", countOps])
+      const { stderr } = await run(args, env, ["--import", countOps], cliModules)
       const [, operations, fibers] = stderr.trim().split("\n").find((line) => line.startsWith("effect-ops "))!.split(" ")
       process.stdout.write(`| cdf-files ${command} | ${(Number(operations) / files).toFixed(0)} | ${(Number(fibers) / files).toFixed(1)} |\n`)
       return Number(operations)

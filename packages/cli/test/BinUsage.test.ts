@@ -1,6 +1,6 @@
 /**
  * The real `cdf-files` binary as people use it: its help, `--quiet`, standard input, the advice after an auth
- * failure, bad flag values, and special files and symbolic links in a tree. Each test runs dist/bin.js as a child
+ * failure, bad flag values, and special files and symbolic links in a tree. Each test runs bin/cdf-files.js as a child
  * process against an emulator started in this process on a loopback port.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"

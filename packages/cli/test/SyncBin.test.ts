@@ -1,5 +1,5 @@
 /**
- * `cdf-files sync` and `cdf-files jobs`, the real binary (packages/cli/dist/bin.js) as a child process, against an
+ * `cdf-files sync` and `cdf-files jobs`, the real binary (packages/cli/bin/cdf-files.js) as a child process, against an
  * emulator in this process on a loopback port. The kill test stops the binary with SIGKILL at several points of a
  * job (the emulator throttles the PUTs so that the kills land mid-transfer) and checks that the reruns finish the
  * job with every file byte-exact, one record per external id, and no finished file sent again; a second kill test

@@ -1,5 +1,5 @@
 /**
- * The cli section: `cdf-files upload --recursive --concurrency N <dir>` (the built `packages/cli/dist/bin.js`) on a
+ * The cli section: `cdf-files upload --recursive --concurrency N <dir>` (the built executable, `packages/cli/bin/cdf-files.js`) on a
  * directory of small files, against the sink, next to a baseline script (`dist/cliBaseline.js`: a directory listing,
  * `readFile` and the plain undici calls) and to `cdf-files --version` (what starting the command costs before it
  * uploads anything). Each is a fresh process, measured from spawn to exit (`runCommand`); rounds rotate the order.
@@ -31,7 +31,7 @@ export interface CliRun {
   readonly sinkCpuMillis?: number
 }
 
-const cliBin = fileURLToPath(new URL("../../../cli/dist/bin.js", import.meta.url))
+const cliBin = fileURLToPath(new URL("../../../cli/bin/cdf-files.js", import.meta.url))
 
 const commandArgs = (command: CommandName, concurrency: number): Array<string> => {
   switch (command) {

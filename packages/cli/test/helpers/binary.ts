@@ -1,5 +1,5 @@
 /**
- * Runs the real `cdf-files` binary (packages/cli/dist/bin.js, built by `npm run build`) as a child process, as a
+ * Runs the real `cdf-files` binary (packages/cli/bin/cdf-files.js, which runs the bundle that `npm run build` makes) as a child process, as a
  * user runs it, and starts emulators in this process on loopback ports for it to upload to.
  */
 import { Emulator } from "@effect-cdf/emulator"
@@ -11,11 +11,12 @@ import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 
 /** The built binary. */
-export const bin = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
+export const bin = fileURLToPath(new URL("../../bin/cdf-files.js", import.meta.url))
 
 /** Fails early, with what to do, when the binary is not built. */
+const bundle = fileURLToPath(new URL("../../dist/bundle/cdf-files.js", import.meta.url))
 export const requireBuilt = () => {
-  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`)
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`)
 }
 
 export interface Run {
