@@ -9,11 +9,15 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { execFileSync } from "node:child_process"
+import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-const root = fileURLToPath(new URL("../../..", import.meta.url))
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
+// the executable as installed: it runs the bundle that `npm run build` makes (scripts/bundle-bins.mjs)
+const bin = fileURLToPath(new URL("../bin/cdf-emulator.js", import.meta.url))
+const bundle = fileURLToPath(new URL("../dist/bundle/cdf-emulator.js", import.meta.url))
+const requireBuilt = () => {
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`)
+}
 
 const Info = Schema.parseJson(Schema.Struct({
   baseUrl: Schema.String,
@@ -27,10 +31,7 @@ const Info = Schema.parseJson(Schema.Struct({
 describe("the cdf-emulator bin", () => {
   it.scopedLive("--port 0 --json prints one JSON line; its token works; SIGINT stops it with exit code 0", () =>
     Effect.gen(function*() {
-      // the bin runs from dist: build the package (incremental, fast when up to date)
-      execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, "-b", "packages/emulator"], {
-        cwd: root
-      })
+      requireBuilt()
       const process_ = yield* Command.start(Command.make("node", bin, "--port", "0", "--json"))
       const line = yield* process_.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
       const info = yield* Schema.decodeUnknown(Info)(Option.getOrThrow(line))
@@ -50,9 +51,7 @@ describe("the cdf-emulator bin", () => {
 
   it.scopedLive("--cors-origin allows that origin only; with --no-cors too it is a usage error (exit 2)", () =>
     Effect.gen(function*() {
-      execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, "-b", "packages/emulator"], {
-        cwd: root
-      })
+      requireBuilt()
       const process_ = yield* Command.start(
         Command.make("node", bin, "--port", "0", "--json", "--cors-origin", "https://app.example.com")
       )

@@ -11,7 +11,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { json, postJson, put } from "./utils.js"
 
@@ -48,9 +47,8 @@ describe("upload URL lifetime", () => {
 
   it.scopedLive("the bin takes --upload-url-lifetime and refuses a malformed one (exit 2)", () =>
     Effect.gen(function*() {
-      const root = fileURLToPath(new URL("../../..", import.meta.url))
-      const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
-      execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, "-b", "packages/emulator"], { cwd: root })
+      // the executable as installed, over the bundle that `npm run build` makes
+      const bin = fileURLToPath(new URL("../bin/cdf-emulator.js", import.meta.url))
       const ok = yield* Command.start(Command.make("node", bin, "--port", "0", "--json", "--upload-url-lifetime", "2"))
       const line = yield* ok.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
       expect(Option.getOrThrow(line)).toContain("baseUrl")
