@@ -1,6 +1,6 @@
 /**
- * The real `cdf-files` binary (packages/cli/bin/cdf-files.js over the bundle that `npm run build` makes) run as a child
- * process, as a user runs it. Each test starts its own emulator (in this process on a loopback port, or the
+ * The real `cdf-files` binary (packages/cli/bin/cdf-files.js, over the bundle that `npm run build` makes) run as a
+ * child process, as a user runs it. Each test starts its own emulator (in this process on a loopback port, or the
  * `cdf-files emulator` command as a child) and passes its URL, project and token through the environment or `.env`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"

@@ -1,6 +1,6 @@
 /**
- * Runs the real `cdf-files` binary (packages/cli/bin/cdf-files.js, which runs the bundle that `npm run build` makes) as a child process, as a
- * user runs it, and starts emulators in this process on loopback ports for it to upload to.
+ * Runs the real `cdf-files` binary (packages/cli/bin/cdf-files.js, which runs the bundle that `npm run build` makes)
+ * as a child process, as a user runs it, and starts emulators in this process on loopback ports for it to upload to.
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { expect } from "@effect/vitest"
@@ -13,8 +13,10 @@ import { fileURLToPath } from "node:url"
 /** The built binary. */
 export const bin = fileURLToPath(new URL("../../bin/cdf-files.js", import.meta.url))
 
-/** Fails early, with what to do, when the binary is not built. */
+/** What the binary runs: the bundle of dist/bin.js. */
 const bundle = fileURLToPath(new URL("../../dist/bundle/cdf-files.js", import.meta.url))
+
+/** Fails early, with what to do, when the binary is not built. */
 export const requireBuilt = () => {
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`)
 }
