@@ -35,6 +35,13 @@ const { values: flags } = parseArgs({
   }
 })
 
+/** A flag's value as a whole number of at least `min`, or a clear error. */
+const whole = (name: "size" | "uploads" | "warmup" | "rounds", min: number): number => {
+  const value = Number(flags[name])
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${name} must be a whole number >= ${min}, not ${flags[name]}`)
+  return value
+}
+
 const clientNames = ["undici", "floor", "platform", "ours"] as const
 type ClientName = typeof clientNames[number]
 const isClientName = (s: string): s is ClientName => (clientNames as ReadonlyArray<string>).includes(s)
@@ -69,9 +76,9 @@ const makeUploader = async (client: ClientName, target: Target): Promise<Uploade
 /** One client's round, in this process: prints its `RoundSummary` as one JSON line. */
 const runChild = async (client: ClientName, target: Target): Promise<void> => {
   const uploader = await makeUploader(client, target)
-  const rows = await measure(uploader, Buffer.alloc(Number(flags.size), "effect-cdf"), {
-    warmup: Number(flags.warmup),
-    uploads: Number(flags.uploads)
+  const rows = await measure(uploader, Buffer.alloc(whole("size", 1), "effect-cdf"), {
+    warmup: whole("warmup", 0),
+    uploads: whole("uploads", 1)
   })
   await uploader.close()
   process.stdout.write(`${JSON.stringify(summarizeRound(rows))}\n`)
@@ -108,13 +115,17 @@ const main = async (): Promise<void> => {
     if (!isClientName(flags.child) || flags.target === undefined) throw new Error("--child needs a client and --target")
     return runChild(flags.child, JSON.parse(flags.target) as Target)
   }
+  const size = whole("size", 1)
+  const rounds = whole("rounds", 1)
+  whole("uploads", 1)
+  whole("warmup", 0)
   const clients = flags.clients.split(",").map((s) => s.trim())
   const unknown = clients.find((c) => !isClientName(c))
   if (unknown !== undefined) throw new Error(`unknown client ${unknown}: one of ${clientNames.join(", ")}`)
   const { server, target } = await startSink()
   const results = new Map<ClientName, Array<RoundSummary>>()
   try {
-    for (let round = 0; round < Math.max(1, Number(flags.rounds)); round++) {
+    for (let round = 0; round < rounds; round++) {
       for (const client of clients.filter(isClientName)) {
         const phases = await runRound(client, target)
         results.set(client, [...(results.get(client) ?? []), phases])
@@ -124,7 +135,7 @@ const main = async (): Promise<void> => {
     await server.stop()
   }
   process.stdout.write(
-    `${formatSize(Number(flags.size))} uploads one after another against the sink, ${flags.uploads} per round after ` +
+    `${formatSize(size)} uploads one after another against the sink, ${flags.uploads} per round after ` +
       `${flags.warmup}, ${flags.rounds} round(s); milliseconds, the median of the rounds' medians (range)\n\n`
   )
   process.stdout.write(`${
