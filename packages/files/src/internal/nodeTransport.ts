@@ -21,6 +21,7 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Cause, Effect, Inspectable, Option, Stream } from "effect"
 import { identity } from "effect/Function"
+import { EventEmitter } from "node:events"
 import type { Dispatcher } from "undici"
 import * as Untraced from "./untracedClient.js"
 
@@ -61,10 +62,12 @@ const send = (
   headers: Record<string, string> = request.headers
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
-    // Without a signal of the caller's (the untraced client), the request is aborted by this effect's interruption
-    const controller = signal === undefined ? new AbortController() : undefined
+    // Without a signal of the caller's (the untraced client), the request is aborted by this effect's interruption,
+    // through an `EventEmitter`, which undici takes as a signal: an `AbortController` with its listener costs 50
+    // times as much (measured: docs/benchmarks.md, "One upload, phase by phase")
+    const aborter = signal === undefined ? new EventEmitter() : undefined
     dispatcher.request({
-      signal: signal ?? controller!.signal,
+      signal: signal ?? aborter,
       method: request.method as Dispatcher.HttpMethod,
       headers,
       origin: url.origin,
@@ -90,7 +93,9 @@ const send = (
         ))
       }
     )
-    return controller === undefined ? undefined : Effect.sync(() => controller.abort())
+    return aborter === undefined ? undefined : Effect.sync(() => {
+      aborter.emit("abort")
+    })
   })
 
 const none = () => undefined
