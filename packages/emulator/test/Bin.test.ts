@@ -9,15 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
-
-// the executable as installed: it runs the bundle that `npm run build` makes (scripts/bundle-bins.mjs)
-const bin = fileURLToPath(new URL("../bin/cdf-emulator.js", import.meta.url))
-const bundle = fileURLToPath(new URL("../dist/bundle/cdf-emulator.js", import.meta.url))
-const requireBuilt = () => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`)
-}
+import { builtBin } from "./utils.js"
 
 const Info = Schema.parseJson(Schema.Struct({
   baseUrl: Schema.String,
@@ -31,8 +23,7 @@ const Info = Schema.parseJson(Schema.Struct({
 describe("the cdf-emulator bin", () => {
   it.scopedLive("--port 0 --json prints one JSON line; its token works; SIGINT stops it with exit code 0", () =>
     Effect.gen(function*() {
-      requireBuilt()
-      const process_ = yield* Command.start(Command.make("node", bin, "--port", "0", "--json"))
+      const process_ = yield* Command.start(Command.make("node", builtBin(), "--port", "0", "--json"))
       const line = yield* process_.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
       const info = yield* Schema.decodeUnknown(Info)(Option.getOrThrow(line))
       expect(info.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -51,9 +42,8 @@ describe("the cdf-emulator bin", () => {
 
   it.scopedLive("--cors-origin allows that origin only; with --no-cors too it is a usage error (exit 2)", () =>
     Effect.gen(function*() {
-      requireBuilt()
       const process_ = yield* Command.start(
-        Command.make("node", bin, "--port", "0", "--json", "--cors-origin", "https://app.example.com")
+        Command.make("node", builtBin(), "--port", "0", "--json", "--cors-origin", "https://app.example.com")
       )
       const line = yield* process_.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
       const info = yield* Schema.decodeUnknown(Info)(Option.getOrThrow(line))
@@ -70,13 +60,13 @@ describe("the cdf-emulator bin", () => {
       expect((yield* preflight("http://127.0.0.1:5173")).headers["access-control-allow-origin"]).toBeUndefined()
       yield* process_.kill("SIGINT")
       expect(yield* process_.exitCode).toBe(0)
-      const both = yield* Command.exitCode(Command.make("node", bin, "--no-cors", "--cors-origin", "http://x.test"))
+      const both = yield* Command.exitCode(Command.make("node", builtBin(), "--no-cors", "--cors-origin", "http://x.test"))
       expect(both).toBe(2)
     }).pipe(Effect.provide(Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici))), 60_000)
 
   it.scopedLive("--host 0.0.0.0 without --allow-remote: exit code 1, the error names the flag, nothing listens", () =>
     Effect.gen(function*() {
-      const process_ = yield* Command.start(Command.make("node", bin, "--host", "0.0.0.0", "--port", "0", "--json"))
+      const process_ = yield* Command.start(Command.make("node", builtBin(), "--host", "0.0.0.0", "--port", "0", "--json"))
       const [stdout, stderr, exitCode] = yield* Effect.all([
         process_.stdout.pipe(Stream.decodeText(), Stream.mkString),
         process_.stderr.pipe(Stream.decodeText(), Stream.mkString),
@@ -90,7 +80,7 @@ describe("the cdf-emulator bin", () => {
 
   it.scopedLive("--allow-remote: a random client secret printed once, the control routes need the token", () =>
     Effect.gen(function*() {
-      const process_ = yield* Command.start(Command.make("node", bin, "--port", "0", "--json", "--allow-remote"))
+      const process_ = yield* Command.start(Command.make("node", builtBin(), "--port", "0", "--json", "--allow-remote"))
       const line = yield* process_.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
       const printed = Option.getOrThrow(line)
       const info = yield* Schema.decodeUnknown(Info)(printed)

@@ -11,8 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { fileURLToPath } from "node:url"
-import { json, postJson, put } from "./utils.js"
+import { builtBin, json, postJson, put } from "./utils.js"
 
 const bytes = new Uint8Array(2048).fill(7)
 
@@ -47,8 +46,7 @@ describe("upload URL lifetime", () => {
 
   it.scopedLive("the bin takes --upload-url-lifetime and refuses a malformed one (exit 2)", () =>
     Effect.gen(function*() {
-      // the executable as installed, over the bundle that `npm run build` makes
-      const bin = fileURLToPath(new URL("../bin/cdf-emulator.js", import.meta.url))
+      const bin = builtBin()
       const ok = yield* Command.start(Command.make("node", bin, "--port", "0", "--json", "--upload-url-lifetime", "2"))
       const line = yield* ok.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead)
       expect(Option.getOrThrow(line)).toContain("baseUrl")

@@ -5,6 +5,18 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Emulator } from "@effect-cdf/emulator"
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+
+/**
+ * The `cdf-emulator` executable as installed (`bin/cdf-emulator.js`, over the bundle that `npm run build` makes with
+ * scripts/bundle-bins.mjs); fails early, with what to do, when the bundle is not built.
+ */
+export const builtBin = (): string => {
+  const bundle = fileURLToPath(new URL("../dist/bundle/cdf-emulator.js", import.meta.url))
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`)
+  return fileURLToPath(new URL("../bin/cdf-emulator.js", import.meta.url))
+}
 
 /** sha256 (hex) of a string or bytes, as a user would compute it. */
 export const sha256 = (content: string | Uint8Array) => createHash("sha256").update(content).digest("hex")
