@@ -2,7 +2,8 @@
  * The cli section: `cdf-files upload --recursive --concurrency N <dir>` (the built executable,
  * `packages/cli/bin/cdf-files.js`) on a directory of small files, against the sink, next to a baseline script
  * (`dist/cliBaseline.js`: a directory listing, `readFile` and the plain undici calls) and to `cdf-files --version`
- * (what starting the command costs before it uploads anything). Each is a fresh process, measured from spawn to exit (`runCommand`); rounds rotate the order.
+ * (what starting the command costs before it uploads anything). Each is a fresh process, measured from spawn to exit
+ * (`runCommand`); rounds rotate the order.
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
