@@ -112,8 +112,9 @@ const main = async (): Promise<void> => {
     if (!isClientName(flags.child) || flags.target === undefined) throw new Error("--child needs a client and --target")
     return runChild(flags.child, JSON.parse(flags.target) as Target)
   }
-  for (const name of ["size", "uploads", "concurrency", "rounds"] as const) whole(name, 1)
+  for (const name of ["size", "uploads", "concurrency"] as const) whole(name, 1)
   whole("warmup", 0)
+  const roundCount = whole("rounds", 1)
   const clients = clientList(flags.clients, "clients")
   const compare = clientList(flags.compare, "compare")
   if (compare.length !== 2 || compare.some((c) => !clients.includes(c))) {
@@ -122,7 +123,7 @@ const main = async (): Promise<void> => {
   const { server, target } = await startSink()
   const results = new Map<ClientName, Array<ProfileRound>>()
   try {
-    for (let round = 0; round < whole("rounds", 1); round++) {
+    for (let round = 0; round < roundCount; round++) {
       for (const client of clients) results.set(client, [...(results.get(client) ?? []), await runRound(client, target)])
     }
   } finally {
