@@ -12,14 +12,12 @@
  *
  * @since 0.1.0
  */
-import * as ChildProcess from "node:child_process"
 import { parseArgs } from "node:util"
+import { type ClientName, clientList, isClientName, makeUploader, runChildRound, wholeFlag } from "./internal/childRounds.js"
 import { type Component, components, profileUploads, type ProfileRound } from "./internal/cpuProfile.js"
-import { script } from "./internal/processes.js"
 import type { Target } from "./internal/protocol.js"
 import { startSink } from "./internal/servers.js"
 import { formatSize, formatSummary, median, summarize, table } from "./internal/stats.js"
-import type { Uploader } from "./internal/uploader.js"
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,42 +35,13 @@ const { values: flags } = parseArgs({
 
 type NumberFlag = "size" | "uploads" | "warmup" | "concurrency" | "rounds"
 
-/** A flag's value as a whole number of at least `min`, or a clear error. */
-const whole = (name: NumberFlag, min: number): number => {
-  const value = Number(flags[name])
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${name} must be a whole number >= ${min}, not ${flags[name]}`)
-  return value
-}
-
-const clientNames = ["undici", "floor", "platform", "ours"] as const
-type ClientName = typeof clientNames[number]
-const isClientName = (s: string): s is ClientName => (clientNames as ReadonlyArray<string>).includes(s)
-
-const clientList = (text: string, flag: string): Array<ClientName> => {
-  const names = text.split(",").map((s) => s.trim())
-  const unknown = names.find((name) => !isClientName(name))
-  if (unknown !== undefined) throw new Error(`--${flag}: unknown client ${unknown}, one of ${clientNames.join(", ")}`)
-  return names.filter(isClientName)
-}
-
-const makeUploader = async (client: ClientName, target: Target, concurrency: number): Promise<Uploader> => {
-  switch (client) {
-    case "undici":
-      return (await import("./internal/undici.js")).undici(target)
-    case "floor":
-      return (await import("./internal/floor.js")).floor(target)
-    case "platform":
-      return (await import("./internal/platform.js")).platform(target)
-    case "ours":
-      // as the bench's many-files run: the client-wide transfer limit raised to the concurrency
-      return (await import("./internal/ours.js")).make(target, { checksum: false, maxConcurrentTransfers: concurrency })
-  }
-}
+const whole = (name: NumberFlag, min: number): number => wholeFlag(flags, name, min)
 
 /** One client's round, in this process: prints its `ProfileRound` as one JSON line. */
 const runChild = async (client: ClientName, target: Target): Promise<void> => {
   const concurrency = whole("concurrency", 1)
-  const uploader = await makeUploader(client, target, concurrency)
+  // as the bench's many-files run: the client-wide transfer limit raised to the concurrency
+  const uploader = await makeUploader(client, target, { checksum: false, maxConcurrentTransfers: concurrency })
   try {
     const round = await profileUploads(uploader, Buffer.alloc(whole("size", 1), "effect-cdf"), {
       warmup: whole("warmup", 0),
@@ -86,26 +55,12 @@ const runChild = async (client: ClientName, target: Target): Promise<void> => {
 }
 
 const runRound = (client: ClientName, target: Target): Promise<ProfileRound> =>
-  new Promise((resolve, reject) => {
-    const numbers = (["size", "uploads", "warmup", "concurrency"] as const).flatMap((name) => [
-      `--${name}`,
-      String(flags[name])
-    ])
-    const child = ChildProcess.spawn(
-      process.execPath,
-      [script("profile"), "--child", client, "--target", JSON.stringify(target), ...numbers],
-      { stdio: ["ignore", "pipe", "inherit"] }
-    )
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8")
-    })
-    child.once("error", reject)
-    child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`profile ${client} exited with ${code}`))
-      resolve(JSON.parse(out) as ProfileRound)
-    })
-  })
+  runChildRound(
+    "profile",
+    client,
+    target,
+    (["size", "uploads", "warmup", "concurrency"] as const).flatMap((name) => [`--${name}`, String(flags[name])])
+  )
 
 const main = async (): Promise<void> => {
   if (flags.child !== undefined) {

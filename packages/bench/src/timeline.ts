@@ -14,14 +14,12 @@
  *
  * @since 0.1.0
  */
-import * as ChildProcess from "node:child_process"
 import { parseArgs } from "node:util"
+import { type ClientName, clientList, isClientName, makeUploader, runChildRound, wholeFlag } from "./internal/childRounds.js"
 import { measure, type RoundSummary, summarizeRound } from "./internal/phases.js"
-import { script } from "./internal/processes.js"
 import type { Target } from "./internal/protocol.js"
 import { startSink } from "./internal/servers.js"
 import { formatSize, formatSummary, summarize, table } from "./internal/stats.js"
-import type { Uploader } from "./internal/uploader.js"
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,16 +33,7 @@ const { values: flags } = parseArgs({
   }
 })
 
-/** A flag's value as a whole number of at least `min`, or a clear error. */
-const whole = (name: "size" | "uploads" | "warmup" | "rounds", min: number): number => {
-  const value = Number(flags[name])
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${name} must be a whole number >= ${min}, not ${flags[name]}`)
-  return value
-}
-
-const clientNames = ["undici", "floor", "platform", "ours"] as const
-type ClientName = typeof clientNames[number]
-const isClientName = (s: string): s is ClientName => (clientNames as ReadonlyArray<string>).includes(s)
+const whole = (name: "size" | "uploads" | "warmup" | "rounds", min: number): number => wholeFlag(flags, name, min)
 
 /** The columns of the table, in order. */
 const columns: ReadonlyArray<keyof RoundSummary> = [
@@ -60,22 +49,9 @@ const columns: ReadonlyArray<keyof RoundSummary> = [
   "after"
 ]
 
-const makeUploader = async (client: ClientName, target: Target): Promise<Uploader> => {
-  switch (client) {
-    case "undici":
-      return (await import("./internal/undici.js")).undici(target)
-    case "floor":
-      return (await import("./internal/floor.js")).floor(target)
-    case "platform":
-      return (await import("./internal/platform.js")).platform(target)
-    case "ours":
-      return (await import("./internal/ours.js")).make(target, { checksum: false })
-  }
-}
-
 /** One client's round, in this process: prints its `RoundSummary` as one JSON line. */
 const runChild = async (client: ClientName, target: Target): Promise<void> => {
-  const uploader = await makeUploader(client, target)
+  const uploader = await makeUploader(client, target, { checksum: false })
   const rows = await measure(uploader, Buffer.alloc(whole("size", 1), "effect-cdf"), {
     warmup: whole("warmup", 0),
     uploads: whole("uploads", 1)
@@ -85,30 +61,12 @@ const runChild = async (client: ClientName, target: Target): Promise<void> => {
 }
 
 const runRound = (client: ClientName, target: Target): Promise<RoundSummary> =>
-  new Promise((resolve, reject) => {
-    const child = ChildProcess.spawn(process.execPath, [
-      script("timeline"),
-      "--child",
-      client,
-      "--target",
-      JSON.stringify(target),
-      "--size",
-      String(flags.size),
-      "--uploads",
-      String(flags.uploads),
-      "--warmup",
-      String(flags.warmup)
-    ], { stdio: ["ignore", "pipe", "inherit"] })
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8")
-    })
-    child.once("error", reject)
-    child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`timeline ${client} exited with ${code}`))
-      resolve(JSON.parse(out) as RoundSummary)
-    })
-  })
+  runChildRound(
+    "timeline",
+    client,
+    target,
+    (["size", "uploads", "warmup"] as const).flatMap((name) => [`--${name}`, String(flags[name])])
+  )
 
 const main = async (): Promise<void> => {
   if (flags.child !== undefined) {
@@ -119,14 +77,12 @@ const main = async (): Promise<void> => {
   const rounds = whole("rounds", 1)
   whole("uploads", 1)
   whole("warmup", 0)
-  const clients = flags.clients.split(",").map((s) => s.trim())
-  const unknown = clients.find((c) => !isClientName(c))
-  if (unknown !== undefined) throw new Error(`unknown client ${unknown}: one of ${clientNames.join(", ")}`)
+  const clients = clientList(flags.clients, "clients")
   const { server, target } = await startSink()
   const results = new Map<ClientName, Array<RoundSummary>>()
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const client of clients.filter(isClientName)) {
+      for (const client of clients) {
         const phases = await runRound(client, target)
         results.set(client, [...(results.get(client) ?? []), phases])
       }
