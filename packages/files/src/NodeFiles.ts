@@ -61,9 +61,9 @@ const readRange = (
 /**
  * The bytes `[start, end)` of the file at `path` opened for an HTTP client that reads the body itself (a PUT or a
  * part through `NodeTransport`): node:fs/promises reads into fresh `readSize` buffers, one promise per chunk, the
- * file closed with the scope. Measured on 1 GiB sent in 50 MiB parts (docs/benchmarks.md, "Files sent by range"):
- * the same range as an Effect stream (`readRange`) handed to undici as a Node `Readable` cost about three times the
- * CPU of a hand-written `node:http` client, and most of the difference was the stream's per-chunk work and
+ * file closed with the scope. Measured on 1 GiB sent in 50 MiB parts (docs/benchmarks-history.md, "Files sent by
+ * range"): the same range as an Effect stream (`readRange`) handed to undici as a Node `Readable` cost about three
+ * times the CPU of a hand-written `node:http` client, and most of the difference was the stream's per-chunk work and
  * the adapter between the two.
  */
 const openRange = (path: string, start: number, end: number): Effect.Effect<RangeReader, unknown, Scope.Scope> =>

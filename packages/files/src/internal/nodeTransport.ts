@@ -117,7 +117,8 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
  * The untraced variant: the same requests built with `HttpClient.makeWith`, so every combinator works on it, but
  * no span, no tracer check and no `FiberRef` set per request: each request is one `Effect.async` over undici whose
  * interruption aborts it. A body is not released by the garbage collector: its reader reads or discards it (as
- * `CdfClient` does with every answer). Measured: see docs/benchmarks.md ("The untraced transport").
+ * `CdfClient` does with every answer). Measured: see docs/benchmarks-history.md ("The untraced transport and fewer
+ * regions").
  *
  * @internal
  */

@@ -237,9 +237,9 @@ export const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent
 /**
  * A range of a file or a Blob handed to the HTTP client as a web `ReadableStream` that reads the next chunk when the
  * client asks for it (`highWaterMark` 0): one promise per chunk, no Effect stream and no Node `Readable` in between
- * (measured: docs/benchmarks.md, "Files sent by range"). Counted and hashed as it is read, watched by the stall and
- * attempt deadlines as `sendViews` is; the range is opened per attempt and closed when the attempt ends. A read that
- * fails (or a file that ends early) fails the attempt as `Content`, not as a transport failure.
+ * (measured: docs/benchmarks-history.md, "Files sent by range"). Counted and hashed as it is read, watched by the
+ * stall and attempt deadlines as `sendViews` is; the range is opened per attempt and closed when the attempt ends. A
+ * read that fails (or a file that ends early) fails the attempt as `Content`, not as a transport failure.
  *
  * @internal
  */
