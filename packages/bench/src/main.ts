@@ -5,8 +5,9 @@
  * round, then summarised.
  *
  * Usage: `node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N]
- * [--targets sink,emulator] [--clients undici,...] [--json file]`. Environment: `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`,
- * `BENCH_JSON`.
+ * [--targets sink,emulator] [--clients undici,...] [--node-flags "--flag ..."] [--json file]`. Environment:
+ * `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`, `BENCH_NODE_FLAGS`, `BENCH_JSON`. `--node-flags` runs
+ * every client process under these Node or V8 flags (e.g. `--liftoff-only`), to test what the runtime itself costs.
  *
  * Over 450 lines for a reason: one section per benchmark, each short, sharing the run bookkeeping above them.
  *
@@ -37,12 +38,14 @@ const { values: flags } = parseArgs({
     json: { type: "string" },
     targets: { type: "string" },
     clients: { type: "string" },
+    "node-flags": { type: "string" },
     help: { type: "boolean", default: false }
   }
 })
 if (flags.help) {
   process.stdout.write(
-    "node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N] [--json file]\n"
+    "node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N]\n" +
+      "  [--targets sink,emulator] [--clients undici,...] [--node-flags \"--flag ...\"] [--json file]\n"
   )
   process.exit(0)
 }
@@ -56,6 +59,8 @@ const jsonOut = flags.json ?? process.env["BENCH_JSON"] ??
   fileURLToPath(new URL("../../../reports/bench-latest.json", import.meta.url))
 /** `--clients`: only these clients (default: all). */
 const chosen = (client: ClientName) => flags.clients === undefined || flags.clients.split(",").includes(client)
+/** `--node-flags`: extra Node or V8 flags for every client process (not for the servers or the command line). */
+const clientNodeFlags = (flags["node-flags"] ?? process.env["BENCH_NODE_FLAGS"] ?? "").split(/\s+/).filter((f) => f !== "")
 const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emulator").includes("emulator")
 
 const settings = {
@@ -111,7 +116,7 @@ const one = async (
   const before = (await sinkCounts(target)).bytes
   const pid = serverPids.get(target.name)
   const cpuBefore = pid === undefined ? undefined : readCpuMillis(pid)
-  const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes))
+  const outcome = await runClient({ client, target: { ...target }, scenario }, timeout(bytes), clientNodeFlags)
   const cpuAfter = pid === undefined ? undefined : readCpuMillis(pid)
   const serverCpuMillis = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore
   await resetEmulator(target)
@@ -433,6 +438,7 @@ const main = async () => {
   print(`machine: ${machine()}`)
   print(`load average at start: ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}`)
   print(`command: node packages/bench/dist/main.js ${process.argv.slice(2).join(" ")}`.trimEnd())
+  if (clientNodeFlags.length > 0) print(`client processes run under: ${clientNodeFlags.join(" ")}`)
   const servers: Array<Server<Endpoint>> = []
   try {
     const sink = await startSink()

@@ -67,11 +67,15 @@ export type ClientOutcome =
   | { readonly _tag: "Ok"; readonly result: ClientResult }
   | { readonly _tag: "Failed"; readonly message: string }
 
-/** Runs one client in its own process and waits for its result. */
-export const runClient = (spec: ClientSpec, timeoutMillis: number): Promise<ClientOutcome> =>
+/** Runs one client in its own process (under `nodeFlags`, if any) and waits for its result. */
+export const runClient = (
+  spec: ClientSpec,
+  timeoutMillis: number,
+  nodeFlags: ReadonlyArray<string> = []
+): Promise<ClientOutcome> =>
   new Promise((resolve) => {
     // The spec (with the target's token) goes through stdin, not argv, where any local user could read it.
-    const child = ChildProcess.spawn(process.execPath, ["--expose-gc", script("client")], {
+    const child = ChildProcess.spawn(process.execPath, [...nodeFlags, "--expose-gc", script("client")], {
       stdio: ["pipe", "pipe", "pipe"]
     })
     child.stdin.end(encodeSpec(spec))
