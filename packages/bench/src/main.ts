@@ -226,7 +226,7 @@ const single = async (targets: ReadonlyArray<Target>) => {
         if (target.name === "emulator" && size <= 64 * MiB) order.push("ours-verify")
         // Above the single-PUT threshold (100 MiB) ours goes multipart by default; this row sends it in one PUT.
         if (size > 100 * MiB) order.push("ours-1put")
-        for (const client of rotate(order, round)) {
+        for (const client of rotate(order, round).filter(chosen)) {
           await one("single", target, client, formatSize(size), round, scenario, bytes)
         }
       }
