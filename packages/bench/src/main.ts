@@ -5,9 +5,10 @@
  * round, then summarised.
  *
  * Usage: `node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N]
- * [--targets sink,emulator] [--clients undici,...] [--node-flags "--flag ..."] [--json file]`. Environment:
- * `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`, `BENCH_NODE_FLAGS`, `BENCH_JSON`. `--node-flags` runs
- * every client process under these Node or V8 flags (e.g. `--liftoff-only`), to test what the runtime itself costs.
+ * [--targets sink,emulator] [--clients undici,...] [--node-flags "--flag ..."] [--many-warmup N] [--json file]`.
+ * Environment: `BENCH_FULL=1`, `BENCH_ONLY`, `BENCH_ROUNDS`, `BENCH_TARGETS`, `BENCH_NODE_FLAGS`, `BENCH_JSON`.
+ * `--node-flags` runs every client process under these Node or V8 flags (e.g. `--liftoff-only`), to test what the
+ * runtime itself costs; `--many-warmup` sets how many files the many-files section uploads before it measures.
  *
  * Over 450 lines for a reason: one section per benchmark, each short, sharing the run bookkeeping above them.
  *
@@ -39,13 +40,14 @@ const { values: flags } = parseArgs({
     targets: { type: "string" },
     clients: { type: "string" },
     "node-flags": { type: "string" },
+    "many-warmup": { type: "string" },
     help: { type: "boolean", default: false }
   }
 })
 if (flags.help) {
   process.stdout.write(
     "node packages/bench/dist/main.js [--full] [--only single,many,stream,throttle,emulator,cli] [--rounds N]\n" +
-      "  [--targets sink,emulator] [--clients undici,...] [--node-flags \"--flag ...\"] [--json file]\n"
+      "  [--targets sink,emulator] [--clients undici,...] [--node-flags \"--flag ...\"] [--many-warmup N] [--json file]\n"
   )
   process.exit(0)
 }
@@ -61,6 +63,11 @@ const jsonOut = flags.json ?? process.env["BENCH_JSON"] ??
 const chosen = (client: ClientName) => flags.clients === undefined || flags.clients.split(",").includes(client)
 /** `--node-flags`: extra Node or V8 flags for every client process (not for the servers or the command line). */
 const clientNodeFlags = (flags["node-flags"] ?? process.env["BENCH_NODE_FLAGS"] ?? "").split(/\s+/).filter((f) => f !== "")
+const manyWarmup = Number(flags["many-warmup"] ?? 500)
+if (!Number.isSafeInteger(manyWarmup) || manyWarmup < 0) {
+  process.stderr.write(`--many-warmup: a whole number of files, not ${flags["many-warmup"]}\n`)
+  process.exit(2)
+}
 const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emulator").includes("emulator")
 
 const settings = {
@@ -70,7 +77,8 @@ const settings = {
     /** Warm-up uploads of the measured size before measuring: the first of them is the cold start. */
     warmups: (size: number) => (size <= 64 * KiB ? 200 : size <= 4 * MiB ? 30 : size <= 64 * MiB ? 3 : 2)
   },
-  many: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16, warmup: 500 },
+  /** `--many-warmup N`: files uploaded before the measured ones (default 500; the JIT is still at work after them). */
+  many: { size: 4 * KiB, count: full ? 2000 : 500, concurrency: 16, warmup: manyWarmup },
   stream: { size: full ? 2 * GiB : 256 * MiB, chunk: 64 * KiB, rounds: full ? 3 : 1 },
   throttle: { bytesPerSecond: 40_000_000, partSize: 8 * MiB, size: full ? 96 * MiB : 48 * MiB, concurrencies: [1, 3, 6] },
   emulatorMemory: { size: full ? GiB : 256 * MiB },
