@@ -20,6 +20,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { cliBench, type CliRun } from "./internal/cliBench.js"
+import { wholeFlag } from "./internal/childRounds.js"
 import { readCpuMillis, readHwm, readRss, resetHwm } from "./internal/memory.js"
 import { type ClientOutcome, runClient, type Server } from "./internal/processes.js"
 import type { ClientName, ClientResult, Scenario, Target } from "./internal/protocol.js"
@@ -63,11 +64,7 @@ const jsonOut = flags.json ?? process.env["BENCH_JSON"] ??
 const chosen = (client: ClientName) => flags.clients === undefined || flags.clients.split(",").includes(client)
 /** `--node-flags`: extra Node or V8 flags for every client process (not for the servers or the command line). */
 const clientNodeFlags = (flags["node-flags"] ?? process.env["BENCH_NODE_FLAGS"] ?? "").split(/\s+/).filter((f) => f !== "")
-const manyWarmup = Number(flags["many-warmup"] ?? 500)
-if (!Number.isSafeInteger(manyWarmup) || manyWarmup < 0) {
-  process.stderr.write(`--many-warmup: a whole number of files, not ${flags["many-warmup"]}\n`)
-  process.exit(2)
-}
+const manyWarmup = wholeFlag({ "many-warmup": flags["many-warmup"] ?? "500" }, "many-warmup", 0)
 const useEmulator = (flags.targets ?? process.env["BENCH_TARGETS"] ?? "sink,emulator").includes("emulator")
 
 const settings = {
