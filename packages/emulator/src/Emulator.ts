@@ -21,6 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import * as App from "./internal/app.js"
 import * as Cors from "./internal/cors.js"
 import * as FastPath from "./internal/fastPath.js"
+import * as FaultSchema from "./internal/faultSchema.js"
 import * as MemoryClient from "./internal/memoryClient.js"
 import * as Persist from "./internal/persist.js"
 import * as Remote from "./internal/remote.js"
@@ -32,24 +33,7 @@ import * as State from "./internal/state.js"
  * @since 0.1.0
  * @category models
  */
-export const RouteName = Schema.Literal(
-  "token",
-  "files.create",
-  "files.uploadlink",
-  "files.byids",
-  "files.get",
-  "files.delete",
-  "files.initmultipartupload",
-  "files.multiuploadlink",
-  "files.completemultipartupload",
-  "files.list",
-  "files.search",
-  "files.aggregate",
-  "files.update",
-  "files.downloadlink",
-  "storage.put",
-  "storage.get"
-)
+export const RouteName = FaultSchema.RouteName
 
 /**
  * @since 0.1.0
@@ -63,20 +47,7 @@ export type RouteName = typeof RouteName.Type
  * @since 0.1.0
  * @category models
  */
-export const FaultAction = Schema.Union(
-  Schema.TaggedStruct("Status", {
-    status: Schema.Int.pipe(Schema.between(100, 599)),
-    retryAfter: Schema.optionalWith(Schema.String, { exact: true }),
-    headers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { exact: true })
-  }),
-  Schema.TaggedStruct("Delay", { millis: Schema.NonNegative }),
-  Schema.TaggedStruct("Hang", {}),
-  Schema.TaggedStruct("ResetAfterBytes", { bytes: Schema.NonNegativeInt }),
-  Schema.TaggedStruct("MalformedJson", {}),
-  Schema.TaggedStruct("Throttle", { bytesPerSecond: Schema.Positive }),
-  Schema.TaggedStruct("CommitThenFail", { mode: Schema.Literal("status", "drop") }),
-  Schema.TaggedStruct("CorruptDownload", { offset: Schema.optionalWith(Schema.NonNegativeInt, { exact: true }) })
-)
+export const FaultAction = FaultSchema.FaultAction
 
 /**
  * @since 0.1.0
@@ -91,11 +62,7 @@ export type FaultAction = typeof FaultAction.Type
  * @since 0.1.0
  * @category models
  */
-export const Fault = Schema.Struct({
-  route: RouteName,
-  attempts: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.positive())), { exact: true }),
-  action: FaultAction
-})
+export const Fault = FaultSchema.Fault
 
 /**
  * @since 0.1.0

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { IncomingMessage } from "node:http"
-import { Fault as FaultSchema } from "../../Emulator.js"
+import { Fault as FaultSchema } from "../faultSchema.js"
 import { closeAfterResponse } from "../faults.js"
 import { cdfError, decodeJsonBytes, foldIncoming, foldStream, readAll } from "../http.js"
 import * as S from "../schema.js"
@@ -20,9 +20,10 @@ import type { State } from "../state.js"
 /** The largest body a control route reads (a list of faults, an instance file). */
 export const MAX_CONTROL_BYTES = 1024 * 1024
 
+/** The body of `POST /_emulator/faults`: one fault or a list of them. */
+const decodeFaults = S.strictJson(Schema.Union(FaultSchema, Schema.Array(FaultSchema)))
+
 export const make = (state: State) => {
-  // built here, not at module load: Emulator.ts (which defines Fault) imports this module
-  const decodeFaults = S.strictJson(Schema.Union(FaultSchema, Schema.Array(FaultSchema)))
   /** The route's answer, once the bearer token is checked (if the state asks for it). */
   const guarded = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.gen(function*() {
