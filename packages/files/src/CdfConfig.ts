@@ -6,12 +6,10 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Config, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Config, Context, Effect, Layer, type Schedule } from "effect"
 import type * as ConfigError from "effect/ConfigError"
-import { InvalidConfigError } from "./CdfError.js"
-import { inBrowser } from "./internal/browser.js"
-import { validateServiceUrl } from "./internal/url.js"
+import type { InvalidConfigError } from "./CdfError.js"
+import * as internal from "./internal/config.js"
 
 /**
  * The options of `layer` (and of `layerConfig`, read from a `Config`).
@@ -19,70 +17,7 @@ import { validateServiceUrl } from "./internal/url.js"
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  /** The API origin, e.g. `https://api.cognitedata.com` (or the emulator's URL). */
-  readonly baseUrl: string
-  /** The CDF project. */
-  readonly project: string
-  /** Sent as `x-cdp-app`; default `effect-cdf`. */
-  readonly clientName?: string | undefined
-  /** Accept plain `http://` to a non-loopback host (e.g. an emulator in a container on another host). */
-  readonly allowInsecureHttp?: boolean | undefined
-  /** Sent as `cdf-version`; default `20230101`. */
-  readonly apiVersion?: string | undefined
-  /** Timeout of one API request attempt, up to its whole response; default 60 seconds. */
-  readonly apiTimeout?: Duration.DurationInput | undefined
-  /** Timeout of one transfer (PUT or part) attempt; default 600 seconds. */
-  readonly transferTimeout?: Duration.DurationInput | undefined
-  /** A transfer attempt fails when no bytes moved for this long; default 60 seconds. */
-  readonly stallTimeout?: Duration.DurationInput | undefined
-  /** An overall deadline for one `Files` call, retries and cleanup-free work included; default none. */
-  readonly deadline?: Duration.DurationInput | undefined
-  /** Retry schedule of API requests; default `defaultApiRetrySchedule`. */
-  readonly apiRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
-  /** Retry schedule of transfers (each PUT or part on its own); default `defaultTransferRetrySchedule`. */
-  readonly transferRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
-  /** Caps each backoff delay of the retry schedules; default 30 seconds. */
-  readonly maxRetryDelay?: Duration.DurationInput | undefined
-  /**
-   * The longest `Retry-After` (of a 429 or 503) honoured: a longer one is waited for only this long; default
-   * `maxRetryDelay` (so, unless set, 30 seconds).
-   */
-  readonly maxRetryAfter?: Duration.DurationInput | undefined
-  /** Content up to this many bytes goes in one PUT, larger content in parts; default 100 MiB (above it, parts are faster and retried one by one). */
-  readonly singlePutThreshold?: number | undefined
-  /** Part size of multipart uploads (grown to fit 250 parts); default 50 MiB. */
-  readonly partSize?: number | undefined
-  /** Parts of one upload sent at the same time; default 3. */
-  readonly partConcurrency?: number | undefined
-  /** PUTs (single or part) and download GETs in flight at the same time across the whole client; default 5. */
-  readonly maxConcurrentTransfers?: number | undefined
-  /** Compute the sha256 of what was sent; default false. */
-  readonly checksum?: boolean | undefined
-  /**
-   * `stream`: transfer bodies are streamed with Content-Length (Node clients; Deno and Bun too); `buffer`: every
-   * body (a single PUT or a part) is sent from a buffer, as `FetchHttpClient` in a browser needs (browsers stream a
-   * request body only over HTTP/2, and not in every browser). Default: `buffer` in a browser (a `window` and a
-   * `document` exist), else `stream`.
-   */
-  readonly bodyMode?: "stream" | "buffer" | undefined
-  /**
-   * Traced by default: one span per call (`Files.uploadBytes`, ...) and one per transfer (`effect-cdf.files.put`, a
-   * PUT or a part), with retries as `cdf.retry` events on them. `true` adds a span per API request (`Files.create`,
-   * `CdfClient {method} {path}` and the platform's `http.client` span) and `Files.transfer` around each transfer:
-   * for debugging; each span costs CPU on every upload. Default `false`.
-   */
-  readonly traceRequests?: boolean | undefined
-  /**
-   * Send trace-propagation headers (`b3`, `traceparent`) with API requests, so a tracing backend can join the
-   * client's spans to the server's: the context of the platform's `http.client` span with `traceRequests`, else of
-   * the call's span. Default `false`: the official CDF SDKs send no such headers, and a cluster's CORS allow-list
-   * (for a browser app) may refuse them. Never sent to upload URLs or to the identity provider.
-   */
-  readonly tracePropagation?: boolean | undefined
-  /** A hook applied to the API client (not to the client for upload URLs), e.g. to add a header or a log. */
-  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
-}
+export interface Options extends internal.Options {}
 
 /**
  * The resolved settings.
@@ -90,32 +25,7 @@ export interface Options {
  * @since 0.1.0
  * @category models
  */
-export interface Service {
-  /** The API origin (and path prefix, if any), validated, without a trailing slash. */
-  readonly baseUrl: string
-  readonly project: string
-  readonly clientName: string
-  readonly apiVersion: string
-  readonly apiTimeout: Duration.Duration
-  readonly transferTimeout: Duration.Duration
-  readonly stallTimeout: Duration.Duration
-  readonly deadline: Option.Option<Duration.Duration>
-  readonly apiRetrySchedule: Schedule.Schedule<unknown, unknown>
-  readonly transferRetrySchedule: Schedule.Schedule<unknown, unknown>
-  /** Caps each backoff delay. */
-  readonly maxRetryDelay: Duration.Duration
-  /** Caps the wait asked for by a `Retry-After`. */
-  readonly maxRetryAfter: Duration.Duration
-  readonly singlePutThreshold: number
-  readonly partSize: number
-  readonly partConcurrency: number
-  readonly maxConcurrentTransfers: number
-  readonly checksum: boolean
-  readonly bodyMode: "stream" | "buffer"
-  readonly traceRequests: boolean
-  readonly tracePropagation: boolean
-  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
-}
+export interface Service extends internal.Service {}
 
 /**
  * @since 0.1.0
@@ -130,10 +40,7 @@ export class CdfConfig extends Context.Tag("@effect-cdf/files/CdfConfig")<CdfCon
  * @since 0.1.0
  * @category schedules
  */
-export const defaultApiRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("500 millis", 2).pipe(
-  Schedule.jittered,
-  Schedule.intersect(Schedule.recurs(8))
-)
+export const defaultApiRetrySchedule: Schedule.Schedule<unknown, unknown> = internal.defaultApiRetrySchedule
 
 /**
  * The default retry schedule of each transfer (PUT or part): jittered exponential backoff from 1 s (doubling), at
@@ -142,11 +49,7 @@ export const defaultApiRetrySchedule: Schedule.Schedule<unknown, unknown> = Sche
  * @since 0.1.0
  * @category schedules
  */
-export const defaultTransferRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 2)
-  .pipe(
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(6))
-  )
+export const defaultTransferRetrySchedule: Schedule.Schedule<unknown, unknown> = internal.defaultTransferRetrySchedule
 
 /**
  * The defaults of every optional setting.
@@ -154,38 +57,7 @@ export const defaultTransferRetrySchedule: Schedule.Schedule<unknown, unknown> =
  * @since 0.1.0
  * @category constants
  */
-export const defaults = {
-  clientName: "effect-cdf",
-  apiVersion: "20230101",
-  apiTimeout: Duration.seconds(60),
-  transferTimeout: Duration.seconds(600),
-  stallTimeout: Duration.seconds(60),
-  maxRetryDelay: Duration.seconds(30),
-  maxRetryAfter: Duration.seconds(30),
-  singlePutThreshold: 100 * 1024 * 1024,
-  partSize: 50 * 1024 * 1024,
-  partConcurrency: 3,
-  maxConcurrentTransfers: 5
-} as const
-
-const positiveInt = (setting: string, value: number | undefined, fallback: number) =>
-  value === undefined
-    ? Effect.succeed(fallback)
-    : Number.isSafeInteger(value) && value > 0
-    ? Effect.succeed(value)
-    : Effect.fail(setting)
-
-const duration = (
-  setting: string,
-  value: Duration.DurationInput | undefined,
-  fallback: Duration.Duration
-): Effect.Effect<Duration.Duration, string> => {
-  if (value === undefined) return Effect.succeed(fallback)
-  const decoded = Duration.decodeUnknown(value)
-  return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero)
-    ? Effect.succeed(decoded.value)
-    : Effect.fail(setting)
-}
+export const defaults: typeof internal.defaults = internal.defaults
 
 /**
  * Validates options and fills in the defaults. Fails with `InvalidConfigError` on a malformed base URL, on plain
@@ -195,50 +67,7 @@ const duration = (
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<Service, InvalidConfigError> =>
-  Effect.gen(function*() {
-    const baseUrl = yield* validateServiceUrl("baseUrl", options.baseUrl, options.allowInsecureHttp === true)
-    const invalid = (setting: string, message: string) => Effect.fail(new InvalidConfigError({ message, setting }))
-    const project = options.project.trim()
-    if (project === "" || /[/?#\s]/.test(project)) {
-      return yield* invalid("project", "project must be a non-empty CDF project name")
-    }
-    const settings = yield* Effect.all({
-      apiTimeout: duration("apiTimeout", options.apiTimeout, defaults.apiTimeout),
-      transferTimeout: duration("transferTimeout", options.transferTimeout, defaults.transferTimeout),
-      stallTimeout: duration("stallTimeout", options.stallTimeout, defaults.stallTimeout),
-      maxRetryDelay: duration("maxRetryDelay", options.maxRetryDelay, defaults.maxRetryDelay),
-      deadline: options.deadline === undefined
-        ? Effect.succeed(Option.none<Duration.Duration>())
-        : Effect.map(duration("deadline", options.deadline, Duration.zero), Option.some),
-      singlePutThreshold: positiveInt("singlePutThreshold", options.singlePutThreshold, defaults.singlePutThreshold),
-      partSize: positiveInt("partSize", options.partSize, defaults.partSize),
-      partConcurrency: positiveInt("partConcurrency", options.partConcurrency, defaults.partConcurrency),
-      maxConcurrentTransfers: positiveInt(
-        "maxConcurrentTransfers",
-        options.maxConcurrentTransfers,
-        defaults.maxConcurrentTransfers
-      )
-    }).pipe(Effect.catchAll((setting) => invalid(setting, `${setting} must be a positive number or duration`)))
-    const maxRetryAfter = yield* duration("maxRetryAfter", options.maxRetryAfter, settings.maxRetryDelay).pipe(
-      Effect.catchAll((setting) => invalid(setting, `${setting} must be a positive duration`))
-    )
-    return CdfConfig.of({
-      baseUrl,
-      project,
-      clientName: options.clientName ?? defaults.clientName,
-      apiVersion: options.apiVersion ?? defaults.apiVersion,
-      ...settings,
-      maxRetryAfter,
-      apiRetrySchedule: options.apiRetrySchedule ?? defaultApiRetrySchedule,
-      transferRetrySchedule: options.transferRetrySchedule ?? defaultTransferRetrySchedule,
-      checksum: options.checksum ?? false,
-      bodyMode: options.bodyMode ?? (inBrowser() ? "buffer" : "stream"),
-      traceRequests: options.traceRequests ?? false,
-      tracePropagation: options.tracePropagation ?? false,
-      transformClient: options.transformClient ?? ((client) => client)
-    })
-  })
+export const make: (options: Options) => Effect.Effect<Service, InvalidConfigError> = internal.make
 
 /**
  * A layer of the given settings.
@@ -257,15 +86,7 @@ export const layer = (options: Options): Layer.Layer<CdfConfig, InvalidConfigErr
  * @since 0.1.0
  * @category config
  */
-export const environment: Config.Config<Options> = Config.all({
-  baseUrl: Config.string("CDF_URL").pipe(
-    Config.orElse(() =>
-      Config.string("CDF_CLUSTER").pipe(Config.map((cluster) => `https://${cluster.trim()}.cognitedata.com`))
-    )
-  ),
-  project: Config.string("CDF_PROJECT"),
-  clientName: Config.string("CDF_CLIENT_NAME").pipe(Config.option, Config.map(Option.getOrUndefined))
-})
+export const environment: Config.Config<Options> = internal.environment
 
 /**
  * A layer of settings read through `Config`, by default from the environment names of `environment`.
