@@ -19,7 +19,6 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
-import { Agent, EnvHttpProxyAgent } from "undici"
 import * as CdfClient from "./CdfClient.js"
 import * as internal from "./internal/nodeTransport.js"
 import type { Sha256Factory } from "./internal/sha256.js"
@@ -33,19 +32,7 @@ import * as NodeFiles from "./NodeFiles.js"
  * @since 0.1.0
  * @category models
  */
-export interface ProxyOptions {
-  /** Overrides `HTTP_PROXY` (proxy for `http://` URLs). */
-  readonly httpProxy?: string | undefined
-  /** Overrides `HTTPS_PROXY` (proxy for `https://` URLs). */
-  readonly httpsProxy?: string | undefined
-  /** Overrides `NO_PROXY`: comma-separated hosts (with optional port) and domain suffixes that bypass the proxy. */
-  readonly noProxy?: string | undefined
-}
-
-const fromEnv = (upper: string): string | undefined => {
-  const value = process.env[upper] ?? process.env[upper.toLowerCase()]
-  return value === undefined || value === "" ? undefined : value
-}
+export interface ProxyOptions extends internal.ProxyOptions {}
 
 /**
  * An undici dispatcher honouring the proxy settings, closed with the layer. The environment is read once, when the
@@ -58,17 +45,7 @@ export const dispatcherLayer = (options: ProxyOptions = {}): Layer.Layer<NodeHtt
   Layer.scoped(
     NodeHttpClient.Dispatcher,
     Effect.acquireRelease(
-      Effect.sync(() => {
-        const httpProxy = options.httpProxy ?? fromEnv("HTTP_PROXY")
-        const httpsProxy = options.httpsProxy ?? fromEnv("HTTPS_PROXY")
-        if (httpProxy === undefined && httpsProxy === undefined) return new Agent()
-        const noProxy = options.noProxy ?? fromEnv("NO_PROXY") ?? ""
-        return new EnvHttpProxyAgent({
-          ...(httpProxy === undefined ? {} : { httpProxy }),
-          ...(httpsProxy === undefined ? {} : { httpsProxy }),
-          noProxy
-        })
-      }),
+      Effect.sync(() => internal.makeDispatcher(options)),
       (dispatcher) => Effect.promise(() => dispatcher.destroy())
     )
   )

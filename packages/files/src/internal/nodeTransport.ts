@@ -22,8 +22,18 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Cause, Effect, Inspectable, Option, Stream } from "effect"
 import { identity } from "effect/Function"
 import { EventEmitter } from "node:events"
-import type { Dispatcher } from "undici"
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from "undici"
 import * as Untraced from "./untracedClient.js"
+
+/** @internal */
+export interface ProxyOptions {
+  /** Overrides `HTTP_PROXY` (proxy for `http://` URLs). */
+  readonly httpProxy?: string | undefined
+  /** Overrides `HTTPS_PROXY` (proxy for `https://` URLs). */
+  readonly httpsProxy?: string | undefined
+  /** Overrides `NO_PROXY`: comma-separated hosts (with optional port) and domain suffixes that bypass the proxy. */
+  readonly noProxy?: string | undefined
+}
 
 type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
@@ -322,3 +332,26 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 }
 
 const parseJson = (text: string): unknown => text === "" ? null : JSON.parse(text)
+
+const fromEnv = (upper: string): string | undefined => {
+  const value = process.env[upper] ?? process.env[upper.toLowerCase()]
+  return value === undefined || value === "" ? undefined : value
+}
+
+/**
+ * The dispatcher of `NodeTransport.dispatcherLayer`: undici's `EnvHttpProxyAgent` when a proxy is set (in `options`,
+ * else in the environment, read now), else a plain keep-alive `Agent`.
+ *
+ * @internal
+ */
+export const makeDispatcher = (options: ProxyOptions): Dispatcher => {
+  const httpProxy = options.httpProxy ?? fromEnv("HTTP_PROXY")
+  const httpsProxy = options.httpsProxy ?? fromEnv("HTTPS_PROXY")
+  if (httpProxy === undefined && httpsProxy === undefined) return new Agent()
+  const noProxy = options.noProxy ?? fromEnv("NO_PROXY") ?? ""
+  return new EnvHttpProxyAgent({
+    ...(httpProxy === undefined ? {} : { httpProxy }),
+    ...(httpsProxy === undefined ? {} : { httpsProxy }),
+    noProxy
+  })
+}
