@@ -21,5 +21,28 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }]
     }
+  },
+  {
+    // The import rule of @effect-cdf/files (its src/index.ts): code in internal/ takes only types from the public
+    // service modules (Files, CdfClient, CdfConfig, CdfAuth, ...), whose code it is; values only from the data and
+    // error modules, which import nothing that imports them back.
+    files: ["packages/files/src/internal/**/*.ts"],
+    ignores: ["packages/files/src/internal/promise.ts"], // the Promise facade: it builds and runs the services
+    rules: {
+      "@typescript-eslint/no-restricted-imports": ["error", {
+        patterns: [{
+          group: [
+            "../*",
+            "!../CdfError.js",
+            "!../FileMetadata.js",
+            "!../FileIdentifier.js",
+            "!../Content.js",
+            "!../MultipartCheckpoint.js"
+          ],
+          allowTypeImports: true,
+          message: "internal/ imports public service modules for their types only (src/index.ts, the import rule)"
+        }]
+      }]
+    }
   }
 )

@@ -67,9 +67,7 @@ export interface JsonBody extends internal.JsonBody {}
  * @since 0.1.0
  * @category constructors
  */
-export const jsonBody = <A, I>(schema: Schema.Schema<A, I>, value: A): JsonBody => ({
-  encoded: Schema.encode(schema)(value)
-})
+export const jsonBody: <A, I>(schema: Schema.Schema<A, I>, value: A) => JsonBody = internal.jsonBody
 
 /**
  * A response schema meaning "the body of a 2xx does not matter": it is read and dropped, never parsed (for answers

@@ -13,12 +13,18 @@
  *   (`internal/fileRecords.ts`, bodies in `internal/fileWire.ts`).
  * - File records and their limits: `FileMetadata.ts` (model), `FileIdentifier.ts` (which file),
  *   `internal/metadataValidation.ts` (upload options checked against the spec).
+ * - Settings and their defaults: `CdfConfig.ts`, code in `internal/config.ts`; the bearer token (static, OAuth2
+ *   client credentials, from the environment): `CdfAuth.ts`, code in `internal/auth.ts`; files on disk and the
+ *   spooling of unsized streams: `NodeFiles.ts`, code in `internal/nodeFiles.ts`.
  *
- * Import rule (no cycles, type-only imports included): code in `internal/` imports public service modules (`Files`,
- * `CdfClient`, ...) for their types only. Values it takes only from public modules that import nothing which
- * imports them back: the data and error modules `CdfError.ts`, `FileMetadata.ts`, `FileIdentifier.ts`,
- * `Content.ts` (records and errors must be constructed). Today's exceptions, both acyclic: `internal/fileRecords.ts`
- * uses `CdfClient.jsonBody` / `ignoreBody`, and `internal/promise.ts` (the Promise facade) runs the services.
+ * Import rule (no cycles, type-only imports included): a public module takes its code from `internal/`, and code in
+ * `internal/` takes nothing from the public service modules (`Files`, `CdfClient`, `CdfConfig`, `CdfAuth`, ...) but
+ * types, and only types that do not import it back: a type both sides need is declared in `internal/` and extended
+ * by the public one (`interface Options extends internal.Options {}`). Values it takes only from the data and error
+ * modules, which import nothing that imports them back: `CdfError.ts`, `FileMetadata.ts`, `FileIdentifier.ts`,
+ * `Content.ts`, `MultipartCheckpoint.ts` (records and errors must be constructed). The one exception is
+ * `internal/promise.ts`, the Promise facade, which builds and runs the services. ESLint enforces the values
+ * (`eslint.config.js`) and `test/ImportCycles.test.ts` the cycles.
  *
  * @since 0.1.0
  */

@@ -98,6 +98,11 @@ export const sdkVersion = "0.1.0"
 /** The value of the `x-cdp-sdk` header. @internal */
 export const sdkHeader = `EffectCdfFiles:${sdkVersion}`
 
+/** A JSON body encoded through `schema` when the request is made. @internal */
+export const jsonBody = <A, I>(schema: Schema.Schema<A, I>, value: A): JsonBody => ({
+  encoded: Schema.encode(schema)(value)
+})
+
 /** A response schema meaning "the body of a 2xx does not matter": read and dropped, never parsed. @internal */
 export const ignoreBody: Schema.Schema<void> = Schema.Void.annotations({ identifier: "IgnoredBody" })
 

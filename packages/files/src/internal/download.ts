@@ -10,7 +10,8 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Option, Redacted, Schedule, Stream } from "effect"
-import * as CdfClient from "../CdfClient.js"
+import type * as CdfClient from "../CdfClient.js"
+import * as ApiClient from "./apiClient.js"
 import { type CdfError, CdfTimeoutError, DownloadError, RequestInfo } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
 import { corsHint } from "./browser.js"
@@ -35,7 +36,7 @@ export const downloadLink = (
     method: "POST",
     path: "files/downloadlink",
     urlParams: options.extendedExpiration === true ? { extendedExpiration: "true" } : undefined,
-    body: CdfClient.jsonBody(FileWire.UnknownItems, { items: [identifier] }),
+    body: ApiClient.jsonBody(FileWire.UnknownItems, { items: [identifier] }),
     response: FileWire.DownloadLinks,
     retry: "idempotent"
   }).pipe(

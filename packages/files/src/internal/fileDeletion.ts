@@ -5,7 +5,8 @@
  * @internal
  */
 import { Effect } from "effect"
-import * as CdfClient from "../CdfClient.js"
+import type * as CdfClient from "../CdfClient.js"
+import * as ApiClient from "./apiClient.js"
 import { type CdfError, InvalidFileMetadataError } from "../CdfError.js"
 import { batchConcurrency, inBatches, validateEach } from "./batches.js"
 import { validateIdentifier } from "./fileQueries.js"
@@ -52,8 +53,8 @@ export const deleteFiles = (
       client.request({
         method: "POST",
         path: "files/delete",
-        body: CdfClient.jsonBody(FileWire.ItemsIgnoringUnknown, { items: batch, ignoreUnknownIds }),
-        response: CdfClient.ignoreBody,
+        body: ApiClient.jsonBody(FileWire.ItemsIgnoringUnknown, { items: batch, ignoreUnknownIds }),
+        response: ApiClient.ignoreBody,
         retry: "idempotent"
       }).pipe(
         Effect.as([]),

@@ -6,7 +6,8 @@
  * @internal
  */
 import { Chunk, Duration, Effect, Option, Stream } from "effect"
-import * as CdfClient from "../CdfClient.js"
+import type * as CdfClient from "../CdfClient.js"
+import * as ApiClient from "./apiClient.js"
 import { type CdfError, CdfTimeoutError } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
@@ -43,7 +44,7 @@ export const retrieveMany = (
       path: "files/byids",
       items: identifiers,
       concurrency: batchConcurrency.read,
-      body: (batch) => CdfClient.jsonBody(FileWire.ItemsIgnoringUnknown, { items: batch, ignoreUnknownIds }),
+      body: (batch) => ApiClient.jsonBody(FileWire.ItemsIgnoringUnknown, { items: batch, ignoreUnknownIds }),
       span: "Files.retrieveBatch"
     })
   }).pipe(Effect.withSpan("Files.retrieveMany"))
@@ -114,7 +115,7 @@ export const list = (
       client.request({
         method: "POST",
         path: "files/list",
-        body: CdfClient.jsonBody(FileWire.WireJson, {
+        body: ApiClient.jsonBody(FileWire.WireJson, {
           filter: valid,
           limit: remaining === undefined ? pageSize : Math.min(pageSize, remaining),
           ...(cursor === undefined ? {} : { cursor })

@@ -5,7 +5,8 @@
  * @internal
  */
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
-import * as CdfClient from "../CdfClient.js"
+import type * as CdfClient from "../CdfClient.js"
+import * as ApiClient from "./apiClient.js"
 import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
 import * as FileWire from "./fileWire.js"
@@ -104,7 +105,7 @@ const oneItem = <A, I>(
     method: "POST",
     path,
     urlParams,
-    body: CdfClient.jsonBody(FileWire.UnknownItems, { items: [item] }),
+    body: ApiClient.jsonBody(FileWire.UnknownItems, { items: [item] }),
     response,
     retry: "idempotent"
   }).pipe(Effect.map((answer) => answer.value))
@@ -252,7 +253,7 @@ const createRegistered = <A extends FileMetadata.FileMetadata, I>(
       path: args.path,
       urlParams: args.urlParams,
       // validated by validateUploadOptions and built by toWireBody: sent as is, not validated a second time
-      body: CdfClient.jsonBody(FileWire.WireJson, body),
+      body: ApiClient.jsonBody(FileWire.WireJson, body),
       response: args.response,
       retry: externalId === undefined ? "nonIdempotent" : "idempotent",
       onRetry: () =>
@@ -345,8 +346,8 @@ export const completeMultipart = (
   client.request({
     method: "POST",
     path: "files/completemultipartupload",
-    body: CdfClient.jsonBody(FileWire.CompleteMultipartUploadBody, args),
-    response: CdfClient.ignoreBody,
+    body: ApiClient.jsonBody(FileWire.CompleteMultipartUploadBody, args),
+    response: ApiClient.ignoreBody,
     retry: "idempotent"
   }).pipe(
     Effect.asVoid,
@@ -374,8 +375,8 @@ export const deleteCreated = (client: CdfClient.Service, fileId: number): Effect
   client.request({
     method: "POST",
     path: "files/delete",
-    body: CdfClient.jsonBody(FileWire.UnknownItems, { items: [{ id: fileId }] }),
-    response: CdfClient.ignoreBody,
+    body: ApiClient.jsonBody(FileWire.UnknownItems, { items: [{ id: fileId }] }),
+    response: ApiClient.ignoreBody,
     retry: "nonIdempotent",
     timeout: Duration.seconds(10),
     schedule: Schedule.exponential("200 millis").pipe(Schedule.intersect(Schedule.recurs(2)))

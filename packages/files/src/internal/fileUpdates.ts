@@ -6,7 +6,8 @@
  * @internal
  */
 import { Effect, Schema } from "effect"
-import * as CdfClient from "../CdfClient.js"
+import type * as CdfClient from "../CdfClient.js"
+import * as ApiClient from "./apiClient.js"
 import { type CdfError, InvalidFileMetadataError } from "../CdfError.js"
 import type * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
@@ -132,7 +133,7 @@ export const update = (
       path: "files/update",
       items: valid,
       concurrency: batchConcurrency.write,
-      body: (batch) => CdfClient.jsonBody(FileWire.UnknownItems, { items: batch }),
+      body: (batch) => ApiClient.jsonBody(FileWire.UnknownItems, { items: batch }),
       span: "Files.updateBatch"
     })
   }).pipe(Effect.withSpan("Files.update"))
