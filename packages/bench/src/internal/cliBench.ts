@@ -126,6 +126,7 @@ const render = (runs: ReadonlyArray<CliRun>, rounds: number, count: number): str
       const b = usageOf(runs.find((r) => r.command === "baseline" && r.round === round))
       if (a !== undefined && b !== undefined) versus.push(b.wallMillis / a.wallMillis)
     }
+    const mainThread = usages.flatMap((u) => u.mainThreadMicros === undefined ? [] : [u.mainThreadMicros / 1_000_000])
     const sinkShare = mine.flatMap((r) =>
       r.outcome._tag === "Ok" && r.sinkCpuMillis !== undefined ? [100 * r.sinkCpuMillis / r.outcome.usage.wallMillis] : []
     )
@@ -136,13 +137,25 @@ const render = (runs: ReadonlyArray<CliRun>, rounds: number, count: number): str
       files === 0 ? "" : formatSummary(summarize(usages.map((u) => files / (u.wallMillis / 1000))), 0),
       files === 0 || command === "baseline" ? "" : formatSummary(summarize(versus)),
       formatSummary(summarize(cpuMillis.map((ms) => ms / 1000)), 2),
+      mainThread.length === 0 ? "" : formatSummary(summarize(mainThread), 2),
       files === 0 ? "" : formatSummary(summarize(cpuMillis.map((ms) => ms / files)), 3),
       formatSummary(summarize(usages.map((u) => u.maxRss / 1024 / 1024)), 0),
       formatSummary(summarize(sinkShare), 0)
     ]
   })
   return table(
-    ["command", "files", "wall s", "files/s", "x baseline", "CPU s", "CPU ms/file", "peak RSS MiB", "sink CPU %"],
+    [
+      "command",
+      "files",
+      "wall s",
+      "files/s",
+      "x baseline",
+      "CPU s",
+      "main thread CPU s",
+      "CPU ms/file",
+      "peak RSS MiB",
+      "sink CPU %"
+    ],
     rows
   )
 }

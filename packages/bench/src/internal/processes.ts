@@ -113,6 +113,8 @@ export interface CommandUsage {
   readonly systemMicros: number
   /** The process's peak RSS, bytes. */
   readonly maxRss: number
+  /** CPU time of the main thread alone (the JavaScript), microseconds; Linux only. */
+  readonly mainThreadMicros: number | undefined
 }
 
 export type CommandOutcome =
@@ -126,11 +128,16 @@ const decodeUsage = (text: string, wallMillis: number): CommandUsage => {
     if (typeof value !== "number") throw new Error(`no ${name} in the usage file`)
     return value
   }
+  const optionalField = (name: string): number | undefined => {
+    const value: unknown = typeof parsed === "object" && parsed !== null ? Reflect.get(parsed, name) : undefined
+    return typeof value === "number" ? value : undefined
+  }
   return {
     wallMillis,
     userMicros: field("userMicros"),
     systemMicros: field("systemMicros"),
-    maxRss: field("maxRssKiB") * 1024
+    maxRss: field("maxRssKiB") * 1024,
+    mainThreadMicros: optionalField("mainThreadMicros")
   }
 }
 
