@@ -12,7 +12,8 @@ import type { InvalidConfigError } from "./CdfError.js"
 import * as internal from "./internal/config.js"
 
 /**
- * The options of `layer` (and of `layerConfig`, read from a `Config`).
+ * The options of `layer` (and of `layerConfig`, read from a `Config`). Each is documented on its field, with its
+ * default; docs/configuration.md lists them all.
  *
  * @since 0.1.0
  * @category models
