@@ -4,28 +4,23 @@
  * multipart uploads, list / search / aggregate / update / delete, signed download URLs with `Range`, fault injection
  * and inspection.
  *
+ * This module holds the signatures and docs; the code is in `internal/`: `server.ts` starts the emulator (in memory
+ * or on Node listeners), `app.ts` wires the routes and says where each one lives, and `state.ts` holds what it keeps
+ * (files, tokens, upload sessions, faults, the request log).
+ *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import * as App from "./internal/app.js"
-import * as Cors from "./internal/cors.js"
-import * as FastPath from "./internal/fastPath.js"
 import * as FaultSchema from "./internal/faultSchema.js"
-import * as MemoryClient from "./internal/memoryClient.js"
-import * as Persist from "./internal/persist.js"
-import * as Remote from "./internal/remote.js"
-import * as State from "./internal/state.js"
+import * as Server from "./internal/server.js"
 
 /**
  * The name of every route the emulator serves, as used by faults and the request log.
@@ -264,7 +259,7 @@ export class Emulator extends Context.Tag("@effect-cdf/emulator/Emulator")<Emula
  * @since 0.1.0
  * @category constants
  */
-export const inMemoryBaseUrl = "http://emulator.cdf.test"
+export const inMemoryBaseUrl: "http://emulator.cdf.test" = Server.inMemoryBaseUrl
 
 /**
  * The origin the in-memory emulator answers for upload URLs when `storageOrigin` is "separate".
@@ -272,25 +267,7 @@ export const inMemoryBaseUrl = "http://emulator.cdf.test"
  * @since 0.1.0
  * @category constants
  */
-export const inMemoryStorageUrl = "http://storage.emulator.cdf.test"
-
-const makeService = (state: State.State): Effect.Effect<Service> =>
-  Effect.map(state.issueToken(undefined), (token) => ({
-    baseUrl: state.baseUrl,
-    storageUrl: state.storageUrl,
-    project: state.project,
-    tokenUrl: state.tokenUrl,
-    clientId: state.clientId,
-    clientSecret: state.clientSecret,
-    token,
-    issueToken: (options) => state.issueToken(options?.lifetime),
-    files: state.listFiles,
-    requests: state.listRequests,
-    createInstanceFile: state.createInstanceFile,
-    addFault: state.addFault,
-    clearFaults: state.clearFaults,
-    reset: state.reset
-  }))
+export const inMemoryStorageUrl: "http://storage.emulator.cdf.test" = Server.inMemoryStorageUrl
 
 /**
  * An emulator without a socket: the provided `HttpClient` answers every URL of the emulator's origins (API, token,
@@ -303,18 +280,11 @@ const makeService = (state: State.State): Effect.Effect<Service> =>
  */
 export const layerInMemory = (options: Options = {}): Layer.Layer<Emulator | HttpClient.HttpClient> =>
   Layer.scopedContext(
-    Effect.gen(function*() {
-      const storageUrl = options.storageOrigin === "separate" ? inMemoryStorageUrl : inMemoryBaseUrl
-      const state = yield* State.make(options, { baseUrl: inMemoryBaseUrl, storageUrl })
-      const app = yield* App.make(state, options.cors)
-      const client = yield* MemoryClient.make(app, [inMemoryBaseUrl, storageUrl])
-      const service = yield* makeService(state)
-      return Context.make(Emulator, service).pipe(Context.add(HttpClient.HttpClient, client))
-    })
+    Effect.map(
+      Server.makeInMemory(options),
+      ({ client, service }) => Context.make(Emulator, service).pipe(Context.add(HttpClient.HttpClient, client))
+    )
   )
-
-const formatOrigin = (host: string, port: number) =>
-  `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
 /**
  * Starts the emulator on real Node listeners (loopback by default) inside the current scope. A host that is not
@@ -324,65 +294,7 @@ const formatOrigin = (host: string, port: number) =>
  * @category constructors
  */
 export const makeServer = (serverOptions: ServerOptions = {}): Effect.Effect<Service, ServeError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const host = serverOptions.host ?? "127.0.0.1"
-    const options = yield* Remote.check(serverOptions, host)
-    // On shutdown, end every open connection first (a hung or throttled request, a keep-alive socket), so that
-    // closing the listener does not wait for them. Finalizers run in reverse: these run before the server's.
-    const listen = (port: number) =>
-      Effect.gen(function*() {
-        const node = createServer()
-        const server = yield* NodeHttpServer.make(() => node, { port, host })
-        yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-        return { node, server }
-      })
-    const api = yield* listen(options.port ?? 0)
-    const apiPort = api.server.address._tag === "TcpAddress" ? api.server.address.port : 0
-    const baseUrl = formatOrigin(host, apiPort)
-    let storage = api
-    let storageUrl = baseUrl
-    if (options.storageOrigin === "separate") {
-      storage = yield* listen(options.storagePort ?? 0)
-      const storagePort = storage.server.address._tag === "TcpAddress" ? storage.server.address.port : 0
-      storageUrl = formatOrigin(host, storagePort)
-    }
-    const state = yield* State.make(options, { baseUrl, storageUrl })
-    if (options.persist === true) {
-      const dataDir = options.dataDir
-      if (dataDir === undefined) return yield* Effect.dieMessage("Emulator: persist needs a dataDir")
-      yield* Persist.load(state, dataDir)
-      yield* Effect.addFinalizer(() => Persist.save(state, dataDir))
-    }
-    const { app, fast } = yield* App.makeWithFast(state, options.cors)
-    // The emulator plays a remote server: no server spans in the caller's tracer (they would record upload URLs
-    // with their signatures).
-    const handler = yield* Effect.locally(
-      NodeHttpServer.makeHandler(app),
-      HttpMiddleware.currentTracerDisabledWhen,
-      () => true
-    )
-    // The hot routes (`POST files`, single PUTs in memory) are answered straight from Node's request events
-    // (internal/fastPath.ts) when no fault is set for them: the platform's per-request path costs more CPU than
-    // the emulator's own work. Every other request goes to the app through the platform's handler.
-    const direct = FastPath.make(state, fast, {
-      corsHeaders: Cors.headersWithoutOrigin(options.cors),
-      clock: yield* Effect.clock,
-      runtime: yield* Effect.runtime<never>()
-    })
-    const listener = (request: IncomingMessage, response: ServerResponse) => {
-      if (!direct(request, response)) handler(request, response)
-    }
-    const serve = (node: Server) =>
-      Effect.acquireRelease(
-        Effect.sync(() => node.on("request", listener)),
-        () => Effect.sync(() => node.off("request", listener))
-      )
-    yield* serve(api.node)
-    if (storage !== api) {
-      yield* serve(storage.node)
-    }
-    return yield* makeService(state)
-  })
+  Server.makeServer(serverOptions)
 
 /**
  * A real Node HTTP server on 127.0.0.1 (port 0 = any free port); "separate" storage is a second listener on
