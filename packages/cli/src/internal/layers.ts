@@ -8,8 +8,14 @@ import { CdfAuth, CdfClient, CdfConfig, Files } from "@effect-cdf/files"
 import * as NodeTransport from "@effect-cdf/files/NodeTransport"
 import type { Emulator } from "@effect-cdf/emulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
+import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, Effect, Layer, Option } from "effect"
-import type { Settings } from "./settings.js"
+import type * as ConfigError from "effect/ConfigError"
+import { CliExit, ExitCode } from "./report.js"
+import type { Output } from "./runner.js"
+import { describeConfigError, type Settings } from "./settings.js"
+import { UsageError } from "./usage.js"
 
 const proxyOptions = (settings: Settings): NodeTransport.ProxyOptions => {
   const pick = (upper: string, lower: string) => settings.proxy.get(upper) ?? settings.proxy.get(lower)
@@ -91,3 +97,31 @@ export const embedded = (
       Layer.provide(NodeHttpClient.layerUndici)
     )
   }))
+
+/** What a command says when it uploads to an emulator started in this process (`--emulator`). @internal */
+export const describeEmbedded = (emulator: Emulator.Service): string =>
+  [
+    "cdf-files: --emulator: uploading to an EMBEDDED CDF EMULATOR started in this process:",
+    `           ${emulator.baseUrl} (project ${emulator.project}). Nothing reaches CDF, and the files are gone when`,
+    "           this command exits. Run `cdf-files emulator` for an emulator that stays up.",
+    ""
+  ].join("\n")
+
+/**
+ * What building these layers can fail with, in words, for `Effect.catchTags`: a missing or unusable setting is a
+ * usage error; an embedded emulator that cannot start is printed and ends the command with exit code 1.
+ *
+ * @internal
+ */
+export const buildFailures = (output: Output) => ({
+  ConfigError: (error: ConfigError.ConfigError) => Effect.fail(new UsageError(describeConfigError(error))),
+  InvalidConfigError: (error: InvalidConfigError) =>
+    Effect.fail(
+      new UsageError(`configuration: ${error.message.replace("set allowInsecureHttp", "pass --allow-insecure-http")}`)
+    ),
+  ServeError: (error: ServeError) =>
+    Effect.zipRight(
+      output.err(`cdf-files: cannot start the embedded emulator: ${error.message}\n`),
+      Effect.fail(new CliExit(ExitCode.failure))
+    )
+})

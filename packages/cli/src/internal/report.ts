@@ -35,6 +35,16 @@ export const ExitCode = {
 } as const
 
 /**
+ * A command ended with a non-zero exit code; what it had to say was already printed. The public `Cli.CliExit`.
+ *
+ * @internal
+ */
+export class CliExit {
+  readonly _tag = "CliExit"
+  constructor(readonly code: number) {}
+}
+
+/**
  * The exit code for a set of outcomes: 3 when any file met an auth error, 2 when a flag's value broke a limit of
  * the API (or a setting was unusable), 4 when any other file failed (or was not started), else 0.
  *

@@ -8,10 +8,11 @@ import { Command } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect, Layer, Option } from "effect"
 import * as Layers from "./layers.js"
-import { ExitCode } from "./report.js"
-import { resolve } from "./settings.js"
+import { CliExit, ExitCode } from "./report.js"
+import type { Output } from "./runner.js"
+import * as Settings from "./settings.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
-import { loadIngestCluster, type Shared, SyncExit } from "./syncCommand.js"
+import { loadIngestCluster } from "./syncCommand.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { UsageError } from "./usage.js"
@@ -24,16 +25,15 @@ const restartExitCode = 75
  *
  * @internal
  */
-export const runnerCommand = (shared: Shared) =>
+export const runnerCommand = (output: Output) =>
   Command.make("runner", Flags.runner, (flags) =>
     Effect.gen(function*() {
-      const output = shared.output
       const url = postgresUrl(flags.state)
       if (Option.isNone(url)) {
         return yield* Effect.fail(new UsageError(`--state must be a postgres:// URL (the runners' database), got ${flags.state}`))
       }
-      const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
-      if (!settings.hasCdfSettings) return yield* Effect.fail(new UsageError(shared.noSettings))
+      const settings = yield* Settings.resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
+      if (!settings.hasCdfSettings) return yield* Effect.fail(new UsageError(Settings.noSettings))
       const fs = yield* FileSystem.FileSystem
       const host = flags.host
       const IngestCluster = yield* loadIngestCluster
@@ -49,12 +49,12 @@ export const runnerCommand = (shared: Shared) =>
       return yield* Effect.scoped(Effect.gen(function*() {
         const context = yield* Layer.build(layer).pipe(
           Effect.catchTags({
-            ConfigError: (error) => Effect.fail(new UsageError(shared.describeConfigError(error))),
+            ConfigError: (error) => Effect.fail(new UsageError(Settings.describeConfigError(error))),
             InvalidConfigError: (error) => Effect.fail(new UsageError(`configuration: ${error.message}`)),
             IngestError: (error) =>
               Effect.zipRight(
                 output.err(`cdf-files: runner ${host}:${flags.port} on ${describeUrl(url.value)}: ${error.message}\n`),
-                Effect.fail(new SyncExit(ExitCode.failure))
+                Effect.fail(new CliExit(ExitCode.failure))
               )
           })
         )

@@ -7,6 +7,7 @@
 import * as PlatformConfigProvider from "@effect/platform/PlatformConfigProvider"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, ConfigProvider, Effect, Option, Redacted } from "effect"
+import type * as ConfigError from "effect/ConfigError"
 
 /**
  * The connection flags, parsed.
@@ -146,3 +147,30 @@ export const resolve = (
         : "token"
     }
   })
+
+/** What `upload`, `sync` and `runner` say when no CDF setting is found anywhere. @internal */
+export const noSettings = [
+  "no CDF settings found. Set, as flags, in the environment or in ./.env:",
+  "  CDF_URL (or CDF_CLUSTER) and CDF_PROJECT, and",
+  "  CDF_TOKEN, or the client credentials IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL (or IDP_TENANT_ID).",
+  "To try cdf-files without CDF, pass --emulator."
+].join("\n")
+
+const flagOf: Readonly<Record<string, string>> = {
+  CDF_URL: "--base-url",
+  CDF_CLUSTER: "--cluster",
+  CDF_PROJECT: "--project",
+  CDF_TOKEN: "--token",
+  IDP_CLIENT_ID: "--client-id",
+  IDP_CLIENT_SECRET: "--client-secret"
+}
+
+/** A `ConfigError` of the settings in words, naming the flag of each missing setting. @internal */
+export const describeConfigError = (error: ConfigError.ConfigError): string => {
+  const missing = [...new Set([...error.message.matchAll(/Missing data at ([A-Z_]+)/g)].map((match) => match[1]))]
+  if (missing.length === 0) return `configuration: ${error.message}`
+  const names = missing.map((name) => flagOf[name] === undefined ? name : `${name} (${flagOf[name]})`)
+  return `missing setting${names.length > 1 ? "s" : ""}: ${names.join(", ")}; set ${
+    names.length > 1 ? "them" : "it"
+  } in the environment, ./.env or by flag`
+}

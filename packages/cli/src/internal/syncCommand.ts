@@ -5,7 +5,6 @@
  * @internal
  */
 import { Command } from "@effect/cli"
-import type { Emulator } from "@effect-cdf/emulator"
 import type { CdfConfig, Files } from "@effect-cdf/files"
 import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
 import type { Ingest } from "@effect-cdf/ingest"
@@ -17,9 +16,9 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import * as Layers from "./layers.js"
 import { formatBytes } from "./progress.js"
-import { ExitCode } from "./report.js"
+import { CliExit, ExitCode } from "./report.js"
 import type { Output } from "./runner.js"
-import { resolve } from "./settings.js"
+import * as Settings from "./settings.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
@@ -36,28 +35,6 @@ export const loadIngest = Effect.promise(() => import("@effect-cdf/ingest/Ingest
  * CPU more that a local sync need not pay.
  */
 export const loadIngestCluster = Effect.promise(() => import("@effect-cdf/ingest/IngestCluster"))
-
-/**
- * The command ends with this exit code; what it had to say was printed.
- *
- * @internal
- */
-export class SyncExit {
-  readonly _tag = "SyncExit"
-  constructor(readonly code: number) {}
-}
-
-/**
- * What `Cli.ts` shares with these commands (its messages for settings errors and the embedded emulator).
- *
- * @internal
- */
-export interface Shared {
-  readonly output: Output
-  readonly noSettings: string
-  readonly describeConfigError: (error: ConfigError.ConfigError) => string
-  readonly describeEmbedded: (emulator: Emulator.Service) => string
-}
 
 /**
  * The default state file: `$XDG_STATE_HOME/effect-cdf/sync.db`, else `~/.local/state/effect-cdf/sync.db`.
@@ -99,15 +76,14 @@ interface Progress {
  *
  * @internal
  */
-export const syncCommand = (shared: Shared) =>
+export const syncCommand = (output: Output) =>
   Command.make("sync", Flags.sync, (flags) =>
     Effect.gen(function*() {
-      const output = shared.output
       if (flags.externalIdPrefix === "") {
         return yield* Effect.fail(new UsageError("--external-id-prefix must not be empty: it keeps the external ids stable"))
       }
-      const settings = yield* resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
-      if (!settings.hasCdfSettings && !flags.emulator) return yield* Effect.fail(new UsageError(shared.noSettings))
+      const settings = yield* Settings.resolve(flags).pipe(Effect.mapError((message) => new UsageError(message)))
+      if (!settings.hasCdfSettings && !flags.emulator) return yield* Effect.fail(new UsageError(Settings.noSettings))
       const mode = flags.json ? "json" : flags.quiet ? "quiet" : output.isTTY ? "tty" : "plain"
       const talk = (text: string) => mode === "plain" || mode === "tty" ? output.err(text) : Effect.void
       const fs = yield* FileSystem.FileSystem
@@ -138,7 +114,7 @@ export const syncCommand = (shared: Shared) =>
         ? Layers.embedded(
           (emulator) =>
             talk(
-              shared.describeEmbedded(emulator) +
+              Layers.describeEmbedded(emulator) +
                 `cdf-files: the embedded emulator keeps its files in ${emulatorHome} (delete it to start over)\n`
             ),
           flags.concurrency,
@@ -159,20 +135,11 @@ export const syncCommand = (shared: Shared) =>
       const exitCode = yield* Effect.scoped(Effect.gen(function*() {
         const context = yield* Layer.build(layer).pipe(
           Effect.catchTags({
-            ConfigError: (error) => Effect.fail(new UsageError(shared.describeConfigError(error))),
-            InvalidConfigError: (error) =>
-              Effect.fail(
-                new UsageError(`configuration: ${error.message.replace("set allowInsecureHttp", "pass --allow-insecure-http")}`)
-              ),
-            ServeError: (error) =>
-              Effect.zipRight(
-                output.err(`cdf-files: cannot start the embedded emulator: ${error.message}\n`),
-                Effect.fail(new SyncExit(ExitCode.failure))
-              ),
+            ...Layers.buildFailures(output),
             IngestError: (error) =>
               Effect.zipRight(
                 output.err(`cdf-files: cannot use the state file ${state}: ${error.message}\n`),
-                Effect.fail(new SyncExit(ExitCode.failure))
+                Effect.fail(new CliExit(ExitCode.failure))
               )
           })
         )
@@ -274,9 +241,9 @@ export const syncCommand = (shared: Shared) =>
         ).pipe(
           Stream.runForEachChunk(onChunk),
           Effect.provide(context),
-          Effect.catchTag("IngestError", (error): Effect.Effect<never, UsageError | SyncExit> =>
+          Effect.catchTag("IngestError", (error): Effect.Effect<never, UsageError | CliExit> =>
             error.reason === "State"
-              ? Effect.zipRight(output.err(`cdf-files: ${error.message}\n`), Effect.fail(new SyncExit(ExitCode.failure)))
+              ? Effect.zipRight(output.err(`cdf-files: ${error.message}\n`), Effect.fail(new CliExit(ExitCode.failure)))
               : Effect.fail(new UsageError(error.message))),
           Effect.onInterrupt(() =>
             onCluster
@@ -296,7 +263,7 @@ export const syncCommand = (shared: Shared) =>
         }
         return exitCodeOf(failedTags)
       }))
-      if (exitCode !== ExitCode.ok) return yield* Effect.fail(new SyncExit(exitCode))
+      if (exitCode !== ExitCode.ok) return yield* Effect.fail(new CliExit(exitCode))
     }).pipe(Effect.scoped)).pipe(Command.withDescription(Help.sync.summary))
 
 /**
@@ -304,10 +271,9 @@ export const syncCommand = (shared: Shared) =>
  *
  * @internal
  */
-export const jobsCommand = (shared: Shared) =>
+export const jobsCommand = (output: Output) =>
   Command.make("jobs", Flags.jobs, (flags) =>
     Effect.gen(function*() {
-      const output = shared.output
       const fs = yield* FileSystem.FileSystem
       const cluster = Option.flatMap(flags.state, postgresUrl)
       const state = Option.isSome(cluster)
@@ -327,7 +293,7 @@ export const jobsCommand = (shared: Shared) =>
         Effect.catchTag("IngestError", (error) =>
           Effect.zipRight(
             output.err(`cdf-files: cannot read the state file ${state}: ${error.message}\n`),
-            Effect.fail(new SyncExit(ExitCode.failure))
+            Effect.fail(new CliExit(ExitCode.failure))
           ))
       )
       if (flags.json) {
