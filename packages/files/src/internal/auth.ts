@@ -10,7 +10,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Config, Duration, Effect, Option, Redacted, Schedule, Schema, SynchronizedRef } from "effect"
 import { AuthError, InvalidConfigError, RequestInfo } from "../CdfError.js"
 import { corsHint } from "./browser.js"
-import * as CdfConfig from "./config.js"
+import { defaults } from "./config.js"
 import * as Policy from "./retryPolicy.js"
 import { validateServiceUrl } from "./url.js"
 
@@ -96,7 +96,7 @@ export const makeClientCredentials = (
     const schedule = Policy.makeSchedule(
       options.retrySchedule ??
         Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3))),
-      CdfConfig.defaults
+      defaults
     )
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const info = RequestInfo.fromUrl("POST", tokenUrl)

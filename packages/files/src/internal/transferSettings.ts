@@ -5,7 +5,7 @@
  * @internal
  */
 import { Duration, Effect, type Schedule } from "effect"
-import * as Config from "./config.js"
+import { defaults, defaultTransferRetrySchedule } from "./config.js"
 import * as Policy from "./retryPolicy.js"
 import type { Permits } from "../Permits.js"
 import { PermitsImpl } from "./permits.js"
@@ -96,15 +96,15 @@ export const makeSettings = (
   Effect.gen(function*() {
     const transfers = typeof overrides?.transfers === "object"
       ? overrides.transfers
-      : new PermitsImpl(overrides?.transfers ?? Config.defaults.maxConcurrentTransfers)
-    const maxRetryDelay = overrides?.maxRetryDelay ?? Config.defaults.maxRetryDelay
+      : new PermitsImpl(overrides?.transfers ?? defaults.maxConcurrentTransfers)
+    const maxRetryDelay = overrides?.maxRetryDelay ?? defaults.maxRetryDelay
     return makeTransferSettings({
-      singlePutThreshold: Config.defaults.singlePutThreshold,
-      partSize: Config.defaults.partSize,
-      partConcurrency: Config.defaults.partConcurrency,
-      attemptTimeout: Config.defaults.transferTimeout,
-      stallTimeout: Config.defaults.stallTimeout,
-      retrySchedule: Config.defaultTransferRetrySchedule,
+      singlePutThreshold: defaults.singlePutThreshold,
+      partSize: defaults.partSize,
+      partConcurrency: defaults.partConcurrency,
+      attemptTimeout: defaults.transferTimeout,
+      stallTimeout: defaults.stallTimeout,
+      retrySchedule: defaultTransferRetrySchedule,
       checksum: false,
       ...overrides,
       maxRetryDelay,
