@@ -43,8 +43,8 @@ export const layerToken = (
 ): Layer.Layer<CdfAuth> => Layer.succeed(CdfAuth, makeToken(token))
 
 /**
- * The options of OAuth2 client credentials, each documented on its field (and in docs/configuration.md,
- * "Credentials").
+ * The options of OAuth2 client credentials, each documented on its field (declared in `internal/auth.ts`; an editor
+ * shows it on hover) and in docs/configuration.md, "Credentials".
  *
  * @since 0.1.0
  * @category models

@@ -13,7 +13,7 @@ import * as internal from "./internal/config.js"
 
 /**
  * The options of `layer` (and of `layerConfig`, read from a `Config`). Each is documented on its field, with its
- * default; docs/configuration.md lists them all.
+ * default (declared in `internal/config.ts`; an editor shows it on hover), and docs/configuration.md lists them all.
  *
  * @since 0.1.0
  * @category models
