@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Fiber, Option, Queue, Stream } from "effect"
+import type { Effect, Stream } from "effect"
+import * as internal from "./internal/progress.js"
 
 /**
  * - `sent`: bytes handed to the socket (counted as the request body is pulled). Never decreases, across retries
@@ -18,11 +19,7 @@ import { Effect, Fiber, Option, Queue, Stream } from "effect"
  * @since 0.1.0
  * @category models
  */
-export interface Progress {
-  readonly sent: number
-  readonly acknowledged: number
-  readonly total: number | undefined
-}
+export interface Progress extends internal.Progress {}
 
 /**
  * The effectful callback the upload calls with each (throttled) progress value. Its failures cannot fail the upload,
@@ -31,7 +28,7 @@ export interface Progress {
  * @since 0.1.0
  * @category models
  */
-export type OnProgress = (progress: Progress) => Effect.Effect<void>
+export type OnProgress = internal.OnProgress
 
 /**
  * Runs `upload` with an `onProgress` callback and exposes the progress values as a `Stream` that ends when the
@@ -50,21 +47,6 @@ export type OnProgress = (progress: Progress) => Effect.Effect<void>
  * @since 0.1.0
  * @category constructors
  */
-export const stream = <A, E, R>(
+export const stream: <A, E, R>(
   upload: (onProgress: OnProgress) => Effect.Effect<A, E, R>
-): Stream.Stream<Progress, E, R> =>
-  Stream.unwrapScoped(Effect.gen(function*() {
-    // `None` marks the end, so that no value is lost to a shutdown
-    const queue = yield* Queue.unbounded<Option.Option<Progress>>()
-    const run = upload((p) => Queue.offer(queue, Option.some(p))).pipe(
-      Effect.ensuring(Queue.offer(queue, Option.none()))
-    )
-    const fiber = yield* Effect.forkScoped(run)
-    return Stream.fromQueue(queue).pipe(
-      Stream.takeWhile(Option.isSome),
-      Stream.filterMap((value) => value),
-      Stream.concat(Stream.fromEffect(Fiber.await(fiber)).pipe(
-        Stream.flatMap((exit) => exit._tag === "Success" ? Stream.empty : Stream.failCause(exit.cause))
-      ))
-    )
-  }))
+) => Stream.Stream<Progress, E, R> = internal.stream

@@ -1,10 +1,19 @@
 /**
- * Progress accounting shared by the parts of one upload.
+ * Progress accounting shared by the parts of one upload, and `Progress.stream`.
  *
  * @internal
  */
-import { Clock, Effect } from "effect"
-import type { OnProgress, Progress } from "../Progress.js"
+import { Clock, Effect, Fiber, Option, Queue, Stream } from "effect"
+
+/** @internal */
+export interface Progress {
+  readonly sent: number
+  readonly acknowledged: number
+  readonly total: number | undefined
+}
+
+/** @internal */
+export type OnProgress = (progress: Progress) => Effect.Effect<void>
 
 /** @internal */
 export class Tracker {
@@ -68,3 +77,23 @@ export class Tracker {
     return this.maybeEmit(true)
   }
 }
+
+/** @internal */
+export const stream = <A, E, R>(
+  upload: (onProgress: OnProgress) => Effect.Effect<A, E, R>
+): Stream.Stream<Progress, E, R> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    // `None` marks the end, so that no value is lost to a shutdown
+    const queue = yield* Queue.unbounded<Option.Option<Progress>>()
+    const run = upload((p) => Queue.offer(queue, Option.some(p))).pipe(
+      Effect.ensuring(Queue.offer(queue, Option.none()))
+    )
+    const fiber = yield* Effect.forkScoped(run)
+    return Stream.fromQueue(queue).pipe(
+      Stream.takeWhile(Option.isSome),
+      Stream.filterMap((value) => value),
+      Stream.concat(Stream.fromEffect(Fiber.await(fiber)).pipe(
+        Stream.flatMap((exit) => exit._tag === "Success" ? Stream.empty : Stream.failCause(exit.cause))
+      ))
+    )
+  }))
