@@ -22,7 +22,6 @@ import { emulatorCommand } from "./internal/emulatorCommand.js"
 import * as Help from "./internal/help.js"
 import { stdinArgument, UsageError } from "./internal/plan.js"
 import * as Report from "./internal/report.js"
-import { ExitCode } from "./internal/report.js"
 import type { Output as RunnerOutput } from "./internal/runner.js"
 import { runnerCommand } from "./internal/runnerCommand.js"
 import { jobsCommand, syncCommand } from "./internal/syncCommand.js"
@@ -166,22 +165,22 @@ export const run = (
   const flags = end === -1 ? args : args.slice(0, end)
   const command = commandOf(args)
   const docs = command === undefined ? Help.root : helpOf[command]
-  if (flags.includes("--help") || flags.includes("-h")) return Effect.as(output.out(Help.render(docs)), ExitCode.ok)
-  if (args.length === 0) return Effect.as(output.err(Help.render(Help.root)), ExitCode.usage)
-  if (command === undefined && flags.includes("--version")) return Effect.as(output.out(`cdf-files ${version}\n`), ExitCode.ok)
+  if (flags.includes("--help") || flags.includes("-h")) return Effect.as(output.out(Help.render(docs)), Report.ExitCode.ok)
+  if (args.length === 0) return Effect.as(output.err(Help.render(Help.root)), Report.ExitCode.usage)
+  if (command === undefined && flags.includes("--version")) return Effect.as(output.out(`cdf-files ${version}\n`), Report.ExitCode.ok)
   const json = flags.includes("--json")
   const usage = (message: string) =>
     Effect.as(
       Effect.zipRight(
         output.err(`cdf-files: ${message}\nRun 'cdf-files ${command ?? ""}${command === undefined ? "" : " "}--help' for help.\n`),
         json && (command === "upload" || command === "sync")
-          ? output.out(JSON.stringify({ type: "error", exitCode: ExitCode.usage, message }) + "\n")
+          ? output.out(JSON.stringify({ type: "error", exitCode: Report.ExitCode.usage, message }) + "\n")
           : Effect.void
       ),
-      ExitCode.usage
+      Report.ExitCode.usage
     )
   return Command.run(command_(output), { name: "cdf-files", version })(command === "upload" ? markStdin(argv) : argv).pipe(
-    Effect.as(ExitCode.ok),
+    Effect.as(Report.ExitCode.ok),
     // @effect/cli prints its own (ANSI-coloured) error text: this prints it once, in plain words
     withoutConsoleErrors,
     Effect.catchAll((error): Effect.Effect<number> => {
@@ -192,7 +191,7 @@ export const run = (
     Effect.catchAllDefect((defect) =>
       Effect.as(
         output.err(`cdf-files: unexpected failure: ${describeDefect(defect)}\n`),
-        ExitCode.failure
+        Report.ExitCode.failure
       )
     )
   )

@@ -249,6 +249,18 @@ const isOneShot = (upload: Upload) =>
 const isCreate = (route: Emulator.RouteName) => route === "files.create" || route === "files.initmultipartupload"
 
 /**
+ * The error of a fault that only a create may fail on (POST files / initmultipartupload: never retried, as a retry
+ * could duplicate the record); on the other routes the client recovers. A completion's 2xx body is ignored (the
+ * spec's body is {}), so only a create's malformed answer may fail.
+ */
+const createFailure: Partial<Record<FaultClass, string>> = {
+  "5xx": "CdfApiError",
+  reset: "CdfTransportError",
+  hang: "CdfTimeoutError",
+  malformed: "CdfDecodeError"
+}
+
+/**
  * What the upload may end with: `stored`, or the tags of the errors its faults call for. `mustStore` says that
  * every fault on it is one the client is expected to recover from.
  */
@@ -268,34 +280,17 @@ export const expectations = (upload: Upload): { readonly allowed: ReadonlySet<st
       mustStore = false
       continue
     }
+    const failure = createFailure[f.fault]
+    if (failure !== undefined) {
+      if (isCreate(f.route)) {
+        allowed.add(failure)
+        mustStore = false
+      }
+      continue
+    }
     switch (f.fault) {
       case "none":
       case "429":
-        break
-      case "5xx":
-        if (isCreate(f.route)) {
-          allowed.add("CdfApiError")
-          mustStore = false
-        }
-        break
-      case "reset":
-        if (isCreate(f.route)) {
-          allowed.add("CdfTransportError")
-          mustStore = false
-        }
-        break
-      case "hang":
-        if (isCreate(f.route)) {
-          allowed.add("CdfTimeoutError")
-          mustStore = false
-        }
-        break
-      case "malformed":
-        // A completion's 2xx body is ignored (the spec's body is {}): only a create's malformed answer may fail.
-        if (isCreate(f.route)) {
-          allowed.add("CdfDecodeError")
-          mustStore = false
-        }
         break
       case "commitThenFail":
         if (!withExternalId) {
