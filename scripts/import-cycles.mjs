@@ -2,11 +2,13 @@
 // Fails when the built JavaScript of a package (packages/*/dist, not the bins' bundles) has an import cycle: a module
 // whose static imports lead back to it, so that one of them runs before the other it needs has run. It reads the
 // compiled files, where TypeScript has dropped the imports used only for types: it checks what runs, in every
-// package. (@effect-cdf/files keeps the stricter rule, no cycle even of types: its test/ImportCycles.test.ts.)
+// package. (@effect-cdf/files keeps the stricter rule, no cycle even of types: its test/ImportCycles.test.ts.) The walk
+// itself is import-graph.mjs, shared with that test.
 //   node scripts/import-cycles.mjs     (after the build; `npm run check` runs it)
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { cyclesOf } from "./import-graph.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const staticImport = /(?:^|\n)\s*(?:import|export)\s(?:[^;"']*?\sfrom\s*)?["'](\.[^"']+)["']/g
@@ -28,24 +30,11 @@ for (const pkg of readdirSync(join(root, "packages"))) {
     const targets = [...readFileSync(file, "utf8").matchAll(staticImport)]
       .map((match) => resolve(dirname(file), match[1]))
       .filter((target) => existsSync(target))
-    imports.set(resolve(file), targets)
+      .map((target) => relative(root, target))
+    imports.set(relative(root, file), targets)
   }
   modules += imports.size
-  // depth-first search; a module met again while still on the path closes a cycle
-  const state = new Map()
-  const path = []
-  const visit = (file) => {
-    state.set(file, "open")
-    path.push(file)
-    for (const target of imports.get(file) ?? []) {
-      if (state.get(target) === "open") {
-        cycles.push(path.slice(path.indexOf(target)).concat(target).map((f) => relative(root, f)).join(" -> "))
-      } else if (!state.has(target)) visit(target)
-    }
-    path.pop()
-    state.set(file, "done")
-  }
-  for (const file of imports.keys()) if (!state.has(file)) visit(file)
+  cycles.push(...cyclesOf(imports))
 }
 
 if (modules === 0) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { cyclesOf } from "../../../scripts/import-graph.mjs"
 
 const src = fileURLToPath(new URL("../src", import.meta.url))
 
@@ -23,22 +24,6 @@ const importGraph = (dir: string): ReadonlyMap<string, ReadonlyArray<string>> =>
       (m) => relative(dir, resolve(dirname(file), m[1].replace(/\.js$/, ".ts")))
     )
   ]))
-}
-
-/** Every cycle found by a depth-first walk, as `a -> b -> a`. */
-const cyclesOf = (graph: ReadonlyMap<string, ReadonlyArray<string>>): ReadonlyArray<string> => {
-  const cycles: Array<string> = []
-  const state = new Map<string, "open" | "done">()
-  const visit = (module: string, path: ReadonlyArray<string>): void => {
-    state.set(module, "open")
-    for (const next of graph.get(module) ?? []) {
-      if (state.get(next) === "open") cycles.push([...path.slice(path.indexOf(next)), next].join(" -> "))
-      else if (!state.has(next)) visit(next, [...path, next])
-    }
-    state.set(module, "done")
-  }
-  for (const module of graph.keys()) if (!state.has(module)) visit(module, [module])
-  return cycles
 }
 
 describe("import cycles", () => {
