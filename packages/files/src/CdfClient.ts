@@ -43,10 +43,11 @@ export const sdkHeader: string = internal.sdkHeader
 export const maxConnectRetries: number = Policy.maxConnectRetries
 
 /**
- * Which failures a request may retry: `idempotent` (GET, `byids`, `uploadlink`, `multiuploadlink`,
- * `completemultipartupload`): transport errors, attempt timeouts, 408/429/500/502/503/504 and responses with
- * `cdf-is-auto-retryable`; `nonIdempotent` (creates): only 429 and connect-phase failures, where the request was
- * provably not processed; `never`.
+ * Which failures a request may retry: `idempotent` (reads such as `byids` and `list`, `update`, `delete`,
+ * `uploadlink`, `multiuploadlink`, `completemultipartupload`, a create with an external id): transport errors,
+ * attempt timeouts, 408/429/500/502/503/504 and responses with `cdf-is-auto-retryable`; `nonIdempotent` (a create
+ * without an external id): only 429 and connect-phase failures, where the request was provably not processed;
+ * `never`.
  *
  * @since 0.1.0
  * @category models

@@ -3,8 +3,11 @@
  *
  * Map of the package. Public modules (`src/*.ts`) hold one concept each: signatures and docs; the code is in
  * `src/internal/`.
- * - Retry policy (which failures are retried, how often, how far apart): `internal/retryPolicy.ts`.
- * - A new content kind (what uploads accept): the type in `Content.ts`, reading it in `internal/content.ts`.
+ * - Retry and timeout policy (which failures are retried, how often, how far apart; how long an attempt may take):
+ *   `internal/retryPolicy.ts`, whose top comment also names the few timeouts that live with their one caller.
+ * - A new content kind (what uploads accept): `internal/content.ts` (the `RawInput` union, how `make` tells the kind
+ *   and the `Source` it reads), then the list of kinds in `Content.ts`'s docs and in the error of
+ *   `internal/contentValidation.ts`'s `invalidKind`.
  * - A new body strategy (how the bytes of a PUT are sent): `internal/uploadBody.ts` (its picker, `attemptOf`, is
  *   there; what every attempt shares is in `internal/uploadRequest.ts`).
  * - The Node transport (undici agent, proxies): `internal/nodeTransport.ts`, exposed by `NodeTransport.ts`.
@@ -93,7 +96,9 @@ export * as Permits from "./Permits.js"
 export * as CdfClient from "./CdfClient.js"
 
 /**
- * The CDF Files service: `uploadBytes` and `retrieve`.
+ * The CDF Files service: uploads (`uploadBytes`, `upload`, `uploadContentBytes`, the multipart sessions), records
+ * (`retrieve`, `retrieveMany`, `list`, `update`, `delete`, `waitUntilAcknowledged`) and downloads (`downloadUrl`,
+ * `download`).
  *
  * @since 0.1.0
  */

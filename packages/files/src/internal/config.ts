@@ -28,7 +28,10 @@ export interface Options {
   readonly transferTimeout?: Duration.DurationInput | undefined
   /** A transfer attempt fails when no bytes moved for this long; default 60 seconds. */
   readonly stallTimeout?: Duration.DurationInput | undefined
-  /** An overall deadline for one `Files` call, retries and cleanup-free work included; default none. */
+  /**
+   * An overall deadline for one `Files` call, retries and cleanup-free work included; default none. The multipart
+   * sessions (which run the caller's code) and `waitUntilAcknowledged` (bounded by its poll schedule) are not under it.
+   */
   readonly deadline?: Duration.DurationInput | undefined
   /** Retry schedule of API requests; default `defaultApiRetrySchedule`. */
   readonly apiRetrySchedule?: Schedule.Schedule<unknown, unknown> | undefined

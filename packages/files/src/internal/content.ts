@@ -1,5 +1,6 @@
 /**
- * The representation behind `Content`: where the bytes come from and whether they can be read again.
+ * The representation behind `Content`: where the bytes come from and whether they can be read again; and the two
+ * helpers on bytes that planning and sending share (`concat`, `collect`).
  *
  * @internal
  */
@@ -230,3 +231,22 @@ export const fromRanged = (
 /** @internal */
 export const fromBytes = (bytes: Uint8Array): ContentImpl =>
   new ContentImpl({ _tag: "Bytes", bytes }, bytes.byteLength)
+
+/** @internal */
+export const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** A byte stream read into one buffer. @internal */
+export const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Array, E> =>
+  Stream.runFold(stream, [] as Array<Uint8Array>, (acc, c) => {
+    acc.push(c)
+    return acc
+  }).pipe(Effect.map((chunks) => concat(chunks, chunks.reduce((n, c) => n + c.byteLength, 0))))

@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import { Effect, Predicate, Stream } from "effect"
-import { InvalidContentError } from "../CdfError.js"
+import { Chunk, Effect, Predicate, Stream } from "effect"
+import { InvalidContentError, UploadError } from "../CdfError.js"
 
 /** A failure of the caller's content source (a stream that failed, a file that could not be read). @internal */
 export class ContentReadError {
@@ -149,4 +149,37 @@ export const readFailureOf = (failure: unknown): ReadFailure => {
     code,
     invalid: undefined
   }
+}
+
+/** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. @internal */
+export const exactly = (size: number | undefined) => <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  size === undefined ? stream : Stream.suspend(() => {
+    let seen = 0
+    return stream.pipe(
+      Stream.mapChunksEffect((chunks) => {
+        seen += Chunk.reduce(chunks, 0, (n, c) => n + c.byteLength)
+        return seen > size
+          ? Effect.fail(new ContentReadError(`more than the declared ${size} bytes`))
+          : Effect.succeed(chunks)
+      }),
+      Stream.concat(Stream.suspend(() =>
+        seen === size ? Stream.empty : Stream.fail(new ContentReadError(`${seen} bytes, not the declared ${size}`))
+      ))
+    )
+  })
+
+/**
+ * The error of a failed read of the content: the `InvalidContentError` of a chunk that is not bytes, else an
+ * `UploadError` (`Content`) with the reason the source gave (its message, and the code of a system error).
+ *
+ * @internal
+ */
+export const readFailed = (e: unknown): UploadError | InvalidContentError => {
+  const failure = readFailureOf(e)
+  return failure.invalid ??
+    new UploadError({
+      message: failure.message,
+      reason: "Content",
+      ...(failure.code === undefined ? {} : { code: failure.code })
+    })
 }

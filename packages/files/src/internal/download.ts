@@ -15,10 +15,9 @@ import * as ApiClient from "./apiClient.js"
 import { type CdfError, CdfTimeoutError, DownloadError, RequestInfo } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
 import { corsHint } from "./browser.js"
-import { withDeadline } from "./deadline.js"
+import { streamWithinDeadline, withDeadline } from "./deadline.js"
 import * as FileWire from "./fileWire.js"
 import * as Policy from "./retryPolicy.js"
-import { streamWithinDeadline } from "./fileQueries.js"
 
 /** The options of `downloadUrl` and `download`. @internal */
 export interface DownloadOptions {
@@ -216,17 +215,11 @@ const dropBytes = (skip: number) => <E>(stream: Stream.Stream<Uint8Array, E>): S
 }
 
 const retryEvent = (attempt: number, failure: Failure, offset: number): Effect.Effect<void> =>
-  Effect.currentSpan.pipe(
-    Effect.flatMap((span) =>
-      Effect.map(Clock.currentTimeMillis, (now) =>
-        span.event("cdf.retry", BigInt(Math.round(now)) * 1_000_000n, {
-          "cdf.retry.attempt": attempt,
-          "cdf.retry.reason": reasonOf(failure),
-          "cdf.download.offset": offset
-        }))
-    ),
-    Effect.ignore
-  )
+  Policy.spanEvent("cdf.retry", {
+    "cdf.retry.attempt": attempt,
+    "cdf.retry.reason": reasonOf(failure),
+    "cdf.download.offset": offset
+  })
 
 /**
  * `Files.download`: the bytes of one file as a stream. The first GET asks for the whole file; after a failure

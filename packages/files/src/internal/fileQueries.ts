@@ -5,13 +5,14 @@
  *
  * @internal
  */
-import { Chunk, Duration, Effect, Option, Stream } from "effect"
+import { Chunk, Effect, Option, Stream } from "effect"
 import type * as CdfClient from "../CdfClient.js"
 import * as ApiClient from "./apiClient.js"
-import { type CdfError, CdfTimeoutError } from "../CdfError.js"
+import type { CdfError } from "../CdfError.js"
 import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import { batchConcurrency, inBatches, validateEach } from "./batches.js"
+import { streamWithinDeadline } from "./deadline.js"
 import * as Filter from "./fileFilter.js"
 import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
@@ -73,27 +74,6 @@ export const recordsInBatches = <A>(client: CdfClient.Service, args: {
       Effect.map((answer) => answer.value.items),
       Effect.withSpan(args.span, { attributes: { "cdf.items": batch.length } })
     ))
-
-/** The client's overall deadline on a stream: past it, the stream fails with `CdfTimeoutError` kind `deadline`. @internal */
-export const streamWithinDeadline = (client: CdfClient.Service) =>
-<A, E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E | CdfTimeoutError, R> =>
-  Option.match(client.config.deadline, {
-    onNone: () => stream,
-    onSome: (deadline) =>
-      Stream.interruptWhen(
-        stream,
-        Effect.zipRight(
-          Effect.sleep(deadline),
-          Effect.fail(
-            new CdfTimeoutError({
-              message: `The call did not finish within its deadline of ${Duration.format(deadline)}`,
-              kind: "deadline",
-              timeoutMillis: Duration.toMillis(deadline)
-            })
-          )
-        )
-      )
-  })
 
 /**
  * `files/list` as a stream of records: the filter and options checked before the first request, then one request

@@ -1,8 +1,10 @@
 /**
  * The construction of the `Files` service on a `CdfClient`: each operation of `Files.Service` wired to its code
  * (`uploadFlow.ts`, `multipartSession.ts`, `fileRecords.ts`, `verifiedUpload.ts`, `fileQueries.ts`,
- * `fileUpdates.ts`, `fileDeletion.ts`, `download.ts`), under the client's deadline; and `retrieve` /
- * `waitUntilAcknowledged`, which only read records.
+ * `fileUpdates.ts`, `fileDeletion.ts`, `download.ts`), under the client's deadline (`deadline.ts`); and `retrieve` /
+ * `waitUntilAcknowledged`, which only read records. Two kinds of operation are not under the deadline: the
+ * multipart sessions, which run the caller's own code between their calls (each call has its attempt timeout), and
+ * `waitUntilAcknowledged`, which its poll schedule bounds.
  *
  * @internal
  */
@@ -17,7 +19,7 @@ import * as Download from "./download.js"
 import * as Deletion from "./fileDeletion.js"
 import type * as Filter from "./fileFilter.js"
 import * as Queries from "./fileQueries.js"
-import * as FilesApi from "./fileRecords.js"
+import * as FileRecords from "./fileRecords.js"
 import * as Updates from "./fileUpdates.js"
 import * as MultipartSession from "./multipartSession.js"
 import * as UploadFlow from "./uploadFlow.js"
@@ -35,7 +37,7 @@ type FileIdentifier = typeof Identifier.FileIdentifier.Encoded
 
 const retrieveWith = (client: CdfClient.Service) => (file: FileIdentifier) =>
   Identifier.validateFileIdentifier(file).pipe(
-    Effect.flatMap((identifier) => FilesApi.retrieve(client, identifier)),
+    Effect.flatMap((identifier) => FileRecords.retrieve(client, identifier)),
     withDeadline(client),
     Effect.withSpan("Files.retrieve")
   )
@@ -153,7 +155,7 @@ export const waitUntilAcknowledged = (
     const start = yield* Clock.currentTimeMillis
     let polls = 0
     let last: FileMetadata.FileMetadata | undefined
-    yield* FilesApi.retrieve(client, identifier).pipe(
+    yield* FileRecords.retrieve(client, identifier).pipe(
       Effect.tap((record) =>
         Effect.sync(() => {
           polls++

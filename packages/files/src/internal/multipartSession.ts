@@ -11,7 +11,7 @@ import { type CdfError, isCdfError, UploadError, withCleanup } from "../CdfError
 import * as Content from "../Content.js"
 import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
-import * as FilesApi from "./fileRecords.js"
+import * as FileRecords from "./fileRecords.js"
 import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
 import * as Transfer from "./transfer.js"
@@ -25,9 +25,9 @@ const makeSession = (
   settings: Transfer.TransferSettings
 ) =>
   Effect.map(Ref.make(new Map<number, "sending" | "sent">()), (state) => {
-    const urls = record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url))
+    const urls = record.uploadUrls.map((url) => FileRecords.uploadUrlOf(client, url))
     const session: MultipartUploadSession = {
-      file: FilesApi.plainMetadata(record),
+      file: FileRecords.plainMetadata(record),
       parts,
       uploadPart: (part, input, options) =>
         Effect.gen(function*() {
@@ -98,7 +98,7 @@ const runSession = <A, E, R>(
         reason: "Incomplete"
       })
     }
-    yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
+    yield* FileRecords.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
     return result
   })
 
@@ -127,13 +127,13 @@ export const withMultipartUploadSession = <A, E, R>(
         Option.match(id, {
           onNone: () => Effect.fail(error),
           onSome: (fileId) =>
-            Effect.flatMap(FilesApi.deleteCreated(client, fileId), (c) =>
+            Effect.flatMap(FileRecords.deleteCreated(client, fileId), (c) =>
               Effect.fail(isCdfError(error) ? withCleanup(error, c) : error))
         }))
     return yield* Effect.gen(function*() {
       // register: a record this call created is recorded atomically with its creation (also when interrupted while
       // the create is in flight), so the cleanup below deletes it.
-      const { record } = yield* FilesApi.createRecord({
+      const { record } = yield* FileRecords.createRecord({
         client,
         path: "files/initmultipartupload",
         urlParams: { overwrite: String(overwrite), parts: String(parts) },
@@ -141,7 +141,7 @@ export const withMultipartUploadSession = <A, E, R>(
         overwrite,
         response: FileWire.InitMultiPartUploadResponse,
         register: created,
-        resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, parts)
+        resume: (externalId) => FileRecords.multiUploadLink(client, { externalId }, parts)
       })
       return yield* runSession(client, record, parts, settings, use)
     }).pipe(
@@ -150,7 +150,7 @@ export const withMultipartUploadSession = <A, E, R>(
         exit._tag === "Success" ? Effect.void : Effect.flatMap(takeCreated, (id) =>
           Option.match(id, {
             onNone: () => Effect.void,
-            onSome: (fileId) => FilesApi.deleteCreated(client, fileId)
+            onSome: (fileId) => FileRecords.deleteCreated(client, fileId)
           }))
       )
     )
@@ -171,6 +171,6 @@ export const withMultipartUploadContentSession = <A, E, R>(
   Effect.gen(function*() {
     yield* checkParts(options.parts)
     const valid = yield* Identifier.validateContentIdentifier(identifier)
-    const record = yield* FilesApi.multiUploadLink(client, valid, options.parts)
+    const record = yield* FileRecords.multiUploadLink(client, valid, options.parts)
     return yield* runSession(client, record, options.parts, settingsFor(client, options), use)
   }).pipe(Effect.withSpan("Files.withMultipartUploadContentSession"))

@@ -15,7 +15,7 @@ import type * as FileMetadata from "../FileMetadata.js"
 import * as MultipartCheckpoint from "../MultipartCheckpoint.js"
 import type { OnProgress } from "../Progress.js"
 import * as Queries from "./fileQueries.js"
-import * as FilesApi from "./fileRecords.js"
+import * as FileRecords from "./fileRecords.js"
 import * as FileWire from "./fileWire.js"
 import * as Transfer from "./transfer.js"
 import { implOf } from "./uploadPlan.js"
@@ -157,7 +157,7 @@ const sendAndComplete = (
       skip: new Set(checkpoint.acknowledged),
       onPart
     }).pipe(
-      FilesApi.withRequestSpan(client, "Files.transfer", {
+      FileRecords.withRequestSpan(client, "Files.transfer", {
         attributes: {
           "cdf.file.id": checkpoint.fileId,
           "cdf.upload.size": checkpoint.size,
@@ -166,7 +166,7 @@ const sendAndComplete = (
         }
       })
     )
-    yield* FilesApi.completeMultipart(client, { id: checkpoint.fileId, uploadId: checkpoint.uploadId })
+    yield* FileRecords.completeMultipart(client, { id: checkpoint.fileId, uploadId: checkpoint.uploadId })
     return transfer
   })
 
@@ -178,7 +178,7 @@ const fresh = (
 ): Effect.Effect<{ readonly file: FileMetadata.FileMetadata; readonly transfer: Transfer.TransferResult }, CdfError> =>
   Effect.gen(function*() {
     const { plan } = args
-    const { record } = yield* FilesApi.createRecord({
+    const { record } = yield* FileRecords.createRecord({
       client,
       path: "files/initmultipartupload",
       urlParams: { overwrite: String(overwrite), parts: String(plan.parts) },
@@ -186,7 +186,7 @@ const fresh = (
       overwrite,
       response: FileWire.InitMultiPartUploadResponse,
       register: args.created,
-      resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, plan.parts)
+      resume: (externalId) => FileRecords.multiUploadLink(client, { externalId }, plan.parts)
     })
     const checkpoint: MultipartCheckpoint.MultipartCheckpoint = {
       version: 1,
@@ -196,14 +196,14 @@ const fresh = (
       size: plan.size,
       partSize: plan.partSize,
       parts: plan.parts,
-      uploadUrls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),
+      uploadUrls: record.uploadUrls.map((url) => FileRecords.uploadUrlOf(client, url)),
       acknowledged: []
     }
     yield* args.resume.onCheckpoint(checkpoint)
     // the caller holds a checkpoint of this record now: a failure from here on leaves it for a later resume
     yield* Ref.set(args.created, Option.none())
     const transfer = yield* sendAndComplete(client, args, checkpoint)
-    return { file: FilesApi.plainMetadata(record), transfer }
+    return { file: FileRecords.plainMetadata(record), transfer }
   })
 
 /**
@@ -224,7 +224,7 @@ export const uploadMultipart = (
     const replayable = implOf(args.prepared.content).source._tag !== "OneShot"
     return yield* sendAndComplete(client, args, checkpoint).pipe(
       Effect.flatMap((transfer) =>
-        Effect.map(FilesApi.retrieve(client, { id: checkpoint.fileId }), (file) => ({ file, transfer }))
+        Effect.map(FileRecords.retrieve(client, { id: checkpoint.fileId }), (file) => ({ file, transfer }))
       ),
       Effect.catchIf((error) => replayable && sessionRefused(error), () =>
         Effect.zipRight(Effect.annotateCurrentSpan("cdf.resume.restarted", true), restart))

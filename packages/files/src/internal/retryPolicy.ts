@@ -1,8 +1,9 @@
 /**
- * Every retry and timeout rule of the library, in one place. Each request path (API calls through
- * `CdfClient.request`, the completion call among them; single PUTs and parts in `transfer`; token requests of
- * `CdfAuth` client credentials) classifies its failures here and is retried through `Effect.retry` with a
- * schedule made here, once per client.
+ * The retry and timeout rules of the library: how a failure is classified, which failures each kind of request
+ * retries, how long to wait, and how one attempt is bounded. Each request path (API calls through
+ * `CdfClient.request`, the completion call among them; single PUTs and parts in `uploadPut`; token requests of
+ * `CdfAuth` client credentials; the GETs of `Files.download`) classifies its failures here and is retried through
+ * `Effect.retry` (a download: `Stream.retry`) with a schedule made here, once per client.
  *
  * What a failure is (`FailureKind`):
  * - `throttle`: 429. Never processed, so retried for every request, creates included.
@@ -15,8 +16,12 @@
  *   in seconds, not after the whole schedule. Its messages name CORS as a possible cause (`browser.ts`).
  * - `transient`: may or may not have been processed: 408/500/502/503/504 (`ambiguousStatuses`), any answer with
  *   `cdf-is-auto-retryable` (not `false`), a transport error after the connection was made, an attempt timeout.
- *   Retried only for idempotent requests (GET, PUT, `byids`, `uploadlink`, `multiuploadlink`,
- *   `completemultipartupload`, token requests).
+ *   Retried only for idempotent requests. Each request says which it is (`retry` of `CdfClient.request`, a
+ *   `RetryPolicy`): PUTs, the download's GETs, token requests, `byids`, `list`, `update`, `downloadlink`,
+ *   `uploadlink`, `multiuploadlink`, `completemultipartupload` and `Files.delete` are idempotent, and so is a
+ *   create with an external id: a repeat that is refused with 409 takes up the record the first attempt made, if
+ *   it is provably that one (`fileRecords.createRecord`), and with `overwrite` a repeat replaces it. A create without
+ *   one is not, nor is the delete of a cleanup (a repeat of a delete that was done would fail it).
  * - `unauthorized`: a 401 from the API: one token refresh and the request again (`CdfClient`). A 401 or 403 from
  *   storage or from the identity provider is `fatal` (an `UploadError` / `AuthError` at once).
  * - `fatal`: never retried.
@@ -27,9 +32,17 @@
  * it, capped at `maxRetryAfter` (its own setting; by default equal to `maxRetryDelay`, 30 s).
  *
  * Timeouts: `attemptTimeout` bounds one attempt (API 60 s, transfer 600 s by default) and runs the same code under
- * `TestClock` as in production (a deadline on the current `Clock`, one sleeper per clock for all attempts). The
- * stall watchdog of streamed transfers (`uploadBody`) and the overall `deadline` of a `Files` call live with their
- * callers.
+ * `TestClock` as in production (a deadline on the current `Clock`, one sleeper per clock for all attempts).
+ *
+ * What lives with its caller, because only that caller uses it:
+ * - the stall watchdog of streamed PUTs (`uploadRequest.watchdogOf`), and a download's stall and attempt timeouts
+ *   on its stream (`download.ts`);
+ * - the overall deadline of a `Files` call (`deadline.ts`);
+ * - the default retry schedule of token requests (`auth.ts`: 200 ms growing, jittered, 3 retries);
+ * - how long an interrupted create waits for its answer (`fileRecords.createGrace`, 10 s), and the cleanup's delete
+ *   (`fileRecords.deleteCreated`: 10 s an attempt, two retries, 15 s in all);
+ * - the poll of `waitUntilAcknowledged` (`filesService.defaultAcknowledgeSchedule`).
+ * Each is driven by this module's `makeSchedule`, `attemptTimeout` or a `Schedule` of its own, never a loop.
  *
  * The success path stays cheap: `retrying` makes no schedule driver, no fiber and no span event unless an attempt
  * failed with a retryable failure.

@@ -8,6 +8,7 @@
 export { limits, makeSettings, makeTransferSettings, MiB } from "./transferSettings.js"
 export type { TransferOptions, TransferSettings } from "./transferSettings.js"
 export { planParts, prepare, prepareInMemory, spoolThreshold } from "./uploadPlan.js"
-export type { Plan, Prepared, TransferResult } from "./uploadPlan.js"
+export type { Plan, Prepared } from "./uploadPlan.js"
+export type { TransferResult } from "./uploadPut.js"
 export { putParts, toParts } from "./uploadParts.js"
 export { putPart, putSingle } from "./uploadPut.js"

@@ -14,10 +14,10 @@
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import { Clock, Duration, Effect, Runtime, type Scope, Stream } from "effect"
-import { ContentReadError, type RangeReader, type Source } from "./content.js"
+import { collect, ContentReadError, type RangeReader, type Source } from "./content.js"
+import { exactly } from "./contentValidation.js"
 import * as Policy from "./retryPolicy.js"
 import type { Hash } from "./sha256.js"
-import { collect, exactly } from "./uploadPlan.js"
 import {
   contentFailure,
   type Failure,
@@ -362,8 +362,11 @@ export const sendStream = (
   })
 
 /**
- * One attempt at sending `body`, by the strategy that fits it: a buffer handed over whole (small, or `buffer` mode),
- * as raw views (large, to a client that reads web streams), or as an Effect stream; `hash` applies to streams only.
+ * One attempt at sending `body`, by the strategy that fits it (the five of this module's top comment): a whole read
+ * (`sendRead`), a range as a raw web stream or as an Effect stream (`sendRange`, `sendStream`), an Effect stream
+ * (`sendStream`), a buffer handed over whole (`sendBytes`: small, or `buffer` mode), as raw views (`sendViews`: large,
+ * to a client that reads web streams) or as a stream of views (`sendStream`). `hash` makes the sha256 of what is read
+ * (a whole read, a range, a stream); a buffer's is made once, before its attempts (`uploadPut`).
  *
  * @internal
  */

@@ -13,7 +13,7 @@ import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import type { OnProgress } from "../Progress.js"
 import { withDeadline } from "./deadline.js"
-import * as FilesApi from "./fileRecords.js"
+import * as FileRecords from "./fileRecords.js"
 import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
 import * as Resumable from "./resumableUpload.js"
@@ -21,14 +21,14 @@ import * as Transfer from "./transfer.js"
 import type { UploadBytesOptions, UploadResult } from "./uploadTypes.js"
 
 /** Options of the transfer itself (every upload call takes them). @internal */
-export interface TransferOptions {
+export interface CallTransferOptions {
   readonly onProgress?: OnProgress | undefined
   readonly multipart?: boolean | undefined
   readonly checksum?: "sha256" | undefined
 }
 
 /** The client's transfer settings with the per-call checksum option applied. @internal */
-export const settingsFor = (client: CdfClient.Service, options: TransferOptions): Transfer.TransferSettings =>
+export const settingsFor = (client: CdfClient.Service, options: CallTransferOptions): Transfer.TransferSettings =>
   options.checksum === "sha256" && !client.transfer.checksum ? { ...client.transfer, checksum: true } : client.transfer
 
 /** @internal */
@@ -47,7 +47,7 @@ export const uploadContentBytes = (
   client: CdfClient.Service,
   input: Content.Input,
   identifier: FileMetadata.ContentIdentifier,
-  options: TransferOptions
+  options: CallTransferOptions
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.scoped(Effect.gen(function*() {
     const valid = yield* Identifier.validateContentIdentifier(identifier)
@@ -55,27 +55,27 @@ export const uploadContentBytes = (
     const prepared = yield* Transfer.prepare(Content.make(input), settings, { multipart: options.multipart })
     yield* Effect.annotateCurrentSpan({ "cdf.upload.plan": prepared.plan._tag })
     if (prepared.plan._tag === "Single") {
-      const record = yield* FilesApi.uploadLink(client, valid)
+      const record = yield* FileRecords.uploadLink(client, valid)
       const transfer = yield* Transfer.putSingle({
         storage: client.storage,
-        url: FilesApi.uploadUrlOf(client, record.uploadUrl),
+        url: FileRecords.uploadUrlOf(client, record.uploadUrl),
         prepared,
         contentType: record.mimeType,
         settings,
         onProgress: options.onProgress
       })
-      return { file: FilesApi.plainMetadata(record), transfer }
+      return { file: FileRecords.plainMetadata(record), transfer }
     }
-    const record = yield* FilesApi.multiUploadLink(client, valid, prepared.plan.parts)
+    const record = yield* FileRecords.multiUploadLink(client, valid, prepared.plan.parts)
     const transfer = yield* Transfer.putParts({
       storage: client.storage,
-      urls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),
+      urls: record.uploadUrls.map((url) => FileRecords.uploadUrlOf(client, url)),
       prepared,
       settings,
       onProgress: options.onProgress
     })
-    yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
-    return { file: FilesApi.plainMetadata(record), transfer }
+    yield* FileRecords.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
+    return { file: FileRecords.plainMetadata(record), transfer }
   })).pipe(Effect.withSpan("Files.uploadContentBytes"))
 
 /**
@@ -99,7 +99,7 @@ export const uploadWith = (client: CdfClient.Service) =>
     const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const settings = settingsFor(client, { checksum })
-    return yield* FilesApi.withCleanupOf(client, (created) =>
+    return yield* FileRecords.withCleanupOf(client, (created) =>
       Effect.suspend(() => {
         const upload = (prepared: Transfer.Prepared): Effect.Effect<UploadResult, CdfError> =>
           Effect.gen(function*() {
@@ -159,7 +159,7 @@ const uploadSingle = (
   args: UploadArgs
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
-    const { record } = yield* FilesApi.createRecord({
+    const { record } = yield* FileRecords.createRecord({
       client,
       path: "files",
       urlParams: { overwrite: String(args.overwrite) },
@@ -167,24 +167,24 @@ const uploadSingle = (
       overwrite: args.overwrite,
       response: FileWire.UploadFileMetadata,
       register: args.created,
-      resume: (externalId) => FilesApi.uploadLink(client, { externalId })
+      resume: (externalId) => FileRecords.uploadLink(client, { externalId })
     })
     const transfer = yield* Transfer.putSingle({
       storage: client.storage,
-      url: FilesApi.uploadUrlOf(client, record.uploadUrl),
+      url: FileRecords.uploadUrlOf(client, record.uploadUrl),
       prepared: args.prepared,
       contentType: record.mimeType,
       settings: args.settings,
       onProgress: args.onProgress
     }).pipe(
-      FilesApi.withRequestSpan(client, "Files.transfer", {
+      FileRecords.withRequestSpan(client, "Files.transfer", {
         attributes: {
           "cdf.file.id": record.id,
           ...(args.prepared.plan.size === undefined ? {} : { "cdf.upload.size": args.prepared.plan.size })
         }
       })
     )
-    return { file: FilesApi.plainMetadata(record), transfer }
+    return { file: FileRecords.plainMetadata(record), transfer }
   })
 
 const uploadMultipart = (
@@ -193,7 +193,7 @@ const uploadMultipart = (
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
     const { plan } = args
-    const { record } = yield* FilesApi.createRecord({
+    const { record } = yield* FileRecords.createRecord({
       client,
       path: "files/initmultipartupload",
       urlParams: { overwrite: String(args.overwrite), parts: String(plan.parts) },
@@ -201,19 +201,19 @@ const uploadMultipart = (
       overwrite: args.overwrite,
       response: FileWire.InitMultiPartUploadResponse,
       register: args.created,
-      resume: (externalId) => FilesApi.multiUploadLink(client, { externalId }, plan.parts)
+      resume: (externalId) => FileRecords.multiUploadLink(client, { externalId }, plan.parts)
     })
     const transfer = yield* Transfer.putParts({
       storage: client.storage,
-      urls: record.uploadUrls.map((url) => FilesApi.uploadUrlOf(client, url)),
+      urls: record.uploadUrls.map((url) => FileRecords.uploadUrlOf(client, url)),
       prepared: args.prepared,
       settings: args.settings,
       onProgress: args.onProgress
     }).pipe(
-      FilesApi.withRequestSpan(client, "Files.transfer", {
+      FileRecords.withRequestSpan(client, "Files.transfer", {
         attributes: { "cdf.file.id": record.id, "cdf.upload.size": plan.size, "cdf.upload.parts": plan.parts }
       })
     )
-    yield* FilesApi.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
-    return { file: FilesApi.plainMetadata(record), transfer }
+    yield* FileRecords.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
+    return { file: FileRecords.plainMetadata(record), transfer }
   })

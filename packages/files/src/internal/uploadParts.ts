@@ -9,20 +9,13 @@ import { Effect, FiberSet, Stream } from "effect"
 import { type CdfTimeoutError, type InvalidContentError, UploadError } from "../CdfError.js"
 import type { OnProgress } from "../Progress.js"
 import { streamOf } from "./content.js"
+import { exactly, readFailed } from "./contentValidation.js"
 import { Tracker } from "./progress.js"
 import { sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
 import { type Body, hashBytes, rangeOf } from "./uploadBody.js"
-import {
-  contentError,
-  exactly,
-  implOf,
-  type Prepared,
-  readFailed,
-  sizeOfSource,
-  type TransferResult
-} from "./uploadPlan.js"
-import { putOne } from "./uploadPut.js"
+import { contentError, implOf, type Prepared, sizeOfSource } from "./uploadPlan.js"
+import { putOne, type TransferResult } from "./uploadPut.js"
 
 /**
  * Splits a byte stream into parts of exactly `partSize` bytes (the last may be shorter; an empty stream gives one

@@ -1,14 +1,15 @@
 /**
  * Planning an upload before any request: its size (read, counted or spooled when not given), one PUT or multipart,
- * the parts (as the Python SDK plans them), and the content helpers the senders share (`exactly`, `collect`).
+ * the parts (as the Python SDK plans them). The content helpers the senders share are in `content.ts` (`collect`,
+ * `concat`) and `contentValidation.ts` (`exactly`, `readFailed`).
  *
  * @internal
  */
 import { Chunk, Effect, Option, type Scope, Stream } from "effect"
 import { FileSizeLimitError, type InvalidContentError, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
-import { ContentImpl, ContentReadError, fromBytes, isContent, type Source, streamOf } from "./content.js"
-import { readFailureOf } from "./contentValidation.js"
+import { collect, concat, ContentImpl, ContentReadError, fromBytes, isContent, type Source, streamOf } from "./content.js"
+import { exactly, readFailed } from "./contentValidation.js"
 import { Spooler } from "./spool.js"
 import { limits, type TransferSettings } from "./transferSettings.js"
 
@@ -21,12 +22,6 @@ export type Plan =
 export interface Prepared {
   readonly plan: Plan
   readonly content: Content.Content
-}
-
-/** @internal */
-export interface TransferResult {
-  readonly bytes: number
-  readonly sha256: string | undefined
 }
 
 /**
@@ -185,18 +180,6 @@ export const prepare = (
     return yield* planSized(spooled.content, spooled.size, settings, options?.multipart)
   })
 
-/** @internal */
-export const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
-
 /**
  * The plan of `prepare` for content held in memory (bytes, a string): nothing to read, so no scope is needed;
  * `undefined` for any other content, which goes through `prepare`.
@@ -212,44 +195,4 @@ export const prepareInMemory = (
   return impl.source._tag === "Bytes"
     ? planSized(impl, impl.source.bytes.byteLength, settings, options?.multipart)
     : undefined
-}
-
-/** Fails with a `ContentReadError` when a stream of declared size yields another number of bytes. @internal */
-export const exactly = (size: number | undefined) => <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  size === undefined ? stream : Stream.suspend(() => {
-    let seen = 0
-    return stream.pipe(
-      Stream.mapChunksEffect((chunks) => {
-        seen += Chunk.reduce(chunks, 0, (n, c) => n + c.byteLength)
-        return seen > size
-          ? Effect.fail(new ContentReadError(`more than the declared ${size} bytes`))
-          : Effect.succeed(chunks)
-      }),
-      Stream.concat(Stream.suspend(() =>
-        seen === size ? Stream.empty : Stream.fail(new ContentReadError(`${seen} bytes, not the declared ${size}`))
-      ))
-    )
-  })
-
-/** A byte stream read into one buffer. @internal */
-export const collect = <E>(stream: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Array, E> =>
-  Stream.runFold(stream, [] as Array<Uint8Array>, (acc, c) => {
-    acc.push(c)
-    return acc
-  }).pipe(Effect.map((chunks) => concat(chunks, chunks.reduce((n, c) => n + c.byteLength, 0))))
-
-/**
- * The error of a failed read of the content: the `InvalidContentError` of a chunk that is not bytes, else an
- * `UploadError` (`Content`) with the reason the source gave (its message, and the code of a system error).
- *
- * @internal
- */
-export const readFailed = (e: unknown): UploadError | InvalidContentError => {
-  const failure = readFailureOf(e)
-  return failure.invalid ??
-    new UploadError({
-      message: failure.message,
-      reason: "Content",
-      ...(failure.code === undefined ? {} : { code: failure.code })
-    })
 }

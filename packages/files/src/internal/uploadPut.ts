@@ -17,7 +17,13 @@ import { type Hash, sha256Factory } from "./sha256.js"
 import { progressIntervalOf, type TransferSettings } from "./transferSettings.js"
 import { attemptOf, type Body, bodyOf, hashBytes } from "./uploadBody.js"
 import { type Failure, notReplayable } from "./uploadRequest.js"
-import { implOf, type Prepared, sizeOfSource, type TransferResult } from "./uploadPlan.js"
+import { implOf, type Prepared, sizeOfSource } from "./uploadPlan.js"
+
+/** What a transfer sent: its bytes, and their sha256 when it was computed. @internal */
+export interface TransferResult {
+  readonly bytes: number
+  readonly sha256: string | undefined
+}
 
 /** A PUT is idempotent: every retryable failure is retried. */
 const isRetryable = (failure: Failure): boolean => Policy.isRetryable("idempotent", failure)

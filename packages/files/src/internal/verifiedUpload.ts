@@ -14,7 +14,7 @@ import type * as Content from "../Content.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import { withDeadline } from "./deadline.js"
 import * as Download from "./download.js"
-import * as FilesApi from "./fileRecords.js"
+import * as FileRecords from "./fileRecords.js"
 import { sha256Factory } from "./sha256.js"
 import * as UploadFlow from "./uploadFlow.js"
 import type { UploadBytesOptions, UploadResult } from "./uploadTypes.js"
@@ -61,7 +61,7 @@ export const uploadVerified = (
     // Ours to delete: a record made by a create without overwrite, or (with overwrite) one never updated since it was
     // created within this call; the rule of fileRecords.createRecord.
     const created = options.overwrite !== true ||
-      (file.createdTime === file.lastUpdatedTime && file.createdTime >= start - FilesApi.ownershipSkewMillis)
+      (file.createdTime === file.lastUpdatedTime && file.createdTime >= start - FileRecords.ownershipSkewMillis)
     const check = Effect.gen(function*() {
       const record = yield* acknowledged(file.id)
       const read = yield* sha256OfStream(Download.download(client, { id: file.id }))
@@ -76,6 +76,6 @@ export const uploadVerified = (
       }
       return { ...result, file: record }
     }).pipe(Effect.withSpan("Files.verify", { attributes: { "cdf.file.id": file.id } }))
-    return yield* FilesApi.withCleanupOf(client, (slot) =>
+    return yield* FileRecords.withCleanupOf(client, (slot) =>
       Effect.zipRight(created ? Ref.set(slot, Option.some(file.id)) : Effect.void, check))
   }).pipe(withDeadline(client))
