@@ -1,6 +1,7 @@
 /**
  * The timeouts of a streamed PUT attempt (a stream, or a buffer larger than 1 MiB): the stall timeout counts from
- * the last byte the HTTP client took, the attempt timeout from the start of the attempt, on the Effect clock.
+ * the last byte the HTTP client took, the attempt timeout from the start of the attempt, on the Effect clock. And a
+ * stream in `bodyMode: "buffer"`, read whole and then timed as a buffer handed over whole is.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
@@ -11,13 +12,14 @@ import { bytesOf, createFile, sha256, storage, storagePuts, stored } from "./Tra
 
 const MiB = 1024 * 1024
 
-const settings = (stall: number, attempt: number, rawStreamBodies = false) =>
+const settings = (stall: number, attempt: number, rawStreamBodies = false, bodyMode: "stream" | "buffer" = "stream") =>
   Transfer.makeSettings({
     singlePutThreshold: 64 * MiB,
     retrySchedule: Schedule.stop,
     stallTimeout: Duration.millis(stall),
     attemptTimeout: Duration.millis(attempt),
-    rawStreamBodies
+    rawStreamBodies,
+    bodyMode
   })
 
 const upload = (content: Content.Content, s: Transfer.TransferSettings) =>
@@ -84,4 +86,27 @@ describe("the watchdog of a streamed attempt", () => {
         expect((yield* storagePuts).length).toBe(1)
       }).pipe(inMemory))
   }
+})
+
+describe("a stream in bodyMode buffer: read whole, then timed as a buffer is", () => {
+  const stream = (bytes: Uint8Array) =>
+    Content.fromFactory(() => Stream.make(bytes.subarray(0, 1000), bytes.subarray(1000)), { size: bytes.byteLength })
+
+  it.effect("up to 1 MiB, storage that never answers fails it as stalled", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Hang" } })
+      const fiber = yield* Effect.fork(upload(stream(bytesOf(90_000)), yield* settings(1000, 1800, false, "buffer")))
+      yield* TestClock.adjust("3 seconds")
+      expect(timeoutOf(yield* Effect.flip(Fiber.join(fiber)))).toEqual(["stall", 1000])
+    }).pipe(inMemory))
+
+  it.effect("over 1 MiB, only the attempt timeout ends it (nothing can be seen moving in a buffer)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.addFault({ route: "storage.put", action: { _tag: "Hang" } })
+      const fiber = yield* Effect.fork(upload(stream(bytesOf(2 * MiB)), yield* settings(1000, 1800, false, "buffer")))
+      yield* TestClock.adjust("3 seconds")
+      expect(timeoutOf(yield* Effect.flip(Fiber.join(fiber)))).toEqual(["transfer", 1800])
+    }).pipe(inMemory))
 })

@@ -6,15 +6,16 @@
  * - `sendViews`: a buffer over 1 MiB handed to an HTTP client that reads web `ReadableStream`s itself, view by view;
  * - `sendRange`: a range of a file or a Blob (over 1 MiB in one PUT, or a part) handed to such a client as a web
  *   `ReadableStream` that reads when the client pulls;
- * - `sendStream`: an Effect stream (any other content, or the above for other clients), with the stall watchdog.
- * `attemptOf` picks one. What every attempt shares (its target, its failure, the request, the watchdog) is in
- * `uploadRequest`; retries, errors and the span of a PUT are in `uploadPut`.
+ * - `sendStream`: an Effect stream (any other content, or the above for other clients), with the stall watchdog; in
+ *   `buffer` mode read whole, then sent by `sendBytes`.
+ * `attemptOf` picks one. What every attempt shares (its target, its failure, the request, what its body has moved
+ * and the watchdog that reads it) is in `uploadRequest`; retries, errors and the span of a PUT are in `uploadPut`.
  *
  * @internal
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import { Clock, Duration, Effect, Runtime, type Scope, Stream } from "effect"
-import { collect, ContentReadError, type RangeReader, type Source } from "./content.js"
+import { collect, type RangeReader, type Source } from "./content.js"
 import { exactly } from "./contentValidation.js"
 import * as Policy from "./retryPolicy.js"
 import type { Hash } from "./sha256.js"
@@ -22,6 +23,7 @@ import {
   contentFailure,
   type Failure,
   failedRead,
+  Moved,
   noReadFailure,
   nothingHashed,
   putRequest,
@@ -213,21 +215,15 @@ export const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent
   Effect.clockWith((clock) =>
     Effect.flatMap(Effect.runtime<never>(), (runtime) => {
       const { tracker } = target
-      const start = clock.unsafeCurrentTimeMillis()
-      // what the client has taken so far, and when it last took a view (read by the watchdog)
-      const moved = { at: start, bytes: 0 }
+      const moved = new Moved(clock.unsafeCurrentTimeMillis())
       const body = slicedBody(bytes, target.contentType, clock, runtime, {
-        moved: (now, n) => {
-          moved.at = now
-          moved.bytes += n
-          return tracker.pulled(target.key, moved.bytes)
-        },
+        moved: (now, n) => tracker.pulled(target.key, moved.advance(now, n)),
         observed: tracker.observed
       })
       return Effect.zipRight(
         Effect.raceFirst(
           send(target, putRequest(target, body, bytes.byteLength), noReadFailure),
-          watchdogOf(target.settings, start, () => moved.at)
+          watchdogOf(target.settings, moved)
         ),
         Effect.suspend(() => Effect.as(tracker.ack(target.key, bytes.byteLength), nothingHashed))
       )
@@ -252,26 +248,19 @@ export const sendRange = (
     Effect.clockWith((clock) =>
       Effect.flatMap(Effect.runtime<never>(), (runtime) => {
         const { tracker } = target
-        const start = clock.unsafeCurrentTimeMillis()
-        // what the client has taken so far, when it last took a chunk, and why reading failed
-        const moved: { at: number; bytes: number; failure: ContentReadError | undefined } = {
-          at: start,
-          bytes: 0,
-          failure: undefined
-        }
+        const moved = new Moved(clock.unsafeCurrentTimeMillis())
         const hasher = hash?.()
         const stream = new ReadableStream<Uint8Array>({
           pull: (controller) =>
             read().then((chunk) => {
               if (chunk === undefined) return controller.close()
-              moved.at = clock.unsafeCurrentTimeMillis()
-              moved.bytes += chunk.byteLength
+              const total = moved.advance(clock.unsafeCurrentTimeMillis(), chunk.byteLength)
               hasher?.update(chunk)
-              const emit = tracker.pulled(target.key, moved.bytes)
+              const emit = tracker.pulled(target.key, total)
               if (tracker.observed) Runtime.runFork(runtime)(emit)
               controller.enqueue(chunk)
             }, (e: unknown) => {
-              moved.failure = e instanceof ContentReadError ? e : new ContentReadError(e)
+              moved.failed(e)
               controller.error(e)
             })
         }, { highWaterMark: 0 })
@@ -282,7 +271,7 @@ export const sendRange = (
         )
         return Effect.raceFirst(
           send(target, request, () => moved.failure),
-          watchdogOf(target.settings, start, () => moved.at)
+          watchdogOf(target.settings, moved)
         ).pipe(
           Effect.zipRight(Effect.suspend(() => {
             if (moved.failure !== undefined) return Effect.fail(failedRead(moved.failure))
@@ -298,11 +287,10 @@ export const sendRange = (
     )))
 
 /**
- * An Effect stream of `size` bytes (when known), counted and hashed as it is pulled. Streamed, it is watched by one
- * fiber that sleeps until the next deadline: no byte pulled for the stall timeout, or the attempt timeout, fails the
- * attempt (whichever comes first; stall wins a tie). In `buffer` mode (or when empty) it is collected and handed
- * over whole: a large one gets only the attempt timeout, a small one (<= 1 MiB) fails as stalled when no answer
- * comes within the stall timeout.
+ * An Effect stream of `size` bytes (when known), counted and hashed as it is pulled, and watched by one fiber that
+ * sleeps until the next deadline: no byte pulled for the stall timeout, or the attempt timeout, fails the attempt
+ * (whichever comes first; stall wins a tie). In `buffer` mode (or when empty) it is read whole, then sent as a buffer
+ * is (`sendBytes`).
  *
  * @internal
  */
@@ -314,50 +302,29 @@ export const sendStream = (
 ): Effect.Effect<Sent, Failure> =>
   Effect.gen(function*() {
     const { settings, tracker } = target
-    const stallMillis = Duration.toMillis(settings.stallTimeout)
-    const attemptMillis = Duration.toMillis(settings.attemptTimeout)
-    const start = yield* Clock.currentTimeMillis
-    // what was pulled so far, when the last chunk came, and why reading failed (read by the watchdog and `send`)
-    const read: { at: number; bytes: number; failure: ContentReadError | undefined } = {
-      at: start,
-      bytes: 0,
-      failure: undefined
-    }
+    const moved = new Moved(yield* Clock.currentTimeMillis)
     const hasher = hash?.()
     const counted = source.pipe(
-      Stream.mapError((e) => {
-        read.failure = e instanceof ContentReadError ? e : new ContentReadError(e)
-        return read.failure
-      }),
+      Stream.mapError((e) => moved.failed(e)),
       Stream.tap((chunk) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          read.at = now
-          read.bytes += chunk.byteLength
+          const total = moved.advance(now, chunk.byteLength)
           hasher?.update(chunk)
-          return tracker.pulled(target.key, read.bytes)
+          return tracker.pulled(target.key, total)
         })
       )
     )
-    const httpBody = settings.bodyMode === "buffer" || size === 0
-      ? HttpBody.uint8Array(
-        yield* collect(counted).pipe(Effect.mapError(failedRead)),
-        target.contentType
-      )
-      : HttpBody.stream(counted, target.contentType, size)
-    const sent = send(target, putRequest(target, httpBody, size), () => read.failure)
-    yield* httpBody._tag !== "Uint8Array"
-      ? Effect.raceFirst(sent, watchdogOf(settings, start, () => read.at))
-      : Policy.attemptTimeout(
-        (size ?? 0) > sliceSize
-          ? sent
-          : Policy.attemptTimeout(sent, {
-            duration: settings.stallTimeout,
-            onTimeout: () => timeoutFailure("stall", stallMillis)
-          }),
-        { duration: settings.attemptTimeout, onTimeout: () => timeoutFailure("transfer", attemptMillis) }
-      )
-    if (read.failure !== undefined) return yield* Effect.fail(failedRead(read.failure))
-    yield* tracker.ack(target.key, size ?? read.bytes)
+    if (settings.bodyMode === "buffer" || size === 0) {
+      const bytes = yield* collect(counted).pipe(Effect.mapError(failedRead))
+      yield* sendBytes(target, bytes)
+      return { sha256: hasher?.digestHex() }
+    }
+    yield* Effect.raceFirst(
+      send(target, putRequest(target, HttpBody.stream(counted, target.contentType, size), size), () => moved.failure),
+      watchdogOf(settings, moved)
+    )
+    if (moved.failure !== undefined) return yield* Effect.fail(failedRead(moved.failure))
+    yield* tracker.ack(target.key, size ?? moved.bytes)
     return { sha256: hasher?.digestHex() }
   })
 

@@ -12,7 +12,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect } from "effect"
 import type { InvalidContentError } from "../CdfError.js"
-import type { ContentReadError } from "./content.js"
+import { ContentReadError } from "./content.js"
 import { readFailureOf } from "./contentValidation.js"
 import type { Tracker } from "./progress.js"
 import * as Policy from "./retryPolicy.js"
@@ -83,6 +83,36 @@ export interface Sent {
 export const nothingHashed: Sent = { sha256: undefined }
 
 /**
+ * What one attempt's body has moved: written as the HTTP client takes the body (`advance`) or as reading it fails
+ * (`failed`); read by the attempt's watchdog (`watchdogOf`: when it last moved), by `send` (a transport error caused
+ * by the content is `Content`) and at the attempt's end (were all the bytes read?). One per attempt.
+ *
+ * @internal
+ */
+export class Moved {
+  /** When the body last moved (the attempt's start until it does), in the `Clock`'s milliseconds. */
+  at: number
+  /** The bytes taken so far. */
+  bytes = 0
+  /** Why reading the body failed, if it did. */
+  failure: ContentReadError | undefined = undefined
+  constructor(readonly start: number) {
+    this.at = start
+  }
+  /** `n` more bytes taken at `now`; gives the total so far. */
+  advance(now: number, n: number): number {
+    this.at = now
+    this.bytes += n
+    return this.bytes
+  }
+  /** Records why reading failed (as a `ContentReadError`) and gives it. */
+  failed(cause: unknown): ContentReadError {
+    this.failure = cause instanceof ContentReadError ? cause : new ContentReadError(cause)
+    return this.failure
+  }
+}
+
+/**
  * Fails an attempt that started at `start` when nothing moved for `stallMillis` (`lastMoved` is read when it wakes)
  * or when it has run for `attemptMillis`. It sleeps until the earlier of the two deadlines and looks again, so a
  * long transfer costs one timer per stall period, not a check every second.
@@ -104,9 +134,14 @@ const watchdog = (
     )
   })
 
-/** The watchdog of an attempt that started at `start`, by the transfer settings. @internal */
-export const watchdogOf = (settings: TransferSettings, start: number, lastMoved: () => number): Effect.Effect<never, Failure> =>
-  watchdog(start, lastMoved, Duration.toMillis(settings.stallTimeout), Duration.toMillis(settings.attemptTimeout))
+/** The watchdog of an attempt whose body moves as `moved` says, by the transfer settings. @internal */
+export const watchdogOf = (settings: TransferSettings, moved: Moved): Effect.Effect<never, Failure> =>
+  watchdog(
+    moved.start,
+    () => moved.at,
+    Duration.toMillis(settings.stallTimeout),
+    Duration.toMillis(settings.attemptTimeout)
+  )
 
 /**
  * Reads and drops a storage answer (bounded: an empty 2xx or a short error page), so the connection can be reused.
