@@ -46,7 +46,7 @@ export const maxConnectRetries: number = Policy.maxConnectRetries
  * Which failures a request may retry: `idempotent` (reads such as `byids` and `list`, `update`, `delete`,
  * `uploadlink`, `multiuploadlink`, `completemultipartupload`, a create with an external id): transport errors,
  * attempt timeouts, 408/429/500/502/503/504 and responses with `cdf-is-auto-retryable`; `nonIdempotent` (a create
- * without an external id): only 429 and connect-phase failures, where the request was provably not processed;
+ * without an external id, the delete of a cleanup): only 429 and connect-phase failures, where the request was provably not processed;
  * `never`.
  *
  * @since 0.1.0
@@ -110,7 +110,8 @@ export class CdfClient extends Context.Tag("@effect-cdf/files/CdfClient")<CdfCli
 /**
  * Whether the platform `HttpClient` sends a web `ReadableStream` given as a raw body (`HttpBody.raw`) itself, with
  * backpressure and the Content-Length it is given. undici does, and `NodeTransport.layer` provides `true`; then a
- * buffer over 1 MiB is handed to it view by view, with no Effect stream in between. Default `false` (e.g.
+ * buffer over 1 MiB is handed to it view by view, and a range of a file or a Blob as a web stream that reads when
+ * the client pulls, with no Effect stream in between. Default `false` (e.g.
  * `FetchHttpClient`, which would refuse such a body): the views go as an Effect stream (`HttpBody.stream`). Read
  * when the client is built.
  *

@@ -71,7 +71,8 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, NodeHttp
 
 /**
  * Everything an upload needs on Node: the `HttpClient` (`layerHttpClient`) on `dispatcherLayer(options)`,
- * `CdfClient.RawStreamBodies` (`true`: undici sends large buffers view by view itself) and `NodeFiles.layer`
+ * `CdfClient.RawStreamBodies` (`true`: undici sends large buffers view by view, and ranges of files as pulled web
+ * streams, itself) and `NodeFiles.layer`
  * (spooling of one-shot streams of unknown length, node:crypto's sha256, Node's `FileSystem`). Proxy settings come
  * from `options`, else from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (also lower case) at build time.
  *

@@ -75,8 +75,9 @@ export interface Service {
   /** `{baseUrl}/api/v1/projects/{project}`. */
   readonly projectUrl: string
   /**
-   * The API client with the project URL prepended, `Authorization`, `accept` and identification headers, and the
-   * `transformClient` hook of the config; no retries or timeouts (those are in `request`).
+   * The API client: `Authorization`, `accept` and identification headers, and the `transformClient` hook of the
+   * config, on absolute URLs (`request` builds them from `projectUrl`); no retries or timeouts (those are in
+   * `request`).
    */
   readonly api: HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthError>
   /** Makes one API request: attempt timeout, typed errors, retries per `retry`, one refresh-and-retry on 401. */

@@ -1,5 +1,6 @@
 /**
- * The body of every CDF error answer, decoded by the request code to build a `CdfApiError`.
+ * The body of every CDF error answer, decoded by the request code to build a `CdfApiError` (or an `AuthError`'s
+ * `code`).
  *
  * @internal
  */

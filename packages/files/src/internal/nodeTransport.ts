@@ -37,7 +37,10 @@ export interface ProxyOptions {
 
 type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
-/** Timeouts are Effect's (`Effect.timeout` and the library's watchdogs): undici's own are off. */
+/**
+ * Timeouts are the library's (attempt timeouts and watchdogs): undici's body timeout is off, and its headers timeout
+ * is set far above ours (1 h), so that it never decides first.
+ */
 const headersTimeout = 60 * 60 * 1000
 
 /**

@@ -13,7 +13,7 @@ import { PermitsImpl } from "./permits.js"
 /** @internal */
 export const MiB = 1024 * 1024
 
-/** The limits of the CDF Files API (reference §2). @internal */
+/** The limits of the CDF Files API (its OpenAPI spec, and the Python SDK's `upload_bytes`). @internal */
 export const limits = {
   /** Single-part upload URLs take up to 5000 MB (spec). */
   singlePut: 5_000_000_000,
@@ -55,8 +55,9 @@ export interface TransferOptions {
   readonly bodyMode?: "stream" | "buffer" | undefined
   /**
    * Whether the storage client sends a web `ReadableStream` given as a raw body itself, with backpressure and the
-   * Content-Length it is given (undici: `NodeTransport`). When false, a buffer over 1 MiB goes as an Effect stream of
-   * the same views (any client that streams bodies).
+   * Content-Length it is given (undici: `NodeTransport`): then a buffer over 1 MiB is handed over view by view, and a
+   * range of a file or a Blob as a web stream read as the client pulls. When false, both go as Effect streams (any
+   * client that streams bodies).
    */
   readonly rawStreamBodies?: boolean | undefined
   /** Least time between two progress callbacks (default 100 ms). */
@@ -83,7 +84,7 @@ export const progressIntervalOf = (settings: TransferSettings): number =>
 
 /**
  * Settings from the production defaults (`CdfConfig.defaults`, `CdfConfig.defaultTransferRetrySchedule`) and
- * `overrides`, with a new semaphore of `transfers` permits (default `maxConcurrentTransfers`). As in `CdfConfig`,
+ * `overrides`, with new `Permits` of `transfers` (default `maxConcurrentTransfers`), or the `Permits` given. As in `CdfConfig`,
  * `maxRetryAfter` defaults to `maxRetryDelay`.
  *
  * @internal

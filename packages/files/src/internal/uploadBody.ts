@@ -333,7 +333,8 @@ export const sendStream = (
  * (`sendRead`), a range as a raw web stream or as an Effect stream (`sendRange`, `sendStream`), an Effect stream
  * (`sendStream`), a buffer handed over whole (`sendBytes`: small, or `buffer` mode), as raw views (`sendViews`: large,
  * to a client that reads web streams) or as a stream of views (`sendStream`). `hash` makes the sha256 of what is read
- * (a whole read, a range, a stream); a buffer's is made once, before its attempts (`uploadPut`).
+ * (a whole read, a range, a stream); a buffer's is made once by the caller, after its attempts (`uploadPut`'s
+ * `putContent`, `uploadParts`' `putParts`).
  *
  * @internal
  */

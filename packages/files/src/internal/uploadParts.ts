@@ -56,8 +56,8 @@ export const toParts = <E>(stream: Stream.Stream<Uint8Array, E>, partSize: numbe
 
 /**
  * Sends every part of a multipart plan, `partConcurrency` at a time, each retried on its own, without Content-Type.
- * Random-access content (bytes, a Blob, a file) is read part by part from its ranges, so a retry re-reads its
- * range. Other content is read once, in order, into part buffers: at most `partConcurrency + 1` parts are held,
+ * Random-access content (bytes; a Blob or a file unless `checksum` is on, which reads them once, in order) is read
+ * part by part from its ranges, so a retry re-reads its range. Other content is read once, in order, into part buffers: at most `partConcurrency + 1` parts are held,
  * and a retry resends from the buffer. The parts in `skip` (acknowledged by an earlier run) are not sent (a stream
  * is read through them; they count as acknowledged in progress and in the checksum); `onPart` runs after each part
  * storage acknowledged.
