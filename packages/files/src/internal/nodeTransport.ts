@@ -135,7 +135,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
  *
  * @internal
  */
-export const makeUntraced = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+const makeUntraced = (dispatcher: Dispatcher): HttpClient.HttpClient =>
   HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest, HttpClientError.HttpClientError>) =>
       Effect.flatMap(effect, (request) => {

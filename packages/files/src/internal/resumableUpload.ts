@@ -90,7 +90,7 @@ export const validate = (
  *
  * @internal
  */
-export const ownsRecord = (
+const ownsRecord = (
   client: CdfClient.Service,
   checkpoint: MultipartCheckpoint.MultipartCheckpoint
 ): Effect.Effect<boolean, CdfError> =>

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-export { limits, makeSettings, makeTransferSettings, MiB } from "./transferSettings.js"
+export { limits, makeSettings, makeTransferSettings } from "./transferSettings.js"
 export type { TransferOptions, TransferSettings } from "./transferSettings.js"
 export { planParts, prepare, prepareInMemory, spoolThreshold } from "./uploadPlan.js"
 export type { Plan, Prepared } from "./uploadPlan.js"

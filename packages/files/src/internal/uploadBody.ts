@@ -96,7 +96,7 @@ export const rangeOf = (source: Extract<Source, { readonly _tag: "Ranged" }>, st
 }
 
 /** A body read again from its start on each attempt. @internal */
-export const replayable = (stream: () => Stream.Stream<Uint8Array, unknown>, size: number | undefined): Body => ({
+const replayable = (stream: () => Stream.Stream<Uint8Array, unknown>, size: number | undefined): Body => ({
   _tag: "Stream",
   stream,
   size,
@@ -135,7 +135,7 @@ export const hashBytes = (make: () => Hash, bytes: Uint8Array): string => {
 }
 
 /** Buffers up to this size are handed over whole. @internal */
-export const sliceSize = 1024 * 1024
+const sliceSize = 1024 * 1024
 
 /** A buffer as at most 8 views of at least one slice each (never copied). */
 const views = (bytes: Uint8Array): Array<Uint8Array> => {
@@ -186,7 +186,7 @@ const slicedBody = (
  *
  * @internal
  */
-export const sendBytes = (target: Target, bytes: Uint8Array): Effect.Effect<Sent, Failure> => {
+const sendBytes = (target: Target, bytes: Uint8Array): Effect.Effect<Sent, Failure> => {
   const { settings, tracker } = target
   const request = putRequest(target, HttpBody.uint8Array(bytes, target.contentType), bytes.byteLength)
   const stallMillis = Duration.toMillis(settings.stallTimeout)
@@ -211,7 +211,7 @@ export const sendBytes = (target: Target, bytes: Uint8Array): Effect.Effect<Sent
  *
  * @internal
  */
-export const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent, Failure> =>
+const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent, Failure> =>
   Effect.clockWith((clock) =>
     Effect.flatMap(Effect.runtime<never>(), (runtime) => {
       const { tracker } = target
@@ -239,7 +239,7 @@ export const sendViews = (target: Target, bytes: Uint8Array): Effect.Effect<Sent
  *
  * @internal
  */
-export const sendRange = (
+const sendRange = (
   target: Target,
   body: Extract<Body, { readonly _tag: "Range" }>,
   hash: (() => Hash) | undefined
@@ -294,7 +294,7 @@ export const sendRange = (
  *
  * @internal
  */
-export const sendStream = (
+const sendStream = (
   target: Target,
   source: Stream.Stream<Uint8Array, unknown>,
   size: number | undefined,
