@@ -7,7 +7,7 @@
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import type * as CdfClient from "../CdfClient.js"
 import * as ApiClient from "./apiClient.js"
-import { type CdfApiError, type CdfError, Cleanup, UploadError, withCleanup } from "../CdfError.js"
+import { type CdfApiError, type CdfError, Cleanup, isCdfError, UploadError, withCleanup } from "../CdfError.js"
 import * as FileMetadata from "../FileMetadata.js"
 import * as FileWire from "./fileWire.js"
 import { ambiguousStatuses } from "./retryPolicy.js"
@@ -136,8 +136,8 @@ interface CreateArgs<A extends FileMetadata.FileMetadata, I> {
 }
 
 /**
- * Creates a record with `POST files` (single) or `POST files/initmultipartupload` (multipart), following the
- * no-duplicate rules:
+ * Creates a record with `POST files` (single) or `POST files/initmultipartupload` (multipart): `createFile` and
+ * `createMultipart` below. The no-duplicate rules:
  * - without an external id, retried only on 429 and connect-phase failures (the request was provably not processed);
  * - with an external id, retried on every transient failure, since the API refuses a second record with the same
  *   external id; a 409 on a retry (overwrite off) resumes on the record only if it is ours: `byids` shows every
@@ -146,7 +146,7 @@ interface CreateArgs<A extends FileMetadata.FileMetadata, I> {
  *
  * @internal
  */
-export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: CreateArgs<A, I> & {
+const createRecord = <A extends FileMetadata.FileMetadata, I>(args: CreateArgs<A, I> & {
   /**
    * Where to record the id of a record this call created, atomically with its creation: if the call is interrupted
    * while the create is in flight, the create is given `createGrace` to answer, and a record it created is recorded
@@ -154,6 +154,46 @@ export const createRecord = <A extends FileMetadata.FileMetadata, I>(args: Creat
    */
   readonly register?: Ref.Ref<Option.Option<number>> | undefined
 }): Effect.Effect<Created<A>, CdfError> => createRegistered(args, args.register)
+
+/** What a create is given: the record, whether it may replace one, and where to record a record it made. @internal */
+export interface NewRecord {
+  readonly body: FileMetadata.FileMetadataWrite
+  readonly overwrite: boolean
+  /** See `createRecord`'s `register`. */
+  readonly register?: Ref.Ref<Option.Option<number>> | undefined
+}
+
+/** `POST files`: a record with one upload URL, by the rules of `createRecord`. @internal */
+export const createFile = (
+  client: CdfClient.Service,
+  args: NewRecord
+): Effect.Effect<Created<FileWire.UploadFileMetadata>, CdfError> =>
+  createRecord({
+    client,
+    path: "files",
+    urlParams: { overwrite: String(args.overwrite) },
+    body: args.body,
+    overwrite: args.overwrite,
+    response: FileWire.UploadFileMetadata,
+    register: args.register,
+    resume: (externalId) => uploadLink(client, { externalId })
+  })
+
+/** `POST files/initmultipartupload`: a record with `parts` upload URLs, by the rules of `createRecord`. @internal */
+export const createMultipart = (
+  client: CdfClient.Service,
+  args: NewRecord & { readonly parts: number }
+): Effect.Effect<Created<FileWire.MultiPartUploadFileMetadata>, CdfError> =>
+  createRecord({
+    client,
+    path: "files/initmultipartupload",
+    urlParams: { overwrite: String(args.overwrite), parts: String(args.parts) },
+    body: args.body,
+    overwrite: args.overwrite,
+    response: FileWire.InitMultiPartUploadResponse,
+    register: args.register,
+    resume: (externalId) => multiUploadLink(client, { externalId }, args.parts)
+  })
 
 /** How long an interrupted call waits for its in-flight create to answer, to learn what to delete. @internal */
 export const createGrace = Duration.seconds(10)
@@ -398,14 +438,15 @@ export const deleteCreated = (client: CdfClient.Service, fileId: number): Effect
 
 /**
  * Runs `use` with a slot where it records the id of a record it created; if `use` fails (or is interrupted) after
- * that, deletes the record and, for a failure, annotates the error with `CdfError.withCleanup`.
+ * that, deletes the record and, for a failure that is a `CdfError`, annotates it with `CdfError.withCleanup` (a
+ * failure of the caller's own type, in a multipart session, is kept as it is).
  *
  * @internal
  */
-export const withCleanupOf = <A>(
+export const withCleanupOf = <A, E, R>(
   client: CdfClient.Service,
-  use: (created: Ref.Ref<Option.Option<number>>) => Effect.Effect<A, CdfError>
-): Effect.Effect<A, CdfError> =>
+  use: (created: Ref.Ref<Option.Option<number>>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
   Effect.flatMap(Ref.make(Option.none<number>()), (created) =>
     // One uninterruptible region: `use` runs interruptibly; on its failure or interruption, the record it created
     // (taken from the slot once) is deleted before the call ends.
@@ -419,7 +460,7 @@ export const withCleanupOf = <A>(
             return Effect.flatMap(deleteCreated(client, id.value), (cleanup) =>
               // a typed failure carries what happened to the record; an interruption or a defect stays as it was
               Option.isSome(failure)
-                ? Effect.fail(withCleanup(failure.value, cleanup))
+                ? Effect.fail(isCdfError(failure.value) ? withCleanup(failure.value, cleanup) : failure.value)
                 : Effect.failCause(cause))
           })
       })

@@ -5,9 +5,9 @@
  *
  * @internal
  */
-import { Effect, Option, Ref } from "effect"
+import { Effect, Ref } from "effect"
 import type * as CdfClient from "../CdfClient.js"
-import { type CdfError, isCdfError, UploadError, withCleanup } from "../CdfError.js"
+import { type CdfError, UploadError } from "../CdfError.js"
 import * as Content from "../Content.js"
 import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
@@ -120,40 +120,13 @@ export const withMultipartUploadSession = <A, E, R>(
     const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const settings = settingsFor(client, { checksum })
-    const created = yield* Ref.make(Option.none<number>())
-    const takeCreated = Ref.getAndSet(created, Option.none())
-    const cleanup = (error: E | CdfError): Effect.Effect<never, E | CdfError> =>
-      Effect.flatMap(takeCreated, (id) =>
-        Option.match(id, {
-          onNone: () => Effect.fail(error),
-          onSome: (fileId) =>
-            Effect.flatMap(FileRecords.deleteCreated(client, fileId), (c) =>
-              Effect.fail(isCdfError(error) ? withCleanup(error, c) : error))
-        }))
-    return yield* Effect.gen(function*() {
-      // register: a record this call created is recorded atomically with its creation (also when interrupted while
-      // the create is in flight), so the cleanup below deletes it.
-      const { record } = yield* FileRecords.createRecord({
-        client,
-        path: "files/initmultipartupload",
-        urlParams: { overwrite: String(overwrite), parts: String(parts) },
-        body,
-        overwrite,
-        response: FileWire.InitMultiPartUploadResponse,
-        register: created,
-        resume: (externalId) => FileRecords.multiUploadLink(client, { externalId }, parts)
-      })
-      return yield* runSession(client, record, parts, settings, use)
-    }).pipe(
-      Effect.catchAll(cleanup),
-      Effect.onExit((exit) =>
-        exit._tag === "Success" ? Effect.void : Effect.flatMap(takeCreated, (id) =>
-          Option.match(id, {
-            onNone: () => Effect.void,
-            onSome: (fileId) => FileRecords.deleteCreated(client, fileId)
-          }))
-      )
-    )
+    // register: a record this call created is recorded atomically with its creation (also when interrupted while
+    // the create is in flight), so withCleanupOf deletes it if anything after fails or is interrupted.
+    return yield* FileRecords.withCleanupOf(client, (created) =>
+      Effect.flatMap(
+        FileRecords.createMultipart(client, { body, overwrite, parts, register: created }),
+        ({ record }) => runSession(client, record, parts, settings, use)
+      ))
   }).pipe(Effect.withSpan("Files.withMultipartUploadSession", { attributes: { "cdf.upload.parts": options.parts } }))
 
 /**

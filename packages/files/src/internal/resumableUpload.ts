@@ -16,7 +16,6 @@ import * as MultipartCheckpoint from "../MultipartCheckpoint.js"
 import type { OnProgress } from "../Progress.js"
 import * as Queries from "./fileQueries.js"
 import * as FileRecords from "./fileRecords.js"
-import * as FileWire from "./fileWire.js"
 import * as Transfer from "./transfer.js"
 import { implOf } from "./uploadPlan.js"
 
@@ -178,15 +177,11 @@ const fresh = (
 ): Effect.Effect<{ readonly file: FileMetadata.FileMetadata; readonly transfer: Transfer.TransferResult }, CdfError> =>
   Effect.gen(function*() {
     const { plan } = args
-    const { record } = yield* FileRecords.createRecord({
-      client,
-      path: "files/initmultipartupload",
-      urlParams: { overwrite: String(overwrite), parts: String(plan.parts) },
+    const { record } = yield* FileRecords.createMultipart(client, {
       body: args.body,
       overwrite,
-      response: FileWire.InitMultiPartUploadResponse,
-      register: args.created,
-      resume: (externalId) => FileRecords.multiUploadLink(client, { externalId }, plan.parts)
+      parts: plan.parts,
+      register: args.created
     })
     const checkpoint: MultipartCheckpoint.MultipartCheckpoint = {
       version: 1,

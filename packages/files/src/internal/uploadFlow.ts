@@ -14,7 +14,6 @@ import type * as FileMetadata from "../FileMetadata.js"
 import type { OnProgress } from "../Progress.js"
 import { withDeadline } from "./deadline.js"
 import * as FileRecords from "./fileRecords.js"
-import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
 import * as Resumable from "./resumableUpload.js"
 import * as Transfer from "./transfer.js"
@@ -159,15 +158,10 @@ const uploadSingle = (
   args: UploadArgs
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
-    const { record } = yield* FileRecords.createRecord({
-      client,
-      path: "files",
-      urlParams: { overwrite: String(args.overwrite) },
+    const { record } = yield* FileRecords.createFile(client, {
       body: args.body,
       overwrite: args.overwrite,
-      response: FileWire.UploadFileMetadata,
-      register: args.created,
-      resume: (externalId) => FileRecords.uploadLink(client, { externalId })
+      register: args.created
     })
     const transfer = yield* Transfer.putSingle({
       storage: client.storage,
@@ -193,15 +187,11 @@ const uploadMultipart = (
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.gen(function*() {
     const { plan } = args
-    const { record } = yield* FileRecords.createRecord({
-      client,
-      path: "files/initmultipartupload",
-      urlParams: { overwrite: String(args.overwrite), parts: String(plan.parts) },
+    const { record } = yield* FileRecords.createMultipart(client, {
       body: args.body,
       overwrite: args.overwrite,
-      response: FileWire.InitMultiPartUploadResponse,
-      register: args.created,
-      resume: (externalId) => FileRecords.multiUploadLink(client, { externalId }, plan.parts)
+      parts: plan.parts,
+      register: args.created
     })
     const transfer = yield* Transfer.putParts({
       storage: client.storage,
