@@ -13,7 +13,8 @@
  * - The Node transport (undici agent, proxies): `internal/nodeTransport.ts`, exposed by `NodeTransport.ts`.
  * - The `Files` service: built in `internal/filesService.ts` from the upload orchestration
  *   (`internal/uploadFlow.ts`, `internal/multipartSession.ts`) and the API calls on records
- *   (`internal/fileRecords.ts`, bodies in `internal/fileWire.ts`).
+ *   (`internal/fileRecords.ts`, bodies in `internal/fileWire.ts`; deleting a record a failed call created:
+ *   `internal/recordCleanup.ts`).
  * - File records and their limits: `FileMetadata.ts` (model), `FileIdentifier.ts` (which file),
  *   `internal/metadataValidation.ts` (upload options checked against the spec).
  * - Settings and their defaults: `CdfConfig.ts`, code in `internal/config.ts`; the bearer token (static, OAuth2

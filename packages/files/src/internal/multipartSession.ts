@@ -12,6 +12,7 @@ import * as Content from "../Content.js"
 import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import * as FileRecords from "./fileRecords.js"
+import { withCleanupOf } from "./recordCleanup.js"
 import * as FileWire from "./fileWire.js"
 import * as Validation from "./metadataValidation.js"
 import * as Transfer from "./transfer.js"
@@ -122,7 +123,7 @@ export const withMultipartUploadSession = <A, E, R>(
     const settings = settingsFor(client, { checksum })
     // register: a record this call created is recorded atomically with its creation (also when interrupted while
     // the create is in flight), so withCleanupOf deletes it if anything after fails or is interrupted.
-    return yield* FileRecords.withCleanupOf(client, (created) =>
+    return yield* withCleanupOf(client, (created) =>
       Effect.flatMap(
         FileRecords.createMultipart(client, { body, overwrite, parts, register: created }),
         ({ record }) => runSession(client, record, parts, settings, use)

@@ -40,7 +40,7 @@
  * - the overall deadline of a `Files` call (`deadline.ts`);
  * - the default retry schedule of token requests (`auth.ts`: 200 ms growing, jittered, 3 retries);
  * - how long an interrupted create waits for its answer (`fileRecords.createGrace`, 10 s), and the cleanup's delete
- *   (`fileRecords.deleteCreated`: 10 s an attempt, two retries, 15 s in all);
+ *   (`recordCleanup.deleteCreated`: 10 s an attempt, two retries, 15 s in all);
  * - the poll of `waitUntilAcknowledged` (`filesService.defaultAcknowledgeSchedule`).
  * Each is driven by this module's `makeSchedule`, `attemptTimeout` or a `Schedule` of its own, never a loop.
  *

@@ -14,6 +14,7 @@ import type * as FileMetadata from "../FileMetadata.js"
 import type { OnProgress } from "../Progress.js"
 import { withDeadline } from "./deadline.js"
 import * as FileRecords from "./fileRecords.js"
+import { withCleanupOf } from "./recordCleanup.js"
 import * as Validation from "./metadataValidation.js"
 import * as Resumable from "./resumableUpload.js"
 import * as Transfer from "./transfer.js"
@@ -98,7 +99,7 @@ export const uploadWith = (client: CdfClient.Service) =>
     const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const settings = settingsFor(client, { checksum })
-    return yield* FileRecords.withCleanupOf(client, (created) =>
+    return yield* withCleanupOf(client, (created) =>
       Effect.suspend(() => {
         const upload = (prepared: Transfer.Prepared): Effect.Effect<UploadResult, CdfError> =>
           Effect.gen(function*() {

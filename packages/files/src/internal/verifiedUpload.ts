@@ -15,6 +15,7 @@ import type * as FileMetadata from "../FileMetadata.js"
 import { withDeadline } from "./deadline.js"
 import * as Download from "./download.js"
 import * as FileRecords from "./fileRecords.js"
+import { withCleanupOf } from "./recordCleanup.js"
 import { sha256Factory } from "./sha256.js"
 import * as UploadFlow from "./uploadFlow.js"
 import type { UploadBytesOptions, UploadResult } from "./uploadTypes.js"
@@ -76,6 +77,6 @@ export const uploadVerified = (
       }
       return { ...result, file: record }
     }).pipe(Effect.withSpan("Files.verify", { attributes: { "cdf.file.id": file.id } }))
-    return yield* FileRecords.withCleanupOf(client, (slot) =>
+    return yield* withCleanupOf(client, (slot) =>
       Effect.zipRight(created ? Ref.set(slot, Option.some(file.id)) : Effect.void, check))
   }).pipe(withDeadline(client))
