@@ -47,8 +47,9 @@
  * The success path stays cheap: `retrying` makes no schedule driver, no fiber and no span event unless an attempt
  * failed with a retryable failure.
  *
- * Over 450 lines for a reason: issue 10 asked for every retry and timeout rule in one module. Split, the rules
- * would again be in several places, which is the defect this module fixed.
+ * Over 450 lines for a reason: issue 10 asked for the retry and timeout policy in one module (the classification,
+ * the schedules, the attempt timeout). Split, those rules would again be in several places, which is the defect this
+ * module fixed.
  *
  * @internal
  */
