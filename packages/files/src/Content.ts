@@ -79,9 +79,15 @@ export const fromFactory = (
 ): Content => internal.fromFactory(f, options)
 
 /**
- * Whether a value is `Content`.
+ * Whether a value is `Content` (never throws: a Proxy whose traps throw is not).
  *
  * @since 0.1.0
  * @category guards
  */
-export const isContent = (u: unknown): u is Content => typeof u === "object" && u !== null && TypeId in u
+export const isContent = (u: unknown): u is Content => {
+  try {
+    return typeof u === "object" && u !== null && TypeId in u
+  } catch {
+    return false
+  }
+}

@@ -4,49 +4,22 @@
  * their typed error, never a defect, with zero requests or the record the call created deleted, and never retried.
  * Real emulator on a loopback port, undici, the Node spooler in place (as `NodeFilesClient` has it).
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Emulator } from "@effect-cdf/emulator"
-import { CdfAuth, CdfClient, CdfConfig, CdfError, Content, Files } from "@effect-cdf/files"
+import { CdfError, Content, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import { makeFilesClient } from "@effect-cdf/files/NodeFilesClient"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted, Schedule, Stream } from "effect"
+import { Effect, ManagedRuntime, Redacted, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fieldsOf, hostile, js, onPort, yields } from "./HostileFixtures.js"
 import { bytesOf } from "./TransferFixtures.js"
-
-const quick = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
-
-const onPort = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-  Files.layer.pipe(
-    Layer.provide(CdfClient.layer),
-    Layer.provide(CdfConfig.layer({
-      baseUrl: emulator.baseUrl,
-      project: emulator.project,
-      partSize: 64 * 1024,
-      singlePutThreshold: 256 * 1024,
-      apiRetrySchedule: quick,
-      transferRetrySchedule: quick
-    })),
-    Layer.provide(CdfAuth.layerToken(emulator.token))
-  ))).pipe(
-    Layer.provideMerge(NodeFiles.layer),
-    Layer.provideMerge(Layer.orDie(Emulator.layerServer({ minPartSize: 1024 }))),
-    Layer.provideMerge(NodeHttpClient.layerUndici)
-  )
-
-/** What a JavaScript caller can pass where TypeScript would not let it. */
-const js = (u: unknown): Content.Input => u as Content.Input
 
 const detached = (): ArrayBuffer => {
   const buffer = new ArrayBuffer(16)
   structuredClone(buffer, { transfer: [buffer] })
   return buffer
-}
-
-async function* yields(...items: ReadonlyArray<unknown>): AsyncGenerator<Uint8Array> {
-  for (const item of items) yield item as Uint8Array
 }
 
 /** 100,000 bytes in chunks of 10,000, then what is given (as one more chunk, or a failure). */
@@ -58,36 +31,6 @@ const afterBytes = (last: "string" | "eio") =>
         : Stream.fail(Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" }))
     )
   )
-
-interface Outcome {
-  readonly error: CdfError.CdfError
-  /** `METHOD route` of every request the call made. */
-  readonly requests: ReadonlyArray<string>
-  readonly files: number
-}
-
-/** Runs a call on a fresh emulator: a typed failure (no defect anywhere in the cause), and what reached the emulator. */
-const hostile = <A, R>(call: Effect.Effect<A, CdfError.CdfError, R>) =>
-  Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    yield* emulator.reset
-    const exit = yield* Effect.exit(call)
-    if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-    expect(Option.isNone(Cause.dieOption(exit.cause)), Cause.pretty(exit.cause)).toBe(true)
-    const error = Cause.failureOption(exit.cause)
-    if (Option.isNone(error)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-    expect(CdfError.isCdfError(error.value)).toBe(true)
-    const requests = (yield* emulator.requests).map((r) => `${r.method} ${r.route}`)
-    const files = (yield* emulator.files).length
-    return { error: error.value, requests, files } satisfies Outcome
-  })
-
-const fieldsOf = (error: CdfError.CdfError) => ({
-  _tag: error._tag,
-  reason: "reason" in error ? error.reason : undefined,
-  ...(error._tag === "InvalidContentError" ? { content: error.content, chunk: error.chunk, found: error.found } : {}),
-  ...(error._tag === "UploadError" ? { code: error.code } : {})
-})
 
 describe("hostile input costs nothing", () => {
   const beforeAnyRequest: ReadonlyArray<readonly [string, () => Content.Input, Record<string, unknown>]> = [

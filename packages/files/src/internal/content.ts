@@ -158,12 +158,22 @@ export type Input = RawInput | ContentImpl
 
 /**
  * Content from any input. A JavaScript caller may pass anything: what is none of the documented kinds (`null`, a
- * number, a plain object, a detached `ArrayBuffer`), or a declared size that is not a non-negative integer, gives a
- * content that fails with `InvalidContentError` when it is prepared, before any request; never a throw.
+ * number, a plain object, a detached `ArrayBuffer`, an object whose properties throw when read), or a declared size
+ * that is not a non-negative integer, gives a content that fails with `InvalidContentError` when it is prepared,
+ * before any request; never a throw.
  *
  * @internal
  */
 export const make = (input: Input, options?: { readonly size?: number | undefined }): ContentImpl => {
+  try {
+    return classify(input, options)
+  } catch {
+    // a Proxy whose traps throw, a getter that throws: nothing about it can be read, not even its kind
+    return invalidContent(invalidKind("an object whose properties cannot be read"))
+  }
+}
+
+const classify = (input: Input, options: { readonly size?: number | undefined } | undefined): ContentImpl => {
   if (isContent(input)) {
     if (options?.size === undefined || input.size !== undefined) return input
     const invalid = checkSize(options.size, "a Content")

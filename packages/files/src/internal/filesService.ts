@@ -14,6 +14,7 @@ import { type CdfError, CdfTimeoutError, InvalidFileMetadataError } from "../Cdf
 import type * as Content from "../Content.js"
 import * as Identifier from "../FileIdentifier.js"
 import type * as FileMetadata from "../FileMetadata.js"
+import { asksVerify } from "./callOptions.js"
 import { withDeadline } from "./deadline.js"
 import * as Download from "./download.js"
 import * as Deletion from "./fileDeletion.js"
@@ -63,8 +64,7 @@ export const make = (client: CdfClient.Service) => {
   const upload = UploadFlow.uploadWith(client)
   const uploadBytes = UploadFlow.uploadBytesWith(client)
   const acknowledged = (id: number) => waitUntilAcknowledged(client, { id })
-  const verifying = (options: unknown): options is Verified.VerifyOption =>
-    typeof options === "object" && options !== null && (options as Verified.VerifyOption).verify === true
+  const verifying = (options: unknown): options is Verified.VerifyOption => asksVerify(options)
   const verified = (content: Content.Input, options: UploadBytesOptions) =>
     Verified.uploadVerified(client, acknowledged, content, options).pipe(
       Effect.withSpan("Files.uploadVerified", { captureStackTrace: false })

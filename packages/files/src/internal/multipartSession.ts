@@ -14,6 +14,7 @@ import type * as FileMetadata from "../FileMetadata.js"
 import * as FileRecords from "./fileRecords.js"
 import { withCleanupOf } from "./recordCleanup.js"
 import * as FileWire from "./fileWire.js"
+import { validateCallOptions, validateSessionOptions } from "./callOptions.js"
 import * as Validation from "./metadataValidation.js"
 import * as Transfer from "./transfer.js"
 import { settingsFor } from "./uploadFlow.js"
@@ -39,6 +40,7 @@ const makeSession = (
               part
             })
           }
+          const { onProgress } = yield* validateCallOptions(options ?? {})
           const claimed = yield* Ref.modify(state, (map) => {
             if (map.has(part)) return [false, map]
             const next = new Map(map)
@@ -59,7 +61,7 @@ const makeSession = (
             part,
             content: Content.make(input),
             settings,
-            onProgress: options?.onProgress
+            onProgress
           }).pipe(
             Effect.tap(() => Ref.update(state, (map) => new Map(map).set(part, "sent"))),
             Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : release)
@@ -70,16 +72,6 @@ const makeSession = (
       Array.from({ length: parts }, (_, i) => i).filter((i) => map.get(i) !== "sent"))
     return { session, missing }
   })
-
-const checkParts = (parts: number): Effect.Effect<void, UploadError> =>
-  Number.isInteger(parts) && parts >= 1 && parts <= Transfer.limits.maxParts
-    ? Effect.void
-    : Effect.fail(
-      new UploadError({
-        message: `parts must be an integer from 1 to ${Transfer.limits.maxParts}, not ${parts}`,
-        reason: "Incomplete"
-      })
-    )
 
 /** Runs `use`, then (only if it succeeded) checks that every part was sent and completes the upload. */
 const runSession = <A, E, R>(
@@ -115,9 +107,11 @@ export const withMultipartUploadSession = <A, E, R>(
   use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | CdfError, R> =>
   Effect.gen(function*() {
-    const { checksum, parts, ...metadata } = options
-    yield* checkParts(parts)
-    const valid = yield* Validation.validateUploadOptions(metadata)
+    // a JavaScript caller may pass anything: read once, before any request (the metadata schema ignores the call's
+    // own options)
+    const { checksum, parts } = yield* validateSessionOptions(options)
+    const valid = yield* Validation.validateUploadOptions(options)
+    yield* Effect.annotateCurrentSpan("cdf.upload.parts", parts)
     const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
     const settings = settingsFor(client, { checksum })
@@ -128,7 +122,7 @@ export const withMultipartUploadSession = <A, E, R>(
         FileRecords.createMultipart(client, { body, overwrite, parts, register: created }),
         ({ record }) => runSession(client, record, parts, settings, use)
       ))
-  }).pipe(Effect.withSpan("Files.withMultipartUploadSession", { attributes: { "cdf.upload.parts": options.parts } }))
+  }).pipe(Effect.withSpan("Files.withMultipartUploadSession"))
 
 /**
  * A multipart upload of new content to an existing file (`multiuploadlink`), run by `use`, completed after `use`
@@ -143,8 +137,8 @@ export const withMultipartUploadContentSession = <A, E, R>(
   use: (session: MultipartUploadSession) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | CdfError, R> =>
   Effect.gen(function*() {
-    yield* checkParts(options.parts)
+    const { checksum, parts } = yield* validateSessionOptions(options)
     const valid = yield* Identifier.validateContentIdentifier(identifier)
-    const record = yield* FileRecords.multiUploadLink(client, valid, options.parts)
-    return yield* runSession(client, record, options.parts, settingsFor(client, options), use)
+    const record = yield* FileRecords.multiUploadLink(client, valid, parts)
+    return yield* runSession(client, record, parts, settingsFor(client, { checksum }), use)
   }).pipe(Effect.withSpan("Files.withMultipartUploadContentSession"))

@@ -48,7 +48,9 @@ export class Tracker {
       this.lastEmit = now
       this.lastSent = this.sent
       this.lastAcknowledged = this.acknowledged
-      return onProgress(this.snapshot()).pipe(Effect.catchAllCause(() => Effect.void))
+      // a callback that throws, or gives no Effect, is ignored like one that fails
+      const progress = this.snapshot()
+      return Effect.suspend(() => onProgress(progress)).pipe(Effect.catchAllCause(() => Effect.void))
     })
   }
 

@@ -16,6 +16,7 @@ import { withDeadline } from "./deadline.js"
 import * as FileRecords from "./fileRecords.js"
 import { withCleanupOf } from "./recordCleanup.js"
 import * as Validation from "./metadataValidation.js"
+import { validateCallOptions } from "./callOptions.js"
 import * as Resumable from "./resumableUpload.js"
 import * as Transfer from "./transfer.js"
 import type { UploadBytesOptions, UploadResult } from "./uploadTypes.js"
@@ -51,8 +52,9 @@ export const uploadContentBytes = (
 ): Effect.Effect<ContentUploadResult, CdfError> =>
   Effect.scoped(Effect.gen(function*() {
     const valid = yield* Identifier.validateContentIdentifier(identifier)
-    const settings = settingsFor(client, options)
-    const prepared = yield* Transfer.prepare(Content.make(input), settings, { multipart: options.multipart })
+    const { checksum, multipart, onProgress } = yield* validateCallOptions(options)
+    const settings = settingsFor(client, { checksum })
+    const prepared = yield* Transfer.prepare(Content.make(input), settings, { multipart })
     yield* Effect.annotateCurrentSpan({ "cdf.upload.plan": prepared.plan._tag })
     if (prepared.plan._tag === "Single") {
       const record = yield* FileRecords.uploadLink(client, valid)
@@ -62,7 +64,7 @@ export const uploadContentBytes = (
         prepared,
         contentType: record.mimeType,
         settings,
-        onProgress: options.onProgress
+        onProgress
       })
       return { file: FileRecords.plainMetadata(record), transfer }
     }
@@ -72,7 +74,7 @@ export const uploadContentBytes = (
       urls: record.uploadUrls.map((url) => FileRecords.uploadUrlOf(client, url)),
       prepared,
       settings,
-      onProgress: options.onProgress
+      onProgress
     })
     yield* FileRecords.completeMultipart(client, { id: record.id, uploadId: record.uploadId })
     return { file: FileRecords.plainMetadata(record), transfer }
@@ -81,24 +83,27 @@ export const uploadContentBytes = (
 /**
  * Uploads content as a new file: validates the options, creates the record (`POST files` for a single PUT,
  * `initmultipartupload` for parts), sends the bytes, completes a multipart upload; a record this call created is
- * deleted if anything after its creation fails or is interrupted.
+ * deleted if anything after its creation fails or is interrupted. `force` overrides the call's own options (the
+ * checksum of a verified upload).
  *
  * @internal
  */
 export const uploadWith = (client: CdfClient.Service) =>
 (
   input: Content.Input,
-  options: UploadBytesOptions
+  options: UploadBytesOptions,
+  force?: { readonly checksum: "sha256" }
 ): Effect.Effect<UploadResult, CdfError> =>
   Effect.gen(function*() {
-    // Validate first: a JavaScript caller may pass anything (null, a number, an object whose getters throw).
-    // Keys the metadata schema does not know (onProgress, multipart, checksum) are ignored by it.
+    // Validate first: a JavaScript caller may pass anything (null, a number, an object whose getters throw). The
+    // metadata schema ignores the call's own options (onProgress, multipart, checksum, verify, resume); they are
+    // read once, by `validateCallOptions`.
     const valid = yield* Validation.validateUploadOptions(options)
-    const { checksum, multipart, onProgress } = options
-    const resume = options.resume === undefined ? undefined : yield* Resumable.validate(options.resume, valid.externalId)
+    const { checksum, multipart, onProgress, resume: resumeOption } = yield* validateCallOptions(options)
+    const resume = resumeOption === undefined ? undefined : yield* Resumable.validate(resumeOption, valid.externalId)
     const body = Validation.toWireBody(valid)
     const overwrite = valid.overwrite ?? false
-    const settings = settingsFor(client, { checksum })
+    const settings = settingsFor(client, { checksum: force?.checksum ?? checksum })
     return yield* withCleanupOf(client, (created) =>
       Effect.suspend(() => {
         const upload = (prepared: Transfer.Prepared): Effect.Effect<UploadResult, CdfError> =>

@@ -5,7 +5,7 @@
  * @internal
  */
 import type { Effect } from "effect"
-import type { CdfTimeoutError, InvalidContentError, UploadError } from "../CdfError.js"
+import type { CdfTimeoutError, InvalidContentError, InvalidFileMetadataError, UploadError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import type { ResumeOptions } from "../MultipartCheckpoint.js"
@@ -78,13 +78,14 @@ export interface MultipartUploadSession {
   readonly parts: number
   /**
    * Sends part `part` (0-based). Fails with `UploadError` reason `Incomplete` for a part out of range or already
-   * sent (or being sent); a part whose upload failed may be sent again.
+   * sent (or being sent), and with `InvalidFileMetadataError` for options that are not what they should be (an
+   * `onProgress` that is not a function); a part whose upload failed may be sent again.
    */
   readonly uploadPart: (
     part: number,
     content: Content.Input,
     options?: { readonly onProgress?: OnProgress | undefined }
-  ) => Effect.Effect<PartResult, UploadError | InvalidContentError | CdfTimeoutError>
+  ) => Effect.Effect<PartResult, UploadError | InvalidContentError | InvalidFileMetadataError | CdfTimeoutError>
 }
 
 /**

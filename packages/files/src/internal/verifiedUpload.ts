@@ -55,7 +55,7 @@ export const uploadVerified = (
 ): Effect.Effect<UploadResult, CdfError> =>
   Effect.gen(function*() {
     const start = yield* Clock.currentTimeMillis
-    const result = yield* UploadFlow.uploadWith(client)(input, { ...options, checksum: "sha256" })
+    const result = yield* UploadFlow.uploadWith(client)(input, options, { checksum: "sha256" })
     const { file } = result
     const sent = result.sha256
     if (sent === undefined) return yield* Effect.dieMessage("verify: the upload gave no sha256")
