@@ -36,7 +36,7 @@ import * as internal from "./internal/promise.js"
 /**
  * How the client reaches CDF:
  * - `{ baseUrl, project, token, ...CdfConfig.Options }`: a static token (string or `Redacted`), or a function
- *   returning a Promise of one (called once, then cached);
+ *   returning a Promise of one (called once, then kept; called again when the API refuses the token with a 401);
  * - `{ baseUrl, project, clientCredentials: { tokenUrl, clientId, clientSecret, scopes?, audience? }, ... }`: OAuth2
  *   client credentials, cached and refreshed before expiry (`scopes` default to `{baseUrl}/.default`);
  * - `{ fromEnv: true, env?, ...overrides }`: the environment names of `CdfConfig.layerConfig` and
@@ -146,7 +146,7 @@ export const makeWith = (
   defaults: Partial<CdfConfig.Options> = {}
 ): FilesClient => {
   const runtime = Runtime.make(internal.layer(config, transport, defaults))
-  const { run: _run, split: _split, ...methods } = internal.make(runtime)
+  const { run: _run, runWith: _runWith, ...methods } = internal.make(runtime)
   return { ...methods, runtime }
 }
 

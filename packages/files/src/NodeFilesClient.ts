@@ -52,10 +52,10 @@ export interface NodeFilesClient extends Omit<FilesClient.FilesClient, "runtime"
  */
 export const makeFilesClient = (config: FilesClient.Config): NodeFilesClient => {
   const runtime = Runtime.make(Layer.merge(internal.layer(config, NodeTransport.layer, {}), NodeFiles.layer))
-  const { run, split, ...methods } = internal.make(runtime)
+  const { run: _run, runWith, ...methods } = internal.make(runtime)
   return {
     ...methods,
-    uploadFile: (path, options) => run(NodeFiles.uploadFile(path, split(options)), options.signal),
+    uploadFile: (path, options) => runWith(options, (options) => NodeFiles.uploadFile(path, options)),
     runtime
   }
 }

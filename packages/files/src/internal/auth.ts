@@ -52,6 +52,55 @@ export const makeToken = (
   return { token: get, refresh: () => get }
 }
 
+/**
+ * A token from `get`, run once and kept until the API refuses it (a 401): `refresh` then runs `get` again, once for
+ * all the requests that were refused with the same token. A failure is not kept: the next request runs `get` again.
+ *
+ * @internal
+ */
+export const makeKeptToken = (get: Effect.Effect<Redacted.Redacted<string>, AuthError>): Effect.Effect<Service> =>
+  cachedTokens(Effect.map(get, (token): Cached => ({ token, expiresAt: Number.POSITIVE_INFINITY, leeway: 0 })))
+
+/**
+ * The tokens `fetchToken` gives, each kept until `leeway` before it expires, or until the API refuses it; one fetch
+ * in flight at a time however many callers wait, and a failed fetch kept by none.
+ */
+const cachedTokens = (fetchToken: Effect.Effect<Cached, AuthError>): Effect.Effect<Service> =>
+  Effect.map(SynchronizedRef.make(Option.none<Cached>()), (cache): Service => {
+    const isFresh = (cached: Cached, now: number) => cached.expiresAt - cached.leeway > now
+
+    const token = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const current = yield* SynchronizedRef.get(cache)
+      if (Option.isSome(current) && isFresh(current.value, now)) return current.value.token
+      return yield* SynchronizedRef.modifyEffect(cache, (cached) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          if (Option.isSome(cached) && isFresh(cached.value, now)) {
+            return [cached.value.token, cached] as const
+          }
+          const next = yield* fetchToken
+          return [next.token, Option.some(next)] as const
+        }))
+    })
+
+    const refresh = (rejected: Redacted.Redacted<string>) =>
+      SynchronizedRef.modifyEffect(cache, (cached) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          if (
+            Option.isSome(cached) && isFresh(cached.value, now) &&
+            Redacted.value(cached.value.token) !== Redacted.value(rejected)
+          ) {
+            return [cached.value.token, cached] as const
+          }
+          const next = yield* fetchToken
+          return [next.token, Option.some(next)] as const
+        }))
+
+    return { token, refresh }
+  })
+
 const TokenResponse = Schema.Struct({
   access_token: Schema.String,
   token_type: Schema.optional(Schema.String),
@@ -196,39 +245,7 @@ export const makeClientCredentials = (
       Effect.withSpan("CdfAuth.tokenRequest", { attributes: { "cdf.auth.token_url.origin": info.origin } })
     )
 
-    const cache = yield* SynchronizedRef.make(Option.none<Cached>())
-    const isFresh = (cached: Cached, now: number) => cached.expiresAt - cached.leeway > now
-
-    const token = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const current = yield* SynchronizedRef.get(cache)
-      if (Option.isSome(current) && isFresh(current.value, now)) return current.value.token
-      return yield* SynchronizedRef.modifyEffect(cache, (cached) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          if (Option.isSome(cached) && isFresh(cached.value, now)) {
-            return [cached.value.token, cached] as const
-          }
-          const next = yield* fetchToken
-          return [next.token, Option.some(next)] as const
-        }))
-    })
-
-    const refresh = (rejected: Redacted.Redacted<string>) =>
-      SynchronizedRef.modifyEffect(cache, (cached) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          if (
-            Option.isSome(cached) && isFresh(cached.value, now) &&
-            Redacted.value(cached.value.token) !== Redacted.value(rejected)
-          ) {
-            return [cached.value.token, cached] as const
-          }
-          const next = yield* fetchToken
-          return [next.token, Option.some(next)] as const
-        }))
-
-    return { token, refresh }
+    return yield* cachedTokens(fetchToken)
   })
 
 /** @internal */

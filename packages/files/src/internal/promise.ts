@@ -23,11 +23,12 @@ import * as CdfAuth from "../CdfAuth.js"
 import * as CdfClient from "../CdfClient.js"
 import * as CdfConfig from "../CdfConfig.js"
 import type { CdfError } from "../CdfError.js"
-import { AuthError, InvalidConfigError } from "../CdfError.js"
+import { AuthError, InvalidConfigError, InvalidFileMetadataError } from "../CdfError.js"
 import type * as Content from "../Content.js"
 import type * as FileMetadata from "../FileMetadata.js"
 import * as Files from "../Files.js"
 import type * as Progress from "../Progress.js"
+import * as Auth from "./auth.js"
 
 /** @internal */
 export type Secret = string | Redacted.Redacted<string>
@@ -95,7 +96,8 @@ const readEnvironment = <A>(config: Config.Config<A>, provider: ConfigProvider.C
 
 const tokenLayer = (token: Secret | (() => Promise<string>)): Layer.Layer<CdfAuth.CdfAuth> => {
   if (typeof token !== "function") return CdfAuth.layerToken(redact(token))
-  return CdfAuth.layerToken(Effect.map(
+  // called once, and again only when the API refuses the token it gave (a 401)
+  return Layer.effect(CdfAuth.CdfAuth, Auth.makeKeptToken(Effect.map(
     Effect.tryPromise({
       try: token,
       catch: (error) =>
@@ -105,7 +107,7 @@ const tokenLayer = (token: Secret | (() => Promise<string>)): Layer.Layer<CdfAut
         })
     }),
     Redacted.make
-  ))
+  )))
 }
 
 /**
@@ -202,25 +204,68 @@ export const make = <R>(runtime: ManagedRuntime.ManagedRuntime<R | Files.Files, 
       throw rejection(exit.cause, signal)
     })
   }
-  const split = <O extends CallOptions>(options: O): Omit<O, keyof CallOptions> & {
-    readonly onProgress?: Progress.OnProgress
-  } => {
-    const { onProgress: callback, signal: _signal, ...rest } = options
-    return callback === undefined ? rest : { ...rest, onProgress: onProgress(callback) }
+  /**
+   * Runs the Effect call `f` with a Promise call's options: its `signal` taken out, a plain `onProgress` wrapped so
+   * that a throw is ignored. Options that cannot be read (not an object, a getter that throws) and an `onProgress`
+   * that is not a function are handed on as they are, for the Effect call's validation to refuse: the promise then
+   * rejects with an `InvalidFileMetadataError`, and never throws.
+   */
+  const runWith = <O extends CallOptions, A>(
+    options: O,
+    f: (options: Omit<O, keyof CallOptions> & { readonly onProgress?: Progress.OnProgress }) => Effect.Effect<
+      A,
+      CdfError,
+      R | Files.Files
+    >
+  ): Promise<A> => {
+    let split: { readonly options: Omit<O, keyof CallOptions>; readonly signal: unknown }
+    try {
+      const { onProgress: callback, signal, ...rest } = options
+      split = {
+        options: typeof callback === "function"
+          ? { ...rest, onProgress: onProgress(callback) }
+          : callback === undefined
+          ? rest
+          : { ...rest, onProgress: callback },
+        signal
+      }
+    } catch {
+      // not an object: the Effect call's validation says so
+      if (typeof options !== "object" || options === null) {
+        return run(f(options as unknown as Omit<O, keyof CallOptions>), undefined)
+      }
+      return Promise.reject(
+        new InvalidFileMetadataError({
+          option: "options",
+          limit: "an object whose properties can be read",
+          message: "Invalid option options: must be an object whose properties can be read"
+        })
+      )
+    }
+    if (split.signal !== undefined && !isAbortSignal(split.signal)) {
+      return Promise.reject(
+        new InvalidFileMetadataError({
+          option: "signal",
+          limit: "an AbortSignal",
+          message: "Invalid option signal: must be an AbortSignal"
+        })
+      )
+    }
+    return run(f(split.options), split.signal)
   }
   return {
     run,
-    split,
+    runWith,
     uploadBytes: (content: Content.Input, options: UploadOptions): Promise<FileMetadata.FileMetadata> =>
-      run(Files.uploadBytes(content, split(options)), options.signal),
+      runWith(options, (options) => Files.uploadBytes(content, options)),
     upload: (content: Content.Input, options: UploadOptions): Promise<Files.UploadResult> =>
-      run(Files.upload(content, split(options)), options.signal),
+      runWith(options, (options) => Files.upload(content, options)),
     uploadContentBytes: (
       content: Content.Input,
       file: FileMetadata.ContentIdentifier,
       options: UploadContentOptions = {}
     ): Promise<FileMetadata.FileMetadata> =>
-      run(Files.uploadContentBytes(content, file, split(options)), options.signal),
+      runWith(options, (options) => Files.uploadContentBytes(content, file, options)),
     retrieve: (
       file: Files.FileIdentifier,
       options?: { readonly signal?: AbortSignal | undefined }
@@ -276,6 +321,11 @@ export const collectBytes = <E, R>(stream: Stream.Stream<Uint8Array, E, R>): Eff
     Effect.promise(() => new Blob(Chunk.toArray(chunks) as Array<BlobPart>).arrayBuffer()).pipe(
       Effect.map((buffer) => new Uint8Array(buffer))
     ))
+
+/** Whether `u` can be listened to as an `AbortSignal` (of this realm or another). */
+const isAbortSignal = (u: unknown): u is AbortSignal =>
+  typeof u === "object" && u !== null && typeof (u as AbortSignal).aborted === "boolean" &&
+  typeof (u as AbortSignal).addEventListener === "function"
 
 /**
  * The effectful progress callback for a plain one; a callback that throws is ignored, never fails the upload.
