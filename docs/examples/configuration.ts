@@ -13,7 +13,7 @@ export const settings = CdfConfig.layer({
   clientName: "my-app", // sent as x-cdp-app
   apiTimeout: "30 seconds", // one API attempt (default 60 s)
   transferTimeout: "10 minutes", // one PUT or part attempt (default 600 s)
-  deadline: "15 minutes" // a whole uploadBytes call, retries included (default: none)
+  deadline: "15 minutes" // a whole uploadBytes call, retries included (default: none; see resilience.md)
 })
 
 // A static token (or an Effect that returns one, run for every request).

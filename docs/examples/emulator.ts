@@ -43,7 +43,9 @@ const OnPort = FilesOverEmulator.pipe(
 )
 
 // --- a test body
-// In a test file: it.effect("stores the bytes after a 503", () => storesAfterA503.pipe(Effect.provide(InMemory)))
+// In a test file: it.live("stores the bytes after a 503", () => storesAfterA503.pipe(Effect.provide(InMemory)))
+// (it.live: the retry waits its backoff, about a second, on the real clock; under it.effect's TestClock the test
+// would have to move the clock itself, with TestClock.adjust from a forked fiber)
 const storesAfterA503 = Effect.gen(function*() {
   yield* Files.uploadBytes("hello", { name: "hello.txt" })
   const emulator = yield* Emulator.Emulator

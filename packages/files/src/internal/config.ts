@@ -31,6 +31,8 @@ export interface Options {
   /**
    * An overall deadline for one `Files` call, retries and cleanup-free work included; default none. The multipart
    * sessions (which run the caller's code) and `waitUntilAcknowledged` (bounded by its poll schedule) are not under it.
+   * Past it, the call still deletes a record it created: a create in flight is given up to 10 s to answer, and the
+   * delete up to 15 s, so the call can end that much after its deadline.
    */
   readonly deadline?: Duration.DurationInput | undefined
   /** Retry schedule of API requests; default `defaultApiRetrySchedule`. */
