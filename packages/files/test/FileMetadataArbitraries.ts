@@ -71,7 +71,8 @@ export const validInput = fc.record(
     externalId: maybe(text(255)),
     directory: maybe(text(511).map((s) => "/" + s)),
     source: maybe(text(128)),
-    mimeType: maybe(text(256)),
+    // a mime type is also the PUT's Content-Type: no control characters
+    mimeType: maybe(text(256).map((s) => s.replace(/[^\t\x20-\x7e\x80-\uffff]/g, " "))),
     metadata: maybe(metadata),
     assetIds: maybe(fc.array(id, { minLength: 1, maxLength: 20 })),
     dataSetId: maybe(id),
@@ -122,6 +123,8 @@ export const violation: fc.Arbitrary<Violation> = fc.oneof(
   over(255).map((externalId) => v("externalId", { externalId })),
   over(128).map((source) => v("source", { source })),
   over(256).map((mimeType) => v("mimeType", { mimeType })),
+  fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom("\r\n", "\n", "\u0000", "\u007f"), fc.string({ maxLength: 20 }))
+    .map(([a, control, b]) => v("mimeType", { mimeType: a + control + b })),
   over(511).map((s) => v("directory", { directory: "/" + s })),
   fc.fullUnicodeString({ maxLength: 40 }).filter((s) => !s.startsWith("/")).map((directory) =>
     v("directory", { directory })

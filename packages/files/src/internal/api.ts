@@ -123,11 +123,13 @@ export const failureOfRequestError = (info: RequestInfo, error: HttpClientError.
     new CdfTransportError({
       message: kind === "connect"
         ? `Could not connect to ${info.origin}${detail}`
+        : kind === "fatal"
+        ? `The HTTP client refused to send ${info.method} ${info.path} to ${info.origin}${detail}: nothing was sent`
         : kind === "opaque"
         ? `The request ${info.method} ${info.path} to ${info.origin} failed${corsHint(info.origin)}`
         : `The connection to ${info.origin} failed during ${info.method} ${info.path}${detail}`,
       request: info,
-      phase: kind === "connect" ? "connect" : "request"
+      phase: kind === "connect" || kind === "fatal" ? "connect" : "request"
     }),
     kind
   )

@@ -14,7 +14,7 @@ import { Duration, Effect, Option, type ParseResult, Redacted, type Schedule, Sc
 import { identity } from "effect/Function"
 import type * as CdfAuth from "../CdfAuth.js"
 import type * as CdfConfig from "../CdfConfig.js"
-import { type AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../CdfError.js"
+import { AuthError, type CdfError, CdfDecodeError, RequestInfo } from "../CdfError.js"
 import * as Api from "./api.js"
 import * as Policy from "./retryPolicy.js"
 import { PermitsImpl } from "./permits.js"
@@ -115,6 +115,28 @@ export interface Parts {
   readonly rawStreamBodies: boolean
 }
 
+/** Tokens found fit for a header, so that a token kept for many requests is checked once. */
+const sendableTokens = new WeakSet<Redacted.Redacted<string>>()
+
+/**
+ * Whether a token can be sent in an `Authorization` header: no line break, NUL or other control character, nothing
+ * beyond Latin-1 (undici refuses to send such a header, and a retry would not change it).
+ */
+const sendable = (token: Redacted.Redacted<string>): boolean => {
+  if (sendableTokens.has(token)) return true
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(Redacted.value(token))) return false
+  sendableTokens.add(token)
+  return true
+}
+
+/** The failure of a request whose token cannot be sent (never retried; nothing is sent). */
+const unsendableToken = () =>
+  new AuthError({
+    reason: "TokenRequest",
+    message: "the token cannot be sent: it holds a line break or another character an HTTP header cannot hold " +
+      "(a token read from a file with a trailing newline?)"
+  })
+
 /** Builds the service (`CdfClient.make` gives it its parts from the context). @internal */
 export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect.Effect<Service> =>
   Effect.gen(function*() {
@@ -135,7 +157,10 @@ export const make = ({ auth, config, platform, rawStreamBodies }: Parts): Effect
       )
     ).pipe(
       HttpClient.mapRequestEffect((request) =>
-        Effect.map(auth.token, (token) => HttpClientRequest.bearerToken(request, token))
+        Effect.flatMap(auth.token, (token) =>
+          sendable(token)
+            ? Effect.succeed(HttpClientRequest.bearerToken(request, token))
+            : Effect.fail(unsendableToken()))
       )
     )
     // A span per API request (the platform's `http.client`) only when asked: `CdfConfig.traceRequests`; trace

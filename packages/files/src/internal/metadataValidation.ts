@@ -92,8 +92,18 @@ export const ExternalIdString = maxChars(Limits.externalId)
 export const NameString = maxChars(Limits.name)
 /** @internal */
 export const SourceString = maxChars(Limits.source)
-/** @internal */
-export const MimeTypeString = maxChars(Limits.mimeType)
+/**
+ * A mime type is also the `Content-Type` of the upload's PUT: a line break or another control character (which no
+ * header can hold) would make the upload fail after its record was created.
+ *
+ * @internal
+ */
+export const MimeTypeString = maxChars(Limits.mimeType).pipe(
+  // everything but a tab, a visible ASCII character or one beyond ASCII: the C0 controls and DEL
+  Schema.filter((s) => !/[^\t\x20-\x7e\x80-\uffff]/.test(s), {
+    description: `a string of at most ${Limits.mimeType} characters, without line breaks or other control characters`
+  })
+)
 /** @internal */
 export const DirectoryString = Schema.String.pipe(Schema.filter(
   (s) =>

@@ -24,7 +24,8 @@
  *   one is not, nor is the delete of a cleanup (a repeat of a delete that was done would fail it).
  * - `unauthorized`: a 401 from the API: one token refresh and the request again (`CdfClient`). A 401 or 403 from
  *   storage or from the identity provider is `fatal` (an `UploadError` / `AuthError` at once).
- * - `fatal`: never retried.
+ * - `fatal`: never retried. Also a request the HTTP client refused to send (`refusedCodes`: a header value with a
+ *   line break, ...), in the connect phase: nothing reached the server.
  *
  * How long to wait (`makeSchedule`): the base schedule of the client (`apiRetrySchedule`, `transferRetrySchedule`,
  * or the token request's `retrySchedule`) decides how many retries and the backoff; each backoff is capped at
@@ -88,6 +89,21 @@ export const connectCodes: ReadonlySet<string> = new Set([
   "UND_ERR_CONNECT"
 ])
 
+/**
+ * Error codes of a request the HTTP client refused to send (a header value with a line break, a malformed method or
+ * URL): nothing reached the server, and sending it again would be refused again. Such a failure is `fatal`, in the
+ * connect phase.
+ *
+ * @internal
+ */
+export const refusedCodes: ReadonlySet<string> = new Set([
+  "UND_ERR_INVALID_ARG",
+  "ERR_INVALID_CHAR",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_HTTP_INVALID_HEADER_VALUE",
+  "ERR_INVALID_URL"
+])
+
 /** How many times a request is retried after connect-phase failures, whatever its schedule allows. @internal */
 export const maxConnectRetries = 3
 
@@ -114,7 +130,7 @@ export const errorCodes = (cause: unknown): ReadonlyArray<string> => {
 
 /** Whether a transport failure happened before the request reached the server. @internal */
 export const transportPhase = (cause: unknown): "connect" | "request" =>
-  errorCodes(cause).some((code) => connectCodes.has(code)) ? "connect" : "request"
+  errorCodes(cause).some((code) => connectCodes.has(code) || refusedCodes.has(code)) ? "connect" : "request"
 
 /**
  * The kind of a transport failure (a platform `RequestError`'s cause): `connect` by its error codes; in a browser,
@@ -124,6 +140,7 @@ export const transportPhase = (cause: unknown): "connect" | "request" =>
  */
 export const kindOfTransport = (cause: unknown): FailureKind => {
   const codes = errorCodes(cause)
+  if (codes.some((code) => refusedCodes.has(code))) return "fatal"
   if (codes.some((code) => connectCodes.has(code))) return "connect"
   return codes.length === 0 && inBrowser() ? "opaque" : "transient"
 }

@@ -136,9 +136,12 @@ const toError = (
       })
     case "Transport":
       return new UploadError({
-        message: `the connection failed while sending ${where} (${attempts} attempt(s))${
-          failure.kind === "opaque" ? corsHint(request.origin) : ""
-        }`,
+        message: failure.kind === "fatal"
+          ? `the HTTP client refused to send ${where}, so nothing was sent (a header it cannot hold, such as a ` +
+            `mime type with a line break?)`
+          : `the connection failed while sending ${where} (${attempts} attempt(s))${
+            failure.kind === "opaque" ? corsHint(request.origin) : ""
+          }`,
         reason: "Transport",
         request,
         attempts,
