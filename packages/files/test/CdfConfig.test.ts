@@ -85,6 +85,14 @@ describe("CdfConfig", () => {
     Effect.gen(function*() {
       const noProject = yield* Effect.flip(CdfConfig.make({ baseUrl: "https://a.example.com", project: " " }))
       expect(noProject.setting).toBe("project")
+      expect(noProject.message).toBe("project must be a CDF project name, not empty")
+      for (const project of ["emu lator", "emulator/", "../emulator", "a?b", "a#b"]) {
+        const bad = yield* Effect.flip(CdfConfig.make({ baseUrl: "https://a.example.com", project }))
+        expect([bad.setting, bad.message]).toEqual([
+          "project",
+          "project must be a CDF project name, without spaces, '/', '?' or '#'"
+        ])
+      }
       const badParts = yield* Effect.flip(
         CdfConfig.make({ baseUrl: "https://a.example.com", project: "p", partConcurrency: 0 })
       )

@@ -162,8 +162,9 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigErro
     const baseUrl = yield* validateServiceUrl("baseUrl", options.baseUrl, options.allowInsecureHttp === true)
     const invalid = (setting: string, message: string) => Effect.fail(new InvalidConfigError({ message, setting }))
     const project = options.project.trim()
-    if (project === "" || /[/?#\s]/.test(project)) {
-      return yield* invalid("project", "project must be a non-empty CDF project name")
+    if (project === "") return yield* invalid("project", "project must be a CDF project name, not empty")
+    if (/[/?#\s]/.test(project)) {
+      return yield* invalid("project", "project must be a CDF project name, without spaces, '/', '?' or '#'")
     }
     const settings = yield* Effect.all({
       apiTimeout: duration("apiTimeout", options.apiTimeout, defaults.apiTimeout),
