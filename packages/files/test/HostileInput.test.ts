@@ -10,6 +10,7 @@ import { CdfError, Content, Files } from "@effect-cdf/files"
 import * as NodeFiles from "@effect-cdf/files/NodeFiles"
 import { makeFilesClient } from "@effect-cdf/files/NodeFilesClient"
 import { Effect, ManagedRuntime, Redacted, Stream } from "effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -253,6 +254,50 @@ describe("hostile input costs nothing", () => {
         fs.rmSync(dir, { recursive: true, force: true })
       }
     }).pipe(Effect.provide(onPort)))
+})
+
+describe("a file replaced by a FIFO after it was measured", () => {
+  // Opening a FIFO for reading blocks until something writes to it: in the file's uninterruptible acquisition, that
+  // was a hang not even an interruption ended. Each case must fail at once (the test's timeout would catch a hang).
+  const withFifo = <A, E, R>(use: (dir: string, fifo: string) => Effect.Effect<A, E, R>) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fifo-"))),
+      (dir) => {
+        const fifo = path.join(dir, "f.bin")
+        return use(dir, fifo)
+      },
+      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+    )
+  const mkfifo = (at: string) => Effect.sync(() => execFileSync("mkfifo", [at]))
+
+  for (const size of [1000, 200_000]) {
+    it.effect(`measured at ${size} bytes: UploadError Content "not a regular file", zero requests`, () =>
+      withFifo((_, fifo) =>
+        Effect.gen(function*() {
+          yield* mkfifo(fifo)
+          const { error, requests } = yield* hostile(
+            Effect.flatMap(NodeFiles.contentOfSize(fifo, size), (c) => Files.uploadBytes(c, { name: "f.bin" }))
+          )
+          expect(fieldsOf(error)).toMatchObject({ _tag: "UploadError", reason: "Content" })
+          expect(error.message).toContain("not a regular file")
+          expect(requests).toEqual([])
+        })
+      ).pipe(Effect.provide(onPort)))
+  }
+
+  it.effect("replaced between the check and the read of its range: the upload fails at once, the record deleted", () =>
+    withFifo((_, file) =>
+      Effect.gen(function*() {
+        fs.writeFileSync(file, bytesOf(200_000))
+        const content = yield* NodeFiles.contentOfSize(file, 200_000)
+        fs.rmSync(file)
+        yield* mkfifo(file)
+        const { error, files } = yield* hostile(Files.uploadBytes(content, { name: "f.bin" }))
+        expect(fieldsOf(error)).toMatchObject({ _tag: "UploadError", reason: "Content" })
+        expect(error.cleanup?.deleted).toBe(true)
+        expect(files).toBe(0)
+      })
+    ).pipe(Effect.provide(onPort)))
 })
 
 describe("hostile input through the Promise client (NodeFilesClient)", () => {

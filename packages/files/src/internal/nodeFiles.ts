@@ -13,6 +13,7 @@ import { readFailed, readFailureOf } from "./contentValidation.js"
 import type { Hash } from "./sha256.js"
 import type { SpoolerService } from "./spool.js"
 import { createHash } from "node:crypto"
+import { constants as FsConstants } from "node:fs"
 import * as FsPromises from "node:fs/promises"
 
 /**
@@ -53,6 +54,34 @@ const readRange = (
   }))
 
 /**
+ * Opens `path` for reading without blocking, and checks that it is a regular file. A FIFO (or a device) put in the
+ * place of a file since it was measured would otherwise block the open until something writes to it, inside the
+ * uninterruptible acquisition of the file: a hang that not even Ctrl-C ends. On a regular file `O_NONBLOCK` changes
+ * nothing.
+ */
+const openRegular = (path: string): Effect.Effect<OpenFile, unknown, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () => FsPromises.open(path, FsConstants.O_RDONLY | (FsConstants.O_NONBLOCK ?? 0)),
+      catch: (e) => e
+    }),
+    (handle) => Effect.promise(() => handle.close().catch(() => undefined))
+  ).pipe(
+    Effect.flatMap((handle) =>
+      Effect.tryPromise({ try: () => handle.stat(), catch: (e) => e }).pipe(
+        Effect.filterOrFail((info) => info.isFile(), () => new Error("not a regular file (any more)")),
+        Effect.map((info): OpenFile => ({ handle, size: info.size }))
+      )
+    )
+  )
+
+/** A regular file open for reading, and its size when it was opened. */
+interface OpenFile {
+  readonly handle: FsPromises.FileHandle
+  readonly size: number
+}
+
+/**
  * The bytes `[start, end)` of the file at `path` opened for an HTTP client that reads the body itself (a PUT or a
  * part through `NodeTransport`): node:fs/promises reads into fresh `readSize` buffers, one promise per chunk, the
  * file closed with the scope. Measured on 1 GiB sent in 50 MiB parts (docs/benchmarks-history.md, "Files sent by
@@ -62,11 +91,8 @@ const readRange = (
  */
 const openRange = (path: string, start: number, end: number): Effect.Effect<RangeReader, unknown, Scope.Scope> =>
   Effect.map(
-    Effect.acquireRelease(
-      Effect.tryPromise({ try: () => FsPromises.open(path, "r"), catch: (e) => e }),
-      (handle) => Effect.promise(() => handle.close().catch(() => undefined))
-    ),
-    (handle): RangeReader => {
+    openRegular(path),
+    ({ handle }): RangeReader => {
       let position = start
       return async () => {
         if (position >= end) return undefined
@@ -85,8 +111,8 @@ const openRange = (path: string, start: number, end: number): Effect.Effect<Rang
  */
 const rangedFile = (fs: FileSystem.FileSystem, path: string, size: number): ContentImpl =>
   fromRanged(size, (start, end) => end <= start ? Stream.empty : readRange(fs, path, start, end), {
-    // a small file sent in one PUT is read whole, once per attempt (one readFile, no stream)
-    readAll: () => fs.readFile(path),
+    // a small file sent in one PUT is read whole, once per attempt (one read, no stream)
+    readAll: () => readWhole(path),
     open: (start, end) => openRange(path, start, end)
   })
 
@@ -104,7 +130,7 @@ export const content = (path: string): Effect.Effect<Content.Content, UploadErro
     if (info.type !== "File") {
       return yield* new UploadError({ message: `${path} is not a file`, reason: "Content" })
     }
-    yield* checkReadable(fs, path)
+    yield* checkReadable(path)
     return rangedFile(fs, path, Number(info.size))
   })
 
@@ -118,9 +144,24 @@ const unreadable = (path: string) => (e: unknown): UploadError => {
   })
 }
 
-/** Opens and closes the file: the check that it can be read, before any request. */
-const checkReadable = (fs: FileSystem.FileSystem, path: string): Effect.Effect<void, UploadError> =>
-  Effect.scoped(fs.open(path, { flag: "r" })).pipe(Effect.asVoid, Effect.mapError(unreadable(path)))
+/** Opens and closes the file: the check that it can be read (and is still a regular file), before any request. */
+const checkReadable = (path: string): Effect.Effect<void, UploadError> =>
+  Effect.scoped(openRegular(path)).pipe(Effect.asVoid, Effect.mapError(unreadable(path)))
+
+/**
+ * The file at `path` read whole, at the size it has when opened: four calls to the file system (open, fstat, read,
+ * close), as `readFile` makes.
+ */
+const readWhole = (path: string): Effect.Effect<Uint8Array, unknown> =>
+  Effect.scoped(Effect.flatMap(openRegular(path), ({ handle, size }) =>
+    Effect.tryPromise({
+      try: async () => {
+        const buffer = Buffer.allocUnsafe(size)
+        const { bytesRead } = size === 0 ? { bytesRead: 0 } : await handle.read(buffer, 0, size, 0)
+        return buffer.subarray(0, bytesRead)
+      },
+      catch: (e) => e
+    })))
 
 /**
  * Files up to this size are read whole by `contentOfSize` when it runs: the read is the check that the file can be
@@ -146,8 +187,8 @@ export const contentOfSize = (
 ): Effect.Effect<Content.Content, UploadError, FileSystem.FileSystem> =>
   Effect.flatMap(FileSystem.FileSystem, (fs) =>
     size > readNowUpTo
-      ? Effect.as(checkReadable(fs, path), rangedFile(fs, path, size))
-      : fs.readFile(path).pipe(
+      ? Effect.as(checkReadable(path), rangedFile(fs, path, size))
+      : readWhole(path).pipe(
         Effect.mapError(unreadable(path)),
         // not the size measured: the ranged reads report the change when the upload runs
         Effect.map((bytes): Content.Content => bytes.byteLength === size ? fromBytes(bytes) : rangedFile(fs, path, size))
