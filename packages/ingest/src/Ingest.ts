@@ -39,6 +39,12 @@ export interface Item extends Model.Item {}
  * What happened to one file: `uploaded`, `skipped` (unchanged in CDF), `failed` (with the error's tag and message),
  * or, in a dry run, `would-upload`; `bytes` is the size of what was (or would be) uploaded, 0 otherwise.
  *
+ * The entries of a directory that its walk does not sync are outcomes too, reported before the files, with the
+ * reason in `error`: `skipped` for a symbolic link (`SymbolicLinkNotFollowed`: links are never followed) or a FIFO,
+ * socket or device (`NotARegularFile`); `failed` for a name that is not valid UTF-8 (`InvalidFileNameError`; its
+ * `path` shows each byte that is not as `\xNN`) or an entry that cannot be read (`UnreadableEntryError`). A directory
+ * in either case stands for its files, which are not synced.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -105,9 +111,11 @@ export interface JobInfo extends Model.JobInfo {}
 export class IngestError extends Model.IngestError {}
 
 /**
- * What a sync reads: a directory walked on Node (`include`/`exclude`: picomatch globs on the relative POSIX path,
- * dotfiles included; a file must match one include, when any is given, and no exclude), or a `Stream` of items
- * whose `name` stands for the source in the job id.
+ * What a sync reads: a directory walked on Node, or a `Stream` of items whose `name` stands for the source in the
+ * job id. The walk takes the directory's regular files (`include`/`exclude`: picomatch globs on the relative POSIX
+ * path, dotfiles included; a file must match one include, when any is given, and no exclude). It never follows a
+ * symbolic link, to a file or to a directory (so a loop such as `ln -s . loop` is walked once): each link, and each
+ * entry it cannot sync, is reported with the reason (see `FileOutcome`).
  *
  * @since 0.1.0
  * @category models

@@ -160,13 +160,21 @@ layer(runnersLayer().pipe(Layer.provideMerge(Layer.mergeAll(Postgres.layer, Laye
     Effect.gen(function*() {
       const { emulator, runners } = yield* setup
       const tree = makeTree(60)
+      // what the walk passes over is reported by the runner that plans the job, through the database: a link (never
+      // followed, so the loop uploads nothing twice) and a name that is not UTF-8 (b\xe9)
+      fs.symlinkSync(".", path.join(tree.root, "loop"))
+      fs.writeFileSync(Buffer.concat([Buffer.from(tree.root + "/"), Buffer.from([0x62, 0xe9])]), "x")
       const prefix = "spread/"
       const events = yield* Stream.runCollect(
         IngestCluster.submit(Ingest.directory(tree.root), { externalIdPrefix: prefix, ...settings })
       ).pipe(Effect.map(Chunk.toArray), Effect.provide(client))
       const summary = events[events.length - 1]
-      expect(summary).toMatchObject({ _tag: "Summary", uploaded: 60, skipped: 0, failed: 0, bytes: 60 * 4096 })
+      expect(summary).toMatchObject({ _tag: "Summary", uploaded: 60, skipped: 1, failed: 1, bytes: 60 * 4096 })
       expect(events.filter((e) => e._tag === "File" && e.status === "uploaded")).toHaveLength(60)
+      expect(events.flatMap((e) => e._tag === "File" && e.status !== "uploaded" ? [[e.path, e.status, e.error?.tag]] : [])).toEqual([
+        ["b\\xe9", "failed", "InvalidFileNameError"],
+        ["loop", "skipped", "SymbolicLinkNotFollowed"]
+      ])
       yield* checkStored(emulator, prefix, tree.contents)
       const jobId = Ingest.jobId(Ingest.directory(tree.root), prefix, settings.target)
       const counts = yield* IngestCluster.runnerCounts(jobId, 1).pipe(Effect.provide(client))

@@ -24,7 +24,8 @@ export interface Item extends Schema.Schema.Type<typeof Item> {}
 
 /**
  * What happened to one file: `uploaded`, `skipped` (unchanged in CDF), `failed` (with the error's tag and message)
- * or, with `dryRun`, `would-upload`.
+ * or, with `dryRun`, `would-upload`. An entry the walk passed over (`walk.ts`) is `skipped` or `failed` with its
+ * reason in `error`.
  *
  * @internal
  */

@@ -126,12 +126,22 @@ export const finishRun = (jobId: string, run: number, counts: Counts, now: numbe
       skipped = ${counts.skipped}, failed = ${counts.failed}, bytes = ${counts.bytes}
       WHERE job_id = ${jobId} AND run = ${run}`)
 
-/** A planned item: the source's item with its external id, directory and batch. @internal */
+/**
+ * A planned item: the source's item with its external id, directory and batch; an entry the walk passed over (a
+ * symbolic link, a name that is not UTF-8) also has its outcome, written with it (its decision is `skip`: no step
+ * after `Plan` takes it).
+ *
+ * @internal
+ */
 export interface PlannedItem extends Item {
   readonly seq: number
   readonly batch: number
   readonly externalId: string
   readonly directory: string | undefined
+  readonly walked?: {
+    readonly status: "skipped" | "failed"
+    readonly error: { readonly tag: string; readonly message: string }
+  } | undefined
 }
 
 /**
@@ -146,7 +156,7 @@ export const writePlan = (jobId: string, run: number, items: ReadonlyArray<Plann
     yield* sql.withTransaction(Effect.gen(function*() {
       yield* sql`DELETE FROM cdf_ingest_items WHERE job_id = ${jobId} AND run = ${run}`
       yield* sql`DELETE FROM cdf_ingest_transfers WHERE job_id = ${jobId} AND run = ${run}`
-      // 11 columns a row: 500 rows stay far below SQLite's limit of bound parameters
+      // 15 columns a row: 500 rows stay far below SQLite's limit of bound parameters
       for (const chunk of Arr.chunksOf(items, 500)) {
         yield* sql`INSERT INTO cdf_ingest_items ${
           sql.insert(chunk.map((item) => ({
@@ -159,7 +169,11 @@ export const writePlan = (jobId: string, run: number, items: ReadonlyArray<Plann
             external_id: item.externalId,
             directory: item.directory ?? null,
             size: item.size,
-            mtime: item.mtime
+            mtime: item.mtime,
+            decision: item.walked === undefined ? null : "skip",
+            outcome: item.walked?.status ?? null,
+            error_tag: item.walked?.error.tag ?? null,
+            error_message: item.walked?.error.message ?? null
           })))
         } ON CONFLICT DO NOTHING`
       }

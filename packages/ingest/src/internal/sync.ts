@@ -177,9 +177,9 @@ const dryRun = (
   }
 ): Stream.Stream<SyncEvent, IngestError, Files.Files | FileSystem.FileSystem | SqlClient.SqlClient> =>
   Stream.unwrap(Effect.gen(function*() {
-    const items = yield* Walk.items(source)
+    const walked = yield* Walk.items(source)
     const seen = new Set<string>()
-    const planned = items.flatMap((item) => {
+    const planned = walked.items.flatMap((item) => {
       const place = placeOf(job.prefix, job.directory, item.path)
       if (seen.has(place.externalId)) return []
       seen.add(place.externalId)
@@ -189,7 +189,16 @@ const dryRun = (
     let skipped = 0
     let bytes = 0
     let failed = 0
-    const outcomes = Stream.fromIterable(Arr.chunksOf(planned, job.batchSize)).pipe(
+    // the entries the walk passed over come first, as `Plan` reports them
+    const passed = walked.passed.flatMap((entry): Array<FileOutcome> => {
+      const { externalId } = placeOf(job.prefix, job.directory, entry.path)
+      if (seen.has(externalId)) return []
+      seen.add(externalId)
+      if (entry.status === "skipped") skipped++
+      else failed++
+      return [{ _tag: "File", path: entry.path, externalId, status: entry.status, bytes: 0, error: entry.error }]
+    })
+    const decided = Stream.fromIterable(Arr.chunksOf(planned, job.batchSize)).pipe(
       Stream.mapEffect((batch) =>
         Effect.gen(function*() {
           const { invalid, records: byExternalId } = yield* existing(batch).pipe(
@@ -223,7 +232,9 @@ const dryRun = (
             }
           })
         })
-      ),
+      )
+    )
+    const outcomes = Stream.concat(Stream.make(passed), decided).pipe(
       Stream.tap(countOutcomes),
       Stream.flattenIterables
     )

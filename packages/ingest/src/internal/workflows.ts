@@ -317,21 +317,30 @@ export const spreadBatchSize = (files: number) => Math.min(1000, Math.max(10, Ma
 const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
   Effect.gen(function*() {
     const { batchSize, bytesInFlight, checksum, concurrency, directory, jobId, prefix, run } = payload
-    const registered = (yield* handleOf(payload)).source
+    const handle = yield* handleOf(payload)
     // a directory source travels in the payload: a runner with no caller in its process (a cluster) walks it
-    const source: Walk.Source | undefined = registered ??
+    const source: Walk.Source | undefined = handle.source ??
       (payload.source === null ? undefined : { _tag: "Directory", ...payload.source })
     if (source === undefined) {
       return yield* Effect.dieMessage(`job ${jobId} run ${run} has a stream source whose caller is gone: rerun sync`)
     }
-    const items = yield* Walk.items(source)
+    const walked = yield* Walk.items(source)
     const seen = new Set<string>()
     const unique: Array<Omit<Store.PlannedItem, "batch">> = []
-    for (const item of items) {
+    for (const item of walked.items) {
       const place = placeOf(prefix, directory, item.path)
       if (seen.has(place.externalId)) continue
       seen.add(place.externalId)
       unique.push({ ...item, ...place, seq: unique.length })
+    }
+    // the entries the walk passed over are planned with their outcome (after the files: no batch waits on them)
+    const passed: Array<Omit<FileOutcome, "_tag">> = []
+    for (const entry of walked.passed) {
+      const place = placeOf(prefix, directory, entry.path)
+      if (seen.has(place.externalId)) continue
+      seen.add(place.externalId)
+      unique.push({ path: entry.path, file: entry.file, size: 0, mtime: 0, ...place, seq: unique.length, walked: { status: entry.status, error: entry.error } })
+      passed.push({ path: entry.path, externalId: place.externalId, status: entry.status, bytes: 0, error: entry.error })
     }
     // a batch size given is kept; the default on runners fills the engine's shards evenly (`placement.ts`)
     const batches = batchSize > 0
@@ -342,6 +351,7 @@ const plan = (payload: typeof IngestJob.payloadSchema.Type) =>
       batch: batchSize > 0 ? Math.floor(item.seq / batchSize) : Math.floor((item.seq * batches) / unique.length)
     }))
     yield* Store.persistently(Store.writePlan(jobId, run, planned))
+    yield* emit(handle, passed)
     const spreads = yield* batchSpreads(batches, IngestBatch.annotations, (batch, spread) =>
       IngestBatch.executionId({ jobId, run, batch, spread, checksum, concurrency, bytesInFlight }))
     return { files: planned.length, batches, spreads }
