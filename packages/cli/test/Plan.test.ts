@@ -161,6 +161,32 @@ describe("planning an upload", () => {
       const empty = yield* Effect.flip(plan([], none))
       expect(empty.message).toContain("no files to upload")
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("a flag value the API's limits refuse: one sentence naming the flag, before any file is planned", () =>
+    Effect.gen(function*() {
+      const found = yield* collect([tree()], true)
+      /** What the user is told, or "planned" when the flags pass. */
+      const refused = (flags: Partial<MetadataFlags>, files = found) =>
+        Effect.map(
+          Effect.either(plan(files, { ...none, ...flags })),
+          Either.match({ onLeft: (error) => error.message, onRight: () => "planned" })
+        )
+      expect(yield* refused({ source: Option.some("x".repeat(129)) })).toBe(
+        "--source: must be a string of at most 128 characters (a limit of the CDF API)"
+      )
+      expect(yield* refused({ mimeType: Option.some("m".repeat(257)) })).toMatch(/^--mime-type: must be /)
+      expect(yield* refused({ directory: Option.some("/" + "d".repeat(600)) })).toMatch(/^--directory: must be /)
+      expect(yield* refused({ metadata: Option.some({ ["k".repeat(129)]: "v" }) })).toMatch(/^--metadata: must be /)
+      expect(yield* refused({ labels: ["ok", "l".repeat(256)] })).toMatch(/^--label: value 2 must be /)
+      expect(yield* refused({ externalIdPrefix: Option.some("p".repeat(255)) })).toMatch(
+        /^--external-id-prefix: each external id it makes \(the prefix and a path\) must be /
+      )
+      const one = yield* collect([path.join(tree(), "a.txt")], false)
+      expect(yield* refused({ externalId: Option.some("e".repeat(256)) }, one)).toMatch(/^--external-id: must be /)
+      // values within the limits still plan every file
+      const ok = yield* plan(found, { ...none, source: Option.some("x".repeat(128)), labels: ["l".repeat(255)] })
+      expect(ok).toHaveLength(4)
+    }).pipe(Effect.provide(NodeContext.layer)))
 })
 
 describe("flag values", () => {
@@ -171,6 +197,19 @@ describe("flag values", () => {
     expect(Either.isLeft(parseTime("t", "yesterday"))).toBe(true)
     expect(Either.isLeft(parseTime("t", "-5"))).toBe(true)
     expect(Either.isLeft(parseTime("t", "2024-13-45"))).toBe(true)
+  })
+
+  it("a day that does not exist is not a time (not rolled over into the next month)", () => {
+    for (const text of ["2024-02-30", "2023-02-29", "2024-04-31", "1900-02-29", "2024-02-30T12:00:00Z", "2024-06-31 08:00"]) {
+      expect(parseTime("source-modified-time", text)).toEqual(Either.left(
+        `--source-modified-time: '${text}' is not a time (use ISO 8601, e.g. 2024-01-31T12:00:00Z, or epoch milliseconds)`
+      ))
+    }
+    // leap days and the last day of each month stay accepted, in every documented form
+    expect(parseTime("t", "2024-02-29")).toEqual(Either.right(Date.UTC(2024, 1, 29)))
+    expect(parseTime("t", "2000-02-29T00:00:00Z")).toEqual(Either.right(Date.UTC(2000, 1, 29)))
+    expect(parseTime("t", "2024-04-30T23:59:59.999+02:00")).toEqual(Either.right(Date.UTC(2024, 3, 30, 21, 59, 59, 999)))
+    expect(parseTime("t", "2024-12-31")).toEqual(Either.right(Date.UTC(2024, 11, 31)))
   })
 
   it("metadata entries are key=value, the value may contain =", () => {

@@ -1,7 +1,15 @@
 import { CdfError, FileMetadata } from "@effect-cdf/files"
 import { describe, expect, it } from "@effect/vitest"
 import type { Outcome } from "../src/internal/report.js"
-import { exitCodeOf, interruptedLines, jsonLine, plainLine, summarize, summaryLine } from "../src/internal/report.js"
+import {
+  exitCodeOf,
+  interruptedLines,
+  jsonLine,
+  plainLine,
+  skippedLines,
+  summarize,
+  summaryLine
+} from "../src/internal/report.js"
 
 const record = new FileMetadata.FileMetadata({
   id: 17,
@@ -46,6 +54,28 @@ describe("reporting", () => {
   it("plain lines name the file, its size and id, or the error", () => {
     expect(plainLine(uploaded)).toBe("uploaded dir/a.txt (2.0 KiB) id=17 externalId=ext-a")
     expect(plainLine(apiFailure)).toBe("failed dir/b.txt: CdfApiError: Duplicate external ids")
+  })
+
+  it("a control character in a name is escaped as in JSON: one line per file; the JSON line keeps the name", () => {
+    const named: Outcome = {
+      ...uploaded,
+      display: "dir/new\nline\t.txt",
+      file: new FileMetadata.FileMetadata({ ...record, externalId: "p/new\nline\t.txt" })
+    }
+    expect(plainLine(named)).toBe("uploaded dir/new\\nline\\t.txt (2.0 KiB) id=17 externalId=p/new\\nline\\t.txt")
+    expect(plainLine({ ...apiFailure, display: "b\r\u001b[2J.txt" })).toBe(
+      "failed b\\r\\u001b[2J.txt: CdfApiError: Duplicate external ids"
+    )
+    expect(plainLine({ _tag: "Cancelled", display: "c\n.txt", size: 1 })).toBe("cancelled c\\n.txt")
+    expect(skippedLines([{ path: "pipe\nname", reason: "a FIFO (named pipe)" }])).toEqual([
+      "Skipped 1 entry:",
+      "  pipe\\nname: a FIFO (named pipe)"
+    ])
+    expect(interruptedLines([{ _tag: "NotStarted", display: "x\ny", size: 1, reason: "r" }]).slice(1)).toEqual([
+      "Not uploaded:",
+      "  x\\ny"
+    ])
+    expect(JSON.parse(jsonLine(named)).path).toBe("dir/new\nline\t.txt")
   })
 
   it("JSON lines carry the wire record, or the error's tag and fields", () => {

@@ -11,6 +11,36 @@ import * as Help from "./help.js"
 import { UsageError } from "./plan.js"
 import type { Output } from "./runner.js"
 
+const fieldOf = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined
+
+/**
+ * Why the emulator's server could not listen, in words, from the cause of its `ServeError` (whose own message is
+ * empty): usually Node's `listen` error, e.g. `port 4000 is already in use (EADDRINUSE)`.
+ *
+ * @internal
+ */
+export const whyNotStarted = (cause: unknown): string => {
+  const code = fieldOf(cause, "code")
+  const port = fieldOf(cause, "port")
+  const address = fieldOf(cause, "address") ?? fieldOf(cause, "hostname")
+  const message = fieldOf(cause, "message")
+  const thePort = port === undefined ? "the port" : `port ${String(port)}`
+  switch (code) {
+    case "EADDRINUSE":
+      return `${thePort} is already in use (EADDRINUSE)`
+    case "EACCES":
+      return `no permission to listen on ${thePort} (EACCES): ports below 1024 need privileges`
+    case "EADDRNOTAVAIL":
+      return `${address === undefined ? "the host" : String(address)} is not an address of this machine (EADDRNOTAVAIL)`
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the host ${address === undefined ? "" : `${String(address)} `}cannot be resolved (${code})`
+  }
+  const text = typeof message === "string" && message !== "" ? message : cause === undefined ? "" : String(cause)
+  return text === "" || text === "[object Object]" ? "its server could not listen (no reason given)" : text
+}
+
 /**
  * `cdf-files emulator`: a local CDF Files emulator on this machine until Ctrl-C.
  *
@@ -38,7 +68,7 @@ export const emulatorCommand = (output: Output) =>
         ...(Option.isSome(flags.dataDir) ? { dataDir: flags.dataDir.value } : {}),
         ...(Option.isSome(flags.tokenLifetime) ? { tokenLifetime: flags.tokenLifetime.value } : {}),
         ...(Option.isSome(flags.uploadUrlLifetime) ? { uploadUrlLifetime: flags.uploadUrlLifetime.value } : {})
-      }).pipe(Effect.mapError((error) => new UsageError(`cannot start the emulator: ${error.message}`)))
+      }).pipe(Effect.mapError((error) => new UsageError(`cannot start the emulator: ${whyNotStarted(error.cause)}`)))
       const token = Redacted.value(emulator.token)
       if (flags.json) {
         yield* output.out(JSON.stringify({

@@ -5,9 +5,19 @@
  */
 import { Duration, Either, Option } from "effect"
 
+/** Whether the `YYYY-MM-DD` that `text` starts with is a day of the calendar (a month 1 to 12, a day of that month). */
+const dayExists = (text: string): boolean => {
+  const year = Number(text.slice(0, 4))
+  const month = Number(text.slice(5, 7))
+  const day = Number(text.slice(8, 10))
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+  return month >= 1 && month <= 12 && day >= 1 && day <= days
+}
+
 /**
  * A time given as epoch milliseconds (`1700000000000`) or as an ISO 8601 date or date-time
- * (`2024-01-31`, `2024-01-31T12:00:00Z`), as epoch milliseconds.
+ * (`2024-01-31`, `2024-01-31T12:00:00Z`), as epoch milliseconds. A day that does not exist (`2024-02-30`) is refused.
  *
  * @internal
  */
@@ -19,7 +29,8 @@ export const parseTime = (flag: string, text: string): Either.Either<number, str
       ? Either.right(millis)
       : Either.left(`--${flag}: '${text}' is not a time (epoch milliseconds must be a non-negative integer)`)
   }
-  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
+  // Date.parse rolls a day that does not exist over into the next month (2024-02-30 is 2024-03-01): refused first
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed) && dayExists(trimmed)) {
     const millis = Date.parse(trimmed)
     if (!Number.isNaN(millis) && millis >= 0) return Either.right(millis)
   }

@@ -3,7 +3,8 @@
  *
  * @internal
  */
-import type { FileMetadata } from "@effect-cdf/files"
+import type { CdfError } from "@effect-cdf/files"
+import { FileMetadata } from "@effect-cdf/files"
 import { Effect, Option } from "effect"
 import { guess } from "./mime.js"
 import { UsageError } from "./usage.js"
@@ -88,6 +89,77 @@ const joinDirectory = (base: string | undefined, sub: string): string | undefine
   return `${trimmed ?? ""}/${sub}`
 }
 
+/** The flag each upload option comes from. */
+const flagOfOption: Record<string, string> = {
+  name: "--name",
+  externalId: "--external-id",
+  directory: "--directory",
+  source: "--source",
+  mimeType: "--mime-type",
+  metadata: "--metadata",
+  overwrite: "--overwrite",
+  labels: "--label",
+  assetIds: "--asset-id",
+  dataSetId: "--data-set-id",
+  sourceCreatedTime: "--source-created-time",
+  sourceModifiedTime: "--source-modified-time",
+  securityCategories: "--security-category",
+  geoLocation: "--geo-location"
+}
+
+/** A name for the check of the flags when `--name` is not given (each file's own name is checked at its upload). */
+const placeholderName = "file"
+
+/**
+ * The sentence for a value of a flag that the API's limits refuse: the flag, then the limit, e.g.
+ * `--source: must be a string of at most 128 characters (a limit of the CDF API)`.
+ */
+const refusedFlag = (error: CdfError.InvalidFileMetadataError, prefixed: boolean): UsageError => {
+  const root = /^[A-Za-z]+/.exec(error.option)?.[0] ?? error.option
+  const flag = root === "externalId" && prefixed ? "--external-id-prefix" : flagOfOption[root] ?? error.option
+  // a repeated flag's value by its place (`--label: value 2 must be ...`), not by the library's `labels[1].externalId`
+  const index = /^[A-Za-z]+\[(\d+)\]/.exec(error.option)?.[1]
+  const what = root === "externalId" && prefixed
+    ? "each external id it makes (the prefix and a path) must be "
+    : error.option === root
+    ? "must be "
+    : index !== undefined
+    ? `value ${Number(index) + 1} must be `
+    : `${error.option} must be `
+  return new UsageError(`${flag}: ${what}${error.limit} (a limit of the CDF API)`)
+}
+
+/**
+ * Checks the metadata that comes from the flags against the API's limits with the library's own validation, once,
+ * before any file is uploaded: a value that every file would fail with gives one sentence naming its flag. The
+ * external ids `--external-id-prefix` makes are checked as the prefix and one more character.
+ *
+ * @internal
+ */
+export const validateFlags = (flags: MetadataFlags): Effect.Effect<void, UsageError> => {
+  const prefix = Option.getOrUndefined(flags.externalIdPrefix)
+  const externalId = Option.isSome(flags.externalId) ? flags.externalId.value : prefix === undefined ? undefined : `${prefix}x`
+  const options = {
+    name: Option.getOrElse(flags.name, () => placeholderName),
+    ...(externalId === undefined ? {} : { externalId }),
+    ...(Option.isSome(flags.directory) ? { directory: flags.directory.value } : {}),
+    ...(Option.isSome(flags.source) ? { source: flags.source.value } : {}),
+    ...(Option.isSome(flags.mimeType) ? { mimeType: flags.mimeType.value } : {}),
+    ...(Option.isSome(flags.metadata) ? { metadata: flags.metadata.value } : {}),
+    ...(flags.labels.length > 0 ? { labels: flags.labels.map((externalId) => ({ externalId })) } : {}),
+    ...(flags.assetIds.length > 0 ? { assetIds: flags.assetIds } : {}),
+    ...(Option.isSome(flags.dataSetId) ? { dataSetId: flags.dataSetId.value } : {}),
+    ...(Option.isSome(flags.sourceCreatedTime) ? { sourceCreatedTime: flags.sourceCreatedTime.value } : {}),
+    ...(Option.isSome(flags.sourceModifiedTime) ? { sourceModifiedTime: flags.sourceModifiedTime.value } : {}),
+    ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {}),
+    ...(Option.isSome(flags.geoLocation) ? { geoLocation: flags.geoLocation.value } : {})
+  }
+  return FileMetadata.validateUploadOptions(options).pipe(
+    Effect.asVoid,
+    Effect.mapError((error) => refusedFlag(error, Option.isNone(flags.externalId) && prefix !== undefined))
+  )
+}
+
 /**
  * The files under `paths` (see `walk`), without what was skipped.
  *
@@ -137,7 +209,8 @@ export const stdinFile = (
 
 /**
  * The upload options of each file from the flags. `--name` and `--external-id` name one file and so need exactly
- * one; `--external-id-prefix` gives `<prefix><relative path>`.
+ * one; `--external-id-prefix` gives `<prefix><relative path>`. A flag value the API's limits refuse fails here, once
+ * (`validateFlags`), not at the upload of each file.
  *
  * @internal
  */
@@ -160,6 +233,13 @@ export const plan = (
   if (Option.isSome(flags.directory) && !flags.directory.value.startsWith("/")) {
     return Effect.fail(new UsageError(`--directory must be an absolute path such as /reports (got ${flags.directory.value})`))
   }
+  return Effect.flatMap(validateFlags(flags), () => planFiles(files, flags))
+}
+
+const planFiles = (
+  files: ReadonlyArray<Found>,
+  flags: MetadataFlags
+): Effect.Effect<ReadonlyArray<PlannedFile>, UsageError> => {
   const base = Option.getOrUndefined(flags.directory)
   const planned = files.map((file): PlannedFile => {
     const name = Option.getOrElse(flags.name, () => file.relative.slice(file.relative.lastIndexOf("/") + 1))

@@ -75,12 +75,27 @@ export const errorJson = (error: CdfError.CdfError): Record<string, unknown> => 
   return fields
 }
 
+const jsonEscapes: Record<string, string> = { "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r" }
+
 /**
- * The line a pipe gets for a finished file.
+ * `text` with its control characters (U+0000 to U+001F, U+007F to U+009F) written as in JSON (`\n`, `\t`,
+ * `\u001b`, ...), so that a file name with a newline (or an escape sequence) stays on its line of text output.
  *
  * @internal
  */
-export const plainLine = (outcome: Outcome): string => {
+export const escapeControl = (text: string): string =>
+  // eslint-disable-next-line no-control-regex
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    jsonEscapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/**
+ * The line a pipe gets for a finished file: one line, whatever the file's name (control characters escaped).
+ *
+ * @internal
+ */
+export const plainLine = (outcome: Outcome): string => escapeControl(plainText(outcome))
+
+const plainText = (outcome: Outcome): string => {
   switch (outcome._tag) {
     case "Uploaded": {
       const externalId = outcome.file.externalId === undefined ? "" : ` externalId=${outcome.file.externalId}`
@@ -215,7 +230,7 @@ export const skippedLines = (
 ): ReadonlyArray<string> => {
   if (skipped.length === 0) return []
   const lines = [`Skipped ${skipped.length} entr${skipped.length === 1 ? "y" : "ies"}:`]
-  for (const entry of skipped.slice(0, limit)) lines.push(`  ${entry.path}: ${entry.reason}`)
+  for (const entry of skipped.slice(0, limit)) lines.push(`  ${escapeControl(`${entry.path}: ${entry.reason}`)}`)
   if (skipped.length > limit) lines.push(`  … and ${skipped.length - limit} more (--json lists them all)`)
   return lines
 }
@@ -308,7 +323,7 @@ export const interruptedLines = (outcomes: ReadonlyArray<Outcome>, limit = 20): 
   ]
   if (left.length > 0) {
     lines.push("Not uploaded:")
-    for (const outcome of left.slice(0, limit)) lines.push(`  ${outcome.display}`)
+    for (const outcome of left.slice(0, limit)) lines.push(`  ${escapeControl(outcome.display)}`)
     if (left.length > limit) lines.push(`  … and ${left.length - limit} more`)
   }
   return lines

@@ -79,9 +79,9 @@ const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: (
 
 /**
  * The files under `paths` (directories: their files; with `recursive`, their subdirectories' files too), in name
- * order, each once. A path that does not exist fails with a `UsageError`; anything else unusable is skipped.
- * Symbolic links given as arguments are followed (as `find -H` does); those met inside a directory only with
- * `followSymlinks`.
+ * order, each once (a file reached again, by the same path or another, is listed as skipped). A path that does not
+ * exist fails with a `UsageError`; anything else unusable is skipped. Symbolic links given as arguments are followed
+ * (as `find -H` does); those met inside a directory only with `followSymlinks`.
  *
  * @internal
  */
@@ -96,7 +96,10 @@ export const walk = (paths: ReadonlyArray<string>, options: WalkOptions): Effect
     const addFile = (full: string, relative: string, key: string, size: number) => {
       const first = seen.get(key)
       if (first !== undefined) {
-        if (first !== full) skipped.push({ path: full, reason: `the same file as ${first}, which is uploaded once` })
+        skipped.push({
+          path: full,
+          reason: first === full ? "given twice: uploaded once" : `the same file as ${first}, which is uploaded once`
+        })
         return
       }
       seen.set(key, full)
