@@ -132,7 +132,7 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     expect(lines(dry.stdout)).toEqual([
       { path: "b.pdf", externalId: "b/b.pdf", status: "would-upload", bytes: 5 },
       { path: "sub/c.pdf", externalId: "b/sub/c.pdf", status: "would-upload", bytes: 4 },
-      { summary: { uploaded: 2, skipped: 0, failed: 0, bytes: 9, seconds: expect.any(Number) } }
+      { summary: { uploaded: 2, skipped: 0, failed: 0, bytes: 9, seconds: expect.any(Number), resumed: false } }
     ])
     expect((await cdf.requests()).filter((r) => r.route !== "files.byids")).toEqual([])
     expect(fs.existsSync(path.join(work, "basic.db"))).toBe(false)
@@ -141,7 +141,7 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     expect(first.code, first.stderr).toBe(0)
     const firstLines = lines(first.stdout)
     expect(firstLines.slice(0, -1).map((l) => [l.path, l.status]).sort()).toEqual([["b.pdf", "uploaded"], ["sub/c.pdf", "uploaded"]])
-    expect(firstLines.at(-1)).toEqual({ summary: { uploaded: 2, skipped: 0, failed: 0, bytes: 9, seconds: expect.any(Number) } })
+    expect(firstLines.at(-1)).toEqual({ summary: { uploaded: 2, skipped: 0, failed: 0, bytes: 9, seconds: expect.any(Number), resumed: false } })
     expect((await cdf.stored()).map((f) => [f.externalId, f.sha256]).sort()).toEqual([
       ["b/b.pdf", sha256("%PDF\n")],
       ["b/sub/c.pdf", sha256("see\n")]
@@ -250,7 +250,16 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
 
     const rerun = await run(args, { env: cdf.env })
     expect(rerun.code, rerun.stderr).toBe(0)
-    expect(rerun.stdout).toMatch(/12 uploaded \(.*\), 0 skipped, 0 failed in .* \(resumed run 1 of job [0-9a-f]{16}\)/)
+    // the summary counts the files this command uploaded (those it lists); the whole run's counts are labelled
+    const listed = rerun.stdout.split("\n").filter((line) => line.startsWith("uploaded  ")).length
+    expect(listed).toBeLessThan(12)
+    expect(rerun.stdout.split("\n").slice(-3)).toEqual([
+      expect.stringMatching(new RegExp(`^${listed} uploaded \\(.*\\), 0 skipped, 0 failed in .* s \\(.*/s, .* files/s\\)$`)),
+      expect.stringMatching(
+        /^resumed run 1 of job [0-9a-f]{16}; the whole run, files done before the interruption included: 12 uploaded \(.*\), 0 skipped, 0 failed$/
+      ),
+      ""
+    ])
     const stored = await cdf.stored()
     expect(stored.map((f) => [f.externalId, f.sha256]).sort()).toEqual(
       Object.entries(contents).map(([rel, text]) => [`i/${rel}`, sha256(text)]).sort()

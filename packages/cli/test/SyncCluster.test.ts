@@ -112,11 +112,32 @@ describe("cdf-files sync on runners sharing PostgreSQL (the binary)", { timeout:
     await until(async () => (await stored()).filter((f) => f.uploaded).length >= atKill + 3, 60_000)
     expect((await stored()).filter((f) => f.uploaded).length).toBeLessThan(40)
 
+    // Ctrl-C: the job goes on; the command to follow it again names the database without its password
+    const interrupted = start(args, { env })
+    await said(interrupted, "\"status\":\"uploaded\"")
+    interrupted.kill("SIGINT")
+    const stoppedFollowing = await finish(interrupted)
+    expect(stoppedFollowing.code).toBe(130)
+    expect(stoppedFollowing.stderr + stoppedFollowing.stdout).not.toContain("s3cret-pw")
+    expect(stoppedFollowing.stderr).toContain(
+      `to follow it again: cdf-files ${args.map((arg) => arg === url ? `'${url.replace("s3cret-pw", "***")}'` : arg).join(" ")}\n`
+    )
+
     // the same command attaches to the running run (never a second one) and reports the whole run
     const again = await run(args, { env })
     expect(again.code, again.stderr).toBe(0)
     const lines = again.stdout.trim().split("\n").map((line) => JSON.parse(line))
-    expect(lines.at(-1)).toEqual({ summary: { uploaded: 40, skipped: 0, failed: 0, bytes: 40 * 4096, seconds: expect.any(Number) } })
+    expect(lines.at(-1)).toEqual({
+      summary: {
+        uploaded: 40,
+        skipped: 0,
+        failed: 0,
+        bytes: 40 * 4096,
+        seconds: expect.any(Number),
+        resumed: true,
+        wholeRun: { jobId: expect.stringMatching(/^[0-9a-f]{16}$/), run: 1, uploaded: 40, skipped: 0, failed: 0, bytes: 40 * 4096 }
+      }
+    })
     expect(again.stderr + again.stdout).not.toContain("s3cret-pw")
 
     // once done, the same command is a new run that skips everything: no PUT

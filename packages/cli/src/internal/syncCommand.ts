@@ -5,13 +5,14 @@
  * @internal
  */
 import { Command } from "@effect/cli"
-import type { CdfConfig, Files } from "@effect-cdf/files"
+import { CdfConfig } from "@effect-cdf/files"
+import type { Files } from "@effect-cdf/files"
 import type { InvalidConfigError } from "@effect-cdf/files/CdfError"
 import type { Ingest } from "@effect-cdf/ingest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
-import { Clock, Effect, Layer, Option, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import * as Layers from "./layers.js"
@@ -21,6 +22,9 @@ import type { Output } from "./runner.js"
 import * as Settings from "./settings.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
+import { rerunAdvice } from "./syncRerun.js"
+import * as Resume from "./syncResume.js"
+import * as Summary from "./syncSummary.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
 import { UsageError } from "./usage.js"
 
@@ -60,8 +64,15 @@ const exitCodeOf = (failedTags: ReadonlySet<string>): number =>
     ? ExitCode.usage
     : ExitCode.upload
 
-const rate = (bytes: number, files: number, seconds: number) =>
-  seconds <= 0 ? "" : ` (${formatBytes(bytes / seconds)}/s, ${(files / seconds).toFixed(1)} files/s)`
+/**
+ * The logs of the libraries under the command (`@effect/cluster`'s engine, say): on stderr, never stdout (which holds
+ * the command's output, JSON lines with `--json`), and only errors: the warnings the engine logs while it stops (on
+ * Ctrl-C, "No healthy runners available") say nothing the command does not.
+ */
+const libraryLogs = Layer.merge(
+  Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
+  Logger.minimumLogLevel(LogLevel.Error)
+)
 
 interface Progress {
   uploaded: number
@@ -114,8 +125,9 @@ export const syncCommand = (output: Output) =>
         ? Layers.embedded(
           (emulator) =>
             talk(
-              Layers.describeEmbedded(emulator) +
-                `cdf-files: the embedded emulator keeps its files in ${emulatorHome} (delete it to start over)\n`
+              "cdf-files: --emulator: uploading to an EMBEDDED CDF EMULATOR started in this process:\n" +
+                `           ${emulator.baseUrl} (project ${emulator.project}). Nothing reaches CDF. It keeps its records\n` +
+                `           and files in ${emulatorHome} from run to run (delete it to start over).\n`
             ),
           flags.concurrency,
           { dataDir: nodePath.join(emulatorHome, "files"), persist: true }
@@ -131,19 +143,49 @@ export const syncCommand = (output: Output) =>
         : flags.dryRun && !stateExists
         ? Ingest.layerMemory
         : Ingest.layerSqlite({ filename: state })
-      const layer = engine.pipe(Layer.provideMerge(filesLayer), Layer.provide(Layer.succeed(FileSystem.FileSystem, fs)))
+      const source = Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude })
       const exitCode = yield* Effect.scoped(Effect.gen(function*() {
-        const context = yield* Layer.build(layer).pipe(
-          Effect.catchTags({
-            ...Layers.buildFailures(output),
-            IngestError: (error) =>
-              Effect.zipRight(
-                output.err(`cdf-files: cannot use the state file ${state}: ${error.message}\n`),
-                Effect.fail(new CliExit(ExitCode.failure))
+        // the CDF settings first: they name the job (its target); then, before the engine starts (and resumes the
+        // job's interrupted run, if any), the run's stored options are checked against these flags
+        const files = yield* Layer.build(filesLayer).pipe(Effect.catchTags(Layers.buildFailures(output)))
+        if (stateExists || Option.isSome(cluster)) {
+          const config = Context.get(files, CdfConfig.CdfConfig)
+          // the target as `@effect-cdf/ingest` names it by default (`targetOf`): base URL and project
+          const jobId = Ingest.jobId(source, flags.externalIdPrefix, `${config.baseUrl} ${config.project}`)
+          const stored = yield* Resume.storedRun(
+            Option.isSome(cluster)
+              ? (yield* loadIngestCluster).layerState({ url: cluster.value })
+              : Ingest.layerStateFile(state),
+            jobId
+          )
+          if (Option.isSome(stored)) {
+            const now: Resume.RunOptions = {
+              include: flags.include,
+              exclude: flags.exclude,
+              directory: Option.getOrNull(flags.directory),
+              checksum: flags.checksum
+            }
+            const differing = Resume.differences(stored.value.options, now)
+            if (differing.length > 0) {
+              return yield* Effect.fail(
+                new UsageError(Resume.refusal({ jobId, run: stored.value.run, state }, differing, stored.value.options, now))
               )
-          })
+            }
+          }
+        }
+        const context = yield* Layer.build(
+          engine.pipe(
+            Layer.provideMerge(Layer.succeedContext(files)),
+            Layer.provide(Layer.succeed(FileSystem.FileSystem, fs))
+          )
+        ).pipe(
+          Effect.catchTag("IngestError", (error) =>
+            Effect.zipRight(
+              output.err(`cdf-files: cannot use the state file ${state}: ${error.message}\n`),
+              Effect.fail(new CliExit(ExitCode.failure))
+            ))
         )
-        const resume = `cdf-files sync ${process.argv.slice(3).map((arg) => /^[\w./:=@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`).join(" ")}`
+        const resume = rerunAdvice(process.argv.slice(2))
         yield* talk(
           flags.dryRun
             ? `cdf-files: dry run of ${flags.dir}: nothing is written\n`
@@ -186,27 +228,14 @@ export const syncCommand = (output: Output) =>
             out.push(`${event.status === "would-upload" ? "would upload" : event.status === "skipped" ? "skip" : event.status}  ${event.path}\n`)
           }
         }
-        const onSummary = (event: Ingest.Summary) => {
-          if (mode === "json") {
-            return output.out(JSON.stringify({
-              summary: {
-                uploaded: event.uploaded,
-                skipped: event.skipped,
-                failed: event.failed,
-                bytes: event.bytes,
-                seconds: event.seconds
-              }
-            }) + "\n")
-          }
-          if (mode === "quiet") return Effect.void
-          const what = event.dryRun ? "would upload" : "uploaded"
-          const resumed = event.resumed ? ` (resumed run ${event.run} of job ${event.jobId})` : ""
-          return output.out(
-            `${mode === "tty" ? "\r\x1b[2K" : ""}${event.uploaded} ${what} (${formatBytes(event.bytes)}), ${event.skipped} skipped, ` +
-              `${event.failed} failed in ${event.seconds.toFixed(1)} s` +
-              `${event.dryRun ? "" : rate(event.bytes, event.uploaded + event.skipped, event.seconds)}${resumed}\n`
-          )
-        }
+        // the summary counts what this command did (`progress`: the files it reported), and labels the whole run's
+        const where = onCluster ? "runners" : "local"
+        const onSummary = (event: Ingest.Summary) =>
+          mode === "json"
+            ? output.out(Summary.json(event, progress, where))
+            : mode === "quiet"
+            ? Effect.void
+            : output.out(`${mode === "tty" ? "\r\x1b[2K" : ""}${Summary.text(event, progress, where)}`)
         // the events come in chunks, as many as were ready: one write per chunk and stream, not one per file
         const onChunk = (events: Iterable<Ingest.SyncEvent>) =>
           Effect.suspend(() => {
@@ -225,7 +254,6 @@ export const syncCommand = (output: Output) =>
               summary === undefined ? draw(false) : onSummary(summary)
             )
           })
-        const source = Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude })
         yield* (IngestCluster === undefined ? Ingest.sync : IngestCluster.submit)(
           source,
           {
@@ -264,7 +292,7 @@ export const syncCommand = (output: Output) =>
         return exitCodeOf(failedTags)
       }))
       if (exitCode !== ExitCode.ok) return yield* Effect.fail(new CliExit(exitCode))
-    }).pipe(Effect.scoped)).pipe(Command.withDescription(Help.sync.summary))
+    }).pipe(Effect.scoped, Effect.provide(libraryLogs))).pipe(Command.withDescription(Help.sync.summary))
 
 /**
  * `cdf-files jobs`.
