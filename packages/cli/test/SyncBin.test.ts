@@ -193,6 +193,11 @@ describe("cdf-files sync (the binary)", { timeout: 300_000 }, () => {
     const third = await run(args, { env })
     expect(third.code, third.stderr).toBe(0)
     expect(lines(third.stdout).at(-1).summary).toMatchObject({ uploaded: 1, skipped: 2, failed: 0 })
+    // one job, run three times: the embedded emulator's port (another each run) does not name the job, so that a
+    // killed run would be resumed, not started over as a new job
+    const jobs = await run(["jobs", "--state", path.join(home, "sync.db"), "--json"])
+    expect(jobs.code, jobs.stderr).toBe(0)
+    expect(lines(jobs.stdout)).toEqual([expect.objectContaining({ run: 3, state: "done", uploaded: 1, skipped: 2 })])
     // what the emulator kept: one record per external id, the new bytes
     const kept = await Effect.runPromise(Effect.scoped(Effect.flatMap(
       Emulator.makeServer({ port: 0, dataDir: path.join(home, "files"), persist: true }),

@@ -144,14 +144,17 @@ export const syncCommand = (output: Output) =>
         ? Ingest.layerMemory
         : Ingest.layerSqlite({ filename: state })
       const source = Ingest.directory(flags.dir, { include: flags.include, exclude: flags.exclude })
+      // the embedded emulator listens on another port each run: its job is named without it, so that a killed run
+      // resumes (a job is named by its source, prefix and target)
+      const embeddedTarget = flags.emulator ? `embedded emulator ${emulatorHome}` : undefined
       const exitCode = yield* Effect.scoped(Effect.gen(function*() {
         // the CDF settings first: they name the job (its target); then, before the engine starts (and resumes the
         // job's interrupted run, if any), the run's stored options are checked against these flags
         const files = yield* Layer.build(filesLayer).pipe(Effect.catchTags(Layers.buildFailures(output)))
         if (stateExists || Option.isSome(cluster)) {
           const config = Context.get(files, CdfConfig.CdfConfig)
-          // the target as `@effect-cdf/ingest` names it by default (`targetOf`): base URL and project
-          const jobId = Ingest.jobId(source, flags.externalIdPrefix, `${config.baseUrl} ${config.project}`)
+          // the target as the sync below names it (`targetOf` of `@effect-cdf/ingest` by default: base URL and project)
+          const jobId = Ingest.jobId(source, flags.externalIdPrefix, embeddedTarget ?? `${config.baseUrl} ${config.project}`)
           const stored = yield* Resume.storedRun(
             Option.isSome(cluster)
               ? (yield* loadIngestCluster).layerState({ url: cluster.value })
@@ -258,6 +261,7 @@ export const syncCommand = (output: Output) =>
           source,
           {
             externalIdPrefix: flags.externalIdPrefix,
+            ...(embeddedTarget === undefined ? {} : { target: embeddedTarget }),
             directory: Option.getOrUndefined(flags.directory),
             checksum: flags.checksum,
             dryRun: flags.dryRun,
