@@ -57,6 +57,16 @@ describe("progress rendering", () => {
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(120)
   })
 
+  it("a name with a line break or an escape sequence stays on its row, escaped", () => {
+    const lines = render({
+      startedAt: t0,
+      files: [file({ path: "new\nline\u001b[2J.bin", size: 2048, sent: 1024, status: "uploading", startedAt: t0 })]
+    }, { now: t0 + 1000, width: 120 })
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(/^new\\nline\\u001b\[2J\.bin\s+\[/)
+    for (const line of lines) expect(line.includes("\n") || line.includes("\u001b")).toBe(false)
+  })
+
   it("fills the bar with the fraction done", () => {
     const lines = render({
       startedAt: t0,

@@ -167,7 +167,7 @@ export const render = (state: ProgressState, options: RenderOptions): ReadonlyAr
   const maxFiles = options.maxFiles ?? 8
   const inFlight = state.files.filter((file) => file.status === "uploading")
   const rows: Array<Row> = inFlight.slice(0, maxFiles).map((file) =>
-    row(file.path, {
+    row(escapeControl(file.path), {
       done: file.sent,
       total: file.size,
       elapsed: file.startedAt === undefined ? 0 : options.now - file.startedAt
@@ -210,3 +210,16 @@ export const render = (state: ProgressState, options: RenderOptions): ReadonlyAr
  */
 export const frame = (previousLines: number, lines: ReadonlyArray<string>): string =>
   (previousLines > 0 ? `\x1b[${previousLines}F\x1b[0J` : "") + lines.map((l) => l + "\n").join("")
+
+const jsonEscapes: Record<string, string> = { "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r" }
+
+/**
+ * `text` with its control characters (U+0000 to U+001F, U+007F to U+009F) written as in JSON (`\n`, `\t`,
+ * `\u001b`, ...), so that a file name with a newline (or an escape sequence) stays on its line of text output.
+ *
+ * @internal
+ */
+export const escapeControl = (text: string): string =>
+  // eslint-disable-next-line no-control-regex
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    jsonEscapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)

@@ -7,7 +7,7 @@
 import type { CdfError } from "@effect-cdf/files"
 import { FileMetadata } from "@effect-cdf/files"
 import { Schema } from "effect"
-import { formatBytes, formatDuration } from "./progress.js"
+import { escapeControl, formatBytes, formatDuration } from "./progress.js"
 
 /**
  * The outcome of one file.
@@ -74,19 +74,6 @@ export const errorJson = (error: CdfError.CdfError): Record<string, unknown> => 
   }
   return fields
 }
-
-const jsonEscapes: Record<string, string> = { "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r" }
-
-/**
- * `text` with its control characters (U+0000 to U+001F, U+007F to U+009F) written as in JSON (`\n`, `\t`,
- * `\u001b`, ...), so that a file name with a newline (or an escape sequence) stays on its line of text output.
- *
- * @internal
- */
-export const escapeControl = (text: string): string =>
-  // eslint-disable-next-line no-control-regex
-  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    jsonEscapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
 /**
  * The line a pipe gets for a finished file: one line, whatever the file's name (control characters escaped).

@@ -16,6 +16,7 @@ import * as Flags from "./flags.js"
 import * as Help from "./help.js"
 import * as Layers from "./layers.js"
 import { plan, stdinFile, UsageError } from "./plan.js"
+import { escapeControl } from "./progress.js"
 import { CliExit, ExitCode } from "./report.js"
 import { type Output, runUploads, type Uploader } from "./runner.js"
 import * as Settings from "./settings.js"
@@ -35,7 +36,7 @@ export const uploadCommand = (output: Output) =>
         : yield* walk(flags.paths, { recursive: flags.recursive, followSymlinks: flags.followSymlinks })
       if (walked.files.length === 0 && walked.skipped.length > 0) {
         return yield* Effect.fail(
-          new UsageError(`no files to upload: ${walked.skipped.map((s) => `${s.path} is ${s.reason}`).join("; ")}`)
+          new UsageError(`no files to upload: ${walked.skipped.map((s) => escapeControl(`${s.path} is ${s.reason}`)).join("; ")}`)
         )
       }
       const files = yield* plan(walked.files, flags)
