@@ -111,4 +111,40 @@ describe("cdf-files sync, interrupted then resumed (the binary)", { timeout: 300
       }
     })
   })
+
+  it("one sync at a time on a state file: a second is refused while the first runs; after a SIGKILL the next takes over and resumes", async () => {
+    const cdf = await Effect.runPromise(Scope.extend(
+      Emulator.makeServer({ port: 0, faults: [{ route: "storage.put", action: { _tag: "Throttle", bytesPerSecond: 64 * 1024 } }] }),
+      scope
+    ))
+    const env = { CDF_URL: cdf.baseUrl, CDF_PROJECT: cdf.project, CDF_TOKEN: Redacted.value(cdf.token) }
+    fs.mkdirSync(path.join(work, "locked"))
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(work, "locked", `f${String(i).padStart(2, "0")}.bin`), new Uint8Array(8192).fill(i))
+    const args = ["sync", "locked", "--external-id-prefix", "l/", "--state", "l.db", "--json", "--concurrency", "2"]
+    const first = start(args, { env })
+    let seen = ""
+    await new Promise<void>((resolve) => {
+      first.stdout!.on("data", (chunk) => {
+        seen += chunk
+        if (seen.includes("\"status\":\"uploaded\"")) resolve()
+      })
+    })
+    // the same job, and another job on the same state file: both refused while the first runs
+    for (const other of [args, ["sync", "locked", "--external-id-prefix", "o/", "--state", "l.db", "--json"]]) {
+      const second = await run(other, { env })
+      expect(second.code, second.stderr).toBe(2)
+      expect(second.stderr).toContain(
+        `cdf-files: another cdf-files sync (process ${first.pid}) is using the state file ${path.join(work, "l.db")}`
+      )
+    }
+    first.kill("SIGKILL")
+    await finish(first)
+    expect(fs.existsSync(path.join(work, "l.db.lock"))).toBe(true)
+    const third = await run(args, { env })
+    expect(third.code, third.stderr).toBe(0)
+    expect(jsonLines(third.stdout).at(-1).summary).toMatchObject({ resumed: true, failed: 0 })
+    expect(fs.existsSync(path.join(work, "l.db.lock"))).toBe(false)
+    const stored = (await Effect.runPromise(cdf.files)).filter((f) => f.externalId?.startsWith("l/"))
+    expect(stored).toHaveLength(30)
+  })
 })

@@ -23,6 +23,7 @@ import * as Settings from "./settings.js"
 import * as Flags from "./syncFlags.js"
 import * as Help from "./syncHelp.js"
 import { rerunAdvice } from "./syncRerun.js"
+import { lockState } from "./syncLock.js"
 import * as Resume from "./syncResume.js"
 import * as Summary from "./syncSummary.js"
 import { describeUrl, postgresUrl } from "./stateUrl.js"
@@ -150,6 +151,8 @@ export const syncCommand = (output: Output) =>
       const exitCode = yield* Effect.scoped(Effect.gen(function*() {
         // the CDF settings first: they name the job (its target); then, before the engine starts (and resumes the
         // job's interrupted run, if any), the run's stored options are checked against these flags
+        // one sync at a time on a state file (a dry run writes nothing; the runners of a database share it)
+        if (Option.isNone(cluster) && !flags.dryRun) yield* lockState(state)
         const files = yield* Layer.build(filesLayer).pipe(Effect.catchTags(Layers.buildFailures(output)))
         if (stateExists || Option.isSome(cluster)) {
           const config = Context.get(files, CdfConfig.CdfConfig)
