@@ -89,6 +89,19 @@ const joinDirectory = (base: string | undefined, sub: string): string | undefine
   return `${trimmed ?? ""}/${sub}`
 }
 
+/** The metadata every file gets alike from the flags: all but its name, external id, directory and mime type. */
+const sharedOptions = (flags: MetadataFlags) => ({
+  ...(Option.isSome(flags.source) ? { source: flags.source.value } : {}),
+  ...(Option.isSome(flags.metadata) ? { metadata: flags.metadata.value } : {}),
+  ...(flags.labels.length > 0 ? { labels: flags.labels.map((externalId) => ({ externalId })) } : {}),
+  ...(flags.assetIds.length > 0 ? { assetIds: flags.assetIds } : {}),
+  ...(Option.isSome(flags.dataSetId) ? { dataSetId: flags.dataSetId.value } : {}),
+  ...(Option.isSome(flags.sourceCreatedTime) ? { sourceCreatedTime: flags.sourceCreatedTime.value } : {}),
+  ...(Option.isSome(flags.sourceModifiedTime) ? { sourceModifiedTime: flags.sourceModifiedTime.value } : {}),
+  ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {}),
+  ...(Option.isSome(flags.geoLocation) ? { geoLocation: flags.geoLocation.value } : {})
+})
+
 /** The flag each upload option comes from. */
 const flagOfOption: Record<string, string> = {
   name: "--name",
@@ -143,16 +156,8 @@ export const validateFlags = (flags: MetadataFlags): Effect.Effect<void, UsageEr
     name: Option.getOrElse(flags.name, () => placeholderName),
     ...(externalId === undefined ? {} : { externalId }),
     ...(Option.isSome(flags.directory) ? { directory: flags.directory.value } : {}),
-    ...(Option.isSome(flags.source) ? { source: flags.source.value } : {}),
     ...(Option.isSome(flags.mimeType) ? { mimeType: flags.mimeType.value } : {}),
-    ...(Option.isSome(flags.metadata) ? { metadata: flags.metadata.value } : {}),
-    ...(flags.labels.length > 0 ? { labels: flags.labels.map((externalId) => ({ externalId })) } : {}),
-    ...(flags.assetIds.length > 0 ? { assetIds: flags.assetIds } : {}),
-    ...(Option.isSome(flags.dataSetId) ? { dataSetId: flags.dataSetId.value } : {}),
-    ...(Option.isSome(flags.sourceCreatedTime) ? { sourceCreatedTime: flags.sourceCreatedTime.value } : {}),
-    ...(Option.isSome(flags.sourceModifiedTime) ? { sourceModifiedTime: flags.sourceModifiedTime.value } : {}),
-    ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {}),
-    ...(Option.isSome(flags.geoLocation) ? { geoLocation: flags.geoLocation.value } : {})
+    ...sharedOptions(flags)
   }
   return FileMetadata.validateUploadOptions(options).pipe(
     Effect.asVoid,
@@ -254,17 +259,9 @@ const planFiles = (
       name,
       ...(externalId === undefined ? {} : { externalId }),
       ...(directory === undefined ? {} : { directory }),
-      ...(Option.isSome(flags.source) ? { source: flags.source.value } : {}),
       ...(mimeType === undefined ? {} : { mimeType }),
-      ...(Option.isSome(flags.metadata) ? { metadata: flags.metadata.value } : {}),
       ...(flags.overwrite ? { overwrite: true } : {}),
-      ...(flags.labels.length > 0 ? { labels: flags.labels.map((externalId) => ({ externalId })) } : {}),
-      ...(flags.assetIds.length > 0 ? { assetIds: flags.assetIds } : {}),
-      ...(Option.isSome(flags.dataSetId) ? { dataSetId: flags.dataSetId.value } : {}),
-      ...(Option.isSome(flags.sourceCreatedTime) ? { sourceCreatedTime: flags.sourceCreatedTime.value } : {}),
-      ...(Option.isSome(flags.sourceModifiedTime) ? { sourceModifiedTime: flags.sourceModifiedTime.value } : {}),
-      ...(flags.securityCategories.length > 0 ? { securityCategories: flags.securityCategories } : {}),
-      ...(Option.isSome(flags.geoLocation) ? { geoLocation: flags.geoLocation.value } : {})
+      ...sharedOptions(flags)
     }
     return {
       path: file.path,

@@ -175,6 +175,8 @@ export const walkDirectory = (source: DirectorySource): Effect.Effect<Walked, In
     const passed: Array<Passed> = []
     const pass = (path: string, file: string, status: Passed["status"], tag: string, message: string) =>
       void passed.push({ path, file, status, error: { tag, message } })
+    const notFollowed = (path: string, file: string, message: string) =>
+      pass(path, file, "skipped", "SymbolicLinkNotFollowed", message)
 
     // depth first, one directory at a time; the root's own listing failing fails the walk
     const pending: Array<{ readonly dir: string; readonly relative: string }> = [{ dir: root, relative: "" }]
@@ -227,11 +229,9 @@ export const walkDirectory = (source: DirectorySource): Effect.Effect<Walked, In
       Effect.match(fs.stat(file), {
         onFailure: (e) =>
           link
-            ? pass(
+            ? notFollowed(
               path,
               file,
-              "skipped",
-              "SymbolicLinkNotFollowed",
               e._tag === "SystemError" && e.reason === "NotFound"
                 ? "a broken symbolic link (its target does not exist), not followed"
                 : `a symbolic link whose target cannot be read (${e._tag === "SystemError" ? e.reason : e.message}), not followed`
@@ -239,11 +239,9 @@ export const walkDirectory = (source: DirectorySource): Effect.Effect<Walked, In
             : pass(path, file, "failed", "UnreadableEntryError", `cannot read it: ${e.message}`),
         onSuccess: (stat) =>
           link
-            ? pass(
+            ? notFollowed(
               path,
               file,
-              "skipped",
-              "SymbolicLinkNotFollowed",
               `a symbolic link to ${stat.type === "Directory" ? "a directory" : stat.type === "File" ? "a file" : "something that is not a file"}, not followed: sync does not follow symbolic links`
             )
             : stat.type !== "File"
